@@ -1,0 +1,1 @@
+"""The generative engine (torch, never Qt)."""

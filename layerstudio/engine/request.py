@@ -1,0 +1,190 @@
+"""One serialisable request per job, and its result. numpy only: the app builds these without torch."""
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from ..document import Box, Document, Layer, Layout, LayoutError, Provenance
+from ..document.layout import check_box, check_canvas
+
+KINDS = ("generate", "regenerate", "decompose")
+
+# progress(step, total, preview): preview is an RGBA uint8 canvas or None.
+ProgressCallback = Callable[[int, int, "np.ndarray | None"], None]
+
+
+@dataclass
+class LayerSpec:
+    """One layer of a job: background first, then foreground bottom to top.
+    `given` (RGBA uint8, box-sized) makes the layer context that the job keeps; None means generate it."""
+
+    box: Box
+    seed: int = 0
+    hint: str = ""
+    given: np.ndarray | None = None
+
+    @property
+    def generated(self) -> bool:
+        return self.given is None
+
+
+@dataclass
+class JobRequest:
+    kind: str
+    width: int
+    height: int
+    prompt: str
+    layers: list[LayerSpec]
+    composite: np.ndarray | None = None  # the whole picture, given for decomposition
+    steps: int | None = None
+    guidance: float | None = None
+
+    def validate(self) -> "JobRequest":
+        if self.kind not in KINDS:
+            raise LayoutError(f"unknown job kind '{self.kind}'")
+        check_canvas(self.width, self.height)
+        if not self.layers:
+            raise LayoutError("a job needs at least the background layer")
+        if len(self.layers) > 51:
+            raise LayoutError(f"{len(self.layers) - 1} foreground boxes; at most 50 are allowed")
+        for i, spec in enumerate(self.layers):
+            label = "background box" if i == 0 else f"box {i}"
+            if spec.box != spec.box.snapped():
+                raise LayoutError(f"{label} {spec.box} is not snapped to the 16 px grid")
+            check_box(spec.box, self.width, self.height, label)
+            if spec.given is not None and spec.given.shape != (spec.box.height, spec.box.width, 4):
+                raise LayoutError(f"{label}: given pixels {spec.given.shape} do not match the box")
+        if self.composite is not None and self.composite.shape != (self.height, self.width, 4):
+            raise LayoutError(f"composite {self.composite.shape} does not match the {self.width} x {self.height} canvas")
+        if self.steps is not None and not 1 <= self.steps <= 1000:
+            raise LayoutError(f"steps {self.steps} must be between 1 and 1000")
+        return self
+
+    @property
+    def generated_indices(self) -> list[int]:
+        return [i for i, s in enumerate(self.layers) if s.generated]
+
+    # -- builders from documents
+    @classmethod
+    def generate(cls, document: Document, steps: int | None = None, guidance: float | None = None,
+                 keep: set[int] | None = None) -> "JobRequest":
+        """Generate every layer except the locked ones (and those in `keep`), which are given context."""
+        keep = set(keep or ()) | {i for i, l in enumerate(document.layers) if l.locked}
+        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint,
+                           _fit(l) if i in keep else None)
+                 for i, l in enumerate(document.layers)]
+        return cls("generate", document.width, document.height, document.prompt, specs,
+                   steps=steps, guidance=guidance).validate()
+
+    @classmethod
+    def from_layout(cls, layout: Layout, steps: int | None = None, guidance: float | None = None) -> "JobRequest":
+        return cls.generate(Document.from_layout(layout), steps, guidance)
+
+    @classmethod
+    def regenerate(cls, document: Document, index: int, seed: int, hint: str | None = None,
+                   steps: int | None = None, guidance: float | None = None) -> "JobRequest":
+        """Regenerate layer `index` (document order, 0 = background); every other layer is given."""
+        if not 0 <= index < len(document.layers):
+            raise LayoutError(f"layer {index} does not exist (the document has {len(document.layers)} layers)")
+        specs = []
+        for i, l in enumerate(document.layers):
+            box = l.box.snapped()
+            if i == index:
+                specs.append(LayerSpec(box, seed, l.hint if hint is None else hint, None))
+            else:
+                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l)))
+        return cls("regenerate", document.width, document.height, document.prompt, specs,
+                   steps=steps, guidance=guidance).validate()
+
+    @classmethod
+    def decompose(cls, image: np.ndarray, boxes: list, prompt: str = "", seed: int = 0,
+                  steps: int | None = None, guidance: float | None = None) -> "JobRequest":
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
+            raise LayoutError(f"image must be H x W x 3 or 4 uint8, got {image.shape} {image.dtype}")
+        if image.shape[2] == 3:
+            image = np.concatenate([image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        height, width = image.shape[:2]
+        layout = Layout(width, height, prompt, boxes, seed).validate()
+        specs = [LayerSpec(Box(0, 0, width, height), seed)]
+        specs += [LayerSpec(b.snapped(), seed + i + 1) for i, b in enumerate(layout.boxes)]
+        return cls("decompose", width, height, prompt, specs, composite=image,
+                   steps=steps, guidance=guidance).validate()
+
+    # -- serialisation (the request can cross a process boundary or be logged)
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind, "canvas": [self.width, self.height], "prompt": self.prompt,
+            "steps": self.steps, "guidance": self.guidance,
+            "composite": _encode_png(self.composite),
+            "layers": [{"box": list(s.box.as_tuple()), "seed": s.seed, "hint": s.hint,
+                        "given": _encode_png(s.given)} for s in self.layers],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "JobRequest":
+        layers = [LayerSpec(Box.of(d["box"]), int(d.get("seed", 0)), str(d.get("hint", "")),
+                            _decode_png(d.get("given"))) for d in data["layers"]]
+        width, height = data["canvas"]
+        return cls(data["kind"], int(width), int(height), str(data.get("prompt", "")), layers,
+                   _decode_png(data.get("composite")), data.get("steps"), data.get("guidance")).validate()
+
+
+@dataclass
+class JobResult:
+    """RGBA pixels per request layer (box-sized; given layers come back untouched) and their composite."""
+
+    request: JobRequest
+    layers: list[np.ndarray]
+    composite: np.ndarray
+    model_id: str = ""
+    steps: int = 0
+    extras: dict = field(default_factory=dict)
+
+    def apply_to(self, document: Document) -> Document:
+        """A copy of `document` with every generated layer replaced; given layers are left bit-identical.
+        For a decomposition the document may be empty: its layers are built from the request."""
+        doc = document.copy()
+        if self.request.kind == "decompose" and len(doc.layers) != len(self.request.layers):
+            doc.layers = [Layer(s.box, name="Background" if i == 0 else f"Layer {i}", seed=s.seed)
+                          for i, s in enumerate(self.request.layers)]
+        for i in self.request.generated_indices:
+            spec, old = self.request.layers[i], doc.layers[i]
+            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps)
+            doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
+                                    hint=spec.hint, provenance=provenance)
+        doc.model_id = self.model_id or doc.model_id
+        return doc
+
+
+def _fit(layer: Layer) -> np.ndarray:
+    """A layer's pixels on its snapped box (an unsnapped box is padded with transparency)."""
+    snapped = layer.box.snapped()
+    if snapped == layer.box:
+        return layer.pixels
+    out = np.zeros((snapped.height, snapped.width, 4), np.uint8)
+    dx, dy = layer.box.x0 - snapped.x0, layer.box.y0 - snapped.y0
+    out[dy:dy + layer.box.height, dx:dx + layer.box.width] = layer.pixels
+    return out
+
+
+def _encode_png(pixels: np.ndarray | None) -> str | None:
+    if pixels is None:
+        return None
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _decode_png(text: str | None) -> np.ndarray | None:
+    if text is None:
+        return None
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(text))).convert("RGBA")).copy()
