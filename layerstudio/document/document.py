@@ -28,6 +28,16 @@ class Provenance:
                    int(data.get("seed", 0)), int(data.get("steps", 0)))
 
 
+@dataclass
+class Variation:
+    """An earlier result of one layer, kept so the user can flip back to it."""
+
+    pixels: np.ndarray
+    seed: int = 0
+    hint: str = ""
+    provenance: Provenance | None = None
+
+
 def empty_pixels(box: Box) -> np.ndarray:
     return np.zeros((box.height, box.width, 4), np.uint8)
 
@@ -45,6 +55,7 @@ class Layer:
     seed: int = 0
     hint: str = ""
     provenance: Provenance | None = None
+    variations: list[Variation] = field(default_factory=list)  # earlier results on this same box
 
     def __post_init__(self) -> None:
         self.box = Box.of(self.box)
@@ -66,7 +77,8 @@ class Layer:
         return not self.pixels[..., 3].any()
 
     def copy(self) -> "Layer":
-        return replace(self, pixels=self.pixels.copy())
+        # Variation pixels are never mutated in place, so sharing them is safe.
+        return replace(self, pixels=self.pixels.copy(), variations=list(self.variations))
 
     def with_pixels(self, pixels: np.ndarray, **changes) -> "Layer":
         return replace(self, pixels=pixels, **changes)
