@@ -1,0 +1,620 @@
+"""Procedural layered designs with ground-truth RGBA layers and captions.
+
+Every design is a background plus 1-8 foreground layers (up to 50 in stress mode): shapes, words, letters and
+icons with clean anti-aliased alpha, optional gradient fills, drop shadows and glows. Each layer's box is snapped
+to the 16 px grid and holds all of the layer's pixels (shadow and glow included; overflow past the canvas too).
+Captions name what is there (colour, kind, words in quotes) in random order and never where: the layout is
+anonymous. Everything is drawn from one seed, with no global random state.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
+
+# The canvases the default model trains on; 256 x 256 comes up most often.
+CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
+_CANVAS_WEIGHTS = [4, 1, 1, 1, 1]
+
+# Caption colour names and the colour each one is drawn in (clearly apart from each other).
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 38, 38),
+    "orange": (245, 130, 20),
+    "yellow": (250, 212, 30),
+    "green": (40, 160, 60),
+    "teal": (0, 150, 150),
+    "blue": (35, 85, 220),
+    "purple": (130, 55, 190),
+    "pink": (245, 110, 175),
+    "brown": (125, 75, 35),
+    "black": (22, 22, 22),
+    "white": (246, 246, 246),
+    "grey": (128, 128, 128),
+}
+_NAMES = list(COLOURS)
+
+# Short words and letters for text layers; none of them says where something is.
+WORDS = [
+    "SALE", "HI", "NEW", "SUN", "POP", "JOY", "OK", "WOW", "YES", "GO", "FUN", "HELLO", "LOVE", "COOL", "STAR",
+    "ART", "BIG", "HOT", "SHOP", "OPEN", "FREE", "BEST", "WIN", "PLAY", "CAFE", "BAKE", "SOUP", "TEA", "MOON",
+    "RUN", "ZEN", "YAY", "NICE", "GIFT", "DEAL", "NOW", "MENU", "JAZZ", "CAKE", "HOME", "Hello", "Sale", "Joy",
+    "Fun", "Tea", "Love", "Cafe", "Yes",
+]
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DIGITS = "0123456789"
+
+# Shape kinds and the box aspect ratios (width / height) each is drawn at.
+SHAPES: dict[str, tuple[float, float]] = {
+    "rectangle": (0.3, 3.5),
+    "square": (1.0, 1.0),
+    "rounded rectangle": (0.4, 3.0),
+    "circle": (1.0, 1.0),
+    "ellipse": (0.45, 2.2),
+    "triangle": (0.8, 1.3),
+    "star": (0.9, 1.1),
+    "heart": (0.9, 1.15),
+    "ring": (0.9, 1.1),
+    "diamond": (0.6, 1.2),
+    "hexagon": (0.9, 1.15),
+    "pentagon": (0.9, 1.1),
+    "octagon": (0.95, 1.05),
+    "cross": (0.9, 1.1),
+    "arrow": (1.4, 2.4),
+    "crescent moon": (0.8, 1.0),
+    "lightning bolt": (0.55, 0.75),
+    "speech bubble": (1.1, 1.8),
+    "cloud": (1.4, 2.0),
+    "starburst": (0.95, 1.05),
+}
+_SHAPE_KINDS = list(SHAPES)
+
+SS = 4  # supersampling factor for anti-aliased edges
+MAX_SS_SIDE = 1024  # cap on the supersampled side (big boxes use less supersampling)
+
+
+@dataclass
+class Design:
+    """One corpus sample: a document with ground-truth layers, its prompt and per-layer captions."""
+
+    document: Document
+    caption: str
+    layer_captions: list[str]
+    layer_colours: list[tuple[int, int, int]]
+    composite: np.ndarray = field(repr=False)
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------------------------- colours
+
+def _shade(rgb, amount: float) -> np.ndarray:
+    """amount > 0 mixes towards white, < 0 towards black."""
+    c = np.asarray(rgb, np.float32)
+    if amount >= 0:
+        return c + (255.0 - c) * amount
+    return c * (1.0 + amount)
+
+
+def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = None) -> str:
+    """A colour name clearly apart from every colour in `avoid`."""
+    pool = [n for n in (pool or _NAMES) if all(_far(n, a) for a in avoid)]
+    return rng.choice(pool or _NAMES)
+
+
+def _far(a: str, b: str) -> bool:
+    ca, cb = np.asarray(COLOURS[a], np.float32), np.asarray(COLOURS[b], np.float32)
+    return a != b and float(np.abs(ca - cb).sum()) > 150
+
+
+def _article(phrase: str) -> str:
+    return ("an " if phrase[:1].lower() in "aeio" else "a ") + phrase
+
+
+# ----------------------------------------------------------------------------------------------- masks
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _reduce(img: Image.Image, factor: int) -> np.ndarray:
+    if factor > 1:
+        img = img.reduce(factor)
+    return np.asarray(img, np.float32) / 255.0
+
+
+def _regular(n: int, cx, cy, rx, ry, rot=-math.pi / 2, inner: float | None = None):
+    pts = []
+    k = n * 2 if inner is not None else n
+    for i in range(k):
+        a = rot + 2 * math.pi * i / k
+        r = 1.0 if inner is None or i % 2 == 0 else inner
+        pts.append((cx + rx * r * math.cos(a), cy + ry * r * math.sin(a)))
+    return pts
+
+
+def _fit_polygon(pts, x0, y0, x1, y1):
+    """Scale a polygon so its bounds fill the rectangle exactly."""
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    bx0, bx1, by0, by1 = min(xs), max(xs), min(ys), max(ys)
+    sx, sy = (x1 - x0) / max(bx1 - bx0, 1e-6), (y1 - y0) / max(by1 - by0, 1e-6)
+    return [(x0 + (x - bx0) * sx, y0 + (y - by0) * sy) for x, y in pts]
+
+
+def _shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarray:
+    """Anti-aliased coverage (h x w float32 in 0..1) of a shape filling `rect` = (x0, y0, x1, y1) in px."""
+    f = max(1, min(SS, MAX_SS_SIDE // max(w, h, 1)))
+    img = Image.new("L", (w * f, h * f), 0)
+    d = ImageDraw.Draw(img)
+    x0, y0, x1, y1 = (v * f for v in rect)
+    rw, rh = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    fill = 255
+    if kind in ("rectangle", "square"):
+        d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)
+    elif kind == "rounded rectangle":
+        d.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=min(rw, rh) * rng.uniform(0.15, 0.4), fill=fill)
+    elif kind in ("circle", "ellipse"):
+        d.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
+    elif kind == "ring":
+        t = min(rw, rh) * rng.uniform(0.12, 0.22)
+        d.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
+        d.ellipse((x0 + t, y0 + t, x1 - 1 - t, y1 - 1 - t), fill=0)
+    elif kind == "triangle":
+        if rng.random() < 0.8:
+            pts = [(cx, y0), (x1, y1), (x0, y1)]
+        else:
+            pts = [(x0, y0), (x1, y0), (cx, y1)]
+        d.polygon(pts, fill=fill)
+    elif kind == "diamond":
+        d.polygon([(cx, y0), (x1, cy), (cx, y1), (x0, cy)], fill=fill)
+    elif kind in ("hexagon", "pentagon", "octagon"):
+        n = {"hexagon": 6, "pentagon": 5, "octagon": 8}[kind]
+        rot = -math.pi / 2 if kind != "octagon" else math.pi / 8
+        if kind == "hexagon" and rng.random() < 0.5:
+            rot = 0.0
+        d.polygon(_fit_polygon(_regular(n, 0, 0, 1, 1, rot), x0, y0, x1, y1), fill=fill)
+    elif kind == "star":
+        pts = _regular(5, 0, 0, 1, 1, inner=rng.uniform(0.4, 0.5))
+        d.polygon(_fit_polygon(pts, x0, y0, x1, y1), fill=fill)
+    elif kind == "starburst":
+        n = rng.choice([12, 16, 20])
+        pts = _regular(n, 0, 0, 1, 1, inner=rng.uniform(0.78, 0.86))
+        d.polygon(_fit_polygon(pts, x0, y0, x1, y1), fill=fill)
+    elif kind == "cross":
+        t = rng.uniform(0.28, 0.38)
+        d.rectangle((cx - rw * t / 2, y0, cx + rw * t / 2, y1 - 1), fill=fill)
+        d.rectangle((x0, cy - rh * t / 2, x1 - 1, cy + rh * t / 2), fill=fill)
+    elif kind == "heart":
+        pts = []
+        for i in range(96):
+            a = 2 * math.pi * i / 96
+            pts.append((16 * math.sin(a) ** 3,
+                        -(13 * math.cos(a) - 5 * math.cos(2 * a) - 2 * math.cos(3 * a) - math.cos(4 * a))))
+        d.polygon(_fit_polygon(pts, x0, y0, x1, y1), fill=fill)
+    elif kind == "arrow":
+        shaft = rng.uniform(0.3, 0.45)
+        head = rng.uniform(0.35, 0.5)
+        pts = [(0, 0.5 - shaft / 2), (1 - head, 0.5 - shaft / 2), (1 - head, 0), (1, 0.5), (1 - head, 1),
+               (1 - head, 0.5 + shaft / 2), (0, 0.5 + shaft / 2)]
+        if rng.random() < 0.5:
+            pts = [(1 - x, y) for x, y in pts]
+        d.polygon([(x0 + x * rw, y0 + y * rh) for x, y in pts], fill=fill)
+    elif kind == "crescent moon":
+        d.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
+        off = rw * rng.uniform(0.28, 0.4)
+        if rng.random() < 0.5:
+            d.ellipse((x0 + off, y0 - rh * 0.08, x1 - 1 + off, y1 - 1 - rh * 0.08), fill=0)
+        else:
+            d.ellipse((x0 - off, y0 - rh * 0.08, x1 - 1 - off, y1 - 1 - rh * 0.08), fill=0)
+    elif kind == "lightning bolt":
+        pts = [(0.58, 0), (0.05, 0.58), (0.45, 0.58), (0.32, 1.0), (0.95, 0.38), (0.55, 0.38), (0.78, 0)]
+        d.polygon(_fit_polygon(pts, x0, y0, x1, y1), fill=fill)
+    elif kind == "speech bubble":
+        body_h = rh * 0.78
+        d.rounded_rectangle((x0, y0, x1 - 1, y0 + body_h), radius=min(rw, body_h) * 0.3, fill=fill)
+        tx = x0 + rw * rng.uniform(0.2, 0.7)
+        d.polygon([(tx, y0 + body_h - 2 * f), (tx + rw * 0.16, y0 + body_h - 2 * f), (tx - rw * 0.02, y1 - 1)],
+                  fill=fill)
+    elif kind == "cloud":
+        # Overlapping puffs on a flat base.
+        d.rounded_rectangle((x0, y0 + rh * 0.5, x1 - 1, y1 - 1), radius=rh * 0.25, fill=fill)
+        for px, py, pr in ((0.3, 0.55, 0.27), (0.55, 0.42, 0.36), (0.78, 0.6, 0.22)):
+            r = pr * rw * 0.62
+            d.ellipse((x0 + px * rw - r, max(y0, y0 + py * rh - r), x0 + px * rw + r,
+                       y0 + py * rh + r), fill=fill)
+    else:  # pragma: no cover - every kind above
+        raise ValueError(kind)
+    return _reduce(img, f)
+
+
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=256)
+def _text_master(text: str) -> tuple[np.ndarray, float]:
+    """Coverage of `text` at a large size, cropped to its ink, and its aspect ratio (w / h)."""
+    font = _font(160)
+    x0, y0, x1, y1 = font.getbbox(text)
+    img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
+    ImageDraw.Draw(img).text((4 - x0, 4 - y0), text, font=font, fill=255)
+    arr = np.asarray(img)
+    ys, xs = np.nonzero(arr)
+    arr = arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return arr, arr.shape[1] / arr.shape[0]
+
+
+def _text_mask(text: str, w: int, h: int, rect) -> np.ndarray:
+    master, _ = _text_master(text)
+    x0, y0, x1, y1 = rect
+    tw, th = max(1, round(x1 - x0)), max(1, round(y1 - y0))
+    img = Image.fromarray(master).resize((tw, th), Image.Resampling.LANCZOS if tw < master.shape[1]
+                                         else Image.Resampling.BICUBIC)
+    out = np.zeros((h, w), np.float32)
+    ox, oy = int(round(x0)), int(round(y0))
+    out[oy: oy + th, ox: ox + tw] = np.asarray(img, np.float32)[: h - oy, : w - ox] / 255.0
+    return out
+
+
+def _erode(mask: np.ndarray, r: int) -> np.ndarray:
+    """Square erosion by r px (separable running minimum)."""
+    out = mask
+    for axis in (0, 1):
+        acc = out.copy()
+        for s in range(1, r + 1):
+            for sign in (1, -1):
+                shifted = np.roll(out, sign * s, axis=axis)
+                # Outside the array counts as empty.
+                if axis == 0:
+                    if sign > 0:
+                        shifted[:s] = 0
+                    else:
+                        shifted[-s:] = 0
+                else:
+                    if sign > 0:
+                        shifted[:, :s] = 0
+                    else:
+                        shifted[:, -s:] = 0
+                np.minimum(acc, shifted, out=acc)
+        out = acc
+    return out
+
+
+def _blur(mask: np.ndarray, radius: float) -> np.ndarray:
+    img = Image.fromarray(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    return np.asarray(img.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255.0
+
+
+def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    out = np.zeros_like(mask)
+    h, w = mask.shape
+    out[max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
+        mask[max(-dy, 0): h + min(-dy, 0), max(-dx, 0): w + min(-dx, 0)]
+    return out
+
+
+def _over(top_rgb, top_a, bot_rgb, bot_a):
+    """Straight-alpha over for float arrays (rgb H x W x 3, a H x W)."""
+    a = top_a + bot_a * (1.0 - top_a)
+    safe = np.where(a > 0, a, 1.0)[..., None]
+    rgb = (top_rgb * top_a[..., None] + bot_rgb * (bot_a * (1.0 - top_a))[..., None]) / safe
+    return rgb, a
+
+
+def _linear_field(w: int, h: int, angle: float) -> np.ndarray:
+    """0..1 ramp across a w x h area along `angle`."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = xs * math.cos(angle) + ys * math.sin(angle)
+    t -= t.min()
+    return t / max(float(t.max()), 1e-6)
+
+
+def _gradient(a, b, t: np.ndarray) -> np.ndarray:
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    return a + (b - a) * t[..., None]
+
+
+def _to_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    out = np.empty(alpha.shape + (4,), np.uint8)
+    out[..., :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8) if rgb.ndim == 3 else \
+        np.clip(np.asarray(rgb, np.float32) + 0.5, 0, 255).astype(np.uint8)
+    a = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out[..., 3] = a
+    out[a == 0, :3] = 0  # no colour hidden under zero alpha
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- backgrounds
+
+def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
+    """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used)."""
+    name = rng.choice(_NAMES)
+    base = COLOURS[name]
+    style = rng.choices(["solid", "linear", "radial", "stripes", "dots", "noise"], weights=[3, 3, 2, 2, 2, 2])[0]
+    used = [name]
+    if style == "solid":
+        rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
+        caption = rng.choice([f"a plain {name} background", f"a solid {name} background", f"a flat {name} background"])
+    elif style == "linear":
+        t = _linear_field(w, h, rng.uniform(0, 2 * math.pi))
+        if rng.random() < 0.3:
+            other = _distinct(rng, [name])
+            used.append(other)
+            # The first colour covers most of the canvas, so it stays the dominant one.
+            t = t ** 1.8
+            rgb = _gradient(base, COLOURS[other], t)
+            caption = rng.choice([f"a {name} to {other} gradient background", f"a gradient from {name} to {other}"])
+        else:
+            s = rng.uniform(0.2, 0.35)
+            rgb = _gradient(_shade(base, s), _shade(base, -s), t)
+            caption = rng.choice([f"a {name} gradient background", f"a soft {name} gradient",
+                                  f"a smooth {name} gradient background"])
+    elif style == "radial":
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+        r = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+        t = r / float(r.max())
+        s = rng.uniform(0.25, 0.4)
+        rgb = _gradient(_shade(base, s), _shade(base, -s * 0.8), t)
+        caption = rng.choice([f"a {name} radial gradient background", f"a soft {name} radial gradient",
+                              f"a glowing {name} radial background"])
+    elif style == "stripes":
+        other = _distinct(rng, [name])
+        used.append(other)
+        period = rng.uniform(14, 40)
+        width = period * rng.uniform(0.2, 0.4)  # stripes cover less than half: the base colour dominates
+        angle = rng.choice([0.0, math.pi / 2, math.pi / 4, -math.pi / 4])
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        u = xs * math.cos(angle) + ys * math.sin(angle)
+        dist = np.abs(((u / period) % 1.0) - 0.5) * period  # distance to the stripe's middle line
+        cov = _smoothstep(width / 2 - dist + 0.5)
+        rgb = _gradient(base, COLOURS[other], cov)
+        thin = "thin " if width < 7 else ""
+        caption = rng.choice([f"a {name} background with {thin}{other} stripes",
+                              f"{other} stripes on a {name} background"])
+    elif style == "dots":
+        other = _distinct(rng, [name])
+        used.append(other)
+        period = rng.uniform(16, 36)
+        rad = period * rng.uniform(0.15, 0.28)
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        ox, oy = rng.uniform(0, period), rng.uniform(0, period)
+        dx = ((xs + ox) % period) - period / 2
+        dy = ((ys + oy) % period) - period / 2
+        cov = _smoothstep(rad - np.sqrt(dx * dx + dy * dy) + 0.5)
+        rgb = _gradient(base, COLOURS[other], cov)
+        caption = rng.choice([f"a {name} background with {other} dots", f"{other} polka dots on {name}",
+                              f"a {name} background with {other} polka dots"])
+    else:  # soft noise: low-frequency value noise modulating the colour's brightness
+        gh, gw = rng.randint(3, 8), rng.randint(3, 8)
+        grid = nrng.uniform(-1, 1, (gh, gw)).astype(np.float32)
+        img = Image.fromarray(((grid + 1) * 127.5).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
+        n = np.asarray(img, np.float32) / 127.5 - 1.0
+        fine = nrng.normal(0, 0.04, (h, w)).astype(np.float32)
+        amount = (n * rng.uniform(0.15, 0.3) + fine)[..., None]
+        c = np.asarray(base, np.float32)
+        rgb = np.where(amount >= 0, c + (255 - c) * amount, c * (1 + amount))
+        caption = rng.choice([f"a soft {name} textured background", f"a mottled {name} background",
+                              f"a {name} background with soft noise"])
+    return _to_rgba(np.asarray(rgb), np.ones((h, w), np.float32)), caption, name, used
+
+
+# ----------------------------------------------------------------------------------------------- foreground
+
+@dataclass
+class _Spec:
+    kind: str  # a shape kind, "text"
+    text: str = ""
+    colour: str = "red"
+    outline: bool = False
+    gradient: bool = False
+    shadow: bool = False
+    glow: bool = False
+    translucent: bool = False
+    aspect: float = 1.0
+
+
+def _pick_spec(rng: random.Random, avoid: list[str]) -> _Spec:
+    colour = _distinct(rng, avoid)
+    r = rng.random()
+    if r < 0.3:
+        t = rng.random()
+        if t < 0.55:
+            text = rng.choice(WORDS)
+        elif t < 0.85:
+            text = rng.choice(LETTERS)
+        else:
+            text = rng.choice(DIGITS)
+        _, aspect = _text_master(text)
+        spec = _Spec("text", text=text, colour=colour, aspect=aspect)
+    else:
+        kind = rng.choice(_SHAPE_KINDS)
+        lo, hi = SHAPES[kind]
+        aspect = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        if kind in ("rectangle",) and rng.random() < 0.5 and aspect < 1:
+            aspect = 1 / aspect
+        spec = _Spec(kind, colour=colour, aspect=aspect)
+        spec.outline = kind not in ("ring", "lightning bolt", "crescent moon", "cloud") and rng.random() < 0.2
+        spec.gradient = not spec.outline and colour not in ("black", "white") and rng.random() < 0.25
+    effect = rng.random()
+    spec.shadow = effect < 0.22
+    spec.glow = 0.22 <= effect < 0.32
+    spec.translucent = not spec.outline and rng.random() < 0.07
+    return spec
+
+
+def _caption(spec: _Spec, rng: random.Random) -> str:
+    c = spec.colour
+    if spec.kind == "text":
+        t = spec.text
+        if len(t) == 1 and t in DIGITS:
+            core = rng.choice([f"the number '{t}' in {c}", f"a {c} number '{t}'"])
+        elif len(t) == 1:
+            core = rng.choice([f"the letter '{t}' in {c}", f"a {c} letter '{t}'"])
+        else:
+            core = rng.choice([f"the word '{t}' in {c}", f"the word '{t}' in {c} letters", f"'{t}' written in {c}",
+                               f"{c} text saying '{t}'"])
+    else:
+        kind = spec.kind
+        if spec.outline:
+            core = rng.choice([f"{_article(c + ' ' + kind + ' outline')}", _article(f"outlined {c} {kind}")])
+        elif spec.gradient:
+            core = _article(rng.choice([f"{c} gradient {kind}", f"shaded {c} {kind}"]))
+        elif spec.translucent:
+            core = _article(f"translucent {c} {kind}")
+        else:
+            core = _article(f"{c} {kind}")
+    if spec.shadow:
+        core += rng.choice([" with a drop shadow", " with a soft shadow"])
+    elif spec.glow:
+        core += rng.choice([" with a soft glow", " with a glow"])
+    return core
+
+
+def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow, glow) -> np.ndarray:
+    """RGBA uint8 of one foreground layer: object filling `rect` inside a w x h box, with its effects."""
+    if spec.kind == "text":
+        cov = _text_mask(spec.text, w, h, rect)
+    else:
+        cov = _shape_mask(spec.kind, w, h, rect, rng)
+    if spec.outline:
+        size = min(rect[2] - rect[0], rect[3] - rect[1])
+        t = max(2, int(round(size * rng.uniform(0.06, 0.11))))
+        cov = np.clip(cov - _erode(cov, t), 0.0, 1.0)
+    base = COLOURS[spec.colour]
+    if spec.gradient:
+        s = rng.uniform(0.22, 0.35)
+        rgb = _gradient(_shade(base, s), _shade(base, -s), _linear_field(w, h, rng.uniform(0, 2 * math.pi)))
+    else:
+        rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
+    alpha = cov * (rng.uniform(0.55, 0.8) if spec.translucent else 1.0)
+    if shadow is not None:
+        dx, dy, radius, strength = shadow
+        sh = _blur(_shift(cov, dx, dy), radius) * strength
+        dark = (20, 20, 30) if spec.colour != "black" else (90, 90, 100)
+        rgb, alpha = _over(rgb, alpha, np.broadcast_to(np.asarray(dark, np.float32), (h, w, 3)), sh)
+    elif glow is not None:
+        radius, strength = glow
+        g = np.clip(_blur(cov, radius) * 1.6, 0, 1) * strength
+        gc = _shade(base, 0.5) if spec.colour not in ("black", "grey") else np.asarray(COLOURS["white"], np.float32)
+        rgb, alpha = _over(rgb, alpha, np.broadcast_to(gc, (h, w, 3)), g)
+    return _to_rgba(rgb, alpha)
+
+
+def _place(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool):
+    """Object rectangle (float x0, y0, x1, y1, canvas px) and its padding for effects."""
+    area = math.exp(rng.uniform(math.log(area_range[0]), math.log(area_range[1]))) * cw * ch
+    aspect = spec.aspect
+    ow = math.sqrt(area * aspect)
+    oh = ow / aspect
+    # Stay within the canvas's size so the box keeps most of itself on it.
+    scale = min(1.0, 0.95 * cw / ow, 0.95 * ch / oh)
+    ow, oh = max(ow * scale, 12.0), max(oh * scale, 12.0)
+    if allow_off and rng.random() < 0.2:
+        x0 = rng.uniform(-0.4 * ow, cw - 0.6 * ow)
+        y0 = rng.uniform(-0.4 * oh, ch - 0.6 * oh)
+    else:
+        x0 = rng.uniform(0, max(0.0, cw - ow))
+        y0 = rng.uniform(0, max(0.0, ch - oh))
+    return x0, y0, x0 + ow, y0 + oh
+
+
+def _effects(spec: _Spec, ow: float, oh: float, rng: random.Random):
+    size = min(ow, oh)
+    shadow = glow = None
+    pad = [0.0, 0.0, 0.0, 0.0]  # left, top, right, bottom
+    if spec.shadow:
+        dist = max(2, int(round(size * rng.uniform(0.04, 0.08))))
+        ang = rng.uniform(0.3, 1.3)  # down and to one side, as light from above
+        dx = int(round(dist * math.cos(ang))) * rng.choice([1, -1])
+        dy = int(round(dist * math.sin(ang)))
+        radius = max(1.0, size * rng.uniform(0.025, 0.05))
+        shadow = (dx, dy, radius, rng.uniform(0.35, 0.6))
+        reach = 2.5 * radius
+        pad = [reach + max(-dx, 0), reach + max(-dy, 0), reach + max(dx, 0), reach + max(dy, 0)]
+    elif spec.glow:
+        radius = max(1.5, size * rng.uniform(0.04, 0.08))
+        glow = (radius, rng.uniform(0.6, 0.9))
+        pad = [2.5 * radius] * 4
+    return shadow, glow, pad
+
+
+def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool):
+    """(Layer box, rgba pixels) for one spec, its box snapped and touching the canvas."""
+    canvas = Box(0, 0, cw, ch)
+    for _ in range(20):
+        x0, y0, x1, y1 = _place(rng, spec, cw, ch, area_range, allow_off)
+        shadow, glow, pad = _effects(spec, x1 - x0, y1 - y0, rng)
+        raw = Box(math.floor(x0 - pad[0]), math.floor(y0 - pad[1]), math.ceil(x1 + pad[2]), math.ceil(y1 + pad[3]))
+        box = raw.snapped(GRID)
+        part = box.intersection(canvas)
+        if part is not None and part.area >= 0.3 * box.area:
+            break
+    rect = (x0 - box.x0, y0 - box.y0, x1 - box.x0, y1 - box.y0)
+    pixels = _render_layer(spec, rect, box.width, box.height, rng, shadow, glow)
+    return box, pixels
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _global_caption(rng: random.Random, objects: list[str], bg: str) -> str:
+    objects = list(objects)
+    rng.shuffle(objects)
+    if len(objects) > 10:
+        objects = objects[:8] + [f"{len(objects) - 8} more shapes and letters"]
+    obj = _join(objects)
+    templates = [
+        "{o} on {b}.",
+        "{b} with {o}.",
+        "a design with {o} over {b}.",
+        "{o}, all on {b}.",
+        "a poster: {o} on {b}.",
+        "{o} in front of {b}.",
+    ]
+    text = rng.choice(templates).format(o=obj, b=bg)
+    return text[:1].upper() + text[1:]
+
+
+def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: int = 8,
+                stress: bool = False) -> Design:
+    """One deterministic design: background + 1..max_layers foreground layers (up to 50 when stress)."""
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    if canvas is None:
+        canvas = rng.choices(CANVAS_SIZES, weights=_CANVAS_WEIGHTS)[0]
+    cw, ch = int(canvas[0]), int(canvas[1])
+    if stress:
+        n = rng.randint(9, MAX_FOREGROUND_BOXES)
+        area_range = (0.004, 0.08)
+    else:
+        n = rng.randint(1, max(1, min(max_layers, MAX_FOREGROUND_BOXES)))
+        area_range = (0.02, 0.4)
+
+    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch)
+    specs = [_pick_spec(rng, bg_used) for _ in range(n)]
+    placed = [(spec, *_foreground(rng, spec, cw, ch, area_range, True)) for spec in specs]
+    # Bigger things tend to sit lower in the stack, with some shuffling.
+    placed.sort(key=lambda p: -p[1].area * rng.uniform(0.5, 1.5))
+
+    layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name="Background")]
+    captions = [bg_caption]
+    colours = [COLOURS[bg_name]]
+    for spec, box, pixels in placed:
+        cap = _caption(spec, rng)
+        layers.append(Layer(box, pixels, name=cap))
+        captions.append(cap)
+        colours.append(COLOURS[spec.colour])
+    caption = _global_caption(rng, captions[1:], bg_caption)
+    doc = Document(cw, ch, caption, layers)
+    return Design(doc, caption, captions, colours, doc.compose(), seed)
