@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..document import Box, Document, Layer, Layout, LayoutError, Provenance
+from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
 from ..document.layout import check_box, check_canvas
 
 KINDS = ("generate", "regenerate", "decompose")
@@ -155,8 +155,12 @@ class JobResult:
         for i in self.request.generated_indices:
             spec, old = self.request.layers[i], doc.layers[i]
             provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps)
+            variations = list(old.variations)
+            if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
+                # the result being replaced stays one click away
+                variations.append(Variation(old.pixels, old.seed, old.hint, old.provenance))
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
-                                    hint=spec.hint, provenance=provenance)
+                                    hint=spec.hint, provenance=provenance, variations=variations)
         doc.model_id = self.model_id or doc.model_id
         return doc
 

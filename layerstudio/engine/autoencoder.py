@@ -1,0 +1,141 @@
+"""Multi-layer transparent autoencoder: each RGBA layer encodes on its own to a latent 8x smaller; decoding is
+joint, one transformer over every layer's box-cropped latent tokens with 3-D rotary positions, so alpha edges
+and colours agree across layers (ART's multi-layer transparent autoencoder)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import AutoencoderConfig, ModelConfig
+from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, split_heads
+from .packing import LayerSlot, Packed, pack
+
+
+def premultiply(rgba: torch.Tensor) -> torch.Tensor:
+    """(…, 4, H, W) straight alpha in 0..1 -> premultiplied in -1..1 (a canonical input: hidden colour ignored)."""
+    alpha = rgba[..., 3:4, :, :]
+    return torch.cat([rgba[..., :3, :, :] * alpha, alpha], dim=-3) * 2 - 1
+
+
+def unpremultiply(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of premultiply, clamped: premultiplied -1..1 -> straight 0..1."""
+    x = ((x + 1) / 2).clamp(0, 1)
+    alpha = x[..., 3:4, :, :]
+    rgb = torch.where(alpha > 1e-3, x[..., :3, :, :] / alpha.clamp(min=1e-3), torch.zeros_like(x[..., :3, :, :]))
+    return torch.cat([rgb.clamp(0, 1), alpha], dim=-3)
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig):
+        super().__init__()
+        chans = cfg.encoder_channels
+        layers: list[nn.Module] = [nn.Conv2d(4, chans[0], 3, padding=1), nn.SiLU()]
+        for a, b in zip(chans[:-1], chans[1:]):  # three stride-2 stages: 8x smaller
+            layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.SiLU()]
+        layers += [nn.Conv2d(chans[-1], cfg.latent_channels, 3, padding=1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, width * 3)
+        self.proj = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+        self.mlp = MLP(width, width * 4)
+
+    def forward(self, x, cos, sin, mask):
+        q, k, v = self.qkv(self.norm1(x)).chunk(3, dim=-1)
+        q, k, v = (split_heads(t, self.heads) for t in (q, k, v))
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        x = x + self.proj(attention(q, k, v, mask))
+        return x + self.mlp(self.norm2(x))
+
+
+class JointDecoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig, max_layers: int, grid: int):
+        super().__init__()
+        self.cfg, self.grid = cfg, grid
+        w = cfg.decoder_width
+        self.proj_in = nn.Linear(cfg.latent_channels * 4, w)
+        self.layer_embed = nn.Embedding(max_layers, w)
+        self.blocks = nn.ModuleList(DecoderBlock(w, cfg.decoder_heads) for _ in range(cfg.decoder_depth))
+        self.norm = nn.LayerNorm(w)
+        self.head = nn.Linear(w, grid * grid * cfg.head_channels)
+        self.refine = nn.Sequential(
+            nn.Conv2d(cfg.head_channels, cfg.refine_channels, 3, padding=1), nn.SiLU(),
+            nn.Conv2d(cfg.refine_channels, 4, 3, padding=1),
+        )
+
+    def forward(self, packed: Packed) -> list[list[torch.Tensor]]:
+        x = self.proj_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
+        cos, sin = rope_cos_sin(packed.pos, self.cfg.decoder_width // self.cfg.decoder_heads)
+        mask = joint_mask(packed.valid, packed.valid, packed.valid)
+        for block in self.blocks:
+            x = block(x, cos, sin, mask)
+        feats = self.head(self.norm(x))  # (B, N, grid*grid*head_channels)
+        out = []
+        g, hc = self.grid, self.cfg.head_channels
+        for i, spans in enumerate(packed.spans):
+            images = []
+            for s, e, rows, cols in spans:
+                f = feats[i, s:e].reshape(rows, cols, hc, g, g).permute(2, 0, 3, 1, 4).reshape(hc, rows * g, cols * g)
+                images.append(f[:4] + self.refine(f[None])[0])  # coarse RGBA + a learnt correction
+            out.append(images)
+        return out
+
+
+class LayerAutoencoder(nn.Module):
+    """encode: straight RGBA (4, H, W) in 0..1 -> normalised latent (C, H/8, W/8).
+    decode: per design, LayerSlots with latents -> straight RGBA per slot, decoded jointly."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = Encoder(cfg.autoencoder)
+        self.decoder = JointDecoder(cfg.autoencoder, cfg.max_layers, cfg.grid)
+        # A 1x1 map from latent to the mean premultiplied RGBA of each 8x8 cell: a cheap live preview.
+        self.preview = nn.Conv2d(cfg.autoencoder.latent_channels, 4, 1)
+        # Latent statistics, measured after autoencoder training, so the transformer sees unit-scale latents.
+        self.register_buffer("latent_shift", torch.zeros(cfg.autoencoder.latent_channels))
+        self.register_buffer("latent_scale", torch.ones(cfg.autoencoder.latent_channels))
+
+    @property
+    def latent_channels(self) -> int:
+        return self.cfg.autoencoder.latent_channels
+
+    def encode_raw(self, rgba: torch.Tensor) -> torch.Tensor:
+        """(B, 4, H, W) straight 0..1 -> unnormalised latent (B, C, H/8, W/8)."""
+        return self.encoder(premultiply(rgba))
+
+    def normalise(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.latent_shift[:, None, None]) / self.latent_scale[:, None, None]
+
+    def denormalise(self, z: torch.Tensor) -> torch.Tensor:
+        return z * self.latent_scale[:, None, None] + self.latent_shift[:, None, None]
+
+    def encode(self, rgba: torch.Tensor) -> torch.Tensor:
+        return self.normalise(self.encode_raw(rgba))
+
+    def preview_rgba(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised latent (…, C, h, w) -> straight RGBA 0..1 at latent resolution."""
+        return unpremultiply(self.preview(self.denormalise(z)))
+
+    def decode_raw(self, designs: list[list[LayerSlot]]) -> list[list[torch.Tensor]]:
+        """Slots carry unnormalised latents; returns premultiplied -1..1 RGBA per slot."""
+        dtype = next(self.parameters()).dtype
+        device = next(self.parameters()).device
+        packed = pack(designs, self.latent_channels * 4, self.cfg.grid, device, dtype)
+        return self.decoder(packed)
+
+    def decode(self, designs: list[list[LayerSlot]]) -> list[list[torch.Tensor]]:
+        """Slots carry normalised latents; returns straight 0..1 RGBA per slot."""
+        raw = [[LayerSlot(s.position, s.box, self.denormalise(s.latent)) for s in d] for d in designs]
+        return [[unpremultiply(img) for img in d] for d in self.decode_raw(raw)]
+

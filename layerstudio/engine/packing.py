@@ -1,0 +1,93 @@
+"""Layer-wise region crop: only the latent tokens inside each layer's box are kept, concatenated over layers,
+each with its absolute canvas position (layer, row, column in 16 px cells; negative or beyond the canvas is fine)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..document import Box
+
+
+@dataclass
+class LayerSlot:
+    """One layer of one design as the engine sees it."""
+
+    position: int  # 0 composite, 1 background, k + 1 foreground k
+    box: Box  # snapped canvas box
+    latent: torch.Tensor | None = None  # (C, h, w) with h = box.height / latent_factor
+
+
+@dataclass
+class Packed:
+    tokens: torch.Tensor  # (B, N, 4C) 2x2 latent patches
+    valid: torch.Tensor  # (B, N) bool: a real token, not padding
+    layer: torch.Tensor  # (B, N) long: slot index of the token's layer within its design
+    pos: torch.Tensor  # (B, N, 3) float: (layer position, row, column)
+    layer_pos: torch.Tensor  # (B, L) long
+    layer_valid: torch.Tensor  # (B, L) bool
+    spans: list[list[tuple[int, int, int, int]]]  # per design, per slot: (start, end, rows, cols)
+
+    @property
+    def batch(self) -> int:
+        return self.tokens.shape[0]
+
+
+def patchify(latent: torch.Tensor) -> torch.Tensor:
+    """(C, h, w) -> (h/2 * w/2, 4C)."""
+    c, h, w = latent.shape
+    x = latent.reshape(c, h // 2, 2, w // 2, 2).permute(1, 3, 0, 2, 4)
+    return x.reshape((h // 2) * (w // 2), c * 4)
+
+
+def unpatchify(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """(rows * cols, 4C) -> (C, 2 rows, 2 cols)."""
+    c = tokens.shape[1] // 4
+    x = tokens.reshape(rows, cols, c, 2, 2).permute(2, 0, 3, 1, 4)
+    return x.reshape(c, rows * 2, cols * 2)
+
+
+def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=None,
+         dtype=torch.float32) -> Packed:
+    """Designs of slots -> a padded batch of tokens. A slot without a latent gets zero tokens (filled later)."""
+    counts = [sum((s.box.height // grid) * (s.box.width // grid) for s in d) for d in designs]
+    b, n, l = len(designs), max(counts + [1]), max([len(d) for d in designs] + [1])
+    tokens = torch.zeros(b, n, patch_dim, device=device, dtype=dtype)
+    valid = torch.zeros(b, n, dtype=torch.bool, device=device)
+    layer = torch.zeros(b, n, dtype=torch.long, device=device)
+    pos = torch.zeros(b, n, 3, device=device)
+    layer_pos = torch.zeros(b, l, dtype=torch.long, device=device)
+    layer_valid = torch.zeros(b, l, dtype=torch.bool, device=device)
+    spans = []
+    for i, design in enumerate(designs):
+        start, design_spans = 0, []
+        for j, slot in enumerate(design):
+            rows, cols = slot.box.height // grid, slot.box.width // grid
+            end = start + rows * cols
+            if slot.latent is not None:
+                tokens[i, start:end] = patchify(slot.latent).to(device=device, dtype=dtype)
+            r = torch.arange(rows, device=device).repeat_interleave(cols) + slot.box.y0 // grid
+            c = torch.arange(cols, device=device).repeat(rows) + slot.box.x0 // grid
+            pos[i, start:end, 0] = slot.position
+            pos[i, start:end, 1] = r.float()
+            pos[i, start:end, 2] = c.float()
+            valid[i, start:end] = True
+            layer[i, start:end] = j
+            layer_pos[i, j] = slot.position
+            layer_valid[i, j] = True
+            design_spans.append((start, end, rows, cols))
+            start = end
+        spans.append(design_spans)
+    return Packed(tokens, valid, layer, pos, layer_pos, layer_valid, spans)
+
+
+def unpack(tokens: torch.Tensor, packed: Packed) -> list[list[torch.Tensor]]:
+    """(B, N, 4C) -> per design, per slot, a (C, h, w) latent."""
+    return [[unpatchify(tokens[i, s:e], rows, cols) for s, e, rows, cols in spans]
+            for i, spans in enumerate(packed.spans)]
+
+
+def per_token(values: torch.Tensor, packed: Packed) -> torch.Tensor:
+    """Per-layer values (B, L, ...) -> per-token values (B, N, ...)."""
+    batch_index = torch.arange(packed.batch, device=values.device)[:, None]
+    return values[batch_index, packed.layer]

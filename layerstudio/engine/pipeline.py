@@ -1,0 +1,211 @@
+"""Pipeline: one JobRequest in, RGBA layers out. Rectified-flow sampling with Euler steps over a shifted schedule,
+classifier-free guidance, noise seeded per layer, progress with a cheap preview, cooperative cancel."""
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import DEFAULT_MODEL_DIR
+from ..document import Box, Document, Layer, Layout
+from ..errors import Cancelled
+from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
+from .device import inference_dtype, pick_device
+from .model import LayerModel
+from .packing import LayerSlot, pack, unpack
+from .request import JobRequest, JobResult, ProgressCallback
+from .transformer import Conditioning
+
+
+def schedule(steps: int, shift: float) -> list[float]:
+    """t from 1 (noise) to 0 (clean); shift > 1 spends more steps at high noise."""
+    t = torch.linspace(1.0, 0.0, steps + 1)
+    return (shift * t / (1 + (shift - 1) * t)).tolist()
+
+
+def layer_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Noise depends only on the layer's own seed and size: a new seed for layer k changes layer k only."""
+    generator = torch.Generator().manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
+    return torch.randn(shape, generator=generator)
+
+
+def to_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 H x W x 4 -> float (4, H, W) in 0..1."""
+    return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float() / 255.0
+
+
+def to_pixels(image: torch.Tensor) -> np.ndarray:
+    """float (4, H, W) in 0..1 -> uint8 H x W x 4."""
+    return (image.float().clamp(0, 1) * 255.0).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+class Pipeline:
+    def __init__(self, model: LayerModel, model_id: str, device: torch.device | str | None = None):
+        self.device = pick_device(device) if not isinstance(device, torch.device) else device
+        self.dtype = inference_dtype(self.device)
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.model_id = model_id
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.cfg
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, device: str | None = None) -> "Pipeline":
+        model, mid = LayerModel.load(Path(model_dir) if model_dir else DEFAULT_MODEL_DIR)
+        return cls(model, mid, device)
+
+    @classmethod
+    def from_preset(cls, name: str = "tiny", seed: int = 0, device: str | None = "cpu") -> "Pipeline":
+        """Random weights (for tests and benchmarks)."""
+        torch.manual_seed(seed)
+        return cls(LayerModel(preset(name)), f"{name}-random-{seed}", device)
+
+    def save(self, directory: str | Path) -> None:
+        self.model.save(directory)
+
+    # -- the document-level API
+    def generate(self, layout: Layout, steps: int | None = None, guidance: float | None = None,
+                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Document:
+        document = Document.from_layout(layout)
+        return self.run(JobRequest.generate(document, steps, guidance), progress, cancel).apply_to(document)
+
+    def regenerate(self, document: Document, index: int, seed: int, hint: str | None = None,
+                   steps: int | None = None, guidance: float | None = None,
+                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Document:
+        request = JobRequest.regenerate(document, index, seed, hint, steps, guidance)
+        return self.run(request, progress, cancel).apply_to(document)
+
+    def decompose(self, image: np.ndarray, boxes: list, prompt: str = "", seed: int = 0,
+                  steps: int | None = None, guidance: float | None = None,
+                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Document:
+        request = JobRequest.decompose(image, boxes, prompt, seed, steps, guidance)
+        empty = Document(request.width, request.height, prompt, [])
+        return self.run(request, progress, cancel).apply_to(empty)
+
+    # -- the job
+    def run(self, request: JobRequest, progress: ProgressCallback | None = None,
+            cancel: threading.Event | None = None) -> JobResult:
+        request.validate()
+        with self._lock, torch.inference_mode():
+            return self._run(request, progress, cancel)
+
+    def _autocast(self):
+        # bf16 matrix products are the main speed lever on CPUs (see DESIGN.md); weights stay fp32.
+        if self.device.type == "cpu" and torch.backends.mkldnn.is_available():
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return nullcontext()
+
+    def _run(self, request: JobRequest, progress, cancel) -> JobResult:
+        cfg, model, device = self.config, self.model, self.device
+        steps = request.steps or cfg.default_steps
+        guidance = cfg.guidance if request.guidance is None else request.guidance
+        use_cfg = guidance > 1.0
+        canvas = Box(0, 0, request.width, request.height)
+
+        def check_cancel():
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+
+        check_cancel()
+        # Layer positions: composite 0, background 1, foreground k at k + 1.
+        positions = [BACKGROUND + i for i in range(len(request.layers))]
+        given_slots, given_hint_texts = [], []
+        if request.composite is not None:
+            given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite))
+            given_hint_texts.append("")
+        gen_index, gen_slots, gen_hint_texts = [], [], []
+        for i, spec in enumerate(request.layers):
+            if spec.generated:
+                shape = (model.autoencoder.latent_channels, spec.box.height // cfg.latent_factor,
+                         spec.box.width // cfg.latent_factor)
+                gen_index.append(i)
+                gen_slots.append(LayerSlot(positions[i], spec.box, layer_noise(spec.seed, shape).to(device, self.dtype)))
+                gen_hint_texts.append(spec.hint)
+            else:
+                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given))
+                given_hint_texts.append(spec.hint)
+
+        prompts = [request.prompt] + ([""] if use_cfg else [])
+        batch = len(prompts)
+        with self._autocast():
+            text, text_mask, pooled = model.text(prompts)
+            gen_hints = self._hint_vectors(gen_hint_texts, pooled)
+            ctx_cond = self._conditioning(text, text_mask, pooled, self._hint_vectors(given_hint_texts, pooled),
+                                          t=0.0, given=True)
+            ctx_packed = self._pack([given_slots] * batch)
+            cache = model.transformer.encode_context(ctx_packed, ctx_cond)
+        check_cancel()
+
+        sigmas = schedule(steps, cfg.schedule_shift)
+        x = [slot.latent for slot in gen_slots]
+        for step in range(steps):
+            t_cur, t_next = sigmas[step], sigmas[step + 1]
+            slots = [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
+            packed = self._pack([slots] * batch)
+            cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False)
+            with self._autocast():
+                v = model.transformer.forward_generated(packed, cond, cache).to(self.dtype)
+            if use_cfg:
+                v = v[1:] + guidance * (v[:1] - v[1:])
+            velocity = unpack(v[:1], packed)[0]
+            if progress is not None:  # the clean estimate x0 = x_t - t v previews better than x_t itself
+                clean = [z - t_cur * vel for z, vel in zip(x, velocity)]
+            x = [z + (t_next - t_cur) * vel for z, vel in zip(x, velocity)]
+            check_cancel()
+            if progress is not None:
+                progress(step + 1, steps, self._preview(request, gen_index, clean))
+
+        # Joint decode: the generated layers together with every given layer (and the composite if given).
+        decode_slots = given_slots + [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
+        with self._autocast():
+            images = model.autoencoder.decode([decode_slots])[0]
+        decoded = images[len(given_slots):]
+        layers = [spec.given for spec in request.layers]
+        for i, image in zip(gen_index, decoded):
+            layers[i] = to_pixels(image)
+        composite = Document(request.width, request.height, request.prompt,
+                             [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
+        return JobResult(request, layers, composite, self.model_id, steps)
+
+    def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray) -> LayerSlot:
+        image = to_tensor(pixels)[None].to(self.device, self.dtype)
+        with self._autocast():
+            latent = self.model.autoencoder.encode(image)[0].to(self.dtype)
+        return LayerSlot(position, box, latent)
+
+    def _pack(self, designs):
+        return pack(designs, self.model.autoencoder.latent_channels * 4, self.config.grid, self.device, self.dtype)
+
+    def _hint_vectors(self, hints: list[str], pooled: torch.Tensor) -> torch.Tensor:
+        """(L, Dt) pooled hint text per layer, zeros where a layer has none."""
+        vectors = torch.zeros(max(len(hints), 1), pooled.shape[-1], device=self.device, dtype=pooled.dtype)
+        with_hint = [i for i, h in enumerate(hints) if h]
+        if with_hint:
+            vectors[with_hint] = self.model.text([hints[i] for i in with_hint])[2].to(pooled.dtype)
+        return vectors
+
+    def _conditioning(self, text, text_mask, pooled, hints: torch.Tensor, t: float, given: bool) -> Conditioning:
+        batch, n = text.shape[0], hints.shape[0]
+        hint = hints[None].expand(batch, -1, -1)
+        layer_t = torch.full((batch, n), t, device=self.device)
+        layer_given = torch.full((batch, n), given, device=self.device, dtype=torch.bool)
+        return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint)
+
+    def _preview(self, request: JobRequest, gen_index: list[int], x: list[torch.Tensor]) -> np.ndarray:
+        """The current latents through the 1x1 preview head, upsampled, composed with the given layers."""
+        f = self.config.latent_factor
+        layers = []
+        previews = dict(zip(gen_index, x))
+        for i, spec in enumerate(request.layers):
+            if i in previews:
+                rgba = self.model.autoencoder.preview_rgba(previews[i].float()[None].to(self.dtype))[0]
+                pixels = to_pixels(rgba).repeat(f, axis=0).repeat(f, axis=1)
+            else:
+                pixels = spec.given
+            layers.append(Layer(spec.box, pixels))
+        return Document(request.width, request.height, "", layers).compose()

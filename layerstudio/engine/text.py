@@ -1,0 +1,145 @@
+"""Text: a word-and-character tokenizer and a small transformer encoder trained with the model,
+or a pretrained encoder loaded offline from a local directory for larger models."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from .config import TextConfig
+
+PAD, UNK, BOS, QUOTE = 0, 1, 2, 3
+SPECIALS = ["<pad>", "<unk>", "<bos>", "<quote>"]
+# Quoted text is spelled out character by character (case kept) so the model can learn to draw words.
+CHARS = [chr(c) for c in range(33, 127)]
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]")
+
+
+class Tokenizer:
+    def __init__(self, vocab: list[str]):
+        self.words = list(vocab)
+        self.itos = SPECIALS + [f"#{c}" for c in CHARS] + self.words
+        self.stoi = {s: i for i, s in enumerate(self.itos)}
+
+    @property
+    def size(self) -> int:
+        return len(self.itos)
+
+    @staticmethod
+    def build_vocab(captions, min_count: int = 2, limit: int = 4000) -> list[str]:
+        counts = Counter()
+        for caption in captions:
+            for kind, piece in _pieces(caption):
+                if kind == "word":
+                    counts[piece] += 1
+        return [w for w, n in counts.most_common(limit) if n >= min_count]
+
+    def encode(self, text: str, max_tokens: int) -> list[int]:
+        ids = [BOS]
+        for kind, piece in _pieces(text):
+            if kind == "quoted":
+                ids.append(QUOTE)
+                ids += [self.stoi.get(f"#{c}", UNK) for c in piece if not c.isspace()]
+                ids.append(QUOTE)
+            elif piece in self.stoi:
+                ids.append(self.stoi[piece])
+            else:
+                ids += [self.stoi.get(f"#{c}", UNK) for c in piece]
+        return ids[:max_tokens]
+
+    def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
+        for i, text in enumerate(texts):
+            row = self.encode(text, max_tokens)
+            ids[i, :len(row)] = torch.tensor(row)
+        return ids.to(device), (ids != PAD).to(device)
+
+
+def _pieces(text: str):
+    pos = 0
+    for m in _QUOTED.finditer(text):
+        for w in _WORD.findall(text[pos:m.start()].lower()):
+            yield "word", w
+        yield "quoted", m.group(1) if m.group(1) is not None else m.group(2)
+        pos = m.end()
+    for w in _WORD.findall(text[pos:].lower()):
+        yield "word", w
+
+
+class SmallTextEncoder(nn.Module):
+    """Embeddings + a few pre-norm transformer layers; returns token features, mask and a pooled vector."""
+
+    def __init__(self, cfg: TextConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.tokenizer = Tokenizer(cfg.vocab)
+        self.embed = nn.Embedding(self.tokenizer.size, cfg.width)
+        self.pos = nn.Parameter(torch.zeros(cfg.max_tokens, cfg.width))
+        nn.init.normal_(self.pos, std=0.02)
+        layer = nn.TransformerEncoderLayer(cfg.width, cfg.heads, cfg.width * 4, dropout=0.0,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, cfg.depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.width)
+
+    @property
+    def width(self) -> int:
+        return self.cfg.width
+
+    def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        device = self.pos.device
+        ids, mask = self.tokenizer.batch(texts, self.cfg.max_tokens, device)
+        x = self.embed(ids) + self.pos[: ids.shape[1]]
+        x = self.norm(self.layers(x, src_key_padding_mask=~mask))
+        x = x * mask[..., None]
+        pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+        return x, mask, pooled
+
+
+class PretrainedTextEncoder(nn.Module):
+    """A frozen Hugging Face encoder from a local directory (no network): for larger models.
+    Needs the optional `transformers` package; its weights are not part of our safetensors file."""
+
+    def __init__(self, cfg: TextConfig):
+        super().__init__()
+        self.cfg = cfg
+        try:
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError:
+            raise UserError("this model uses a pretrained text encoder: pip install transformers") from None
+        try:
+            self.hf_tokenizer = AutoTokenizer.from_pretrained(cfg.path, local_files_only=True)
+            model = AutoModel.from_pretrained(cfg.path, local_files_only=True).eval()
+        except OSError as exc:
+            raise UserError(f"cannot load the text encoder from {cfg.path}: {exc}") from None
+        model.requires_grad_(False)
+        # Kept out of the module tree: its weights live in cfg.path, not in our safetensors file.
+        object.__setattr__(self, "hf_model", model)
+        self.register_buffer("device_probe", torch.zeros(0), persistent=False)
+
+    @property
+    def width(self) -> int:
+        return self.hf_model.config.hidden_size
+
+    def forward(self, texts):
+        device = self.device_probe.device
+        self.hf_model.to(device)
+        enc = self.hf_tokenizer(list(texts), padding="max_length", truncation=True,
+                                max_length=self.cfg.max_tokens, return_tensors="pt").to(device)
+        with torch.no_grad():
+            x = self.hf_model(**enc).last_hidden_state
+        mask = enc["attention_mask"].bool()
+        x = x * mask[..., None]
+        pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+        return x, mask, pooled
+
+
+def build_text_encoder(cfg: TextConfig) -> nn.Module:
+    if cfg.kind == "small":
+        return SmallTextEncoder(cfg)
+    if cfg.kind == "pretrained":
+        return PretrainedTextEncoder(cfg)
+    raise UserError(f"unknown text encoder kind '{cfg.kind}' (small or pretrained)")
