@@ -1,0 +1,84 @@
+"""Atomic file and directory writes: a crash or an error leaves either the old file or the new one,
+never half of one. No Qt (the app uses these too, so they must not depend on QSaveFile)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename inside `directory` durable (POSIX; Windows has no directory handles to sync)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Yield a binary file; on success it replaces `path` (temp file in the same directory, fsync,
+    os.replace, fsync of the directory). On an exception the temp file is removed and `path` is untouched."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike, owned: tuple[str, ...]) -> Iterator[Path]:
+    """Yield an empty temporary directory beside `path`; on success its contents land at `path`.
+
+    A new `path` appears by one rename. An existing directory keeps files we do not own; each entry named
+    in `owned` (top-level names the writer produces) is swapped in by rename, so a failure part way
+    leaves the previous output as it was."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    try:
+        yield tmp
+        for root, _dirs, files in os.walk(tmp):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    os.fsync(f.fileno())
+        if not path.exists():
+            os.rename(tmp, path)
+            fsync_dir(parent)
+            return
+        if not path.is_dir():
+            raise FileExistsError(f"{path} exists and is not a directory")
+        for name in owned:
+            new, old = tmp / name, path / name
+            if not new.exists():
+                continue
+            if old.is_dir() and not old.is_symlink():
+                # Directories cannot be replaced in one rename: move the old one aside, then delete it.
+                aside = tmp / f".old-{name}"
+                os.rename(old, aside)
+                os.rename(new, old)
+            else:
+                os.replace(new, old)
+        fsync_dir(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
