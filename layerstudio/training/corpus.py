@@ -66,7 +66,7 @@ SHAPES: dict[str, tuple[float, float]] = {
     "octagon": (0.95, 1.05),
     "cross": (0.9, 1.1),
     "arrow": (1.4, 2.4),
-    "crescent moon": (0.8, 1.0),
+    "crescent moon": (0.6, 0.9),
     "lightning bolt": (0.55, 0.75),
     "speech bubble": (1.1, 1.8),
     "cloud": (1.4, 2.0),
@@ -146,6 +146,38 @@ def _fit_polygon(pts, x0, y0, x1, y1):
     return [(x0 + (x - bx0) * sx, y0 + (y - by0) * sy) for x, y in pts]
 
 
+def _fitted(img: Image.Image, draw, x0, y0, x1, y1, sw: float, sh: float) -> None:
+    """Draw a shape on a scratch image, crop it to its ink and stretch that into the rectangle."""
+    margin = int(max(sw, sh))
+    sw, sh = max(2, int(round(sw))), max(2, int(round(sh)))
+    scratch = Image.new("L", (sw + 2 * margin, sh + 2 * margin), 0)
+    sd = ImageDraw.Draw(scratch)
+    draw(_Translated(sd, margin), sw, sh)
+    bbox = scratch.getbbox()
+    if bbox is None:
+        return
+    tw, th = max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0)))
+    img.paste(scratch.crop(bbox).resize((tw, th), Image.Resampling.BILINEAR), (int(round(x0)), int(round(y0))))
+
+
+class _Translated:
+    """An ImageDraw whose ellipse/rectangle calls are offset by a margin (shapes may poke out of 0..w)."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, offset: int):
+        self._d, self._o = draw, offset
+
+    def _box(self, xy):
+        x0, y0, x1, y1 = xy
+        o = self._o
+        return (x0 + o, y0 + o, x1 + o, y1 + o)
+
+    def ellipse(self, xy, **kw):
+        self._d.ellipse(self._box(xy), **kw)
+
+    def rounded_rectangle(self, xy, **kw):
+        self._d.rounded_rectangle(self._box(xy), **kw)
+
+
 def _shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarray:
     """Anti-aliased coverage (h x w float32 in 0..1) of a shape filling `rect` = (x0, y0, x1, y1) in px."""
     f = max(1, min(SS, MAX_SS_SIDE // max(w, h, 1)))
@@ -206,12 +238,11 @@ def _shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarr
             pts = [(1 - x, y) for x, y in pts]
         d.polygon([(x0 + x * rw, y0 + y * rh) for x, y in pts], fill=fill)
     elif kind == "crescent moon":
-        d.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
-        off = rw * rng.uniform(0.28, 0.4)
-        if rng.random() < 0.5:
-            d.ellipse((x0 + off, y0 - rh * 0.08, x1 - 1 + off, y1 - 1 - rh * 0.08), fill=0)
-        else:
-            d.ellipse((x0 - off, y0 - rh * 0.08, x1 - 1 - off, y1 - 1 - rh * 0.08), fill=0)
+        def moon(sd, sw, sh):
+            sd.ellipse((0, 0, sw - 1, sh - 1), fill=255)
+            off = sw * rng.uniform(0.25, 0.38) * rng.choice([1, -1])
+            sd.ellipse((off, -sh * 0.1, sw - 1 + off, sh - 1 - sh * 0.1), fill=0)
+        _fitted(img, moon, x0, y0, x1, y1, 2.0 * max(rw, rh), 2.0 * max(rw, rh))
     elif kind == "lightning bolt":
         pts = [(0.58, 0), (0.05, 0.58), (0.45, 0.58), (0.32, 1.0), (0.95, 0.38), (0.55, 0.38), (0.78, 0)]
         d.polygon(_fit_polygon(pts, x0, y0, x1, y1), fill=fill)
@@ -222,12 +253,13 @@ def _shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarr
         d.polygon([(tx, y0 + body_h - 2 * f), (tx + rw * 0.16, y0 + body_h - 2 * f), (tx - rw * 0.02, y1 - 1)],
                   fill=fill)
     elif kind == "cloud":
-        # Overlapping puffs on a flat base.
-        d.rounded_rectangle((x0, y0 + rh * 0.5, x1 - 1, y1 - 1), radius=rh * 0.25, fill=fill)
-        for px, py, pr in ((0.3, 0.55, 0.27), (0.55, 0.42, 0.36), (0.78, 0.6, 0.22)):
-            r = pr * rw * 0.62
-            d.ellipse((x0 + px * rw - r, max(y0, y0 + py * rh - r), x0 + px * rw + r,
-                       y0 + py * rh + r), fill=fill)
+        def cloud(sd, sw, sh):
+            # Overlapping puffs on a flat base.
+            sd.rounded_rectangle((0, sh * 0.5, sw - 1, sh - 1), radius=sh * 0.25, fill=255)
+            for px, py, pr in ((0.3, 0.55, 0.27), (0.55, 0.42, 0.36), (0.78, 0.6, 0.22)):
+                r = pr * sw * 0.62
+                sd.ellipse((px * sw - r, py * sh - r, px * sw + r, py * sh + r), fill=255)
+        _fitted(img, cloud, x0, y0, x1, y1, rw, rh)
     else:  # pragma: no cover - every kind above
         raise ValueError(kind)
     return _reduce(img, f)
@@ -508,14 +540,13 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
     return _to_rgba(rgb, alpha)
 
 
-def _place(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool):
-    """Object rectangle (float x0, y0, x1, y1, canvas px) and its padding for effects."""
-    area = math.exp(rng.uniform(math.log(area_range[0]), math.log(area_range[1]))) * cw * ch
+def _place(rng: random.Random, spec: _Spec, cw: int, ch: int, area: float, allow_off: bool):
+    """Object rectangle (float x0, y0, x1, y1, canvas px) of about `area` px at the spec's aspect."""
     aspect = spec.aspect
     ow = math.sqrt(area * aspect)
     oh = ow / aspect
     # Stay within the canvas's size so the box keeps most of itself on it.
-    scale = min(1.0, 0.95 * cw / ow, 0.95 * ch / oh)
+    scale = min(1.0, 0.92 * cw / ow, 0.92 * ch / oh)
     ow, oh = max(ow * scale, 12.0), max(oh * scale, 12.0)
     if allow_off and rng.random() < 0.2:
         x0 = rng.uniform(-0.4 * ow, cw - 0.6 * ow)
@@ -524,6 +555,16 @@ def _place(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_
         x0 = rng.uniform(0, max(0.0, cw - ow))
         y0 = rng.uniform(0, max(0.0, ch - oh))
     return x0, y0, x0 + ow, y0 + oh
+
+
+def _overlap(a, b) -> float:
+    """Intersection of two float rectangles over the smaller one's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / max(small, 1e-6)
 
 
 def _effects(spec: _Spec, ow: float, oh: float, rng: random.Random):
@@ -537,8 +578,8 @@ def _effects(spec: _Spec, ow: float, oh: float, rng: random.Random):
         dy = int(round(dist * math.sin(ang)))
         radius = max(1.0, size * rng.uniform(0.025, 0.05))
         shadow = (dx, dy, radius, rng.uniform(0.35, 0.6))
-        reach = 2.5 * radius
-        pad = [reach + max(-dx, 0), reach + max(-dy, 0), reach + max(dx, 0), reach + max(dy, 0)]
+        reach = 2.0 * radius  # beyond two blur radii the shadow is below 1% alpha
+        pad = [max(0.0, reach - dx), max(0.0, reach - dy), max(0.0, reach + dx), max(0.0, reach + dy)]
     elif spec.glow:
         radius = max(1.5, size * rng.uniform(0.04, 0.08))
         glow = (radius, rng.uniform(0.6, 0.9))
@@ -546,17 +587,31 @@ def _effects(spec: _Spec, ow: float, oh: float, rng: random.Random):
     return shadow, glow, pad
 
 
-def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool):
-    """(Layer box, rgba pixels) for one spec, its box snapped and touching the canvas."""
+def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool,
+                taken: list, max_overlap: float):
+    """(Layer box, rgba pixels) for one spec: its box snapped, touching the canvas and within the area range.
+
+    Placements that hide much of an earlier object (`taken`, object rectangles) are tried again a few times,
+    so most objects stay visible in the composite; some overlap is kept on purpose.
+    """
     canvas = Box(0, 0, cw, ch)
-    for _ in range(20):
-        x0, y0, x1, y1 = _place(rng, spec, cw, ch, area_range, allow_off)
+    lo, hi = area_range[0] * cw * ch, area_range[1] * cw * ch
+    area = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    for attempt in range(24):
+        x0, y0, x1, y1 = _place(rng, spec, cw, ch, area, allow_off)
         shadow, glow, pad = _effects(spec, x1 - x0, y1 - y0, rng)
         raw = Box(math.floor(x0 - pad[0]), math.floor(y0 - pad[1]), math.ceil(x1 + pad[2]), math.ceil(y1 + pad[3]))
         box = raw.snapped(GRID)
+        if box.area > hi * 1.15 and area > 200:
+            area *= 0.85 * hi / box.area  # padding and the snap grew it past the range: shrink the object
+            continue
         part = box.intersection(canvas)
-        if part is not None and part.area >= 0.3 * box.area:
-            break
+        if part is None or part.area < 0.3 * box.area:
+            continue
+        if attempt < 16 and any(_overlap((x0, y0, x1, y1), t) > max_overlap for t in taken):
+            continue
+        break
+    taken.append((x0, y0, x1, y1))
     rect = (x0 - box.x0, y0 - box.y0, x1 - box.x0, y1 - box.y0)
     pixels = _render_layer(spec, rect, box.width, box.height, rng, shadow, glow)
     return box, pixels
@@ -603,7 +658,9 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
 
     bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch)
     specs = [_pick_spec(rng, bg_used) for _ in range(n)]
-    placed = [(spec, *_foreground(rng, spec, cw, ch, area_range, True)) for spec in specs]
+    taken: list = []
+    max_overlap = 0.8 if stress else 0.45
+    placed = [(spec, *_foreground(rng, spec, cw, ch, area_range, True, taken, max_overlap)) for spec in specs]
     # Bigger things tend to sit lower in the stack, with some shuffling.
     placed.sort(key=lambda p: -p[1].area * rng.uniform(0.5, 1.5))
 

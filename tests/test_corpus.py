@@ -1,0 +1,209 @@
+"""The procedural training corpus and the PSD-folder dataset."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from layerstudio.document import GRID, Box
+from layerstudio.errors import UserError
+from layerstudio.training.corpus import CANVAS_SIZES, COLOURS, make_design
+from layerstudio.training.psd_dataset import PsdFolderDataset, read_psd_design
+
+SEEDS = range(24)
+POSITIONAL = re.compile(
+    r"\b(left|right|top|bottom|upper|lower|corner|centre|center|middle|above|below|box|boxes|layer\s*\d*)\b",
+    re.IGNORECASE)
+
+
+def _same(a, b) -> bool:
+    if a.caption != b.caption or a.layer_captions != b.layer_captions or a.layer_colours != b.layer_colours:
+        return False
+    if len(a.document.layers) != len(b.document.layers):
+        return False
+    return all(la.box == lb.box and np.array_equal(la.pixels, lb.pixels)
+               for la, lb in zip(a.document.layers, b.document.layers)) and np.array_equal(a.composite, b.composite)
+
+
+def test_same_seed_same_design_and_different_seeds_differ():
+    for seed in (0, 7, 12345):
+        assert _same(make_design(seed), make_design(seed))
+    # Other random draws in between must not change a design (no global random state).
+    np.random.seed(1)
+    first = make_design(3)
+    np.random.random(100)
+    make_design(4)
+    assert _same(first, make_design(3))
+    designs = [make_design(s) for s in range(6)]
+    assert len({d.caption for d in designs}) == 6
+    assert not any(np.array_equal(designs[0].composite, d.composite) for d in designs[1:] if
+                   d.composite.shape == designs[0].composite.shape)
+
+
+def test_layers_compose_to_composite_with_snapped_boxes_on_canvas():
+    for seed in SEEDS:
+        d = make_design(seed)
+        doc = d.document
+        assert (doc.width, doc.height) in CANVAS_SIZES
+        assert doc.prompt == d.caption
+        assert len(d.layer_captions) == len(d.layer_colours) == len(doc.layers)
+        assert 2 <= len(doc.layers) <= 9
+        bg = doc.layers[0]
+        assert bg.box == Box(0, 0, doc.width, doc.height) and (bg.pixels[..., 3] == 255).all()
+        for layer in doc.layers[1:]:
+            assert layer.box == layer.box.snapped(GRID)
+            assert layer.box.intersection(doc.canvas_box) is not None
+            assert layer.pixels.shape == (layer.box.height, layer.box.width, 4)
+            assert layer.pixels[..., 3].any(), f"seed {seed}: empty layer {layer.name}"
+        assert np.array_equal(d.composite, doc.compose())
+        # Independent composition in float: the layers really are the picture.
+        canvas = np.zeros((doc.height, doc.width, 3))
+        for layer in doc.layers:
+            part = layer.box.intersection(doc.canvas_box)
+            src = layer.pixels[part.y0 - layer.box.y0: part.y1 - layer.box.y0,
+                               part.x0 - layer.box.x0: part.x1 - layer.box.x0].astype(np.float64) / 255
+            view = canvas[part.y0:part.y1, part.x0:part.x1]
+            view[:] = src[..., :3] * src[..., 3:] + view * (1 - src[..., 3:])
+        assert np.abs(canvas * 255 - d.composite[..., :3].astype(np.float64)).max() <= 1.0
+
+
+def test_boxes_hold_their_objects_sizes_and_overflow():
+    fractions, aspects, off_canvas, partial_alpha = [], set(), 0, 0
+    for seed in range(60):
+        d = make_design(seed, canvas=(256, 256))
+        area = 256 * 256
+        for layer in d.document.layers[1:]:
+            box, a = layer.box, layer.pixels[..., 3]
+            fractions.append(box.area / area)
+            aspects.add(round(box.width / box.height, 1))
+            ys, xs = np.nonzero(a)
+            # The object fills most of its box: ink reaches within about one grid cell of every side
+            # (a few px more where a pointed tip fades out in anti-aliasing).
+            slack = GRID + 3
+            assert xs.min() <= slack and ys.min() <= slack, layer.name
+            assert xs.max() >= box.width - 1 - slack and ys.max() >= box.height - 1 - slack, layer.name
+            if box.intersection(d.document.canvas_box) != box:
+                off_canvas += 1
+            if ((a > 0) & (a < 200)).sum() > 0.1 * (a > 0).sum():
+                partial_alpha += 1
+    fractions = np.array(fractions)
+    assert 0.005 < np.median(fractions) < 0.3 and fractions.max() <= 0.6
+    assert len(aspects) >= 8
+    assert off_canvas >= 5 and partial_alpha >= 10
+
+
+def test_captions_name_things_never_places():
+    names = set(COLOURS)
+    for seed in range(200):
+        d = make_design(seed)
+        for text in [d.caption] + d.layer_captions:
+            assert not POSITIONAL.search(text), f"seed {seed}: {text!r}"
+        for cap, rgb in zip(d.layer_captions[1:], d.layer_colours[1:]):
+            (name,) = [n for n, c in COLOURS.items() if c == rgb]
+            assert re.search(rf"\b{name}\b", cap), (cap, name)
+            # Every object is named in the global prompt.
+            core = cap.split(" with a ")[0]
+            quoted = re.findall(r"'([^']+)'", core)
+            key = quoted[0] if quoted else core.split()[-1]
+            assert key in d.caption, (key, d.caption)
+    assert all(isinstance(v, tuple) and len(v) == 3 for v in COLOURS.values()) and len(names) >= 10
+
+
+def test_dominant_colour_matches_prompted_colour():
+    for seed in range(30):
+        d = make_design(seed)
+        for layer, rgb in zip(d.document.layers[1:], d.layer_colours[1:]):
+            px, a = layer.pixels[..., :3].astype(np.float64), layer.pixels[..., 3]
+            solid = a >= 250  # the object itself, not its shadow or glow
+            if solid.sum() < 20:
+                continue
+            mean = px[solid].mean(axis=0)
+            nearest = min(COLOURS.values(), key=lambda c: np.abs(np.array(c) - mean).sum())
+            assert nearest == rgb, (layer.name, mean, rgb)
+
+
+def test_stress_mode_gives_many_layers():
+    counts = [len(make_design(s, stress=True).document.layers) - 1 for s in range(4)]
+    assert all(9 <= c <= 50 for c in counts) and max(counts) > 20
+    d = make_design(99, stress=True)
+    assert np.array_equal(d.composite, d.document.compose())
+    assert all(l.box == l.box.snapped() and l.box.intersection(d.document.canvas_box) for l in d.document.layers)
+
+
+def test_canvas_and_layer_count_arguments():
+    d = make_design(5, canvas=(192, 320), max_layers=1)
+    assert (d.document.width, d.document.height) == (192, 320) and len(d.document.layers) == 2
+
+
+# ---------------------------------------------------------------------------------------------- PSD folder
+
+def _write_psd(path, size, layers):
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+
+    psd = PSDImage.new("RGBA", size)
+    for name, rgba, left, top in layers:
+        psd.append(PixelLayer.frompil(Image.fromarray(rgba, "RGBA"), psd, name, top, left))
+    psd.save(path)
+
+
+def _blob(w, h, rgb, alpha=255):
+    a = np.zeros((h, w, 4), np.uint8)
+    a[1:-1, 1:-1] = (*rgb, alpha)  # a transparent 1 px rim
+    return a
+
+
+def test_psd_folder_dataset_reads_layers_boxes_and_captions(tmp_path):
+    bg = np.zeros((100, 120, 4), np.uint8)
+    bg[...] = (10, 200, 30, 255)
+    star = _blob(30, 20, (200, 10, 10))
+    word = _blob(50, 18, (0, 0, 250), alpha=128)
+    _write_psd(tmp_path / "a.psd", (120, 100),
+               [("sky", bg, 0, 0), ("red star", star, 5, 7), ("word HI", word, 90, 40)])
+    (tmp_path / "a.txt").write_text("A red star and the word 'HI' on green.\n", encoding="utf-8")
+    _write_psd(tmp_path / "b.psd", (64, 48), [("blue dot", _blob(10, 10, (0, 0, 255)), 20, 20)])
+    (tmp_path / "broken.psd").write_bytes(b"8BPS not really a psd")
+
+    with pytest.warns(UserWarning, match="broken.psd"):
+        ds = PsdFolderDataset(tmp_path)
+    assert len(ds) == 2 and [p.name for p, _ in ds.skipped] == ["broken.psd"]
+
+    d = ds[0]
+    doc = d.document
+    assert (doc.width, doc.height) == (128, 96)  # 120 x 100 rounded to the grid
+    assert d.caption == "A red star and the word 'HI' on green."
+    assert d.layer_captions == ["sky", "red star", "word HI"]
+    assert [l.box for l in doc.layers] == [Box(0, 0, 128, 96), Box(0, 0, 48, 32), Box(80, 32, 144, 64)]
+    star_layer, word_layer = doc.layers[1], doc.layers[2]
+    # Pixels sit at their PSD position inside the snapped box.
+    assert np.array_equal(star_layer.pixels[7:27, 5:35], star)
+    assert not star_layer.pixels[:7, :, 3].any() and not star_layer.pixels[:, 35:, 3].any()
+    assert np.array_equal(word_layer.pixels[8:26, 10:60], word)
+    assert d.layer_colours[1] == (200, 10, 10) and d.layer_colours[2] == (0, 0, 250)
+    assert np.array_equal(d.composite, doc.compose())
+    assert (doc.layers[0].pixels[:96, :120] == (10, 200, 30, 255)).all()
+
+    d2 = ds[1]  # no sidecar, no full-canvas layer: transparent background, caption from names
+    assert (d2.document.width, d2.document.height) == (64, 48)
+    assert d2.caption == "blue dot" and d2.layer_captions == ["a transparent background", "blue dot"]
+    assert not d2.document.layers[0].pixels.any()
+    assert d2.document.layers[1].box == Box(16, 16, 32, 32)
+    assert len(list(ds)) == 2
+
+
+def test_psd_dataset_scales_large_documents_and_names_problems(tmp_path):
+    big = tmp_path / "big.psd"
+    _write_psd(big, (400, 200), [("orange bar", _blob(200, 100, (250, 120, 0)), 100, 50)])
+    d = read_psd_design(big, max_side=200)
+    assert (d.document.width, d.document.height) == (208, 96)  # 200 x 100 rounded to the grid
+    box = d.document.layers[1].box
+    assert box == box.snapped() and box.x0 == 48 and box.y0 == 16
+    ys, xs = np.nonzero(d.document.layers[1].pixels[..., 3] > 128)
+    assert 95 <= xs.max() - xs.min() + 1 <= 101 and 45 <= ys.max() - ys.min() + 1 <= 51
+    with pytest.raises(UserError, match="does not exist"):
+        PsdFolderDataset(tmp_path / "nope")
+    (tmp_path / "bad.psd").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="not a readable PSD"):
+        read_psd_design(tmp_path / "bad.psd")
