@@ -8,14 +8,18 @@ anonymous. Everything is drawn from one seed, with no global random state.
 """
 from __future__ import annotations
 
+import json
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
@@ -38,6 +42,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "grey": (128, 128, 128),
 }
 _NAMES = list(COLOURS)
+_DARKEN_LIMIT = {"yellow": 0.1, "orange": 0.15, "pink": 0.2}
 
 # Short words and letters for text layers; none of them says where something is.
 WORDS = [
@@ -265,6 +270,202 @@ def _shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarr
     return _reduce(img, f)
 
 
+# ----------------------------------------------------------------------------------------------- icons
+
+ICON_FILE = RESOURCES / "corpus" / "icons.json"  # Material Design Icons (Apache-2.0), see resources/LICENSES
+_ICON_MASTER = 256  # px: icons are rasterised once at this size, then resampled into each box
+
+
+@lru_cache(maxsize=1)
+def _icon_table() -> dict[str, tuple[str, str]]:
+    """slug -> (caption name, SVG path data); empty if the resource is missing (icons are then not drawn)."""
+    try:
+        data = json.loads(ICON_FILE.read_text(encoding="utf-8"))
+        return {i["slug"]: (i["name"], i["path"]) for i in data["icons"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+class _Ctrl(NamedTuple):
+    p: np.ndarray  # the previous curve's last control point, reflected by S and T
+    kind: str
+
+
+def _arc(x1, y1, rx, ry, phi_deg, large, sweep, x2, y2, per_radian: float = 6.0) -> list:
+    """Points along an SVG elliptical arc (endpoint form, SVG spec F.6.5), excluding its start."""
+    if rx == 0 or ry == 0 or (x1 == x2 and y1 == y2):
+        return [(x2, y2)]
+    phi = math.radians(phi_deg)
+    cp, sp = math.cos(phi), math.sin(phi)
+    dx, dy = (x1 - x2) / 2, (y1 - y2) / 2
+    x1p, y1p = cp * dx + sp * dy, -sp * dx + cp * dy
+    lam = (x1p / rx) ** 2 + (y1p / ry) ** 2
+    if lam > 1:
+        rx, ry = rx * math.sqrt(lam), ry * math.sqrt(lam)
+    num_ = rx * rx * ry * ry - rx * rx * y1p * y1p - ry * ry * x1p * x1p
+    den = rx * rx * y1p * y1p + ry * ry * x1p * x1p
+    coef = math.sqrt(max(0.0, num_ / den)) if den else 0.0
+    if large == sweep:
+        coef = -coef
+    cxp, cyp = coef * rx * y1p / ry, -coef * ry * x1p / rx
+    cx = cp * cxp - sp * cyp + (x1 + x2) / 2
+    cy = sp * cxp + cp * cyp + (y1 + y2) / 2
+
+    def angle(ux, uy, vx, vy):
+        a = math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)
+        return a
+
+    t1 = angle(1, 0, (x1p - cxp) / rx, (y1p - cyp) / ry)
+    dt = angle((x1p - cxp) / rx, (y1p - cyp) / ry, (-x1p - cxp) / rx, (-y1p - cyp) / ry)
+    if not sweep and dt > 0:
+        dt -= 2 * math.pi
+    elif sweep and dt < 0:
+        dt += 2 * math.pi
+    n = max(4, int(abs(dt) * per_radian))
+    ts = t1 + dt * np.arange(1, n + 1) / n
+    xs = cx + rx * np.cos(ts) * cp - ry * np.sin(ts) * sp
+    ys = cy + rx * np.cos(ts) * sp + ry * np.sin(ts) * cp
+    pts = list(zip(xs.tolist(), ys.tolist()))
+    pts[-1] = (x2, y2)
+    return pts
+
+
+def _rasterise(polylines: list[np.ndarray], size: int, view: float = 24.0, ss: int = 4) -> np.ndarray:
+    """Nonzero-winding fill of closed polylines (view units) as size x size coverage in 0..1."""
+    n = size * ss
+    scale = n / view
+    segs = []
+    for poly in polylines:
+        p = poly * scale
+        segs.append(np.concatenate([p, np.roll(p, -1, axis=0)], axis=1))  # closes each subpath
+    seg = np.concatenate(segs)
+    x0, y0, x1, y1 = seg.T
+    ys = np.arange(n, dtype=np.float64) + 0.5
+    # Each (row, segment) crossing: half-open in y so a shared vertex counts once.
+    up = (y0[None] <= ys[:, None]) & (ys[:, None] < y1[None])
+    down = (y1[None] <= ys[:, None]) & (ys[:, None] < y0[None])
+    hit = up | down
+    rows, cols = np.nonzero(hit)
+    t = (ys[rows] - y0[cols]) / (y1[cols] - y0[cols])
+    xc = x0[cols] + t * (x1[cols] - x0[cols])
+    sign = np.where(up[rows, cols], 1, -1)
+    start = np.clip(np.ceil(xc - 0.5), 0, n).astype(np.int64)  # first sample column right of the crossing
+    acc = np.zeros((n, n + 1), np.int32)
+    np.add.at(acc, (rows, start), sign)
+    inside = np.cumsum(acc, axis=1)[:, :n] != 0
+    cov = inside.reshape(size, ss, size, ss).mean(axis=(1, 3))
+    return cov.astype(np.float32)
+
+
+@lru_cache(maxsize=128)
+def _icon_master(slug: str) -> tuple[np.ndarray, float]:
+    """An icon's coverage at the master size, cropped to its ink, and its aspect ratio (w / h)."""
+    _, path = _icon_table()[slug]
+    cov = _rasterise(_path_polylines(path), _ICON_MASTER)
+    ys, xs = np.nonzero(cov > 0)
+    cov = cov[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return np.ascontiguousarray(cov), cov.shape[1] / cov.shape[0]
+
+
+_PATH_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d*\.\d+|\d+\.?)(?:[eE][-+]?\d+)?")
+
+
+def _path_polylines(d: str) -> list[np.ndarray]:
+    """Flatten SVG path data (all commands, absolute and relative) into closed polylines."""
+    tokens = _PATH_TOKEN.findall(d)
+    pos, out, cur = 0, [], []
+    x = y = sx = sy = 0.0
+    last_ctrl = None  # (x, y, kind) of the previous curve's second control point
+    cmd = ""
+
+    def num():
+        nonlocal pos
+        v = float(tokens[pos])
+        pos += 1
+        return v
+
+    def flag():
+        # Arc flags may be packed with what follows ("a1 1 0 011 1"): take one digit.
+        nonlocal pos
+        t = tokens[pos]
+        if len(t) > 1 and t[0] in "01":
+            tokens[pos] = t[1:]
+            return float(t[0])
+        pos += 1
+        return float(t)
+
+    def curve(p0, p1, p2, p3=None, n=12):
+        t = np.linspace(0, 1, n + 1)[1:, None]
+        if p3 is None:
+            pts = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t ** 2 * p2
+        else:
+            pts = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3
+        cur.extend(map(tuple, pts))
+
+    while pos < len(tokens):
+        if tokens[pos].isalpha():
+            cmd = tokens[pos]
+            pos += 1
+            if cmd in "Zz":
+                if cur:
+                    out.append(np.asarray(cur))
+                cur, x, y = [], sx, sy
+                last_ctrl = None
+                continue
+        rel = cmd.islower()
+        ox, oy = (x, y) if rel else (0.0, 0.0)
+        c = cmd.upper()
+        if c == "M":
+            if cur:
+                out.append(np.asarray(cur))
+            x, y = ox + num(), oy + num()
+            sx, sy, cur = x, y, [(x, y)]
+            cmd = "l" if rel else "L"  # further pairs are line-tos
+            last_ctrl = None
+        elif c == "L":
+            x, y = ox + num(), oy + num()
+            cur.append((x, y))
+            last_ctrl = None
+        elif c == "H":
+            x = ox + num()
+            cur.append((x, y))
+            last_ctrl = None
+        elif c == "V":
+            y = oy + num()
+            cur.append((x, y))
+            last_ctrl = None
+        elif c in "CS":
+            p0 = np.array([x, y])
+            if c == "C":
+                p1 = np.array([ox + num(), oy + num()])
+            else:
+                p1 = 2 * p0 - last_ctrl.p if last_ctrl is not None and last_ctrl.kind == "C" else p0
+            p2 = np.array([ox + num(), oy + num()])
+            p3 = np.array([ox + num(), oy + num()])
+            curve(p0, p1, p2, p3)
+            x, y = p3
+            last_ctrl = _Ctrl(p2, "C")
+        elif c in "QT":
+            p0 = np.array([x, y])
+            if c == "Q":
+                p1 = np.array([ox + num(), oy + num()])
+            else:
+                p1 = 2 * p0 - last_ctrl.p if last_ctrl is not None and last_ctrl.kind == "Q" else p0
+            p2 = np.array([ox + num(), oy + num()])
+            curve(p0, p1, p2)
+            x, y = p2
+            last_ctrl = _Ctrl(p1, "Q")
+        elif c == "A":
+            rx, ry, phi, large, sweep = abs(num()), abs(num()), num(), flag(), flag()
+            x2, y2 = ox + num(), oy + num()
+            cur.extend(_arc(x, y, rx, ry, phi, large, sweep, x2, y2))
+            x, y = x2, y2
+            last_ctrl = None
+    if cur:
+        out.append(np.asarray(cur))
+    return [p for p in out if len(p) >= 3]
+
+
 @lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
@@ -283,12 +484,13 @@ def _text_master(text: str) -> tuple[np.ndarray, float]:
     return arr, arr.shape[1] / arr.shape[0]
 
 
-def _text_mask(text: str, w: int, h: int, rect) -> np.ndarray:
-    master, _ = _text_master(text)
+def _fit_master(master: np.ndarray, w: int, h: int, rect) -> np.ndarray:
+    """Resample a cropped coverage master (uint8 or float) to fill `rect` inside a w x h layer."""
     x0, y0, x1, y1 = rect
     tw, th = max(1, round(x1 - x0)), max(1, round(y1 - y0))
-    img = Image.fromarray(master).resize((tw, th), Image.Resampling.LANCZOS if tw < master.shape[1]
-                                         else Image.Resampling.BICUBIC)
+    src = master if master.dtype == np.uint8 else np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    down = tw < src.shape[1]
+    img = Image.fromarray(src).resize((tw, th), Image.Resampling.LANCZOS if down else Image.Resampling.BICUBIC)
     out = np.zeros((h, w), np.float32)
     ox, oy = int(round(x0)), int(round(y0))
     out[oy: oy + th, ox: ox + tw] = np.asarray(img, np.float32)[: h - oy, : w - ox] / 255.0
@@ -456,7 +658,7 @@ class _Spec:
 def _pick_spec(rng: random.Random, avoid: list[str]) -> _Spec:
     colour = _distinct(rng, avoid)
     r = rng.random()
-    if r < 0.3:
+    if r < 0.28:
         t = rng.random()
         if t < 0.55:
             text = rng.choice(WORDS)
@@ -466,6 +668,11 @@ def _pick_spec(rng: random.Random, avoid: list[str]) -> _Spec:
             text = rng.choice(DIGITS)
         _, aspect = _text_master(text)
         spec = _Spec("text", text=text, colour=colour, aspect=aspect)
+    elif r < 0.55 and _icon_table():
+        slug = rng.choice(sorted(_icon_table()))
+        _, aspect = _icon_master(slug)
+        spec = _Spec("icon", text=slug, colour=colour, aspect=aspect)
+        spec.gradient = colour not in ("black", "white") and rng.random() < 0.2
     else:
         kind = rng.choice(_SHAPE_KINDS)
         lo, hi = SHAPES[kind]
@@ -493,6 +700,15 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
         else:
             core = rng.choice([f"the word '{t}' in {c}", f"the word '{t}' in {c} letters", f"'{t}' written in {c}",
                                f"{c} text saying '{t}'"])
+    elif spec.kind == "icon":
+        name = _icon_table()[spec.text][0]
+        icon = rng.choice(["", "", " icon"])
+        if spec.gradient:
+            core = _article(rng.choice([f"{c} gradient {name}{icon}", f"shaded {c} {name}{icon}"]))
+        elif spec.translucent:
+            core = _article(f"translucent {c} {name}{icon}")
+        else:
+            core = _article(f"{c} {name}{icon}")
     else:
         kind = spec.kind
         if spec.outline:
@@ -513,7 +729,9 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
 def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow, glow) -> np.ndarray:
     """RGBA uint8 of one foreground layer: object filling `rect` inside a w x h box, with its effects."""
     if spec.kind == "text":
-        cov = _text_mask(spec.text, w, h, rect)
+        cov = _fit_master(_text_master(spec.text)[0], w, h, rect)
+    elif spec.kind == "icon":
+        cov = _fit_master(_icon_master(spec.text)[0], w, h, rect)
     else:
         cov = _shape_mask(spec.kind, w, h, rect, rng)
     if spec.outline:
@@ -523,7 +741,9 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
     base = COLOURS[spec.colour]
     if spec.gradient:
         s = rng.uniform(0.22, 0.35)
-        rgb = _gradient(_shade(base, s), _shade(base, -s), _linear_field(w, h, rng.uniform(0, 2 * math.pi)))
+        # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
+        dark = -min(s, _DARKEN_LIMIT.get(spec.colour, s))
+        rgb = _gradient(_shade(base, s), _shade(base, dark), _linear_field(w, h, rng.uniform(0, 2 * math.pi)))
     else:
         rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
     alpha = cov * (rng.uniform(0.55, 0.8) if spec.translucent else 1.0)
@@ -659,7 +879,7 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch)
     specs = [_pick_spec(rng, bg_used) for _ in range(n)]
     taken: list = []
-    max_overlap = 0.8 if stress else 0.45
+    max_overlap = 0.8 if stress else 0.35
     placed = [(spec, *_foreground(rng, spec, cw, ch, area_range, True, taken, max_overlap)) for spec in specs]
     # Bigger things tend to sit lower in the stack, with some shuffling.
     placed.sort(key=lambda p: -p[1].area * rng.uniform(0.5, 1.5))
