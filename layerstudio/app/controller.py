@@ -1,0 +1,275 @@
+"""The open document, its selection and its undo stack.
+
+Every change goes through a QUndoCommand that swaps whole snapshots of the layer list. Layer objects are
+never mutated in place (edits build new ones with dataclasses.replace), so a snapshot is a cheap tuple of
+references and undo restores exactly the earlier pixels. Each layer carries a stable uid so views can
+keep their items (and the selection) across reorders and edits."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..document import Box, Document, Layer, LayoutError, Variation
+from ..document.document import resample_nearest
+from ..document.layout import check_box
+from ..engine.request import JobResult
+
+MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
+_uids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    width: int
+    height: int
+    prompt: str
+    model_id: str
+    layers: tuple[Layer, ...]
+    uids: tuple[int, ...]
+
+
+class SnapshotCommand(QUndoCommand):
+    """Swap the document between two snapshots. Commands with the same merge key (say, one opacity
+    slider drag on one layer) merge into one undo step."""
+
+    MERGE_ID = 4711
+
+    def __init__(self, controller: "DocumentController", text: str, before: Snapshot, after: Snapshot,
+                 merge_key=None):
+        super().__init__(text)
+        self.controller, self.before, self.after, self.merge_key = controller, before, after, merge_key
+
+    def redo(self) -> None:
+        self.controller._restore(self.after)
+
+    def undo(self) -> None:
+        self.controller._restore(self.before)
+
+    def id(self) -> int:
+        return self.MERGE_ID if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SnapshotCommand) or other.merge_key != self.merge_key:
+            return False
+        self.after = other.after
+        return True
+
+
+class DocumentController(QObject):
+    documentReset = Signal()  # a different document (new canvas): views rebuild everything
+    changed = Signal()  # layers or their properties changed
+    selectionChanged = Signal(int)  # document index, -1 for none
+
+    def __init__(self, document: Document | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self._doc = document or blank_document(512, 512)
+        self._uids = [next(_uids) for _ in self._doc.layers]
+        self._selected_uid: int | None = None
+        self.editing_locked = False  # structure frozen while a job runs (its result maps onto these indices)
+
+    # -- reading
+    @property
+    def document(self) -> Document:
+        return self._doc
+
+    @property
+    def uids(self) -> tuple[int, ...]:
+        return tuple(self._uids)
+
+    def index_of_uid(self, uid: int | None) -> int:
+        try:
+            return self._uids.index(uid)
+        except ValueError:
+            return -1
+
+    @property
+    def selected(self) -> int:
+        return self.index_of_uid(self._selected_uid)
+
+    @property
+    def selected_layer(self) -> Layer | None:
+        i = self.selected
+        return self._doc.layers[i] if i >= 0 else None
+
+    def snapshot(self) -> Snapshot:
+        d = self._doc
+        return Snapshot(d.width, d.height, d.prompt, d.model_id, tuple(d.layers), tuple(self._uids))
+
+    # -- whole documents (not undoable: New / Open)
+    def set_document(self, document: Document) -> None:
+        self.undo_stack.clear()
+        self._doc = document
+        self._uids = [next(_uids) for _ in document.layers]
+        self._selected_uid = None
+        self.documentReset.emit()
+        self.changed.emit()
+        self.selectionChanged.emit(-1)
+        self.undo_stack.setClean()
+
+    def select(self, index: int) -> None:
+        uid = self._uids[index] if 0 <= index < len(self._uids) else None
+        if uid != self._selected_uid:
+            self._selected_uid = uid
+            self.selectionChanged.emit(self.selected)
+
+    # -- undo machinery
+    def _restore(self, snap: Snapshot) -> None:
+        resized = (snap.width, snap.height) != (self._doc.width, self._doc.height)
+        self._doc = Document(snap.width, snap.height, snap.prompt, list(snap.layers), snap.model_id)
+        self._uids = list(snap.uids)
+        if resized:
+            self.documentReset.emit()
+        self.changed.emit()
+        if self._selected_uid is not None and self._selected_uid not in self._uids:
+            self._selected_uid = None
+        self.selectionChanged.emit(self.selected)
+
+    def _push(self, text: str, layers: list[Layer], uids: list[int] | None = None, merge_key=None,
+              prompt: str | None = None, model_id: str | None = None, select_uid: int | None = None) -> None:
+        before = self.snapshot()
+        after = Snapshot(before.width, before.height, before.prompt if prompt is None else prompt,
+                         before.model_id if model_id is None else model_id,
+                         tuple(layers), tuple(self._uids if uids is None else uids))
+        if after == before:
+            return
+        if select_uid is not None:
+            self._selected_uid = select_uid
+        self.undo_stack.push(SnapshotCommand(self, text, before, after, merge_key))
+
+    def _replace(self, index: int, text: str, merge_key=None, **changes) -> None:
+        layers = list(self._doc.layers)
+        old = layers[index]
+        if all(getattr(old, k) == v for k, v in changes.items()):
+            return
+        layers[index] = replace(old, **changes)
+        self._push(text, layers, merge_key=merge_key)
+
+    def _check_unlocked_structure(self) -> None:
+        if self.editing_locked:
+            raise LayoutError("the layout cannot change while a job is running")
+
+    # -- edits (each one undo step)
+    def add_box(self, box: Box) -> int:
+        self._check_unlocked_structure()
+        box = Box.of(box).snapped()
+        d = self._doc
+        check_box(box, d.width, d.height, "box")
+        names = {l.name for l in d.layers}
+        n = len(d.layers)
+        while f"Layer {n}" in names:
+            n += 1
+        seed = (d.layers[0].seed if d.layers else 0) + len(d.layers)
+        uid = next(_uids)
+        self._push("Add Box", [*d.layers, Layer(box, name=f"Layer {n}", seed=seed)], [*self._uids, uid],
+                   select_uid=uid)
+        return len(self._doc.layers) - 1
+
+    def set_box(self, index: int, box: Box) -> None:
+        self._check_unlocked_structure()
+        if index <= 0:
+            raise LayoutError("the background always covers the whole canvas")
+        old = self._doc.layers[index]
+        if old.locked:
+            raise LayoutError(f"layer '{old.name}' is locked")
+        box = Box.of(box)
+        check_box(box, self._doc.width, self._doc.height, f"layer '{old.name}' box")
+        if box == old.box:
+            return
+        same_size = (box.width, box.height) == (old.box.width, old.box.height)
+        layers = list(self._doc.layers)
+        layers[index] = old.moved_to(box)
+        self._push("Move Layer" if same_size else "Resize Layer", layers)
+
+    def delete_layer(self, index: int) -> None:
+        self._check_unlocked_structure()
+        if index <= 0:
+            raise LayoutError("the background cannot be deleted")
+        layer = self._doc.layers[index]
+        if layer.locked:
+            raise LayoutError(f"layer '{layer.name}' is locked")
+        layers, uids = list(self._doc.layers), list(self._uids)
+        del layers[index], uids[index]
+        self._push(f"Delete {layer.name}", layers, uids)
+
+    def move_layer(self, index: int, new_index: int) -> None:
+        """Reorder foreground layers; the background stays at the bottom."""
+        self._check_unlocked_structure()
+        n = len(self._doc.layers)
+        if not (1 <= index < n and 1 <= new_index < n) or index == new_index:
+            return
+        layers, uids = list(self._doc.layers), list(self._uids)
+        layers.insert(new_index, layers.pop(index))
+        uids.insert(new_index, uids.pop(index))
+        self._push("Reorder Layers", layers, uids)
+
+    def rename(self, index: int, name: str) -> None:
+        name = name.strip()
+        if name:
+            self._replace(index, "Rename Layer", name=name)
+
+    def set_visible(self, index: int, visible: bool) -> None:
+        self._replace(index, "Show Layer" if visible else "Hide Layer", visible=bool(visible))
+
+    def set_locked(self, index: int, locked: bool) -> None:
+        self._replace(index, "Lock Layer" if locked else "Unlock Layer", locked=bool(locked))
+
+    def set_opacity(self, index: int, opacity: float, merge: bool = True) -> None:
+        opacity = float(min(1.0, max(0.0, opacity)))
+        key = ("opacity", self._uids[index]) if merge else None
+        self._replace(index, "Change Opacity", merge_key=key, opacity=opacity)
+
+    def end_merge(self) -> None:
+        """Close the current mergeable step (say, when a slider is released)."""
+        cmd = self.undo_stack.command(self.undo_stack.index() - 1)
+        if isinstance(cmd, SnapshotCommand):
+            cmd.merge_key = None
+
+    def apply_result(self, result: JobResult, text: str) -> None:
+        """One undo step for a finished job. The result maps onto the current layers (names, visibility
+        and opacity edited during the job are kept); non-generated layers stay the very same objects."""
+        req = result.request
+        base = self._doc
+        if req.kind == "decompose" and len(base.layers) != len(req.layers):
+            base = Document(base.width, base.height, base.prompt, [], base.model_id)
+        elif len(base.layers) != len(req.layers) or any(
+                l.box.snapped() != s.box for l, s in zip(base.layers, req.layers)):
+            raise LayoutError("the layout changed while the job ran; the result was not applied")
+        applied = result.apply_to(base)
+        generated = set(req.generated_indices)
+        layers = []
+        for i, new in enumerate(applied.layers):
+            if i not in generated and i < len(base.layers):
+                layers.append(base.layers[i])
+                continue
+            old = base.layers[i] if i < len(base.layers) else None
+            if old is not None and not old.is_empty:
+                kept = [*old.variations, Variation(old.pixels, old.seed, old.hint, old.provenance)]
+                new = replace(new, variations=kept[-MAX_VARIATIONS:])
+            layers.append(new)
+        uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
+        prompt = req.prompt if req.kind in ("generate", "decompose") else None
+        self._push(text, layers, uids, prompt=prompt, model_id=applied.model_id)
+
+    def pick_variation(self, index: int, which: int) -> None:
+        """Make variation `which` of a layer its content; the current content takes its place in the strip."""
+        layer = self._doc.layers[index]
+        var = layer.variations[which]
+        pixels = var.pixels
+        if pixels.shape[:2] != (layer.box.height, layer.box.width):
+            pixels = resample_nearest(pixels, layer.box.width, layer.box.height)
+        current = Variation(layer.pixels, layer.seed, layer.hint, layer.provenance)
+        variations = list(layer.variations)
+        variations[which] = current
+        layers = list(self._doc.layers)
+        layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
+                                variations=variations)
+        self._push("Pick Variation", layers)
+
+
+def blank_document(width: int, height: int, prompt: str = "", seed: int = 0) -> Document:
+    return Document(width, height, prompt, [Layer(Box(0, 0, width, height), name="Background", seed=seed)])
+

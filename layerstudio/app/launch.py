@@ -1,0 +1,65 @@
+"""`layerstudio gui [FILE] [--model DIR] [--device D]`: the desktop app on a qasync event loop."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication with LayerStudio's identity and theme (reused when one exists)."""
+    from PySide6.QtWidgets import QApplication
+
+    from .icons import app_icon
+    from .style import apply_theme
+
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setApplicationName("LayerStudio")
+        QApplication.setOrganizationName("LayerStudio")
+        QApplication.setApplicationDisplayName("LayerStudio")
+        QApplication.setDesktopFileName("io.github.layerstudio.LayerStudio")
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setWindowIcon(app_icon())
+        apply_theme(app)
+    return app
+
+
+def run_gui(args) -> int:
+    import qasync
+
+    from .main_window import MainWindow, default_loader
+
+    path = getattr(args, "file", None)
+    if path and not Path(path).exists():
+        raise UserError(f"{path}: no such file")
+    if getattr(args, "device", None):  # a bad --device is a command-line error, before any window opens
+        from ..engine.device import pick_device
+
+        pick_device(args.device)
+    app = create_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(loader=default_loader(getattr(args, "model", None), getattr(args, "device", None)),
+                        autosave=True)
+    window.show()
+
+    async def start() -> None:
+        if not path:
+            window.offer_recovery()
+        else:
+            window.open_file(path)
+        # Load the model in the background so the first Generate does not wait for it.
+        try:
+            await window.worker.load()
+            window._engine_ready()
+        except Exception as exc:  # a missing or broken model: say so, the editor still works
+            window.model_label.setText("Model: unavailable")
+            window._error("Cannot load the model", exc)
+
+    loop.call_soon(lambda: asyncio.ensure_future(start()))
+    with loop:
+        loop.run_forever()  # returns when the last window closes
+    return 0

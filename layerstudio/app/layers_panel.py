@@ -1,0 +1,397 @@
+"""The Layers panel: a row per layer (top layer first, as in other editors) with visibility, lock,
+thumbnail, editable name and opacity; drag to reorder; selection synced with the canvas both ways;
+an opacity control for the selected layer; and the strip of that layer's variations."""
+from __future__ import annotations
+
+from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt,
+                            Signal)
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QSlider, QSpinBox, QStyle, QStyledItemDelegate,
+                               QStyleOptionViewItem, QToolButton, QVBoxLayout, QWidget)
+
+from ..document import LayoutError
+from .controller import DocumentController
+from .icons import icon
+from .qtimage import thumbnail
+
+MIME = "application/x-layerstudio-layer"
+ROW_H = 52
+THUMB = QSize(56, 42)
+VisibleRole, LockedRole, OpacityRole, EmptyRole, InfoRole = range(Qt.ItemDataRole.UserRole + 1,
+                                                                  Qt.ItemDataRole.UserRole + 6)
+
+
+class LayersModel(QAbstractListModel):
+    """Rows top to bottom: row r is document layer n - 1 - r. Thumbnails are cached per Layer object."""
+
+    def __init__(self, controller: DocumentController, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self._thumbs: dict[int, tuple[object, QPixmap]] = {}
+        controller.changed.connect(self._reset)
+        controller.documentReset.connect(self._reset)
+
+    def _reset(self) -> None:
+        self.beginResetModel()
+        live = set(self.controller.uids)
+        self._thumbs = {k: v for k, v in self._thumbs.items() if k in live}
+        self.endResetModel()
+
+    def doc_index(self, row: int) -> int:
+        return len(self.controller.document.layers) - 1 - row
+
+    def row_of(self, index: int) -> int:
+        return len(self.controller.document.layers) - 1 - index
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.controller.document.layers)
+
+    def _thumb(self, i: int) -> QPixmap:
+        uid, layer = self.controller.uids[i], self.controller.document.layers[i]
+        cached = self._thumbs.get(uid)
+        if cached is None or cached[0] is not layer.pixels:
+            cached = self._thumbs[uid] = (layer.pixels, thumbnail(layer.pixels, THUMB))
+        return cached[1]
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        i = self.doc_index(index.row())
+        layer = self.controller.document.layers[i]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return layer.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumb(i)
+        if role == VisibleRole:
+            return layer.visible
+        if role == LockedRole:
+            return layer.locked
+        if role == OpacityRole:
+            return layer.opacity
+        if role == EmptyRole:
+            return layer.is_empty
+        if role == InfoRole:
+            b = layer.box
+            state = "empty" if layer.is_empty else f"seed {layer.seed}"
+            return f"{b.width}×{b.height} · {state}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            b = layer.box
+            text = f"{layer.name}\nbox {b.x0}, {b.y0} – {b.x1}, {b.y1} ({b.width} × {b.height} px)\nseed {layer.seed}"
+            if layer.hint:
+                text += f"\nhint: {layer.hint}"
+            if layer.provenance and layer.provenance.model_id:
+                text += f"\nmodel {layer.provenance.model_id}, {layer.provenance.steps} steps"
+            return text
+        return None
+
+    def setData(self, index: QModelIndex, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid():
+            return False
+        i = self.doc_index(index.row())
+        if role == Qt.ItemDataRole.EditRole:
+            self.controller.rename(i, str(value))
+            return True
+        if role == VisibleRole:
+            self.controller.set_visible(i, bool(value))
+            return True
+        if role == LockedRole:
+            self.controller.set_locked(i, bool(value))
+            return True
+        return False
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        if self.doc_index(index.row()) > 0 and not self.controller.editing_locked:
+            base |= Qt.ItemFlag.ItemIsDragEnabled
+        return base
+
+    # -- drag to reorder: the drop becomes one undoable move in the controller
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME]
+
+    def mimeData(self, indexes) -> QMimeData:
+        data = QMimeData()
+        if indexes:
+            data.setData(MIME, QByteArray(str(self.doc_index(indexes[0].row())).encode()))
+        return data
+
+    def dropMimeData(self, data: QMimeData, action, row: int, column: int, parent: QModelIndex) -> bool:
+        if not data.hasFormat(MIME) or action != Qt.DropAction.MoveAction:
+            return False
+        source = int(bytes(data.data(MIME)).decode())
+        n = len(self.controller.document.layers)
+        if row < 0:  # dropped onto a row rather than between rows
+            row = parent.row() if parent.isValid() else n
+        # `row` is an insertion point in top-to-bottom rows; turn it into the source's new document index.
+        target = n - row
+        if target > source:
+            target -= 1
+        target = max(1, min(n - 1, target))
+        try:
+            self.controller.move_layer(source, target)
+        except LayoutError:
+            return False
+        return False  # the controller already rebuilt the rows: the view must not remove the source row
+
+
+class LayerDelegate(QStyledItemDelegate):
+    """Draws a row: [eye][lock][thumbnail] name / info ... opacity%; clicks on eye and lock toggle them."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.eye, self.eye_off = icon("eye"), icon("eye-off")
+        self.lock, self.unlock = icon("lock"), icon("lock-open")
+
+    def sizeHint(self, option, index) -> QSize:
+        return QSize(220, ROW_H)
+
+    @staticmethod
+    def rects(r: QRect) -> dict[str, QRect]:
+        cy = r.top() + (r.height() - 20) // 2
+        eye = QRect(r.left() + 6, cy, 20, 20)
+        lock = QRect(eye.right() + 4, cy, 20, 20)
+        thumb = QRect(lock.right() + 8, r.top() + (r.height() - THUMB.height()) // 2, THUMB.width(), THUMB.height())
+        text = QRect(thumb.right() + 10, r.top() + 6, r.right() - thumb.right() - 16, r.height() - 12)
+        return {"eye": eye, "lock": lock, "thumb": thumb, "text": text}
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        r = option.rect
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.fillRect(r, QColor("#2f5f94") if selected else pal.color(QPalette.ColorRole.Base))
+        painter.setPen(QPen(QColor(0, 0, 0, 90)))
+        painter.drawLine(r.bottomLeft(), r.bottomRight())
+        rc = self.rects(r)
+        visible, locked = index.data(VisibleRole), index.data(LockedRole)
+        (self.eye if visible else self.eye_off).paint(painter, rc["eye"], mode=QIcon.Mode.Normal if visible
+                                                      else QIcon.Mode.Disabled)
+        (self.lock if locked else self.unlock).paint(painter, rc["lock"], mode=QIcon.Mode.Normal if locked
+                                                     else QIcon.Mode.Disabled)
+        thumb = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(thumb, QPixmap):
+            painter.drawPixmap(rc["thumb"].topLeft(), thumb)
+        painter.setPen(QPen(QColor(0, 0, 0, 140)))
+        painter.drawRect(rc["thumb"].adjusted(0, 0, -1, -1))
+        text = rc["text"]
+        name_font = QFont(option.font)
+        name_font.setPixelSize(13)
+        painter.setFont(name_font)
+        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        painter.setPen(fg if visible else QColor(fg.red(), fg.green(), fg.blue(), 120))
+        opacity = index.data(OpacityRole)
+        right = f"{round(opacity * 100)}%" if opacity < 1.0 else ""
+        name_rect = QRect(text.left(), text.top(), text.width() - 40, text.height() // 2)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(index.data(), Qt.TextElideMode.ElideRight, name_rect.width()))
+        info_font = QFont(option.font)
+        info_font.setPixelSize(11)
+        painter.setFont(info_font)
+        painter.setPen(QColor(fg.red(), fg.green(), fg.blue(), 140))
+        painter.drawText(QRect(text.left(), text.center().y(), text.width(), text.height() // 2),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, index.data(InfoRole))
+        if right:
+            painter.drawText(text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, right)
+        painter.restore()
+
+    def editorEvent(self, event, model, option, index) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            rc = self.rects(option.rect)
+            pos = event.position().toPoint()
+            if rc["eye"].contains(pos):
+                model.setData(index, not index.data(VisibleRole), VisibleRole)
+                return True
+            if rc["lock"].contains(pos):
+                model.setData(index, not index.data(LockedRole), LockedRole)
+                return True
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            rc = self.rects(option.rect)
+            if rc["eye"].contains(event.position().toPoint()) or rc["lock"].contains(event.position().toPoint()):
+                return True  # a toggle, not a selection or an edit
+        return super().editorEvent(event, model, option, index)
+
+    def updateEditorGeometry(self, editor, option, index) -> None:
+        t = self.rects(option.rect)["text"]
+        editor.setGeometry(QRect(t.left() - 2, t.top(), t.width() - 36, t.height() // 2 + 4))
+
+
+class LayersPanel(QWidget):
+    """The dock's content."""
+
+    def __init__(self, controller: DocumentController, parent=None):
+        super().__init__(parent)
+        self.setObjectName("layersPanel")
+        self.controller = controller
+        self.model = LayersModel(controller, self)
+        self._syncing = False
+
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setObjectName("opacitySlider")
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_spin = QSpinBox()
+        self.opacity_spin.setObjectName("opacitySpin")
+        self.opacity_spin.setRange(0, 100)
+        self.opacity_spin.setSuffix(" %")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Opacity"))
+        top.addWidget(self.opacity_slider, 1)
+        top.addWidget(self.opacity_spin)
+
+        self.view = QListView()
+        self.view.setObjectName("layersList")
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(LayerDelegate(self.view))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.view.setDragEnabled(True)
+        self.view.setAcceptDrops(True)
+        self.view.setDropIndicatorShown(True)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.setUniformItemSizes(True)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+
+        self.variations = QListWidget()
+        self.variations.setObjectName("variationStrip")
+        self.variations.setViewMode(QListWidget.ViewMode.IconMode)
+        self.variations.setFlow(QListWidget.Flow.LeftToRight)
+        self.variations.setWrapping(False)
+        self.variations.setMovement(QListWidget.Movement.Static)
+        self.variations.setIconSize(QSize(64, 48))
+        self.variations.setFixedHeight(84)
+        self.variations.setSpacing(3)
+        self.variations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.variations_label = QLabel("Variations")
+        self.variations_label.setObjectName("sectionLabel")
+
+        self.add_button = self._tool_button("box-add", "Draw a new box (B)")
+        self.up_button = self._tool_button("arrow-up", "Raise layer")
+        self.down_button = self._tool_button("arrow-down", "Lower layer")
+        self.delete_button = self._tool_button("delete", "Delete layer")
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for b in (self.add_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(buttons)
+        lay.addWidget(self.variations_label)
+        lay.addWidget(self.variations)
+
+        self.view.selectionModel().selectionChanged.connect(self._view_selection)
+        self.model.modelReset.connect(self._from_controller)
+        controller.selectionChanged.connect(lambda _: self._from_controller())
+        self.opacity_slider.valueChanged.connect(self._opacity_edited)
+        self.opacity_slider.sliderReleased.connect(controller.end_merge)
+        self.opacity_spin.valueChanged.connect(self._opacity_edited)
+        self.opacity_spin.editingFinished.connect(controller.end_merge)
+        self.variations.itemClicked.connect(self._variation_clicked)
+        self.up_button.clicked.connect(lambda: self._move(+1))
+        self.down_button.clicked.connect(lambda: self._move(-1))
+        self.delete_button.clicked.connect(self._delete)
+        self._from_controller()
+
+    def _tool_button(self, name: str, tip: str) -> QToolButton:
+        b = QToolButton()
+        b.setIcon(icon(name))
+        b.setToolTip(tip)
+        b.setAutoRaise(True)
+        b.setIconSize(QSize(18, 18))
+        return b
+
+    def _view_selection(self, *_):
+        if self._syncing:
+            return
+        rows = self.view.selectionModel().selectedRows()
+        self.controller.select(self.model.doc_index(rows[0].row()) if rows else -1)
+
+    def _from_controller(self) -> None:
+        self._syncing = True
+        try:
+            i = self.controller.selected
+            sm = self.view.selectionModel()
+            if i >= 0:
+                idx = self.model.index(self.model.row_of(i))
+                if not sm.isSelected(idx) or sm.currentIndex() != idx:
+                    sm.setCurrentIndex(idx, sm.SelectionFlag.ClearAndSelect)
+                self.view.scrollTo(idx)
+            else:
+                sm.clearSelection()
+            layer = self.controller.selected_layer
+            for w in (self.opacity_slider, self.opacity_spin):
+                w.blockSignals(True)
+                w.setEnabled(layer is not None)
+                w.setValue(round(layer.opacity * 100) if layer else 100)
+                w.blockSignals(False)
+            n = len(self.controller.document.layers)
+            editable = layer is not None and i > 0 and not self.controller.editing_locked
+            self.up_button.setEnabled(editable and i < n - 1)
+            self.down_button.setEnabled(editable and i > 1)
+            self.delete_button.setEnabled(editable and not layer.locked)
+            self._fill_variations()
+        finally:
+            self._syncing = False
+
+    def _fill_variations(self) -> None:
+        self.variations.clear()
+        layer = self.controller.selected_layer
+        if layer is None or layer.is_empty:
+            self.variations_label.setText("Variations")
+            return
+        current = QListWidgetItem(QIcon(thumbnail(layer.pixels, QSize(64, 48))), "current")
+        current.setData(Qt.ItemDataRole.UserRole, -1)
+        current.setToolTip(f"In use: seed {layer.seed}")
+        self.variations.addItem(current)
+        for j in range(len(layer.variations) - 1, -1, -1):  # newest first
+            v = layer.variations[j]
+            item = QListWidgetItem(QIcon(thumbnail(v.pixels, QSize(64, 48))), f"seed {v.seed}")
+            item.setData(Qt.ItemDataRole.UserRole, j)
+            item.setToolTip(f"Seed {v.seed}" + (f"\nhint: {v.hint}" if v.hint else "") + "\nClick to use this one")
+            self.variations.addItem(item)
+        current.setSelected(True)
+        self.variations_label.setText(f"Variations ({len(layer.variations) + 1})")
+
+    def _variation_clicked(self, item: QListWidgetItem) -> None:
+        which = item.data(Qt.ItemDataRole.UserRole)
+        i = self.controller.selected
+        if which is None or which < 0 or i < 0:
+            return
+        self.controller.pick_variation(i, which)
+
+    def _opacity_edited(self, value: int) -> None:
+        if self._syncing:
+            return
+        i = self.controller.selected
+        if i >= 0:
+            self.controller.set_opacity(i, value / 100.0)
+
+    def _move(self, direction: int) -> None:
+        i = self.controller.selected
+        if i > 0:
+            try:
+                self.controller.move_layer(i, i + direction)
+            except LayoutError:
+                pass
+
+    def _delete(self) -> None:
+        i = self.controller.selected
+        if i > 0:
+            try:
+                self.controller.delete_layer(i)
+            except LayoutError:
+                pass

@@ -1,0 +1,847 @@
+"""The main window: canvas in the centre, Layers and Generate docks, menus, toolbar, status bar,
+file actions, jobs on the engine worker, settings, autosave."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QWidget)
+
+from .. import __version__
+from ..document import Document, LayoutError
+from ..engine.request import JobRequest
+from ..errors import Cancelled, UserError
+from .canvas import CanvasView, Tool
+from .controller import DocumentController, blank_document
+from .dialogs import FALLBACK_PRESETS, NewDocumentDialog
+from .icons import app_icon, icon
+from .layers_panel import LayersPanel
+from .prompt_panel import PromptPanel
+from .qtimage import to_pixmap
+from .worker import EngineWorker, event_loop
+
+MAX_RECENT = 10
+AUTOSAVE_MS = 5000
+PROJECT_FILTER = "LayerStudio project (*.lsproj)"
+OPEN_FILTER = "Designs (*.lsproj *.psd);;LayerStudio project (*.lsproj);;Photoshop document (*.psd);;All files (*)"
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
+
+
+def default_loader(model_dir=None, device=None):
+    def load():
+        from ..engine.pipeline import Pipeline
+
+        return Pipeline.load(model_dir, device)
+    return load
+
+
+class MainWindow(QMainWindow):
+    jobFinished = Signal(str)  # "done", "cancelled" or "error": lets tests and scripts wait for a job
+
+    def __init__(self, engine=None, loader=None, settings: QSettings | None = None,
+                 document: Document | None = None, autosave: bool = False, confirm_discard: bool = True,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.settings = settings if settings is not None else QSettings("LayerStudio", "LayerStudio")
+        self.confirm_discard = confirm_discard
+        self.worker = EngineWorker(engine, loader if loader is not None or engine is not None else default_loader())
+        self.controller = DocumentController(document or blank_document(512, 512), self)
+        self.path: Path | None = None
+        self._task: asyncio.Future | None = None
+        self._job_label = ""
+        self._dialogs: list[QWidget] = []
+        self._recovery = None
+        self.last_job_seconds = 0.0
+
+        self.canvas = CanvasView(self.controller)
+        self.setCentralWidget(self.canvas)
+        self.layers_panel = LayersPanel(self.controller)
+        self.prompt_panel = PromptPanel()
+        self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.prompt_dock = self._dock("Generate", "generateDock", self.prompt_panel,
+                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.prompt_dock, self.layers_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.prompt_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.prompt_dock, self.layers_dock], [430, 470], Qt.Orientation.Vertical)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+
+        # wiring
+        c = self.controller
+        c.undo_stack.cleanChanged.connect(self._update_title)
+        c.undo_stack.indexChanged.connect(lambda _: self._update_actions())
+        c.changed.connect(self._update_actions)
+        c.selectionChanged.connect(lambda _: self._update_actions())
+        c.documentReset.connect(self._document_reset)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.canvas.toolChanged.connect(self._tool_changed)
+        self.prompt_panel.generateRequested.connect(self.generate)
+        self.prompt_panel.regenerateRequested.connect(self.regenerate)
+        self.prompt_panel.cancelRequested.connect(self.cancel_job)
+        self.layers_panel.add_button.clicked.connect(lambda: self.canvas.set_tool(Tool.BOX))
+
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setInterval(AUTOSAVE_MS)
+        self._autosave_timer.timeout.connect(self.autosave)
+        if autosave:
+            self._start_recovery()
+
+        self.resize(1400, 900)
+        self._restore_settings()
+        self._engine_ready()
+        self._document_reset()
+        self._tool_changed(self.canvas.tool.value)
+        self._update_title()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ building
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setMinimumWidth(280)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot=None, shortcut=None, icon_name: str | None = None, tip: str = "",
+                checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if icon_name:
+            a.setIcon(icon(icon_name))
+        if shortcut is not None:
+            if isinstance(shortcut, QKeySequence.StandardKey):
+                a.setShortcuts(shortcut)
+            else:
+                a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                         if not a.shortcut().isEmpty() else tip)
+        a.setCheckable(checkable)
+        if slot is not None:
+            a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action("&New…", self.new_document, K.New, "new", "Start a new design")
+        self.act_open = self._action("&Open…", lambda: self.open_file(), K.Open, "open", "Open a project or a PSD")
+        self.act_save = self._action("&Save", self.save, K.Save, "save", "Save the project")
+        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, None, "Save the project under a new name")
+        self.act_import = self._action("&Import Image…", self.import_image, "Ctrl+I", "import",
+                                       "Split an image into layers inside the drawn boxes")
+        self.act_export_psd = self._action("Export &PSD…", self.export_psd, "Ctrl+E", "export",
+                                           "Export a layered PSD")
+        self.act_export_pngs = self._action("Export P&NGs…", self.export_pngs, "Ctrl+Shift+E", None,
+                                            "Export the composite and each layer as PNG files")
+        self.act_quit = self._action("&Quit", self.close, K.Quit, None, "Quit LayerStudio")
+
+        self.act_undo = self._action("&Undo", self.undo, K.Undo, "undo", "Undo")
+        self.act_redo = self._action("&Redo", self.redo, K.Redo, "redo", "Redo")
+        self.act_delete = self._action("&Delete Layer", self.delete_selected, K.Delete, "delete",
+                                       "Delete the selected layer")
+        self.act_deselect = self._action("Select &None", lambda: self.controller.select(-1), K.Deselect)
+
+        self.act_zoom_in = self._action("Zoom &In", self.canvas.zoom_in, K.ZoomIn, "zoom-in", "Zoom in")
+        self.act_zoom_in.setShortcuts([*QKeySequence.keyBindings(K.ZoomIn), QKeySequence("Ctrl+=")])
+        self.act_zoom_out = self._action("Zoom &Out", self.canvas.zoom_out, K.ZoomOut, "zoom-out", "Zoom out")
+        self.act_fit = self._action("&Fit to Window", self.canvas.fit, "Ctrl+0", "zoom-fit", "Fit the canvas")
+        self.act_actual = self._action("&Actual Pixels", lambda: self.canvas.set_zoom(1.0), "Ctrl+1", None,
+                                       "Show the canvas at 100%")
+        self.act_show_boxes = self._action("Show Layer &Boxes", self._toggle_boxes, None, None,
+                                           "Outline every layer's box", checkable=True)
+        self.act_show_boxes.setChecked(True)
+
+        self.act_tool_select = self._action("&Select Tool", lambda: self.canvas.set_tool(Tool.SELECT), "V",
+                                            "select", "Select, move and resize layers", checkable=True)
+        self.act_tool_box = self._action("&Box Tool", lambda: self.canvas.set_tool(Tool.BOX), "B", "box",
+                                         "Draw a box for a new layer", checkable=True)
+        group = QActionGroup(self)
+        group.addAction(self.act_tool_select)
+        group.addAction(self.act_tool_box)
+        self.act_raise = self._action("&Raise Layer", lambda: self._move_selected(+1), "Ctrl+]", "arrow-up",
+                                      "Move the selected layer up")
+        self.act_lower = self._action("&Lower Layer", lambda: self._move_selected(-1), "Ctrl+[", "arrow-down",
+                                      "Move the selected layer down")
+        self.act_visible = self._action("Toggle &Visibility", self._toggle_visible, "Ctrl+,", "eye",
+                                        "Show or hide the selected layer")
+        self.act_lock = self._action("Toggle &Lock", self._toggle_lock, "Ctrl+L", "lock",
+                                     "Lock the selected layer: kept as context when generating")
+        self.act_rename = self._action("Re&name Layer", self._rename_selected, "F2", None, "Rename the selected layer")
+
+        self.act_generate = self._action("&Generate", self.generate, "Ctrl+Return", "generate",
+                                         "Generate every unlocked layer")
+        self.act_regenerate = self._action("&Regenerate Selected Layer", self.regenerate, "Ctrl+Shift+Return",
+                                           "regenerate", "Regenerate the selected layer with a new seed")
+        self.act_cancel = self._action("&Cancel Job", self.cancel_job, "Esc", "cancel", "Stop the running job")
+        self.act_cancel.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.act_random_seed = self._action("Random &Seed", self.prompt_panel.randomise_seed, "Ctrl+R", "dice",
+                                            "Pick a new random seed")
+        self.act_about = self._action("&About LayerStudio", self.about, None, "info")
+        self.act_model_info = self._action("&Model Information", self.model_info, None, None)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_new, self.act_open])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        m.addSeparator()
+        m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        m.addActions([self.act_import, self.act_export_psd, self.act_export_pngs])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+
+        m = mb.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
+        m.addActions([self.act_delete, self.act_deselect])
+
+        m = mb.addMenu("&View")
+        m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
+        m.addSeparator()
+        m.addAction(self.act_show_boxes)
+        m.addSeparator()
+        m.addAction(self.prompt_dock.toggleViewAction())
+        m.addAction(self.layers_dock.toggleViewAction())
+        self.view_menu = m
+
+        m = mb.addMenu("&Layer")
+        m.addActions([self.act_tool_select, self.act_tool_box])
+        m.addSeparator()
+        m.addActions([self.act_rename, self.act_visible, self.act_lock])
+        m.addSeparator()
+        m.addActions([self.act_raise, self.act_lower, self.act_delete])
+
+        m = mb.addMenu("&Generate")
+        m.addActions([self.act_generate, self.act_regenerate, self.act_cancel])
+        m.addSeparator()
+        m.addAction(self.act_random_seed)
+
+        m = mb.addMenu("&Help")
+        m.addActions([self.act_model_info, self.act_about])
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Tools")
+        tb.setObjectName("mainToolbar")
+        tb.setIconSize(QSize(20, 20))
+        tb.setMovable(False)
+        tb.addActions([self.act_new, self.act_open, self.act_save])
+        tb.addSeparator()
+        tb.addActions([self.act_undo, self.act_redo])
+        tb.addSeparator()
+        tb.addActions([self.act_tool_select, self.act_tool_box])
+        tb.addSeparator()
+        tb.addActions([self.act_zoom_out, self.act_zoom_in, self.act_fit])
+        tb.addSeparator()
+        tb.addActions([self.act_generate, self.act_regenerate, self.act_cancel])
+        tb.addSeparator()
+        tb.addActions([self.act_import, self.act_export_psd])
+        self.toolbar = tb
+        self.view_menu.addAction(tb.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.canvas_label, self.device_label = QLabel(), QLabel("Device: –")
+        self.model_label, self.zoom_label = QLabel("Model: not loaded"), QLabel("100%")
+        for name, w in (("canvasLabel", self.canvas_label), ("deviceLabel", self.device_label),
+                        ("modelLabel", self.model_label), ("zoomLabel", self.zoom_label)):
+            w.setObjectName(name)
+            sb.addPermanentWidget(w)
+        self.zoom_label.setMinimumWidth(56)
+        self.zoom_label.setText(f"{self.canvas.zoom * 100:.0f}%")
+        sb.showMessage("Draw boxes where layers go (B), write a prompt, then Generate (Ctrl+Enter).")
+
+    # ------------------------------------------------------------------ state
+    @property
+    def document(self) -> Document:
+        return self.controller.document
+
+    @property
+    def busy(self) -> bool:
+        return self.worker.busy or (self._task is not None and not self._task.done())
+
+    def _engine_ready(self) -> None:
+        engine = self.worker.engine
+        if engine is None:
+            return
+        self.device_label.setText(f"Device: {getattr(engine, 'device', 'cpu')}")
+        self.model_label.setText(f"Model: {getattr(engine, 'model_id', '?')}")
+        cfg = getattr(engine, "config", None)
+        steps = getattr(cfg, "default_steps", None)
+        if steps and not self.settings.contains("generate/steps"):
+            self.prompt_panel.steps_spin.setValue(int(steps))
+
+    def _document_reset(self) -> None:
+        d = self.document
+        self.canvas_label.setText(f"{d.width} × {d.height} px")
+        self.prompt_panel.prompt_edit.setPlainText(d.prompt)
+        if d.layers:
+            self.prompt_panel.seed_spin.setValue(max(0, min(d.layers[0].seed, self.prompt_panel.seed_spin.maximum())))
+        self._update_title()
+
+    def _update_title(self, *_) -> None:
+        name = self.path.name if self.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — LayerStudio")
+        self.setWindowModified(not self.controller.undo_stack.isClean())
+
+    def _update_actions(self) -> None:
+        if not shiboken6.isValid(self) or not shiboken6.isValid(self.controller.undo_stack):
+            return  # signals fired while the window is being torn down
+        c, busy = self.controller, self.busy
+        i = c.selected
+        layer = c.selected_layer
+        n = len(c.document.layers)
+        stack = c.undo_stack
+        self.act_undo.setEnabled(stack.canUndo() and not busy)
+        self.act_redo.setEnabled(stack.canRedo() and not busy)
+        self.act_undo.setText(f"&Undo {stack.undoText()}".strip())
+        self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
+        structural = i > 0 and not busy and layer is not None and not layer.locked
+        self.act_delete.setEnabled(structural)
+        self.act_raise.setEnabled(i > 0 and not busy and i < n - 1)
+        self.act_lower.setEnabled(i > 1 and not busy)
+        self.act_visible.setEnabled(layer is not None)
+        self.act_lock.setEnabled(layer is not None)
+        self.act_rename.setEnabled(layer is not None)
+        self.act_generate.setEnabled(not busy)
+        self.act_regenerate.setEnabled(not busy and layer is not None and not layer.locked)
+        self.act_import.setEnabled(not busy)
+        self.act_cancel.setEnabled(busy)
+        for a in (self.act_new, self.act_open):
+            a.setEnabled(not busy)
+        p = self.prompt_panel
+        p.generate_button.setEnabled(not busy)
+        p.regenerate_button.setEnabled(not busy and layer is not None and not layer.locked)
+        p.cancel_button.setEnabled(busy)
+        if layer is None:
+            p.selection_label.setText("Select a layer to regenerate it alone.")
+        else:
+            state = "locked: kept as it is" if layer.locked else ("empty box" if layer.is_empty else f"seed {layer.seed}")
+            p.selection_label.setText(f"{layer.name} — {state}")
+        self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
+        self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
+
+    def _tool_changed(self, tool: str) -> None:
+        self.act_tool_select.setChecked(tool == Tool.SELECT.value)
+        self.act_tool_box.setChecked(tool == Tool.BOX.value)
+
+    def _toggle_boxes(self, on: bool) -> None:
+        self.canvas.show_boxes = on
+        self.canvas.viewport().update()
+
+    # ------------------------------------------------------------------ edit actions
+    def _refuse(self, exc: Exception) -> None:
+        self.statusBar().showMessage(str(exc), 6000)
+
+    def undo(self) -> None:
+        if not self.busy:
+            self.controller.undo_stack.undo()
+
+    def redo(self) -> None:
+        if not self.busy:
+            self.controller.undo_stack.redo()
+
+    def delete_selected(self) -> None:
+        try:
+            self.controller.delete_layer(self.controller.selected)
+        except (LayoutError, IndexError) as exc:
+            self._refuse(exc)
+
+    def _move_selected(self, direction: int) -> None:
+        i = self.controller.selected
+        try:
+            self.controller.move_layer(i, i + direction)
+        except LayoutError as exc:
+            self._refuse(exc)
+
+    def _toggle_visible(self) -> None:
+        layer = self.controller.selected_layer
+        if layer is not None:
+            self.controller.set_visible(self.controller.selected, not layer.visible)
+
+    def _toggle_lock(self) -> None:
+        layer = self.controller.selected_layer
+        if layer is not None:
+            self.controller.set_locked(self.controller.selected, not layer.locked)
+
+    def _rename_selected(self) -> None:
+        i = self.controller.selected
+        if i >= 0:
+            self.layers_dock.show()
+            view = self.layers_panel.view
+            view.edit(self.layers_panel.model.index(self.layers_panel.model.row_of(i)))
+
+    # ------------------------------------------------------------------ jobs
+    def generate(self) -> None:
+        if self.busy:
+            return
+        doc, p = self.document, self.prompt_panel
+        seed = p.seed_spin.value()
+        # Seeds follow the panel's seed (background seed, then seed + k per box); locked layers keep theirs.
+        layers = [l if l.locked else replace(l, seed=seed + i) for i, l in enumerate(doc.layers)]
+        work = Document(doc.width, doc.height, p.prompt, layers, doc.model_id)
+        try:
+            request = JobRequest.generate(work, steps=p.steps_spin.value())
+        except LayoutError as exc:
+            return self._error("Cannot generate", exc)
+        if not request.generated_indices:
+            return self._refuse(LayoutError("every layer is locked: unlock one to generate it"))
+        self._start_job(request, "Generate", "Generating")
+
+    def regenerate(self) -> None:
+        if self.busy:
+            return
+        c, p = self.controller, self.prompt_panel
+        i, layer = c.selected, c.selected_layer
+        if layer is None:
+            return self._refuse(LayoutError("select a layer to regenerate"))
+        if layer.locked:
+            return self._refuse(LayoutError(f"layer '{layer.name}' is locked: unlock it to regenerate it"))
+        doc = self.document
+        work = Document(doc.width, doc.height, p.prompt or doc.prompt, list(doc.layers), doc.model_id)
+        seed = random.randint(0, 999_999)
+        while seed == layer.seed:
+            seed = random.randint(0, 999_999)
+        try:
+            request = JobRequest.regenerate(work, i, seed, hint=p.hint_edit.text().strip(), steps=p.steps_spin.value())
+        except LayoutError as exc:
+            return self._error("Cannot regenerate", exc)
+        self._start_job(request, f"Regenerate {layer.name}", f"Regenerating {layer.name}")
+
+    def _start_job(self, request: JobRequest, undo_text: str, label: str) -> None:
+        self.controller.editing_locked = True
+        self._job_label = label
+        self.prompt_panel.set_busy(True, label)
+        self.statusBar().showMessage(f"{label}…")
+        self._task = asyncio.ensure_future(self._run_job(request, undo_text, label), loop=event_loop())
+        self._update_actions()
+        self.layers_panel._from_controller()
+
+    async def _run_job(self, request: JobRequest, undo_text: str, label: str) -> None:
+        outcome = "error"
+        t0 = time.monotonic()
+        try:
+            first_load = self.worker.engine is None
+            result = await self.worker.run(request, self._on_progress)
+            if first_load:
+                self._engine_ready()
+            self.controller.apply_result(result, undo_text)
+            outcome = "done"
+            self.last_job_seconds = time.monotonic() - t0
+            self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s", 8000)
+        except Cancelled:
+            outcome = "cancelled"
+            self.statusBar().showMessage(f"{label}: cancelled; nothing changed", 8000)
+        except Exception as exc:  # an engine failure must never take the window down
+            self._engine_ready()
+            self._error(f"{label} failed", exc)
+        finally:
+            self.controller.editing_locked = False
+            self.canvas.clear_preview()
+            self.prompt_panel.set_busy(False)
+            self.prompt_panel.clear_preview()
+            self._task = None
+            self._update_actions()
+            self.layers_panel._from_controller()
+            self.jobFinished.emit(outcome)
+
+    def _on_progress(self, step: int, total: int, preview) -> None:
+        self.prompt_panel.set_progress(step, total, self._job_label)
+        if preview is not None:
+            pm = to_pixmap(preview)
+            self.canvas.show_preview(pm)
+            self.prompt_panel.set_preview(pm)
+
+    def cancel_job(self) -> None:
+        if self.busy:
+            self.worker.cancel()
+            self.prompt_panel.progress_bar.setFormat("Cancelling…")
+
+    # ------------------------------------------------------------------ dialogs
+    def _error(self, title: str, exc: BaseException) -> QMessageBox:
+        """A non-blocking error dialog (window-modal). User errors show their message; anything else
+        also carries its traceback under Details."""
+        box = QMessageBox(QMessageBox.Icon.Critical, title, str(exc) or type(exc).__name__,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        if not isinstance(exc, (UserError, LayoutError)):
+            box.setInformativeText("The document was not changed.")
+            box.setDetailedText("".join(traceback.format_exception(exc)))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs.append(box)
+        box.finished.connect(lambda _: self._dialogs.remove(box) if box in self._dialogs else None)
+        box.open()
+        return box
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About LayerStudio",
+                          f"<h3>LayerStudio {__version__}</h3>"
+                          "<p>Layered, transparent designs from anonymous boxes and one prompt, "
+                          "with a generative model that runs on your machine.</p>"
+                          "<p>Draw boxes (B), write a prompt, Generate; select a layer and Regenerate it "
+                          "until it is right; export a layered PSD.</p>")
+
+    def model_info(self) -> None:
+        engine = self.worker.engine
+        if engine is None:
+            text = "The model loads with the first job."
+        else:
+            cfg = getattr(engine, "config", None)
+            text = (f"Model: {getattr(engine, 'model_id', '?')}\nDevice: {getattr(engine, 'device', '?')}\n"
+                    f"Default steps: {getattr(cfg, 'default_steps', '?')}\n"
+                    f"Canvas presets: {', '.join(f'{w}×{h}' for w, h in self.canvas_presets())}")
+        QMessageBox.information(self, "Model", text)
+
+    def canvas_presets(self) -> list[tuple[int, int]]:
+        cfg = getattr(self.worker.engine, "config", None)
+        presets = getattr(cfg, "canvas_presets", None)
+        return [tuple(p) for p in presets] if presets else list(FALLBACK_PRESETS)
+
+    # ------------------------------------------------------------------ files
+    def maybe_discard(self) -> bool:
+        """True when the current document may be replaced (saved, or the user agreed to lose changes)."""
+        if self.controller.undo_stack.isClean() or not self.confirm_discard:
+            return True
+        answer = QMessageBox.warning(
+            self, "Unsaved changes", "The design has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_document(self) -> None:
+        if self.busy or not self.maybe_discard():
+            return
+        d = self.document
+        dialog = NewDocumentDialog(self.canvas_presets(), (d.width, d.height), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        w, h = dialog.canvas_size()
+        self.set_document(blank_document(w, h, seed=self.prompt_panel.seed_spin.value()), None)
+
+    def set_document(self, document: Document, path: Path | None) -> None:
+        self.path = Path(path) if path else None
+        self.controller.set_document(document)
+        self._update_title()
+
+    def document_for_save(self) -> Document:
+        """The document as saved: the prompt as currently typed goes with it."""
+        d = self.document
+        return Document(d.width, d.height, self.prompt_panel.prompt or d.prompt, list(d.layers), d.model_id)
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        if self.busy or not self.maybe_discard():
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open", self._last_dir(), OPEN_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        try:
+            document, warnings, project_path = self._read(path)
+        except (UserError, LayoutError, OSError) as exc:
+            self._error("Cannot open", exc if not isinstance(exc, OSError) else UserError(f"cannot open {path}: {exc.strerror or exc}"))
+            return False
+        self.set_document(document, project_path)
+        if project_path is None:
+            self.setWindowTitle(f"{path.name} (imported)[*] — LayerStudio")
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Opened {path.name}: {len(document.layers)} layers", 6000)
+        if warnings:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Opened with warnings", "\n".join(warnings),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("warningDialog")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+        return True
+
+    def _read(self, path: Path) -> tuple[Document, list[str], Path | None]:
+        suffix = path.suffix.lower()
+        if suffix == ".lsproj":
+            from ..io.project import load_project
+
+            return load_project(path), [], path
+        if suffix == ".psd":
+            from ..io.psd import import_psd
+
+            document, warnings = import_psd(path)
+            return document, list(warnings), None
+        raise UserError(f"{path.name}: not a LayerStudio project (.lsproj) or PSD (.psd)")
+
+    def save(self) -> bool:
+        if self.path is None or self.path.suffix.lower() != ".lsproj":
+            return self.save_as()
+        return self._save_to(self.path)
+
+    def save_as(self) -> bool:
+        start = str(self.path) if self.path else str(Path(self._last_dir()) / "Untitled.lsproj")
+        path, _ = QFileDialog.getSaveFileName(self, "Save As", start, PROJECT_FILTER)
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix.lower() != ".lsproj":
+            path = path.with_name(path.name + ".lsproj")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            from ..io.project import save_project
+
+            save_project(self.document_for_save(), path)
+        except (UserError, LayoutError, OSError) as exc:
+            self._error("Cannot save", exc)
+            return False
+        self.path = path
+        self.controller.undo_stack.setClean()
+        self._update_title()
+        self._add_recent(path)
+        self._discard_recovery()
+        self.statusBar().showMessage(f"Saved {path}", 6000)
+        return True
+
+    def export_psd(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            stem = self.path.stem if self.path else "design"
+            path, _ = QFileDialog.getSaveFileName(self, "Export PSD", str(Path(self._last_dir()) / f"{stem}.psd"),
+                                                  "Photoshop document (*.psd)")
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".psd":
+            path = path.with_name(path.name + ".psd")
+        try:
+            from ..io.psd import export_psd
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                export_psd(self.document_for_save(), path)
+            finally:
+                QApplication.restoreOverrideCursor()
+        except (UserError, LayoutError, OSError) as exc:
+            self._error("Cannot export PSD", exc)
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 6000)
+        return True
+
+    def export_pngs(self, directory: str | Path | None = None) -> bool:
+        if directory is None:
+            directory = QFileDialog.getExistingDirectory(self, "Export PNGs to folder", self._last_dir())
+            if not directory:
+                return False
+        try:
+            try:
+                from ..io.png import export_pngs
+            except ImportError:
+                raise UserError("PNG export is not available in this build") from None
+            export_pngs(self.document_for_save(), Path(directory))
+        except (UserError, LayoutError, OSError) as exc:
+            self._error("Cannot export PNGs", exc)
+            return False
+        self.statusBar().showMessage(f"Exported PNGs to {directory}", 6000)
+        return True
+
+    def import_image(self, path: str | Path | None = None) -> None:
+        """Decompose an image into the drawn boxes: the image is fitted to the canvas, then the engine
+        splits it into a background and one layer per box (one undo step)."""
+        if self.busy:
+            return
+        doc = self.document
+        if len(doc.layers) < 2:
+            return self._error("Import Image", UserError(
+                "draw boxes first where the image's parts are; the image is split into one layer per box"))
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import Image", self._last_dir(), IMAGE_FILTER)
+            if not path:
+                return
+        try:
+            image = load_image(Path(path), doc.width, doc.height)
+            boxes = [l.box for l in doc.layers[1:]]
+            request = JobRequest.decompose(image, boxes, self.prompt_panel.prompt, self.prompt_panel.seed_spin.value(),
+                                           steps=self.prompt_panel.steps_spin.value())
+        except (UserError, LayoutError) as exc:
+            return self._error("Cannot import image", exc)
+        self._start_job(request, "Import Image", "Decomposing image")
+
+    # ------------------------------------------------------------------ recent files and settings
+    def _last_dir(self) -> str:
+        return str(self.settings.value("files/lastDir", str(Path.home())))
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        files = [p] + [f for f in self.recent_files() if f != p]
+        self.settings.setValue("files/recent", files[:MAX_RECENT])
+        self.settings.setValue("files/lastDir", str(Path(p).parent))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for n, f in enumerate(files, 1):
+            a = self.recent_menu.addAction(f"&{n % 10}  {Path(f).name}")
+            a.setToolTip(f)
+            a.setStatusTip(f)
+            a.setEnabled(Path(f).exists())
+            a.triggered.connect(lambda _=False, f=f: self.open_file(f))
+        if not files:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear List", lambda: self.settings.setValue("files/recent", []))
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        steps = self.settings.value("generate/steps")
+        if steps is not None:
+            try:
+                self.prompt_panel.steps_spin.setValue(int(steps))
+            except (TypeError, ValueError):
+                pass
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("generate/steps", self.prompt_panel.steps_spin.value())
+        self.settings.sync()
+
+    # ------------------------------------------------------------------ autosave and recovery
+    def _start_recovery(self) -> None:
+        try:
+            from ..io import recovery
+        except ImportError:
+            return
+        self._recovery = recovery
+        start = getattr(recovery, "start_session", None)
+        if callable(start):
+            try:
+                self._recovery_session = start()
+            except (UserError, OSError) as exc:
+                self.statusBar().showMessage(f"Autosave is off: {exc}", 10000)
+                self._recovery = None
+                return
+        self._autosave_timer.start()
+
+    def autosave(self) -> None:
+        if self._recovery is None or self.controller.undo_stack.isClean():
+            return
+        try:
+            session = getattr(self, "_recovery_session", None)
+            if session is not None and hasattr(session, "autosave"):
+                session.autosave(self.document_for_save())
+            else:
+                self._recovery.autosave(self.document_for_save())
+        except (UserError, OSError) as exc:
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+
+    def _discard_recovery(self) -> None:
+        session = getattr(self, "_recovery_session", None)
+        try:
+            if session is not None and hasattr(session, "clear"):
+                session.clear()
+        except OSError:
+            pass
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the newest stale autosave. True when one was restored."""
+        if self._recovery is None:
+            return False
+        find = getattr(self._recovery, "find_recoverable", None)
+        if not callable(find):
+            return False
+        try:
+            found = list(find())
+        except (UserError, OSError):
+            return False
+        if not found:
+            return False
+        item = found[0]
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            "LayerStudio did not close properly last time. Restore the design it autosaved?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        discard = getattr(self._recovery, "discard", None)
+        if answer != QMessageBox.StandardButton.Yes:
+            if callable(discard):
+                discard(item)
+            return False
+        try:
+            load = getattr(item, "load", None)
+            document = load() if callable(load) else self._recovery.load(item)
+        except (UserError, LayoutError, OSError) as exc:
+            self._error("Cannot recover", exc)
+            return False
+        self.set_document(document, None)
+        # Restored work is unsaved work: push nothing, but mark the window modified until saved.
+        self.controller.undo_stack.resetClean()
+        self._update_title()
+        if callable(discard):
+            discard(item)
+        return True
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_discard():
+            event.ignore()
+            return
+        self.worker.cancel()
+        self.save_settings()
+        self._autosave_timer.stop()
+        self._discard_recovery()
+        close = getattr(getattr(self, "_recovery_session", None), "close", None)
+        if callable(close):
+            close()
+        self.worker.shutdown()
+        event.accept()
+
+
+def load_image(path: Path, width: int, height: int):
+    """An image file as RGBA uint8, fitted (scaled, then centred) into a width x height canvas."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            image = im.convert("RGBA")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise UserError(f"{path.name}: not an image this app can read ({exc})") from None
+    if image.size != (width, height):
+        scale = min(width / image.width, height / image.height)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        scaled = image.resize(size, Image.Resampling.LANCZOS)
+        canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        canvas.paste(scaled, ((width - size[0]) // 2, (height - size[1]) // 2))
+        image = canvas
+    return np.asarray(image, dtype=np.uint8).copy()
