@@ -29,7 +29,8 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_job_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int,
+                   help="random seed (default: the layout's for generate, the layer's + 1 for regenerate, else 0)")
     p.add_argument("--steps", type=int, help="sampling steps (default: the model's)")
     p.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's)")
     p.add_argument("--out", required=True, help="OUT.psd, OUT.lsproj, or a directory for PNGs + layout.json")

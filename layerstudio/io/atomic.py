@@ -10,6 +10,25 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 
+def _read_umask() -> int:
+    # mkstemp/mkdtemp create 0600/0700 entries; the user's files should get the usual umask'd mode.
+    # Read once at import: os.umask() can only be read by setting it, which is not thread-safe later.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _file_mode(path: Path) -> int:
+    """The mode a replaced file keeps, else what a plain open() would have created."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def fsync_dir(directory: Path) -> None:
     """Make a rename inside `directory` durable (POSIX; Windows has no directory handles to sync)."""
     if os.name != "posix":
@@ -32,8 +51,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     os.replace, fsync of the directory). On an exception the temp file is removed and `path` is untouched."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -57,6 +79,7 @@ def atomic_directory(path: str | os.PathLike, owned: tuple[str, ...]) -> Iterato
     parent = path.parent if str(path.parent) else Path(".")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
     try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
         yield tmp
         for root, _dirs, files in os.walk(tmp):
             for name in files:

@@ -263,7 +263,7 @@ def _image(zf, members: dict, name, box: Box, where: str) -> np.ndarray:
             if im.size != (box.width, box.height):
                 raise _Bad(f"{where}: image {name!r} is {im.size[0]} x {im.size[1]} but the box "
                            f"{box} is {box.width} x {box.height}")
-            pixels = np.asarray(im.convert("RGBA"), dtype=np.uint8)
+            pixels = np.array(im.convert("RGBA"), dtype=np.uint8)  # a writable copy
     except _Bad:
         raise
     except Image.DecompressionBombError:

@@ -289,7 +289,7 @@ def _to_layer(item, skipped: list[str]) -> Layer | None:
             return None
         skipped.append(f"'{name}' ({layer.kind})")
         return None
-    pixels = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    pixels = np.array(image.convert("RGBA"), dtype=np.uint8)  # a writable copy
     if pixels.shape[:2] != (bottom - top, right - left):
         fixed = np.zeros((bottom - top, right - left, 4), np.uint8)
         h, w = min(pixels.shape[0], fixed.shape[0]), min(pixels.shape[1], fixed.shape[1])

@@ -1,0 +1,273 @@
+"""`layerstudio generate | regenerate | decompose`.
+
+Every argument and input file is checked before the model loads, so bad input costs nothing, exits 2 with
+one line and writes nothing. Outputs are written atomically after the job, so a failure or Ctrl-C part way
+leaves no half-written file."""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..document import Box, Document, Layout, LayoutError
+from ..document.layout import MAX_CANVAS_SIDE, check_canvas
+from ..errors import UserError
+
+MAX_STEPS = 1000
+MAX_IMAGE_BYTES = 512 << 20
+
+
+# ------------------------------------------------------------------------------------ arguments
+@dataclass
+class Output:
+    path: Path
+    kind: str  # "psd", "lsproj" or "dir"
+
+
+def parse_output(value: str) -> Output:
+    """OUT by suffix: .psd, .lsproj, anything else is a directory for the PNG set."""
+    if not value or not value.strip():
+        raise UserError("--out is empty")
+    path = Path(value).expanduser()
+    suffix = path.suffix.lower()
+    kind = {".psd": "psd", ".lsproj": "lsproj"}.get(suffix, "dir")
+    parent = path.parent if str(path.parent) else Path(".")
+    if kind == "dir":
+        if path.exists() and not path.is_dir():
+            raise UserError(f"--out {value}: exists and is not a directory (use .psd or .lsproj for a file)")
+        if suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
+            raise UserError(f"--out {value}: a single image cannot hold layers; use .psd, .lsproj or a directory")
+    elif path.is_dir():
+        raise UserError(f"--out {value}: is a directory")
+    if not parent.is_dir():
+        raise UserError(f"--out {value}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"--out {value}: folder {parent} is not writable")
+    return Output(path, kind)
+
+
+def parse_box(text: str) -> Box:
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) != 4:
+        raise UserError(f"--box {text!r}: expected four integers x0,y0,x1,y1")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise UserError(f"--box {text!r}: expected four integers x0,y0,x1,y1") from None
+    return Box(*values)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 512x512") from None
+    try:
+        check_canvas(width, height)
+    except LayoutError as exc:
+        raise UserError(f"--size {text}: {exc}") from None
+    return width, height
+
+
+def check_job_options(args) -> None:
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise UserError(f"--steps {args.steps}: must be between 1 and {MAX_STEPS}")
+    if args.guidance is not None and (not math.isfinite(args.guidance) or args.guidance < 0):
+        raise UserError(f"--guidance {args.guidance}: must be a finite number >= 0")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed {args.seed}: must be between 0 and 2^63 - 1")
+    if args.model is not None and not Path(args.model).is_dir():
+        raise UserError(f"--model {args.model}: model directory does not exist")
+    if args.device is not None:
+        from ..engine.device import pick_device
+
+        try:
+            pick_device(args.device)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise UserError(f"--device {args.device}: {exc}") from None
+
+
+# ------------------------------------------------------------------------------------- progress
+class ProgressBar:
+    """A one-line bar on stderr when it is a terminal; silent otherwise (logs and pipes stay clean)."""
+
+    def __init__(self, label: str, stream=None, width: int = 30):
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label, self.width = label, width
+        self.start = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, step: int, total: int, preview=None) -> None:
+        if not self.enabled or total <= 0:
+            return
+        done = int(self.width * min(step, total) / total)
+        elapsed = time.monotonic() - self.start
+        bar = "#" * done + "-" * (self.width - done)
+        self.stream.write(f"\r{self.label} [{bar}] {step}/{total}  {elapsed:5.1f}s")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.enabled and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ------------------------------------------------------------------------------------- the work
+def load_pipeline(args):
+    from ..engine.pipeline import Pipeline
+
+    return Pipeline.load(args.model, args.device)
+
+
+def write_output(document: Document, out: Output) -> None:
+    if out.kind == "psd":
+        from .psd import export_psd
+
+        export_psd(document, out.path)
+    elif out.kind == "lsproj":
+        from .project import save_project
+
+        save_project(document, out.path)
+    else:
+        from .png import export_pngs
+
+        export_pngs(document, out.path)
+
+
+def _finish(document: Document, out: Output, started: float, steps: int) -> int:
+    write_output(document, out)
+    print(f"wrote {out.path}: {len(document.layers)} layers on {document.width} x {document.height}, "
+          f"{steps} steps, {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _run(label: str, job):
+    bar = ProgressBar(label)
+    try:
+        return job(bar)
+    finally:
+        bar.close()
+
+
+def generate_layout(args) -> Layout:
+    if args.layout:
+        if args.box or args.size:
+            raise UserError("--layout gives the canvas and boxes; do not combine it with --box or --size")
+        layout = Layout.load(args.layout)
+        if args.prompt is not None:
+            layout.prompt = args.prompt
+    else:
+        if args.size is None:
+            raise UserError("give --size WxH (or --layout FILE)")
+        if args.prompt is None:
+            raise UserError("give --prompt TEXT (or --layout FILE)")
+        width, height = parse_size(args.size)
+        layout = Layout(width, height, args.prompt, [parse_box(b) for b in args.box])
+    if args.seed is not None:
+        layout.seed = args.seed
+    return layout.validate()
+
+
+def run_generate(args) -> int:
+    layout = generate_layout(args)
+    check_job_options(args)
+    out = parse_output(args.out)
+    started = time.monotonic()
+    pipe = load_pipeline(args)
+    steps = args.steps or pipe.config.default_steps
+    document = _run("generate", lambda bar: pipe.generate(layout, steps=steps, guidance=args.guidance,
+                                                          progress=bar))
+    return _finish(document, out, started, steps)
+
+
+def load_design(path: str) -> Document:
+    p = Path(path)
+    if p.suffix.lower() == ".psd":
+        from .psd import import_psd
+
+        document, warnings = import_psd(p)
+        for w in warnings:
+            print(f"layerstudio: warning: {w}", file=sys.stderr)
+        return document
+    from .project import load_project
+
+    return load_project(p)
+
+
+def run_regenerate(args) -> int:
+    check_job_options(args)
+    out = parse_output(args.out)
+    document = load_design(args.project)
+    count = len(document.layers)
+    if not 0 <= args.layer < count:
+        raise UserError(f"--layer {args.layer}: the design has layers 0..{count - 1} (0 = background)")
+    old = document.layers[args.layer]
+    if old.locked:
+        raise UserError(f"--layer {args.layer}: layer '{old.name}' is locked")
+    seed = args.seed if args.seed is not None else (old.seed + 1) % 2**63
+    started = time.monotonic()
+    pipe = load_pipeline(args)
+    steps = args.steps or pipe.config.default_steps
+    result = _run(f"regenerate layer {args.layer}",
+                  lambda bar: pipe.regenerate(document, args.layer, seed, hint=args.hint, steps=steps,
+                                              guidance=args.guidance, progress=bar))
+    # The pipeline keeps the replaced result among the layer's variations (JobResult.apply_to).
+    return _finish(result, out, started, steps)
+
+
+def read_image(path: str) -> np.ndarray:
+    """An image file as RGBA uint8, its size checked from the header before decoding."""
+    from PIL import Image, UnidentifiedImageError
+
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise UserError(f"cannot read image {path}: no such file")
+        if p.stat().st_size > MAX_IMAGE_BYTES:
+            raise UserError(f"image {path} is larger than {MAX_IMAGE_BYTES >> 20} MB")
+        with Image.open(p) as im:
+            width, height = im.size
+            if width > MAX_CANVAS_SIDE or height > MAX_CANVAS_SIDE:
+                raise UserError(f"image {path} is {width} x {height}; at most {MAX_CANVAS_SIDE} x "
+                                f"{MAX_CANVAS_SIDE} is supported")
+            try:
+                check_canvas(width, height)
+            except LayoutError:
+                w16, h16 = max(16, width // 16 * 16), max(16, height // 16 * 16)
+                raise UserError(f"image {path} is {width} x {height}; both sides must be multiples of 16 "
+                                f"(crop or resize it, e.g. to {w16} x {h16})") from None
+            return np.array(im.convert("RGBA"), dtype=np.uint8)  # a writable copy
+    except UserError:
+        raise
+    except UnidentifiedImageError:
+        raise UserError(f"cannot read image {path}: not an image format Pillow knows") from None
+    except OSError as exc:
+        raise UserError(f"cannot read image {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # Pillow raises many types on damaged files
+        raise UserError(f"cannot read image {path}: damaged ({type(exc).__name__})") from None
+
+
+def run_decompose(args) -> int:
+    check_job_options(args)
+    out = parse_output(args.out)
+    boxes = [parse_box(b) for b in args.box]
+    image = read_image(args.image)
+    height, width = image.shape[:2]
+    seed = args.seed if args.seed is not None else 0
+    Layout(width, height, args.prompt, boxes, seed).validate()
+    started = time.monotonic()
+    pipe = load_pipeline(args)
+    steps = args.steps or pipe.config.default_steps
+    document = _run("decompose", lambda bar: pipe.decompose(image, boxes, prompt=args.prompt, seed=seed,
+                                                            steps=steps, guidance=args.guidance, progress=bar))
+    return _finish(document, out, started, steps)

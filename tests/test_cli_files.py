@@ -1,0 +1,247 @@
+"""`layerstudio generate | regenerate | decompose` on a tiny random model: outputs by suffix, exit codes,
+validation before the model loads, nothing written on failure."""
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from layerstudio.cli import main
+from layerstudio.document import Box, Document, Layer, Layout
+from layerstudio.io import commands
+from layerstudio.io.project import load_project, save_project
+from layerstudio.io.psd import import_psd
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    from layerstudio.engine.pipeline import Pipeline
+
+    directory = tmp_path_factory.mktemp("model") / "tiny"
+    Pipeline.from_preset("tiny", seed=0).save(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_id(tiny_model):
+    from layerstudio.engine.pipeline import Pipeline
+
+    return Pipeline.load(tiny_model, "cpu").model_id
+
+
+def run(*argv):
+    return main([str(a) for a in argv])
+
+
+def gen_args(model, out, *extra):
+    return ["generate", "--prompt", "a red kite ☀", "--box", "10,10,60,60", "--box", "40,-8,120,40",
+            "--size", "128x96", "--seed", "4", "--steps", "2", "--model", model, "--device", "cpu",
+            "--out", out, *extra]
+
+
+def test_generate_psd(tiny_model, tiny_model_id, tmp_path, capsys):
+    out = tmp_path / "design.psd"
+    assert run(*gen_args(tiny_model, out)) == 0
+    assert "design.psd" in capsys.readouterr().out
+    doc, warnings = import_psd(out)
+    assert warnings == []
+    assert (doc.width, doc.height, doc.prompt, doc.model_id) == (128, 96, "a red kite ☀", tiny_model_id)
+    assert [l.box for l in doc.layers] == [Box(0, 0, 128, 96), Box(0, 0, 64, 64), Box(32, -16, 128, 48)]
+    for layer in doc.layers:
+        assert layer.provenance is not None and layer.provenance.model_id == tiny_model_id
+        assert layer.provenance.steps == 2 and layer.provenance.prompt == "a red kite ☀"
+    assert [l.seed for l in doc.layers] == [4, 5, 6]
+
+
+def test_generate_directory_of_pngs(tiny_model, tmp_path):
+    out = tmp_path / "pngs"
+    assert run(*gen_args(tiny_model, out)) == 0
+    meta = json.loads((out / "layout.json").read_text(encoding="utf-8"))
+    assert meta["canvas"] == [128, 96] and meta["prompt"] == "a red kite ☀"
+    assert [l["file"] for l in meta["layers"]] == ["layers/00.png", "layers/01.png", "layers/02.png"]
+    assert [l["box"] for l in meta["layers"]] == [[0, 0, 128, 96], [0, 0, 64, 64], [32, -16, 128, 48]]
+    assert [l["seed"] for l in meta["layers"]] == [4, 5, 6]
+    # layout.json doubles as a layout file for --layout.
+    assert Layout.from_json(meta).boxes == [Box(0, 0, 64, 64), Box(32, -16, 128, 48)]
+    layers = []
+    for entry in meta["layers"]:
+        with Image.open(out / entry["file"]) as im:
+            assert im.mode == "RGBA" and im.size == (128, 96)
+            layers.append(Layer(Box(0, 0, 128, 96), np.array(im), name=entry["name"]))
+    # The composite is exactly the layers composed (overflow cut at the canvas edge).
+    with Image.open(out / "composite.png") as im:
+        composite = np.array(im)
+    np.testing.assert_array_equal(composite, Document(128, 96, "", layers).compose())
+    assert not layers[2].pixels[:, :32].any()  # the overflowing layer sits at its box
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pngs"]  # no temp directory left behind
+
+
+def test_generate_from_layout_file_to_project(tiny_model, tmp_path):
+    layout = tmp_path / "layout.json"
+    Layout(64, 64, "two dots", [(0, 0, 32, 32), (32, 32, 64, 64)], seed=11).save(layout)
+    out = tmp_path / "d.lsproj"
+    assert run("generate", "--layout", layout, "--model", tiny_model, "--out", out) == 0
+    doc = load_project(out)
+    assert doc.prompt == "two dots" and len(doc.layers) == 3
+    assert [l.seed for l in doc.layers] == [11, 12, 13]
+    out2 = tmp_path / "e.lsproj"
+    assert run("generate", "--layout", layout, "--seed", 20, "--model", tiny_model, "--out", out2) == 0
+    assert [l.seed for l in load_project(out2).layers] == [20, 21, 22]
+
+
+def test_regenerate_changes_one_layer_and_keeps_the_old_as_variation(tiny_model, tmp_path):
+    src = tmp_path / "src.lsproj"
+    assert run(*gen_args(tiny_model, src)) == 0
+    before = load_project(src)
+    out = tmp_path / "after.lsproj"
+    assert run("regenerate", src, "--layer", 1, "--seed", 99, "--hint", "blue", "--steps", 2,
+               "--model", tiny_model, "--out", out) == 0
+    after = load_project(out)
+    for i in (0, 2):
+        np.testing.assert_array_equal(after.layers[i].pixels, before.layers[i].pixels)
+    assert not np.array_equal(after.layers[1].pixels, before.layers[1].pixels)
+    assert after.layers[1].seed == 99 and after.layers[1].hint == "blue"
+    assert after.layers[1].provenance.seed == 99
+    (old,) = after.layers[1].variations
+    np.testing.assert_array_equal(old.pixels, before.layers[1].pixels)
+    assert old.seed == before.layers[1].seed
+    # In place is fine too: the write is atomic.
+    assert run("regenerate", out, "--layer", 2, "--model", tiny_model, "--out", out) == 0
+    again = load_project(out)
+    assert again.layers[2].seed == after.layers[2].seed + 1  # default: the layer's seed + 1
+    assert len(again.layers[1].variations) == 1 and len(again.layers[2].variations) == 1
+
+
+def test_decompose_image(tiny_model, tmp_path):
+    image = np.zeros((64, 80, 4), np.uint8)
+    image[..., 2] = 200
+    image[..., 3] = 255
+    image[16:48, 16:48, :3] = (250, 40, 40)
+    path = tmp_path / "in.png"
+    Image.fromarray(image, "RGBA").save(path)
+    out = tmp_path / "split.psd"
+    assert run("decompose", path, "--box", "16,16,48,48", "--prompt", "a red square", "--steps", 2,
+               "--model", tiny_model, "--out", out) == 0
+    doc, _ = import_psd(out)
+    assert (doc.width, doc.height) == (80, 64)
+    assert [l.box for l in doc.layers] == [Box(0, 0, 80, 64), Box(16, 16, 48, 48)]
+    assert doc.prompt == "a red square"
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Validation must finish before the model loads: loading it fails the test."""
+    def refuse(args):
+        raise AssertionError("the model was loaded before the input was validated")
+
+    monkeypatch.setattr(commands, "load_pipeline", refuse)
+
+
+def bad_cases(tmp_path):
+    corrupt = tmp_path / "corrupt.lsproj"
+    corrupt.write_bytes(b"PK\x03\x04 not really")
+    notimage = tmp_path / "notimage.png"
+    notimage.write_bytes(b"hello")
+    odd = tmp_path / "odd.png"
+    Image.new("RGBA", (100, 64)).save(odd)
+    good = tmp_path / "good.lsproj"
+    save_project(Document(32, 32, "", [Layer(Box(0, 0, 32, 32))]), good)
+    layout = tmp_path / "bad_layout.json"
+    layout.write_text('{"canvas": [64, 64], "boxes": [[0, 0, 0, 10]]}')
+    out = tmp_path / "out"
+    return [
+        (["generate", "--prompt", "p", "--box", "1,2,3", "--size", "64x64", "--out", out / "a.psd"], "--box"),
+        (["generate", "--prompt", "p", "--box", "a,b,c,d", "--size", "64x64", "--out", out / "a.psd"], "--box"),
+        (["generate", "--prompt", "p", "--box", "0,0,0,10", "--size", "64x64", "--out", out / "a.psd"], "zero or negative"),
+        (["generate", "--prompt", "p", "--box", "200,0,210,10", "--size", "64x64", "--out", out / "a.psd"], "outside"),
+        (["generate", "--prompt", "p", "--size", "65x64", "--out", out / "a.psd"], "multiple of 16"),
+        (["generate", "--prompt", "p", "--size", "big", "--out", out / "a.psd"], "WIDTHxHEIGHT"),
+        (["generate", "--prompt", "p", "--out", out / "a.psd"], "--size"),
+        (["generate", "--size", "64x64", "--out", out / "a.psd"], "--prompt"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--steps", "0", "--out", out / "a.psd"], "--steps"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--model", tmp_path / "nomodel", "--out", out / "a.psd"], "--model"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--out", tmp_path / "missing" / "a.psd"], "does not exist"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "x.png"], "single image"),
+        (["generate", "--layout", layout, "--out", out / "a.psd"], "zero or negative"),
+        (["generate", "--layout", tmp_path / "nolayout.json", "--out", out / "a.psd"], "cannot read layout"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--box", "0,0,16,16", "--layout", layout,
+          "--out", out / "a.psd"], "do not combine"),
+        (["regenerate", corrupt, "--layer", "0", "--out", out / "r.lsproj"], "corrupt.lsproj"),
+        (["regenerate", tmp_path / "none.lsproj", "--layer", "0", "--out", out / "r.lsproj"], "cannot read"),
+        (["regenerate", good, "--layer", "3", "--out", out / "r.lsproj"], "--layer 3"),
+        (["decompose", notimage, "--out", out / "d.psd"], "notimage.png"),
+        (["decompose", odd, "--out", out / "d.psd"], "multiples of 16"),
+        (["decompose", tmp_path / "none.png", "--out", out / "d.psd"], "no such file"),
+    ]
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, no_model):
+    (tmp_path / "out").mkdir()
+    for argv, expected in bad_cases(tmp_path):
+        assert run(*argv) == 2, argv
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "error:" in lines[0] and expected in lines[0], (argv, err)
+        assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_bad_input_in_a_real_process(tmp_path):
+    out = tmp_path / "x.psd"
+    proc = subprocess.run([sys.executable, "-m", "layerstudio", "generate", "--prompt", "p", "--box", "5,5,5,9",
+                           "--size", "64x64", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "box 1" in proc.stderr
+    assert not out.exists()
+
+
+def test_failed_write_leaves_nothing(tiny_model, tmp_path, monkeypatch):
+    from layerstudio.io import png
+
+    calls = []
+
+    def flaky(pixels, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        Image.fromarray(pixels, "RGBA").save(path)
+
+    monkeypatch.setattr(png, "_save_png", flaky)
+    with pytest.raises(OSError):
+        commands.write_output(load_project_doc(tiny_model, tmp_path), commands.parse_output(str(tmp_path / "o")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.lsproj"]
+    # An existing output directory keeps its previous files when the new write fails.
+    monkeypatch.undo()
+    doc = load_project(tmp_path / "src.lsproj")
+    commands.write_output(doc, commands.parse_output(str(tmp_path / "o")))
+    before = {p.name: p.read_bytes() for p in (tmp_path / "o" / "layers").iterdir()}
+    calls.clear()
+    monkeypatch.setattr(png, "_save_png", flaky)
+    with pytest.raises(OSError):
+        commands.write_output(doc, commands.parse_output(str(tmp_path / "o")))
+    assert {p.name: p.read_bytes() for p in (tmp_path / "o" / "layers").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "src.lsproj"]
+
+
+def load_project_doc(tiny_model, tmp_path):
+    assert run(*gen_args(tiny_model, tmp_path / "src.lsproj")) == 0
+    return load_project(tmp_path / "src.lsproj")
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(tiny_model, tmp_path, monkeypatch):
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert run(*gen_args(tiny_model, tmp_path / "a.psd")) == 0
+    text = tty.getvalue()
+    assert "\r" in text and "generate [" in text and "2/2" in text and text.endswith("\n")
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    assert run(*gen_args(tiny_model, tmp_path / "b.psd")) == 0
+    assert pipe.getvalue() == ""
