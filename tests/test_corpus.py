@@ -139,13 +139,20 @@ def test_canvas_and_layer_count_arguments():
 
 # ---------------------------------------------------------------------------------------------- PSD folder
 
-def _write_psd(path, size, layers):
+def _write_psd(path, size, layers, group=None):
+    """RGBA PSD with ASCII layer names; `group` = (name, [layers]) is added on top as a layer group."""
     from psd_tools import PSDImage
-    from psd_tools.api.layers import PixelLayer
+    from psd_tools.api.layers import Group, PixelLayer
 
     psd = PSDImage.new("RGBA", size)
     for name, rgba, left, top in layers:
-        psd.append(PixelLayer.frompil(Image.fromarray(rgba, "RGBA"), psd, name, top, left))
+        PixelLayer.frompil(Image.fromarray(rgba, "RGBA"), psd, name, top, left)  # appends itself
+    if group is not None:
+        g = Group.new(psd, group[0])
+        for name, rgba, left, top, *opts in group[1]:
+            layer = PixelLayer.frompil(Image.fromarray(rgba, "RGBA"), g, name, top, left)
+            for key, value in (opts[0] if opts else {}).items():
+                setattr(layer, key, value)
     psd.save(path)
 
 
@@ -163,7 +170,11 @@ def test_psd_folder_dataset_reads_layers_boxes_and_captions(tmp_path):
     _write_psd(tmp_path / "a.psd", (120, 100),
                [("sky", bg, 0, 0), ("red star", star, 5, 7), ("word HI", word, 90, 40)])
     (tmp_path / "a.txt").write_text("A red star and the word 'HI' on green.\n", encoding="utf-8")
-    _write_psd(tmp_path / "b.psd", (64, 48), [("blue dot", _blob(10, 10, (0, 0, 255)), 20, 20)])
+    _write_psd(tmp_path / "b.psd", (64, 48), [], group=("icons", [
+        ("blue dot", _blob(10, 10, (0, 0, 255)), 20, 20),
+        ("hidden", _blob(10, 10, (255, 0, 0)), 2, 2, {"visible": False}),
+        ("half dot", _blob(8, 8, (0, 0, 0)), 40, 30, {"opacity": 128}),
+    ]))
     (tmp_path / "broken.psd").write_bytes(b"8BPS not really a psd")
 
     with pytest.warns(UserWarning, match="broken.psd"):
@@ -185,11 +196,14 @@ def test_psd_folder_dataset_reads_layers_boxes_and_captions(tmp_path):
     assert np.array_equal(d.composite, doc.compose())
     assert (doc.layers[0].pixels[:96, :120] == (10, 200, 30, 255)).all()
 
-    d2 = ds[1]  # no sidecar, no full-canvas layer: transparent background, caption from names
+    d2 = ds[1]  # a group, no sidecar, no full-canvas layer: transparent background, caption from names
     assert (d2.document.width, d2.document.height) == (64, 48)
-    assert d2.caption == "blue dot" and d2.layer_captions == ["a transparent background", "blue dot"]
+    assert d2.caption == "blue dot, half dot"
+    assert d2.layer_captions == ["a transparent background", "blue dot", "half dot"]  # hidden layer left out
     assert not d2.document.layers[0].pixels.any()
-    assert d2.document.layers[1].box == Box(16, 16, 32, 32)
+    assert [l.box for l in d2.document.layers[1:]] == [Box(16, 16, 32, 32), Box(32, 16, 48, 48)]
+    half = d2.document.layers[2].pixels
+    assert set(np.unique(half[..., 3])) == {0, 128}  # layer opacity baked into alpha
     assert len(list(ds)) == 2
 
 
@@ -207,3 +221,18 @@ def test_psd_dataset_scales_large_documents_and_names_problems(tmp_path):
     (tmp_path / "bad.psd").write_bytes(b"garbage")
     with pytest.raises(UserError, match="not a readable PSD"):
         read_psd_design(tmp_path / "bad.psd")
+
+
+def test_corpus_designs_round_trip_through_psd_export(tmp_path):
+    from layerstudio.io.psd import export_psd
+
+    designs = [make_design(s) for s in (1, 2, 3)]
+    for i, d in enumerate(designs):
+        export_psd(d.document, tmp_path / f"d{i}.psd")
+    back = list(PsdFolderDataset(tmp_path))
+    assert len(back) == 3
+    for d, r in zip(designs, back):
+        assert [l.box for l in r.document.layers] == [l.box for l in d.document.layers]
+        assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(d.document.layers, r.document.layers))
+        assert r.layer_captions == d.layer_captions  # layer names carry the captions
+        assert np.array_equal(r.composite, d.composite)

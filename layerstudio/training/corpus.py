@@ -884,7 +884,7 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     # Bigger things tend to sit lower in the stack, with some shuffling.
     placed.sort(key=lambda p: -p[1].area * rng.uniform(0.5, 1.5))
 
-    layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name="Background")]
+    layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
     colours = [COLOURS[bg_name]]
     for spec, box, pixels in placed:
