@@ -21,7 +21,7 @@ MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 _uids = itertools.count(1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Snapshot:
     width: int
     height: int
@@ -29,6 +29,17 @@ class Snapshot:
     model_id: str
     layers: tuple[Layer, ...]
     uids: tuple[int, ...]
+
+    def __eq__(self, other) -> bool:
+        """Same canvas and the very same layer objects (layers are immutable, so identity is equality)."""
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return ((self.width, self.height, self.prompt, self.model_id, self.uids)
+                == (other.width, other.height, other.prompt, other.model_id, other.uids)
+                and len(self.layers) == len(other.layers)
+                and all(a is b for a, b in zip(self.layers, other.layers)))
+
+    __hash__ = None
 
 
 class SnapshotCommand(QUndoCommand):

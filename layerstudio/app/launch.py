@@ -29,6 +29,7 @@ def create_app(argv: list[str] | None = None):
 
 def run_gui(args) -> int:
     import qasync
+    from PySide6.QtCore import QTimer
 
     from .main_window import MainWindow, default_loader
 
@@ -46,20 +47,24 @@ def run_gui(args) -> int:
                         autosave=True)
     window.show()
 
-    async def start() -> None:
-        if not path:
-            window.offer_recovery()
-        else:
-            window.open_file(path)
-        # Load the model in the background so the first Generate does not wait for it.
+    async def load_model() -> None:
+        # Loaded in the background so the window is usable at once and the first Generate need not wait.
         try:
             await window.worker.load()
             window._engine_ready()
-        except Exception as exc:  # a missing or broken model: say so, the editor still works
+        except Exception as exc:  # a missing or broken model: say so; the editor and files still work
             window.model_label.setText("Model: unavailable")
             window._error("Cannot load the model", exc)
 
-    loop.call_soon(lambda: asyncio.ensure_future(start()))
+    def start() -> None:
+        # A plain Qt callback, not an asyncio task: the recovery question runs a nested dialog loop.
+        if path:
+            window.open_file(path)
+        else:
+            window.offer_recovery()
+        asyncio.ensure_future(load_model())
+
+    QTimer.singleShot(0, start)
     with loop:
         loop.run_forever()  # returns when the last window closes
     return 0

@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self._job_label = ""
         self._dialogs: list[QWidget] = []
         self._recovery = None
+        self._autosave_future = None
+        self._autosaved_state = None
         self.last_job_seconds = 0.0
 
         self.canvas = CanvasView(self.controller)
@@ -290,6 +293,12 @@ class MainWindow(QMainWindow):
         steps = getattr(cfg, "default_steps", None)
         if steps and not self.settings.contains("generate/steps"):
             self.prompt_panel.steps_spin.setValue(int(steps))
+        # An untouched start-up canvas takes the model's first preset size.
+        d, presets = self.document, self.canvas_presets()
+        pristine = self.path is None and len(d.layers) == 1 and d.layers[0].is_empty and \
+            self.controller.undo_stack.count() == 0
+        if pristine and presets and (d.width, d.height) not in presets:
+            self.set_document(blank_document(*presets[0], seed=d.layers[0].seed), None)
 
     def _document_reset(self) -> None:
         d = self.document
@@ -736,76 +745,87 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ autosave and recovery
     def _start_recovery(self) -> None:
+        from ..io.recovery import RecoverySession
+
         try:
-            from ..io import recovery
-        except ImportError:
+            self._recovery = RecoverySession().start()
+        except (UserError, OSError) as exc:
+            self.statusBar().showMessage(f"Autosave is off: {exc}", 10000)
             return
-        self._recovery = recovery
-        start = getattr(recovery, "start_session", None)
-        if callable(start):
-            try:
-                self._recovery_session = start()
-            except (UserError, OSError) as exc:
-                self.statusBar().showMessage(f"Autosave is off: {exc}", 10000)
-                self._recovery = None
-                return
+        self._autosave_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layerstudio-autosave")
+        self._autosave_future = None
+        self._autosaved_state = None
         self._autosave_timer.start()
 
     def autosave(self) -> None:
-        if self._recovery is None or self.controller.undo_stack.isClean():
+        """While modified, write the document to the recovery folder on a background thread (layers are
+        immutable, so a shallow copy is a consistent snapshot). Clean again: drop the autosave."""
+        session = self._recovery
+        if session is None or (self._autosave_future is not None and not self._autosave_future.done()):
             return
-        try:
-            session = getattr(self, "_recovery_session", None)
-            if session is not None and hasattr(session, "autosave"):
-                session.autosave(self.document_for_save())
-            else:
-                self._recovery.autosave(self.document_for_save())
-        except (UserError, OSError) as exc:
-            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+        stack = self.controller.undo_stack
+        state = (stack.index(), id(stack.command(stack.index() - 1)), self.prompt_panel.prompt)
+        if stack.isClean():
+            if self._autosaved_state is not None:
+                self._autosave_future = self._autosave_pool.submit(session.clear)
+                self._autosaved_state = None
+            return
+        if state == self._autosaved_state:
+            return
+        self._autosaved_state = state
+        doc, source, title = self.document_for_save(), self.path, self.path.name if self.path else "Untitled"
+        self._autosave_future = self._autosave_pool.submit(session.autosave, doc, source, title)
+        self._autosave_future.add_done_callback(self._autosave_done)
+
+    def _autosave_done(self, future) -> None:  # worker thread: report through the loop
+        exc = future.exception()
+        if exc is not None:
+            self._autosaved_state = None
+            message = f"Autosave failed: {exc}"
+            try:
+                event_loop().call_soon_threadsafe(lambda: self.statusBar().showMessage(message, 8000))
+            except RuntimeError:
+                pass
 
     def _discard_recovery(self) -> None:
-        session = getattr(self, "_recovery_session", None)
-        try:
-            if session is not None and hasattr(session, "clear"):
-                session.clear()
-        except OSError:
-            pass
+        if self._recovery is not None:
+            if self._autosave_future is not None:
+                self._autosave_future.result()
+            self._recovery.clear()
+            self._autosaved_state = None
 
-    def offer_recovery(self) -> bool:
-        """After a crash: offer the newest stale autosave. True when one was restored."""
-        if self._recovery is None:
-            return False
-        find = getattr(self._recovery, "find_recoverable", None)
-        if not callable(find):
-            return False
+    def offer_recovery(self, directory=None) -> bool:
+        """After a crash: offer the newest autosave of a session that did not close. True when restored."""
+        from ..io.recovery import discard, find_recoverable
+
         try:
-            found = list(find())
+            found = find_recoverable(directory)
         except (UserError, OSError):
             return False
         if not found:
             return False
         item = found[0]
-        answer = QMessageBox.question(
-            self, "Recover unsaved work?",
-            "LayerStudio did not close properly last time. Restore the design it autosaved?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
-        discard = getattr(self._recovery, "discard", None)
-        if answer != QMessageBox.StandardButton.Yes:
-            if callable(discard):
-                discard(item)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.saved_at))
+        name = item.title or (Path(item.source).name if item.source else "an untitled design")
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                          f"LayerStudio did not close properly. Restore {name}, autosaved {when}?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("recoveryDialog")
+        box.setInformativeText("No discards the autosave for good.")
+        if box.exec() != QMessageBox.StandardButton.Yes:
+            discard(item)
             return False
         try:
-            load = getattr(item, "load", None)
-            document = load() if callable(load) else self._recovery.load(item)
+            document = item.load()
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot recover", exc)
             return False
-        self.set_document(document, None)
-        # Restored work is unsaved work: push nothing, but mark the window modified until saved.
-        self.controller.undo_stack.resetClean()
+        source = Path(item.source) if item.source and item.source.lower().endswith(".lsproj") else None
+        self.set_document(document, source)
+        self.controller.undo_stack.resetClean()  # recovered work is unsaved work
         self._update_title()
-        if callable(discard):
-            discard(item)
+        discard(item)
+        self.statusBar().showMessage(f"Recovered {name}; save it to keep it", 10000)
         return True
 
     # ------------------------------------------------------------------ closing
@@ -816,10 +836,12 @@ class MainWindow(QMainWindow):
         self.worker.cancel()
         self.save_settings()
         self._autosave_timer.stop()
-        self._discard_recovery()
-        close = getattr(getattr(self, "_recovery_session", None), "close", None)
-        if callable(close):
-            close()
+        if self._recovery is not None:
+            if self._autosave_future is not None:
+                self._autosave_future.result()
+            self._autosave_pool.shutdown()
+            self._recovery.close()  # a clean exit: nothing to recover
+            self._recovery = None
         self.worker.shutdown()
         event.accept()
 

@@ -1,0 +1,319 @@
+"""The desktop app, offscreen, on the tiny preset: draw, generate, regenerate, undo, cancel, errors, a live loop."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from layerstudio.app.controller import blank_document  # noqa: E402
+from layerstudio.app.main_window import MainWindow  # noqa: E402
+from layerstudio.engine.pipeline import Pipeline  # noqa: E402
+
+CANVAS = 128
+STEPS = 2
+JOB_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return Pipeline.from_preset("tiny", seed=0)
+
+
+class Holding:
+    """The tiny pipeline, held at its first progress report until the test lets it go (or cancels).
+    The real pipeline still runs, checks `cancel` between steps and raises Cancelled."""
+
+    def __init__(self, pipe):
+        self.pipe = pipe
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.config, self.model_id, self.device = pipe.config, pipe.model_id, pipe.device
+
+    def run(self, request, progress=None, cancel=None):
+        def held(step, total, preview):
+            if progress is not None:
+                progress(step, total, preview)
+            if step == 1:
+                self.reached.set()
+                while not (self.release.is_set() or (cancel is not None and cancel.is_set())):
+                    time.sleep(0.005)
+        return self.pipe.run(request, held, cancel)
+
+
+class Failing:
+    def __init__(self, pipe):
+        self.config, self.model_id, self.device = pipe.config, pipe.model_id, pipe.device
+
+    def run(self, request, progress=None, cancel=None):
+        raise RuntimeError("the engine ran out of memory (simulated)")
+
+
+def make_window(qtbot, tmp_path, engine):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(engine=engine, settings=settings, confirm_discard=False)
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    w.prompt_panel.steps_spin.setValue(STEPS)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.canvas.fit()
+    return w
+
+
+def drag(canvas, a, b, button=Qt.MouseButton.LeftButton):
+    vp = canvas.viewport()
+    pa, pb = canvas.mapFromScene(*a), canvas.mapFromScene(*b)
+    QTest.mousePress(vp, button, Qt.KeyboardModifier.NoModifier, pa)
+    QTest.mouseMove(vp, (pa + pb) / 2)
+    QTest.mouseMove(vp, pb)
+    QTest.mouseRelease(vp, button, Qt.KeyboardModifier.NoModifier, pb)
+
+
+def draw_three(w):
+    w.canvas.set_tool("box")
+    drag(w.canvas, (5, 6), (60, 50))
+    drag(w.canvas, (70, 20), (120, 90))
+    drag(w.canvas, (20, 70), (75, 124))
+
+
+def run_job(qtbot, w, button):
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        button.click()
+    return blocker.args[0]
+
+
+def pixels(doc):
+    return [l.pixels.copy() for l in doc.layers]
+
+
+def click_row(w, doc_index):
+    view = w.layers_panel.view
+    rect = view.visualRect(w.layers_panel.model.index(w.layers_panel.model.row_of(doc_index)))
+    # the name, right of the eye and lock toggles
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(rect.left() + 150, rect.center().y()))
+
+
+def test_draw_generate_regenerate_undo(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    doc = w.document
+    assert len(doc.layers) == 4
+    assert w.findChild(type(w.layers_panel), "layersPanel").model.rowCount() == 4
+    for layer in doc.layers[1:]:  # what the user sees is what the model gets: snapped boxes
+        assert all(v % 16 == 0 for v in layer.box.as_tuple())
+        assert layer.is_empty
+    assert doc.layers[1].box.as_tuple() == (0, 0, 64, 64)
+
+    QTest.keyClicks(w.findChild(type(w.prompt_panel.prompt_edit), "promptEdit"), "a red sun over blue hills")
+    assert run_job(qtbot, w, w.findChild(type(w.prompt_panel.generate_button), "generateButton")) == "done"
+    doc = w.document
+    assert doc.prompt == "a red sun over blue hills"
+    assert all(l.provenance is not None and l.provenance.model_id == tiny.model_id for l in doc.layers)
+    assert [l.pixels.shape[:2] for l in doc.layers[1:]] == [(l.box.height, l.box.width) for l in doc.layers[1:]]
+    assert w.isWindowModified()
+    generated = pixels(doc)
+
+    click_row(w, 2)
+    assert w.controller.selected == 2
+    assert w.canvas.controller.selected == 2
+    w.prompt_panel.hint_edit.setText("brighter")
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    after = w.document
+    for i in (0, 1, 3):  # every other layer bit-identical
+        assert np.array_equal(after.layers[i].pixels, generated[i])
+    assert not np.array_equal(after.layers[2].pixels, generated[2])
+    assert after.layers[2].hint == "brighter"
+    assert len(after.layers[2].variations) == 1
+    assert np.array_equal(after.layers[2].variations[0].pixels, generated[2])
+    regenerated = after.layers[2].pixels.copy()
+
+    w.act_undo.trigger()
+    assert np.array_equal(w.document.layers[2].pixels, generated[2])
+    assert w.document.layers[2].variations == []
+    w.act_redo.trigger()
+    assert np.array_equal(w.document.layers[2].pixels, regenerated)
+
+    # The variation strip flips back to the earlier result, as one undo step.
+    strip = w.layers_panel.variations
+    assert strip.count() == 2
+    strip.itemClicked.emit(strip.item(1))
+    assert np.array_equal(w.document.layers[2].pixels, generated[2])
+    assert np.array_equal(w.document.layers[2].variations[0].pixels, regenerated)
+    w.act_undo.trigger()
+    assert np.array_equal(w.document.layers[2].pixels, regenerated)
+
+    # Undo all the way: back to the empty boxes, then nothing; the window is clean again.
+    while w.controller.undo_stack.canUndo():
+        w.act_undo.trigger()
+    assert len(w.document.layers) == 1 and not w.isWindowModified()
+
+
+def test_cancel_mid_job_leaves_document_unchanged(qtbot, tmp_path, tiny):
+    engine = Holding(tiny)
+    w = make_window(qtbot, tmp_path, engine)
+    draw_three(w)
+    before, index = w.controller.snapshot(), w.controller.undo_stack.index()
+    w.prompt_panel.generate_button.click()
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    cancel = w.findChild(type(w.prompt_panel.cancel_button), "cancelButton")
+    qtbot.waitUntil(cancel.isEnabled)
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        cancel.click()
+    assert blocker.args == ["cancelled"]
+    assert w.controller.snapshot() == before  # the very same layer objects
+    assert w.controller.undo_stack.index() == index
+    assert all(l.is_empty for l in w.document.layers)
+    assert w.prompt_panel.generate_button.isEnabled() and not cancel.isEnabled()
+
+
+def test_engine_error_opens_dialog_and_changes_nothing(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, Failing(tiny))
+    draw_three(w)
+    before, index = w.controller.snapshot(), w.controller.undo_stack.index()
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "error"
+
+    def dialog():
+        return next((d for d in QApplication.topLevelWidgets()
+                     if isinstance(d, QMessageBox) and d.objectName() == "errorDialog" and d.isVisible()), None)
+
+    qtbot.waitUntil(lambda: dialog() is not None)
+    box = dialog()
+    assert "out of memory" in box.text()
+    box.button(QMessageBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog() is None)
+    assert w.controller.snapshot() == before
+    assert w.controller.undo_stack.index() == index
+
+
+def test_event_loop_ticks_and_editing_during_a_job(qtbot, tmp_path, tiny):
+    engine = Holding(tiny)
+    w = make_window(qtbot, tmp_path, engine)
+    draw_three(w)
+    ticks = []
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    w.prompt_panel.generate_button.click()
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    # The job is mid-way on the worker thread; the GUI thread keeps running.
+    start = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) - start >= 10, timeout=5000)
+    assert w.busy and w.prompt_panel.progress_bar.value() == 1
+    zoom = w.canvas.zoom
+    w.act_zoom_in.trigger()
+    assert w.canvas.zoom > zoom
+    w.layers_panel.model.setData(w.layers_panel.model.index(w.layers_panel.model.row_of(1)), "Sun")
+    w.controller.select(3)
+    structure = [l.box for l in w.document.layers]
+    drag(w.canvas, (5, 5), (40, 40))  # the layout is frozen while the job runs
+    assert [l.box for l in w.document.layers] == structure
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        engine.release.set()
+    timer.stop()
+    assert blocker.args == ["done"]
+    assert w.document.layers[1].name == "Sun" and not w.document.layers[1].is_empty  # rename kept
+    gaps = np.diff(ticks)
+    assert len(gaps) > 10
+
+
+def test_canvas_edit_and_layers_panel(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    c, model = w.controller, w.layers_panel.model
+    # select tool: click selects, drag moves by whole grid cells, a handle resizes
+    w.canvas.set_tool("select")
+    QTest.mouseClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     w.canvas.mapFromScene(100, 40))
+    assert c.selected == 2
+    assert w.layers_panel.view.selectionModel().selectedRows()[0].row() == model.row_of(2)
+    box = w.document.layers[2].box
+    drag(w.canvas, (100, 40), (100 - 33, 40 + 17))
+    moved = w.document.layers[2].box
+    assert (moved.x0 - box.x0, moved.y0 - box.y0) == (-32, 16)
+    drag(w.canvas, (moved.x1, moved.y1), (moved.x1 + 30, moved.y1 + 40))
+    resized = w.document.layers[2].box
+    assert resized.x0 == moved.x0 and resized.x1 == moved.x1 + 32 and resized.y1 == moved.y1 + 48
+    assert resized.y1 > CANVAS  # overflow beyond the canvas is allowed
+    w.act_undo.trigger()
+    assert w.document.layers[2].box == moved
+
+    # panel -> model: rename, visibility, lock, opacity (merged into one step), reorder by drop
+    idx = model.index(model.row_of(1))
+    model.setData(idx, "Sun")
+    assert w.document.layers[1].name == "Sun"
+    from layerstudio.app.layers_panel import LockedRole, VisibleRole
+    model.setData(idx, False, VisibleRole)
+    assert not w.document.layers[1].visible and not w.canvas.layer_item(1).isVisible()
+    model.setData(idx, True, LockedRole)
+    assert w.document.layers[1].locked
+    c.select(3)
+    steps = c.undo_stack.count()
+    for v in (90, 70, 50):
+        w.layers_panel.opacity_slider.setValue(v)
+    assert w.document.layers[3].opacity == pytest.approx(0.5)
+    assert c.undo_stack.count() == steps + 1
+    names = [l.name for l in w.document.layers]
+    mime = model.mimeData([model.index(model.row_of(3))])
+    from PySide6.QtCore import QModelIndex
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, model.row_of(1) + 1, 0, QModelIndex())
+    assert [l.name for l in w.document.layers] == [names[0], names[3], names[1], names[2]]
+    assert c.selected == 1  # the selection follows the layer
+    w.act_undo.trigger()
+    assert [l.name for l in w.document.layers] == names
+    # delete: the selected layer goes, locked ones and the background refuse
+    c.select(3)
+    w.act_delete.trigger()
+    assert len(w.document.layers) == 3
+    c.select(1)
+    w.delete_selected()
+    assert len(w.document.layers) == 3 and "locked" in w.statusBar().currentMessage()
+
+
+def test_new_document_presets_and_files(qtbot, tmp_path, tiny):
+    from layerstudio.app.dialogs import NewDocumentDialog
+
+    w = make_window(qtbot, tmp_path, tiny)
+    dialog = NewDocumentDialog(w.canvas_presets(), (CANVAS, CANVAS), w)
+    assert [dialog.combo.itemData(i) for i in range(dialog.combo.count() - 1)] == \
+        [tuple(p) for p in tiny.config.canvas_presets]
+    dialog.combo.setCurrentIndex(1)
+    assert dialog.canvas_size() == tuple(tiny.config.canvas_presets[1])
+
+    draw_three(w)
+    w.prompt_panel.prompt_edit.setPlainText("three shapes")
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    project = tmp_path / "design.lsproj"
+    assert w._save_to(project) and not w.isWindowModified()
+    assert "design.lsproj" in w.windowTitle()
+    saved = pixels(w.document)
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert w.open_file(project)
+    assert len(w.document.layers) == 4 and w.prompt_panel.prompt == "three shapes"
+    assert all(np.array_equal(a, b) for a, b in zip(pixels(w.document), saved))
+    assert w.recent_files()[0] == str(project.resolve())
+    assert w.export_psd(tmp_path / "design.psd") and (tmp_path / "design.psd").stat().st_size > 0
+    # a broken file: a dialog with a clear message, the open document untouched
+    bad = tmp_path / "broken.lsproj"
+    bad.write_bytes(b"not a zip")
+    before = w.controller.snapshot()
+    assert not w.open_file(bad)
+    qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() and d.objectName() == "errorDialog"
+                                for d in QApplication.topLevelWidgets()))
+    for d in QApplication.topLevelWidgets():
+        if isinstance(d, QMessageBox) and d.objectName() == "errorDialog":
+            d.close()
+    assert w.controller.snapshot() == before
