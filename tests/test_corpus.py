@@ -236,3 +236,17 @@ def test_corpus_designs_round_trip_through_psd_export(tmp_path):
         assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(d.document.layers, r.document.layers))
         assert r.layer_captions == d.layer_captions  # layer names carry the captions
         assert np.array_equal(r.composite, d.composite)
+
+
+def test_icon_paths_rasterise_with_nonzero_winding_and_arcs():
+    from layerstudio.training.corpus import _icon_table, _path_polylines, _rasterise
+
+    # Outer square clockwise; inner square counter-clockwise cuts a hole, clockwise does not (nonzero rule).
+    hole = _rasterise(_path_polylines("M2,2H22V22H2Z M8,8V16H16V8Z"), 24, ss=4)
+    filled = _rasterise(_path_polylines("M2,2H22V22H2Z M8,8H16V16H8Z"), 24, ss=4)
+    assert hole[12, 12] == 0 and hole[4, 4] == 1 and filled[12, 12] == 1
+    assert abs(hole.sum() - (400 - 64)) < 1 and abs(filled.sum() - 400) < 1
+    # Two relative arcs make a circle of radius 10: area pi r^2.
+    circle = _rasterise(_path_polylines("M2,12a10,10 0 1,0 20,0a10,10 0 1,0 -20,0z"), 24, ss=4)
+    assert abs(circle.sum() - np.pi * 100) < 3
+    assert len(_icon_table()) >= 50  # the shipped clip-art resource is found
