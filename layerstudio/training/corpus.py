@@ -847,7 +847,7 @@ def _global_caption(rng: random.Random, objects: list[str], bg: str) -> str:
     objects = list(objects)
     rng.shuffle(objects)
     if len(objects) > 10:
-        objects = objects[:8] + [f"{len(objects) - 8} more shapes and letters"]
+        objects = objects[:8] + [f"{len(objects) - 8} more shapes, icons and letters"]
     obj = _join(objects)
     templates = [
         "{o} on {b}.",
