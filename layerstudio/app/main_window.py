@@ -74,8 +74,7 @@ class MainWindow(QMainWindow):
         self.prompt_dock = self._dock("Generate", "generateDock", self.prompt_panel,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.prompt_dock, self.layers_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.prompt_dock], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.prompt_dock, self.layers_dock], [430, 470], Qt.Orientation.Vertical)
+        self._laid_out = False
 
         self._build_actions()
         self._build_menus()
@@ -723,13 +722,22 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear List", lambda: self.settings.setValue("files/recent", []))
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._laid_out:  # first start: a wide right column, most of it for the layers
+            self._laid_out = True
+            self.resizeDocks([self.prompt_dock], [340], Qt.Orientation.Horizontal)
+            h = max(400, self.height() - 120)
+            self.resizeDocks([self.prompt_dock, self.layers_dock], [int(h * 0.5), int(h * 0.5)],
+                             Qt.Orientation.Vertical)
+
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         state = self.settings.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            self._laid_out = True
         steps = self.settings.value("generate/steps")
         if steps is not None:
             try:
