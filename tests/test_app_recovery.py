@@ -1,0 +1,129 @@
+"""The app's autosave timer work, the recovery offer after a crash, and canvas navigation."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from layerstudio.app.controller import blank_document  # noqa: E402
+from layerstudio.app.main_window import MainWindow  # noqa: E402
+from layerstudio.document import Box, Document, Layer  # noqa: E402
+from layerstudio.io.project import load_project  # noqa: E402
+from layerstudio.io.recovery import RecoverySession, find_recoverable  # noqa: E402
+
+
+def window(qtbot, tmp_path, **kw):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(engine=None, loader=lambda: None, settings=settings, confirm_discard=False, **kw)
+    w.set_document(blank_document(128, 128), None)
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def crashed_session(directory, document) -> None:
+    """An autosave left behind by a process that is gone (its lock names a pid that has exited)."""
+    session = RecoverySession(directory).start()
+    session.autosave(document, None, "poster")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    lock = json.loads(session.lock_path.read_text())
+    lock.update(pid=child.pid, start=None)
+    session.lock_path.write_text(json.dumps(lock))
+
+
+def answer_recovery(button):
+    def click():
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.objectName() == "recoveryDialog" and w.isVisible():
+                w.button(button).click()
+                return
+        QTimer.singleShot(20, click)
+    QTimer.singleShot(20, click)
+
+
+def test_autosave_while_modified_and_clean_exit(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAYERSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    w = window(qtbot, tmp_path, autosave=True)
+    session = w._recovery
+    assert session is not None and session.lock_path.exists()
+    w.autosave()
+    assert not session.autosave_path.exists()  # nothing to keep while unmodified
+    w.controller.add_box(Box(16, 16, 64, 64))
+    w.prompt_panel.prompt_edit.setPlainText("badge")
+    w.autosave()
+    w._autosave_future.result(timeout=30)
+    saved = load_project(session.autosave_path)
+    assert [l.box for l in saved.layers] == [l.box for l in w.document.layers] and saved.prompt == "badge"
+    assert find_recoverable(tmp_path / "recovery") == []  # our own session is alive: nothing to offer
+    assert w._save_to(tmp_path / "d.lsproj")
+    assert not session.autosave_path.exists()  # saved: the autosave is dropped
+    w.close()
+    assert not session.lock_path.exists()  # a clean exit leaves nothing to recover
+
+
+def test_recovery_offer_restores_or_discards(qtbot, tmp_path):
+    directory = tmp_path / "recovery"
+    layer = Layer(Box(0, 0, 64, 64), np.full((64, 64, 4), 200, np.uint8), name="Title")
+    doc = Document(128, 128, "a poster", [Layer(Box(0, 0, 128, 128), name="Background"), layer])
+    crashed_session(directory, doc)
+    w = window(qtbot, tmp_path)
+    answer_recovery(QMessageBox.StandardButton.Yes)
+    assert w.offer_recovery(directory)
+    assert [l.name for l in w.document.layers] == ["Background", "Title"]
+    assert np.array_equal(w.document.layers[1].pixels, layer.pixels)
+    assert w.isWindowModified() and w.prompt_panel.prompt == "a poster"
+    assert find_recoverable(directory) == []
+
+    crashed_session(directory, doc)
+    answer_recovery(QMessageBox.StandardButton.No)
+    assert not w.offer_recovery(directory)
+    assert find_recoverable(directory) == []  # declined: discarded for good
+    assert not w.offer_recovery(directory)  # and nothing is offered again
+
+
+def test_zoom_and_pan(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    c = w.canvas
+    z = c.zoom
+    w.act_zoom_in.trigger()
+    assert c.zoom == pytest.approx(z * 1.25)
+    w.act_zoom_out.trigger()
+    assert c.zoom == pytest.approx(z)
+    centre = QPointF(c.viewport().rect().center())
+    wheel = QWheelEvent(centre, c.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(c.viewport(), wheel)
+    assert c.zoom > z * 1.3
+    assert w.zoom_label.text() == f"{c.zoom * 100:.0f}%"
+    # middle-button drag pans without drawing a box
+    h = c.horizontalScrollBar().value()
+    vp = c.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 300))
+    QTest.mouseMove(vp, QPoint(250, 300))
+    QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, QPoint(250, 300))
+    assert c.horizontalScrollBar().value() == h + 50
+    # space + left drag pans too
+    v = c.verticalScrollBar().value()
+    QTest.keyPress(c, Qt.Key.Key_Space)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 300))
+    QTest.mouseMove(vp, QPoint(300, 260))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(300, 260))
+    QTest.keyRelease(c, Qt.Key.Key_Space)
+    assert c.verticalScrollBar().value() == v + 40
+    assert len(w.document.layers) == 1  # panning drew no box
+    w.act_fit.trigger()
+    assert c.zoom == pytest.approx(min((vp.width() - 40) / 128, (vp.height() - 40) / 128))
