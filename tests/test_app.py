@@ -244,9 +244,10 @@ def test_canvas_edit_and_layers_panel(qtbot, tmp_path, tiny):
     drag(w.canvas, (100, 40), (100 - 33, 40 + 17))
     moved = w.document.layers[2].box
     assert (moved.x0 - box.x0, moved.y0 - box.y0) == (-32, 16)
-    drag(w.canvas, (moved.x1, moved.y1), (moved.x1 + 30, moved.y1 + 40))
+    drag(w.canvas, (moved.x1, moved.y1), (moved.x1 + 30, moved.y1 + 36))  # the edges snap to grid lines
     resized = w.document.layers[2].box
-    assert resized.x0 == moved.x0 and resized.x1 == moved.x1 + 32 and resized.y1 == moved.y1 + 48
+    assert (resized.x0, resized.y0) == (moved.x0, moved.y0)
+    assert (resized.x1, resized.y1) == (moved.x1 + 32, moved.y1 + 32)
     assert resized.y1 > CANVAS  # overflow beyond the canvas is allowed
     w.act_undo.trigger()
     assert w.document.layers[2].box == moved
@@ -317,3 +318,32 @@ def test_new_document_presets_and_files(qtbot, tmp_path, tiny):
         if isinstance(d, QMessageBox) and d.objectName() == "errorDialog":
             d.close()
     assert w.controller.snapshot() == before
+
+
+def test_import_image_decomposes_into_drawn_boxes(qtbot, tmp_path, tiny):
+    from PIL import Image
+
+    w = make_window(qtbot, tmp_path, tiny)
+    w.import_image(tmp_path / "missing.png")  # no boxes yet: refused with a message, nothing runs
+    qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() for d in QApplication.topLevelWidgets()))
+    for d in QApplication.topLevelWidgets():
+        if isinstance(d, QMessageBox) and d.objectName() == "errorDialog":
+            assert "draw boxes first" in d.text()
+            d.close()
+    draw_three(w)
+    boxes = [l.box for l in w.document.layers]
+    image = np.zeros((64, 64, 3), np.uint8)  # another size: fitted into the canvas
+    image[8:40, 8:40] = (220, 40, 30)
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    steps = w.controller.undo_stack.index()
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        w.import_image(tmp_path / "photo.png")
+    assert blocker.args == ["done"]
+    assert [l.box for l in w.document.layers] == boxes
+    assert all(l.provenance is not None for l in w.document.layers)
+    assert w.controller.undo_stack.index() == steps + 1
+    w.act_undo.trigger()
+    assert all(l.is_empty for l in w.document.layers)
+    w.act_redo.trigger()
+    assert w.export_pngs(tmp_path / "pngs")
+    assert (tmp_path / "pngs" / "composite.png").exists()
