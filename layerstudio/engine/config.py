@@ -14,7 +14,7 @@ COMPOSITE, BACKGROUND = 0, 1  # layer positions; foreground k (1-based) sits at 
 @dataclass
 class AutoencoderConfig:
     latent_channels: int = 16
-    encoder_channels: tuple[int, ...] = (32, 64, 96, 128)
+    encoder_channels: tuple[int, ...] = (16, 32, 64, 64)
     decoder_width: int = 128
     decoder_depth: int = 2
     decoder_heads: int = 4
@@ -24,9 +24,9 @@ class AutoencoderConfig:
 
 @dataclass
 class TransformerConfig:
-    width: int = 256
+    width: int = 192
     heads: int = 4
-    double_blocks: int = 3
+    double_blocks: int = 2
     single_blocks: int = 3
     mlp_ratio: float = 3.0
 
@@ -54,7 +54,8 @@ class ModelConfig:
     default_steps: int = 12
     guidance: float = 2.0
     schedule_shift: float = 1.0
-    canvas_presets: list[tuple[int, int]] = field(default_factory=lambda: [(256, 256), (320, 256), (256, 320)])
+    # canvases the model trains on and the app offers
+    canvas_presets: list[tuple[int, int]] = field(default_factory=lambda: [(192, 192), (256, 192), (192, 256), (256, 256)])
 
     def to_json(self) -> dict:
         return asdict(self)

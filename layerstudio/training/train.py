@@ -1,0 +1,389 @@
+"""`layerstudio train`: the autoencoder first, then the transformer (with the text encoder) under random per-layer
+masking: all layers generated (text -> layers), composite given (decomposition), random layers given
+(regeneration). Checkpoints and resumes; logs JSON lines; writes config.json + model.safetensors.
+Runs on CPU or CUDA; under torchrun each rank takes its own GPU and its own data stream (DDP)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from ..document import Box
+from ..engine.autoencoder import premultiply
+from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
+from ..engine.device import pick_device
+from ..engine.model import LayerModel
+from ..engine.packing import LayerSlot, pack, patchify
+from ..engine.pipeline import to_tensor
+from ..engine.text import Tokenizer
+from ..engine.transformer import Conditioning
+from ..errors import UserError
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class Sample:
+    """One training design: layer images (composite first, then background, foreground), boxes, captions."""
+
+    width: int
+    height: int
+    caption: str
+    boxes: list[Box]  # per document layer
+    images: list[torch.Tensor]  # per document layer, (4, h, w) straight RGBA 0..1
+    layer_captions: list[str]
+    composite: torch.Tensor  # (4, H, W)
+
+
+def to_sample(design) -> Sample:
+    doc = design.document
+    return Sample(doc.width, doc.height, design.caption, [l.box for l in doc.layers],
+                  [to_tensor(l.pixels) for l in doc.layers], list(design.layer_captions), to_tensor(design.composite))
+
+
+class DesignStream(torch.utils.data.IterableDataset):
+    """Endless designs: the procedural corpus (seeded per rank and worker) or a folder of PSDs."""
+
+    def __init__(self, data: str, seed: int, rank: int, canvases: list[tuple[int, int]]):
+        self.data, self.seed, self.rank, self.canvases = data, seed, rank, canvases
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker = info.id if info else 0
+        workers = info.num_workers if info else 1
+        if self.data == "corpus":
+            from .corpus import make_design
+
+            n = 0
+            while True:
+                # disjoint seed streams per rank and worker; held-out eval seeds start at 10,000,000
+                seed = (self.seed * 1_000_003 + n * 64 + self.rank * 8 + worker) % 9_000_000
+                yield to_sample(make_design(seed, canvas=self.canvases[seed % len(self.canvases)]))
+                n += 1
+        else:
+            from .psd_dataset import PsdFolderDataset
+
+            designs = PsdFolderDataset(self.data)
+            if len(designs) == 0:
+                raise UserError(f"no readable PSD files in {self.data}")
+            rng = random.Random(self.seed + self.rank * 101 + worker)
+            while True:
+                yield to_sample(designs[rng.randrange(len(designs))])
+
+
+def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int = 1):
+    loader = torch.utils.data.DataLoader(DesignStream(data, seed, rank, canvases), batch_size=None,
+                                         num_workers=workers, prefetch_factor=4 if workers else None,
+                                         persistent_workers=bool(workers))
+    it = iter(loader)
+    while True:
+        yield [next(it) for _ in range(batch)]
+
+
+def build_vocab(data: str, seed: int) -> list[str]:
+    captions = []
+    if data == "corpus":
+        from .corpus import make_design
+
+        for i in range(1500):
+            d = make_design(seed * 7_919 + i)
+            captions += [d.caption, *d.layer_captions]
+    else:
+        from .psd_dataset import PsdFolderDataset
+
+        ds = PsdFolderDataset(data)
+        for i in range(len(ds)):
+            captions += [ds[i].caption, *ds[i].layer_captions]
+    return Tokenizer.build_vocab(captions)
+
+
+def lr_at(step: int, total: int, base: float, time_fraction: float = 0.0, warmup: int = 200) -> float:
+    """Warm-up, then cosine decay to 10% over the steps or over the time limit, whichever ends first."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, max((step - warmup) / max(1, total - warmup), time_fraction))
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        self.out = Path(args.out)
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if self.distributed:
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend)
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            self.device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+        else:
+            self.rank, self.world = 0, 1
+            self.device = pick_device(args.device)
+        self.main = self.rank == 0
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0}
+        ckpt_path = self.out / CHECKPOINT
+        if args.resume:
+            if not ckpt_path.exists():
+                raise UserError(f"nothing to resume: {ckpt_path} does not exist")
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+            self.cfg = ModelConfig.from_json(ckpt["config"])
+            self.state = ckpt["state"]
+        else:
+            self.cfg = preset(args.preset)
+            self.cfg.text.vocab = build_vocab(args.data, args.seed)
+            ckpt = None
+        torch.manual_seed(args.seed)  # the same initial weights on every rank
+        self.model = LayerModel(self.cfg).to(self.device)
+        if ckpt is not None:
+            self.model.load_state_dict(ckpt["model"])
+        if self.distributed:
+            for tensor in self.model.state_dict().values():
+                dist.broadcast(tensor, 0)
+        torch.manual_seed(args.seed * 1009 + self.rank)
+        self.ae_steps = args.ae_steps if args.ae_steps is not None else {"tiny": 2, "default": 1500}.get(
+            self.cfg.name, 20000)
+        self.dit_steps = args.steps
+        self.batch = args.batch or {"tiny": 2, "default": 12}.get(self.cfg.name, 32)
+        self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
+        self.optim = self._make_optimizer()
+        if ckpt is not None and ckpt.get("optim") is not None:
+            self.optim.load_state_dict(ckpt["optim"])
+        self.autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.device.type == "cpu"
+                         else torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+                         else torch.autocast("cpu", enabled=False))
+        self.started = time.time()
+        self.log_file = self.out / "log.jsonl"
+
+    # -- parts being trained in the current phase
+    def _trainable(self):
+        if self.state["phase"] == "ae":
+            return self.model.autoencoder
+        return torch.nn.ModuleList([self.model.text, self.model.transformer])
+
+    def _make_optimizer(self):
+        params = [p for p in self._trainable().parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
+
+    def _all_reduce_grads(self):
+        """Data parallel: average gradients over ranks in one flat buffer. Phases train different parts with
+        parameters that may get no gradient in a step, which a single fixed DDP wrapper does not handle."""
+        grads = [p.grad for p in self._trainable().parameters() if p.grad is not None]
+        flat = torch.cat([g.flatten() for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    # -- losses
+    def ae_loss(self, samples: list[Sample], rng: random.Random):
+        ae = self.model.autoencoder
+        designs, targets = [], []
+        for s in samples:
+            images = list(s.images)
+            slots_meta = [(BACKGROUND + i, b) for i, b in enumerate(s.boxes)]
+            if rng.random() < 0.3:  # the composite is encoded for decomposition; decode it too sometimes
+                images.insert(0, s.composite)
+                slots_meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height)))
+            slots = []
+            for (position, box), image in zip(slots_meta, images):
+                x = image.to(self.device)[None]
+                z = ae.encode_raw(x)[0]
+                z = z + 0.05 * torch.randn_like(z)  # robustness to the sampler's small latent errors
+                slots.append(LayerSlot(position, box, z))
+                targets.append(premultiply(x)[0])
+            designs.append(slots)
+        outputs = [img for d in ae.decode_raw(designs) for img in d]
+        recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
+        recon = recon / len(targets)
+        # preview head: latent -> mean premultiplied RGBA of each 8x8 cell (detached latent: it must not steer it)
+        zs = [s.latent.detach() for d in designs for s in d]
+        preview = sum(F.mse_loss(ae.preview(z[None])[0].float(), F.avg_pool2d(t[None], 8)[0])
+                      for z, t in zip(zs, targets)) / len(targets)
+        return recon + preview, {"recon": round(float(recon.detach()), 5), "preview": round(float(preview.detach()), 5)}
+
+    def dit_loss(self, samples: list[Sample], rng: random.Random):
+        model, cfg = self.model, self.cfg
+        ae = model.autoencoder
+        designs, layer_t, layer_given, hints, prompts = [], [], [], [], []
+        for s in samples:
+            with torch.no_grad():
+                latents = [ae.encode(img.to(self.device)[None])[0].float() for img in s.images]
+            n = len(latents)
+            mode = rng.random()
+            if mode < 0.45:  # text -> layers
+                given = [False] * n
+                composite = False
+            elif mode < 0.7:  # regeneration: a random subset given, at least one generated
+                given = [rng.random() < 0.6 for _ in range(n)]
+                given[rng.randrange(n)] = False
+                composite = False
+            else:  # decomposition: the composite given, the rest generated (sometimes a few given too)
+                given = [rng.random() < 0.1 for _ in range(n)]
+                given[rng.randrange(n)] = False
+                composite = True
+            t = 1 / (1 + math.exp(-rng.gauss(0.0, 1.0)))  # logit-normal: most training where it is hardest
+            slots, ts, gv, hs = [], [], [], []
+            if composite:
+                with torch.no_grad():
+                    zc = ae.encode(s.composite.to(self.device)[None])[0].float()
+                slots.append(LayerSlot(COMPOSITE, Box(0, 0, s.width, s.height), zc))
+                ts.append(0.0), gv.append(True), hs.append("")
+            for i in range(n):
+                slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i]))
+                ts.append(0.0 if given[i] else t)
+                gv.append(given[i])
+                hs.append(s.layer_captions[i] if rng.random() < 0.3 else "")
+            designs.append(slots)
+            layer_t.append(ts), layer_given.append(gv), hints.append(hs)
+            prompts.append("" if rng.random() < 0.1 else s.caption)
+
+        packed = pack(designs, ae.latent_channels * 4, cfg.grid, self.device)
+        L = packed.layer_pos.shape[1]
+        t_tensor = torch.zeros(len(samples), L, device=self.device)
+        g_tensor = torch.ones(len(samples), L, dtype=torch.bool, device=self.device)
+        for i, (ts, gv) in enumerate(zip(layer_t, layer_given)):
+            t_tensor[i, :len(ts)] = torch.tensor(ts)
+            g_tensor[i, :len(gv)] = torch.tensor(gv)
+        # noise the generated tokens: x_t = (1 - t) x0 + t eps, target v = eps - x0
+        tok_t = t_tensor[torch.arange(len(samples), device=self.device)[:, None], packed.layer][..., None]
+        eps = torch.randn_like(packed.tokens)
+        x0 = packed.tokens
+        packed.tokens = (1 - tok_t) * x0 + tok_t * eps
+        target = eps - x0
+
+        text, text_mask, pooled = model.text(prompts)
+        flat_hints = [h for hs in hints for h in hs if h]
+        hint = torch.zeros(len(samples), L, pooled.shape[-1], device=self.device, dtype=pooled.dtype)
+        if flat_hints:
+            hv = model.text(flat_hints)[2]
+            k = 0
+            for i, hs in enumerate(hints):
+                for j, h in enumerate(hs):
+                    if h:
+                        hint[i, j] = hv[k]
+                        k += 1
+        cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint)
+        pred = model.transformer(packed, cond).float()
+        generated = (~g_tensor)[torch.arange(len(samples), device=self.device)[:, None], packed.layer] & packed.valid
+        # every generated layer counts equally, whatever its area
+        per_token = ((pred - target) ** 2).mean(-1)
+        counts = torch.zeros(len(samples), L, device=self.device).scatter_add_(1, packed.layer, generated.float())
+        weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
+        loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
+        return loss, {}
+
+    # -- loop
+    def set_latent_stats(self, stream):
+        ae = self.model.autoencoder
+        zs = []
+        with torch.no_grad():
+            for _ in range(4):
+                for s in next(stream):
+                    for img in s.images:
+                        zs.append(ae.encode_raw(img.to(self.device)[None])[0].flatten(1))
+        z = torch.cat(zs, dim=1)
+        ae.latent_shift.copy_(z.mean(1))
+        ae.latent_scale.copy_(z.std(1).clamp(min=1e-3))
+        if self.distributed:
+            dist.broadcast(ae.latent_shift, 0)
+            dist.broadcast(ae.latent_scale, 0)
+
+    def log(self, record: dict):
+        if not self.main:
+            return
+        record = {"time_min": round((time.time() - self.started) / 60, 2), **record}
+        with open(self.log_file, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(json.dumps(record), flush=True)
+
+    def checkpoint(self):
+        if not self.main:
+            return
+        tmp = self.out / (CHECKPOINT + ".tmp")
+        torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
+                    "optim": self.optim.state_dict()}, tmp)
+        tmp.replace(self.out / CHECKPOINT)
+        self.model.save(self.out / "model", dtype=torch.float16)
+
+    def run(self) -> int:
+        args = self.args
+        data_seed = args.seed + self.state["ae_step"] * 7 + self.state["dit_step"] * 13
+        workers = 0 if self.cfg.name == "tiny" else 1
+        # The autoencoder is local and its rotary positions relative: it learns as well on small canvases, cheaper.
+        ae_canvases = [(w * 2 // 3 // 16 * 16, h * 2 // 3 // 16 * 16) for w, h in self.cfg.canvas_presets]
+        ae_stream = batches(args.data, data_seed, self.rank, max(1, self.batch // 2), ae_canvases, workers)
+        dit_stream = batches(args.data, data_seed + 1, self.rank, self.batch, self.cfg.canvas_presets, workers)
+        rng = random.Random(args.seed * 31 + self.rank + self.state["dit_step"] + self.state["ae_step"])
+        deadline = self.started + args.time_limit * 60 if args.time_limit else None
+        t_last = phase_start = time.time()
+
+        while True:
+            phase = self.state["phase"]
+            key = "ae_step" if phase == "ae" else "dit_step"
+            total = self.ae_steps if phase == "ae" else self.dit_steps
+            if self.state[key] >= total:
+                if phase == "ae":
+                    self.set_latent_stats(dit_stream)
+                    phase_start = time.time()
+                    self.state["phase"] = "dit"
+                    self.model.autoencoder.requires_grad_(False)
+                    self.optim = self._make_optimizer()
+                    self.checkpoint()
+                    continue
+                break
+            if deadline and time.time() > deadline:
+                self.log({"stopped": "time limit", **self.state})
+                break
+            step = self.state[key]
+            time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
+                             if deadline and phase == "dit" else 0.0)
+            for group in self.optim.param_groups:
+                group["lr"] = lr_at(step, total, self.lr, time_fraction)
+            samples = next(ae_stream if phase == "ae" else dit_stream)
+            self.model.train()
+            with self.autocast:
+                if phase == "ae":
+                    loss, extra = self.ae_loss(samples, rng)
+                else:
+                    loss, extra = self.dit_loss(samples, rng)
+            self.optim.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.distributed:
+                self._all_reduce_grads()
+            grad_norm = torch.nn.utils.clip_grad_norm_(self._trainable().parameters(), 1.0)
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"loss became {float(loss)} at {phase} step {step}")
+            self.optim.step()
+            self.state[key] = step + 1
+            if step % 10 == 0 or step + 1 == total:
+                now = time.time()
+                self.log({"phase": phase, "step": step + 1, "loss": round(float(loss), 5),
+                          "grad": round(float(grad_norm), 3), "lr": round(self.optim.param_groups[0]["lr"], 7),
+                          "sec_per_step": round((now - t_last) / (10 if step else 1), 3), **extra})
+                t_last = now
+            if (step + 1) % args.checkpoint_every == 0:
+                self.checkpoint()
+        self.checkpoint()
+        if self.distributed:
+            dist.destroy_process_group()
+        return 0
+
+
+def run_train(args) -> int:
+    if args.data != "corpus" and not Path(args.data).is_dir():
+        raise UserError(f"--data must be 'corpus' or a folder of PSD files; {args.data} is neither")
+    return Trainer(args).run()
