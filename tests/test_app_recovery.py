@@ -127,3 +127,24 @@ def test_zoom_and_pan(qtbot, tmp_path):
     assert len(w.document.layers) == 1  # panning drew no box
     w.act_fit.trigger()
     assert c.zoom == pytest.approx(min((vp.width() - 40) / 128, (vp.height() - 40) / 128))
+
+
+def test_arrow_keys_nudge_the_selected_box(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    w.controller.add_box(Box(16, 16, 48, 48))
+    w.canvas.setFocus()
+    QTest.keyClick(w.canvas, Qt.Key.Key_Right)
+    QTest.keyClick(w.canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert w.document.layers[1].box == Box(32, 80, 64, 112)
+    w.act_undo.trigger()
+    assert w.document.layers[1].box == Box(32, 16, 64, 48)
+
+
+def test_gui_without_a_display_is_a_clear_error(monkeypatch):
+    from layerstudio import cli
+
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("display variables are an X11/Wayland matter")
+    assert cli.main(["gui"]) == 2

@@ -65,6 +65,7 @@ class LayerItem(QGraphicsItem):
 
 
 class CanvasView(QGraphicsView):
+    contextMenuRequested = Signal(int, object)  # layer index under the cursor, global QPoint
     zoomChanged = Signal(float)
     toolChanged = Signal(str)
     message = Signal(str)  # for the status bar: refused edits and the like
@@ -346,7 +347,26 @@ class CanvasView(QGraphicsView):
         self.viewport().update()
         event.accept()
 
+    def contextMenuEvent(self, event) -> None:
+        i = self.layer_at(self.mapToScene(event.pos()))
+        self.controller.select(i)
+        self.contextMenuRequested.emit(i, event.globalPos())
+        event.accept()
+
+    NUDGE = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        step = self.NUDGE.get(Qt.Key(event.key()))
+        if step is not None and self._drag is None and self.controller.selected > 0:
+            # Arrows nudge the selected box one grid cell (Shift: four), one undo step each.
+            i = self.controller.selected
+            n = GRID * (4 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1)
+            try:
+                self.controller.set_box(i, self.controller.document.layers[i].box.translated(step[0] * n, step[1] * n))
+            except LayoutError as exc:
+                self.message.emit(str(exc))
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self._update_cursor(None)

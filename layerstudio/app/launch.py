@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def run_gui(args) -> int:
         from ..engine.device import pick_device
 
         pick_device(args.device)
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+        raise UserError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                        "the command-line tools (layerstudio generate, ...) work without one")
     app = create_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

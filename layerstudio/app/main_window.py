@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.canvas.toolChanged.connect(self._tool_changed)
+        self.canvas.contextMenuRequested.connect(self._canvas_menu)
         self.prompt_panel.generateRequested.connect(self.generate)
         self.prompt_panel.regenerateRequested.connect(self.regenerate)
         self.prompt_panel.cancelRequested.connect(self.cancel_job)
@@ -348,6 +349,16 @@ class MainWindow(QMainWindow):
             p.selection_label.setText(f"{layer.name} — {state}")
         self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
         self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
+
+    def _canvas_menu(self, index: int, global_pos) -> None:
+        menu = QMenu(self)
+        if index >= 0:
+            menu.addActions([self.act_regenerate, self.act_rename, self.act_visible, self.act_lock])
+            menu.addSeparator()
+            menu.addActions([self.act_raise, self.act_lower, self.act_delete])
+            menu.addSeparator()
+        menu.addActions([self.act_tool_select, self.act_tool_box, self.act_fit])
+        menu.popup(global_pos)
 
     def _tool_changed(self, tool: str) -> None:
         self.act_tool_select.setChecked(tool == Tool.SELECT.value)
