@@ -88,7 +88,7 @@ def bench_ui(args) -> dict:
     if outcome != "done":
         from ..errors import UserError
 
-        raise UserError(f"the benchmark job did not finish ({outcome})")
+        raise UserError(f"the benchmark job did not finish ({outcome}: {window.last_error})")
     arr = np.array(gaps or [0.0])
     return {
         "max_gap_ms": round(float(arr.max()), 2),

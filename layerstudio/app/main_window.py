@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._autosave_future = None
         self._autosaved_state = None
         self.last_job_seconds = 0.0
+        self.last_error: BaseException | None = None
 
         self.canvas = CanvasView(self.controller)
         self.setCentralWidget(self.canvas)
@@ -500,6 +501,7 @@ class MainWindow(QMainWindow):
     def _error(self, title: str, exc: BaseException) -> QMessageBox:
         """A non-blocking error dialog (window-modal). User errors show their message; anything else
         also carries its traceback under Details."""
+        self.last_error = exc
         box = QMessageBox(QMessageBox.Icon.Critical, title, str(exc) or type(exc).__name__,
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorDialog")
