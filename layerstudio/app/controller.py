@@ -268,6 +268,8 @@ class DocumentController(QObject):
     def pick_variation(self, index: int, which: int) -> None:
         """Make variation `which` of a layer its content; the current content takes its place in the strip."""
         layer = self._doc.layers[index]
+        if layer.locked:
+            raise LayoutError(f"layer '{layer.name}' is locked")
         var = layer.variations[which]
         pixels = var.pixels
         if pixels.shape[:2] != (layer.box.height, layer.box.width):

@@ -294,8 +294,8 @@ class LayersPanel(QWidget):
         lay.addWidget(self.variations)
 
         self.view.selectionModel().selectionChanged.connect(self._view_selection)
-        self.model.modelReset.connect(self._from_controller)
-        controller.selectionChanged.connect(lambda _: self._from_controller())
+        self.model.modelReset.connect(self.refresh)
+        controller.selectionChanged.connect(lambda _: self.refresh())
         self.opacity_slider.valueChanged.connect(self._opacity_edited)
         self.opacity_slider.sliderReleased.connect(controller.end_merge)
         self.opacity_spin.valueChanged.connect(self._opacity_edited)
@@ -304,7 +304,7 @@ class LayersPanel(QWidget):
         self.up_button.clicked.connect(lambda: self._move(+1))
         self.down_button.clicked.connect(lambda: self._move(-1))
         self.delete_button.clicked.connect(self._delete)
-        self._from_controller()
+        self.refresh()
 
     def _tool_button(self, name: str, tip: str) -> QToolButton:
         b = QToolButton()
@@ -320,7 +320,7 @@ class LayersPanel(QWidget):
         rows = self.view.selectionModel().selectedRows()
         self.controller.select(self.model.doc_index(rows[0].row()) if rows else -1)
 
-    def _from_controller(self) -> None:
+    def refresh(self) -> None:
         self._syncing = True
         try:
             i = self.controller.selected
@@ -364,14 +364,20 @@ class LayersPanel(QWidget):
             item.setToolTip(f"Seed {v.seed}" + (f"\nhint: {v.hint}" if v.hint else "") + "\nClick to use this one")
             self.variations.addItem(item)
         current.setSelected(True)
-        self.variations_label.setText(f"Variations ({len(layer.variations) + 1})")
+        locked = layer.locked or self.controller.editing_locked
+        self.variations.setEnabled(not locked)
+        self.variations_label.setText(f"Variations ({len(layer.variations) + 1})"
+                                      + (" — locked" if layer.locked else ""))
 
     def _variation_clicked(self, item: QListWidgetItem) -> None:
         which = item.data(Qt.ItemDataRole.UserRole)
         i = self.controller.selected
         if which is None or which < 0 or i < 0:
             return
-        self.controller.pick_variation(i, which)
+        try:
+            self.controller.pick_variation(i, which)
+        except LayoutError:
+            self.refresh()
 
     def _opacity_edited(self, value: int) -> None:
         if self._syncing:

@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{label}…")
         self._task = asyncio.ensure_future(self._run_job(request, undo_text, label), loop=event_loop())
         self._update_actions()
-        self.layers_panel._from_controller()
+        self.layers_panel.refresh()
 
     async def _run_job(self, request: JobRequest, undo_text: str, label: str) -> None:
         outcome = "error"
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
             self.prompt_panel.clear_preview()
             self._task = None
             self._update_actions()
-            self.layers_panel._from_controller()
+            self.layers_panel.refresh()
             self.jobFinished.emit(outcome)
 
     def _on_progress(self, step: int, total: int, preview) -> None:
