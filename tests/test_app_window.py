@@ -1,4 +1,4 @@
-"""The app's autosave timer work, the recovery offer after a crash, and canvas navigation."""
+"""The app shell: autosave and the recovery offer after a crash, navigation, settings, stable objectNames."""
 from __future__ import annotations
 
 import json
@@ -148,3 +148,25 @@ def test_gui_without_a_display_is_a_clear_error(monkeypatch):
     if not sys.platform.startswith("linux"):
         pytest.skip("display variables are an X11/Wayland matter")
     assert cli.main(["gui"]) == 2
+
+
+def test_object_names_and_settings_persist(qtbot, tmp_path):
+    from PySide6.QtWidgets import QWidget
+
+    w = window(qtbot, tmp_path)
+    for name in ("canvas", "layersPanel", "promptEdit", "seedSpin", "stepsSpin", "generateButton",
+                 "regenerateButton", "cancelButton", "progressBar"):
+        assert w.findChild(QWidget, name) is not None, name
+    w.prompt_panel.steps_spin.setValue(7)
+    w.layers_dock.hide()
+    w.resize(900, 640)
+    w._add_recent(tmp_path / "a.lsproj")
+    w._add_recent(tmp_path / "b.lsproj")
+    w._add_recent(tmp_path / "a.lsproj")
+    w.close()
+    again = window(qtbot, tmp_path)
+    assert again.prompt_panel.steps_spin.value() == 7
+    assert not again.layers_dock.isVisible()  # dock state restored
+    assert [p.rsplit("/", 1)[-1] for p in again.recent_files()] == ["a.lsproj", "b.lsproj"]
+    again._fill_recent_menu()
+    assert [a.text().split()[-1] for a in again.recent_menu.actions()[:2]] == ["a.lsproj", "b.lsproj"]
