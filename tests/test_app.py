@@ -57,6 +57,15 @@ class Failing:
         raise RuntimeError("the engine ran out of memory (simulated)")
 
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _detach_loop():
+    """Jobs attach a qasync loop to pytest-qt's Qt loop; detach it so other tests can use asyncio."""
+    yield
+    from layerstudio.app.worker import detach_event_loop
+
+    detach_event_loop()
+
 def make_window(qtbot, tmp_path, engine):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(engine=engine, settings=settings, confirm_discard=False)
@@ -347,3 +356,19 @@ def test_import_image_decomposes_into_drawn_boxes(qtbot, tmp_path, tiny):
     w.act_redo.trigger()
     assert w.export_pngs(tmp_path / "pngs")
     assert (tmp_path / "pngs" / "composite.png").exists()
+
+
+def test_zz_plain_asyncio_still_works_after_jobs(qtbot, tmp_path, tiny):
+    import asyncio
+
+    from layerstudio.app.worker import detach_event_loop
+
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    detach_event_loop()
+
+    async def answer():
+        return 42
+    assert asyncio.run(answer()) == 42
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"  # and jobs re-attach

@@ -15,9 +15,13 @@ from PySide6.QtWidgets import QApplication
 from ..engine.request import JobRequest, JobResult
 
 
+_attached: asyncio.AbstractEventLoop | None = None
+
+
 def event_loop() -> asyncio.AbstractEventLoop:
     """The running qasync loop. Under a Qt event loop that someone else drives (pytest-qt, an embedding
     application) a qasync loop is attached to it, so coroutines run whenever Qt processes events."""
+    global _attached
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
@@ -26,7 +30,17 @@ def event_loop() -> asyncio.AbstractEventLoop:
         app = QApplication.instance()
         if app is None:
             raise RuntimeError("a QApplication must exist before jobs run") from None
-        return qasync.QEventLoop(app, already_running=True)
+        _attached = qasync.QEventLoop(app, already_running=True)
+        return _attached
+
+
+def detach_event_loop() -> None:
+    """Undo event_loop()'s attachment (the embedding code is done with jobs), so plain asyncio code
+    such as asyncio.run() works again in this thread."""
+    global _attached
+    if _attached is not None and asyncio._get_running_loop() is _attached:
+        asyncio.events._set_running_loop(None)
+    _attached = None
 
 
 class EngineWorker:
