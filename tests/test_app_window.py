@@ -179,3 +179,15 @@ def test_object_names_and_settings_persist(qtbot, tmp_path):
     assert [p.rsplit("/", 1)[-1] for p in again.recent_files()] == ["a.lsproj", "b.lsproj"]
     again._fill_recent_menu()
     assert [a.text().split()[-1] for a in again.recent_menu.actions()[:2]] == ["a.lsproj", "b.lsproj"]
+
+
+def test_bench_ui_measures_event_loop_gaps():
+    import os
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-m", "layerstudio", "bench", "ui", "--preset", "tiny", "--json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["layers"] == 8 and result["ticks"] > 0
+    assert 0 < result["p99_gap_ms"] <= result["max_gap_ms"]
