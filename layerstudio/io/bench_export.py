@@ -73,6 +73,7 @@ def psd_tools_export(doc: Document, path: Path) -> None:
 def bench_export(args=None) -> dict:
     from PIL import Image
 
+    from .project import load_project, save_project
     from .psd import export_psd, import_psd
 
     size = int(getattr(args, "size", None) or CANVAS)
@@ -84,6 +85,9 @@ def bench_export(args=None) -> dict:
         export_s = _timed(lambda: export_psd(doc, ours), repeat=2)
         import_s = _timed(lambda: import_psd(ours))
         compose_s = _timed(doc.compose)
+        project = Path(tmp) / "ours.lsproj"
+        project_save_s = _timed(lambda: save_project(doc, project))  # what one autosave costs
+        project_load_s = _timed(lambda: load_project(project))
 
         naive_s = _timed(lambda: psd_tools_export(doc, naive))
         # The merged image as a plain reader (Pillow, thumbnailers) sees it.
@@ -95,6 +99,7 @@ def bench_export(args=None) -> dict:
             "canvas": f"{size}x{size}", "layers": count + 1,
             "export_s": round(export_s, 3), "import_s": round(import_s, 3),
             "compose_s": round(compose_s, 3),
+            "project_save_s": round(project_save_s, 3), "project_load_s": round(project_load_s, 3),
             "psd_tools_save_s": round(naive_s, 3),
             "speedup_vs_psd_tools": round(naive_s / export_s, 1),
             "file_mb": round(ours.stat().st_size / 1e6, 2),
