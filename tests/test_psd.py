@@ -256,3 +256,23 @@ def test_truncated_psd_gives_user_error(exported, tmp_path):
 def test_missing_file_gives_user_error(tmp_path):
     with pytest.raises(UserError, match="cannot read"):
         import_psd(tmp_path / "nope.psd")
+
+
+def test_adjustment_layers_are_skipped_with_one_warning(tmp_path):
+    from psd_tools import PSDImage
+    from psd_tools.constants import Tag
+    from psd_tools.psd.tagged_blocks import TaggedBlock
+
+    psd = PSDImage.new("RGBA", (32, 32))
+    psd.create_pixel_layer(Image.new("RGBA", (32, 32), (0, 255, 0, 255)), name="paper")
+    for name in ("negative", "negative again"):
+        # An Invert adjustment: a layer record carrying the (empty) 'nvrt' block.
+        adj = psd.create_pixel_layer(Image.new("RGBA", (32, 32)), name=name)
+        adj._record.tagged_blocks[Tag.INVERT] = TaggedBlock(key=Tag.INVERT, data=b"")
+    path = tmp_path / "adjust.psd"
+    psd.save(path)
+    assert PSDImage.open(path)[1].kind == "invert"
+    doc, warnings = import_psd(path)
+    assert [l.name for l in doc.layers] == ["paper"]
+    assert len(warnings) == 1
+    assert "2 layer(s)" in warnings[0] and "'negative'" in warnings[0] and "'negative again'" in warnings[0]

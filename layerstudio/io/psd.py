@@ -240,13 +240,26 @@ def _collect(group, visible: bool, opacity: float, out: list, skipped: list, app
             # Clipping layers are painted into their base layer by its composite; counting them twice
             # would double them.
             continue
-        if layer.kind == "adjustment" or not hasattr(layer, "composite"):
-            skipped.append(f"'{name}' ({layer.kind})")
+        if _is_adjustment(layer) or not hasattr(layer, "composite"):
+            # An adjustment changes the layers below it; it has no pixels of its own to become a layer.
+            skipped.append(f"'{name}' ({layer.kind} adjustment)")
             continue
         blend = getattr(layer.blend_mode, "name", str(layer.blend_mode))
         if blend not in ("NORMAL", "PASS_THROUGH"):
             approximated.append(f"'{name}' ({blend.lower()})")
         out.append((layer, name, visible and layer.visible, opacity * layer.opacity / 255.0))
+
+
+def _is_adjustment(layer) -> bool:
+    from psd_tools.api.layers import AdjustmentLayer
+
+    return isinstance(layer, AdjustmentLayer)
+
+
+def _is_fill(layer) -> bool:
+    from psd_tools.api.layers import FillLayer
+
+    return isinstance(layer, FillLayer)
 
 
 def _safe_name(layer) -> str:
@@ -263,6 +276,8 @@ def _safe_name(layer) -> str:
 def _to_layer(item, skipped: list[str]) -> Layer | None:
     layer, name, visible, opacity = item
     left, top, right, bottom = (int(v) for v in layer.bbox)
+    if (right <= left or bottom <= top) and _is_fill(layer):
+        left, top, right, bottom = (int(v) for v in layer._psd.viewbox)  # an unmasked fill covers the canvas
     if right - left <= 0 or bottom - top <= 0:
         if layer.kind == "pixel":
             return None  # an empty pixel layer carries nothing
