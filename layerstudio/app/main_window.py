@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 
@@ -811,7 +811,7 @@ class MainWindow(QMainWindow):
     def _discard_recovery(self) -> None:
         if self._recovery is not None:
             if self._autosave_future is not None:
-                self._autosave_future.result()
+                wait([self._autosave_future])  # its own errors were reported when it finished
             self._recovery.clear()
             self._autosaved_state = None
 
@@ -859,7 +859,7 @@ class MainWindow(QMainWindow):
         self._autosave_timer.stop()
         if self._recovery is not None:
             if self._autosave_future is not None:
-                self._autosave_future.result()
+                wait([self._autosave_future])
             self._autosave_pool.shutdown()
             self._recovery.close()  # a clean exit: nothing to recover
             self._recovery = None
