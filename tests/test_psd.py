@@ -276,3 +276,18 @@ def test_adjustment_layers_are_skipped_with_one_warning(tmp_path):
     assert [l.name for l in doc.layers] == ["paper"]
     assert len(warnings) == 1
     assert "2 layer(s)" in warnings[0] and "'negative'" in warnings[0] and "'negative again'" in warnings[0]
+
+
+def test_flat_psd_becomes_a_background(tmp_path):
+    from psd_tools import PSDImage
+
+    pixels = np.zeros((32, 48, 4), np.uint8)
+    pixels[..., 0] = 250
+    pixels[..., 3] = 255
+    pixels[:, 24:, 1] = 90
+    path = tmp_path / "flat.psd"
+    PSDImage.frompil(Image.fromarray(pixels, "RGBA")).save(path)
+    doc, warnings = import_psd(path)
+    assert warnings == [] and len(doc.layers) == 1
+    assert doc.layers[0].box == Box(0, 0, 48, 32)
+    np.testing.assert_array_equal(doc.layers[0].pixels, pixels)

@@ -40,6 +40,7 @@ FORMAT_VERSION = 1
 MAX_PSD_BYTES = 2 << 30  # refuse bigger files before parsing
 MAX_IMPORT_LAYERS = 1000
 MAX_LAYER_SIDE = 3 * MAX_CANVAS_SIDE  # a layer may overflow the canvas, but not absurdly
+MAX_PIXEL_BYTES = 3 << 30  # decoded RGBA over all layers
 
 _PSD_LOGGER = "psd_tools"
 
@@ -180,11 +181,24 @@ def _import(path: Path) -> tuple[Document, list[str]]:
     if len(raster) > MAX_IMPORT_LAYERS:
         raise UserError(f"{path}: {len(raster)} layers; LayerStudio opens at most {MAX_IMPORT_LAYERS}")
 
+    budget = MAX_PIXEL_BYTES
+    for item in raster:
+        left, top, right, bottom = (int(v) for v in item[0].bbox)
+        budget -= max(0, right - left) * max(0, bottom - top) * 4
+        if budget < 0:
+            raise UserError(f"{path}: the layers add up to more pixels than LayerStudio opens")
+
     layers: list[Layer] = []
     for item in raster:
         layer = _to_layer(item, skipped)
         if layer is not None:
             layers.append(layer)
+    if not raster and psd.has_preview():
+        # A flat PSD (no layer records): its merged image is the whole picture.
+        image = psd.topil()
+        if image is not None:
+            layers.append(Layer(Box(0, 0, width, height), np.array(image.convert("RGBA"), dtype=np.uint8),
+                                name="Background"))
 
     # Canvas sides must be multiples of the 16 px grid: pad right and bottom with transparency.
     cw, ch = -(-width // GRID) * GRID, -(-height // GRID) * GRID
@@ -202,7 +216,7 @@ def _import(path: Path) -> tuple[Document, list[str]]:
             layers.insert(0, Layer(canvas, name="Background"))
 
     if skipped:
-        warnings.append(f"skipped {len(skipped)} layer(s) that cannot be rasterised: " + ", ".join(skipped))
+        warnings.append(f"skipped {len(skipped)} layer(s) LayerStudio cannot use: " + ", ".join(skipped))
     if approximated:
         warnings.append("blend modes other than normal were flattened to normal on: " + ", ".join(approximated))
 
