@@ -59,7 +59,9 @@ def run_gui(args) -> int:
             window._engine_ready()
         except Exception as exc:  # a missing or broken model: say so; the editor and files still work
             window.model_label.setText("Model: unavailable")
-            window._error("Cannot load the model", exc)
+            box = window._error("Cannot load the model", exc)
+            box.setInformativeText("Drawing, editing and files work without it. To generate, start with "
+                                   "a model folder: layerstudio gui --model DIR")
 
     def start() -> None:
         # A plain Qt callback, not an asyncio task: the recovery question runs a nested dialog loop.
