@@ -245,3 +245,16 @@ def test_progress_bar_only_on_a_terminal(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", pipe)
     assert run(*gen_args(tiny_model, tmp_path / "b.psd")) == 0
     assert pipe.getvalue() == ""
+
+
+def test_regenerate_a_psd_keeps_the_other_layers(tiny_model, tmp_path):
+    src = tmp_path / "design.psd"
+    assert run(*gen_args(tiny_model, src)) == 0
+    before, _ = import_psd(src)
+    out = tmp_path / "again.psd"
+    assert run("regenerate", src, "--layer", 2, "--seed", 3, "--model", tiny_model, "--out", out) == 0
+    after, _ = import_psd(out)
+    for i in (0, 1):
+        np.testing.assert_array_equal(after.layers[i].pixels, before.layers[i].pixels)
+        assert after.layers[i].provenance == before.layers[i].provenance
+    assert after.layers[2].seed == 3 and after.layers[2].provenance.seed == 3

@@ -3,6 +3,7 @@ autosave comes back intact."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -97,7 +98,7 @@ def test_clear_after_save_drops_the_autosave(tmp_path):
 
 
 def write_stale(tmp_path, sid, pid, start=None, doc=True):
-    (tmp_path / f"{sid}.lock").write_text(json.dumps({"pid": pid, "start": start, "host": os.uname().nodename}))
+    (tmp_path / f"{sid}.lock").write_text(json.dumps({"pid": pid, "start": start, "host": socket.gethostname()}))
     if doc:
         from layerstudio.io.project import save_project
 
