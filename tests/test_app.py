@@ -372,3 +372,26 @@ def test_zz_plain_asyncio_still_works_after_jobs(qtbot, tmp_path, tiny):
         return 42
     assert asyncio.run(answer()) == 42
     assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"  # and jobs re-attach
+
+
+def test_generate_keeps_locked_layers_as_context(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    first = pixels(w.document)
+    w.controller.set_locked(2, True)
+    w.prompt_panel.seed_spin.setValue(1234)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    doc = w.document
+    assert np.array_equal(doc.layers[2].pixels, first[2]) and doc.layers[2].variations == []
+    for i in (0, 1, 3):
+        assert not np.array_equal(doc.layers[i].pixels, first[i])
+        assert doc.layers[i].seed == 1234 + i
+        assert len(doc.layers[i].variations) == 1  # the first result is kept to flip back to
+    # a locked layer refuses canvas edits and regeneration
+    w.controller.select(2)
+    assert not w.prompt_panel.regenerate_button.isEnabled()
+    box = doc.layers[2].box
+    w.canvas.set_tool("select")
+    drag(w.canvas, (box.x0 + 8, box.y0 + 8), (box.x0 + 40, box.y0 + 40))
+    assert w.document.layers[2].box == box
