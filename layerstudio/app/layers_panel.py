@@ -3,8 +3,7 @@ thumbnail, editable name and opacity; drag to reorder; selection synced with the
 an opacity control for the selected layer; and the strip of that layer's variations."""
 from __future__ import annotations
 
-from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt,
-                            Signal)
+from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt)
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QSlider, QSpinBox, QStyle, QStyledItemDelegate,
