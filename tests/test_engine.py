@@ -29,10 +29,10 @@ def random_boxes(n, size=256, seed=0):
     return boxes
 
 
-@pytest.mark.parametrize("count", [0, 1, 7, 50])
-def test_generate_shapes(pipe, count):
+@pytest.mark.parametrize("count, guidance", [(0, 1.0), (1, 1.0), (7, 3.0), (50, 1.0)])
+def test_generate_shapes(pipe, count, guidance):
     layout = Layout(256, 256, "a red star and a blue circle", random_boxes(count, seed=count), seed=3)
-    doc = pipe.generate(layout, steps=2)
+    doc = pipe.generate(layout, steps=2, guidance=guidance)
     assert len(doc.layers) == count + 1
     assert doc.layers[0].pixels.shape == (256, 256, 4)
     for layer, box in zip(doc.layers[1:], layout.boxes):

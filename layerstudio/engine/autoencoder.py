@@ -73,19 +73,23 @@ class JointDecoder(nn.Module):
             nn.Conv2d(cfg.refine_channels, 4, 3, padding=1),
         )
 
-    def forward(self, packed: Packed) -> list[list[torch.Tensor]]:
+    def forward(self, packed: Packed, wanted: list[list[bool]] | None = None) -> list[list[torch.Tensor | None]]:
+        """Every slot's tokens take part in the joint attention; pixels are made only for the wanted slots."""
         x = self.proj_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
         cos, sin = rope_cos_sin(packed.pos, self.cfg.decoder_width // self.cfg.decoder_heads)
         mask = joint_mask(packed.valid, packed.valid, packed.valid)
         for block in self.blocks:
             x = block(x, cos, sin, mask)
-        feats = self.head(self.norm(x))  # (B, N, grid*grid*head_channels)
+        x = self.norm(x)
         out = []
         g, hc = self.grid, self.cfg.head_channels
         for i, spans in enumerate(packed.spans):
             images = []
-            for s, e, rows, cols in spans:
-                f = feats[i, s:e].reshape(rows, cols, hc, g, g).permute(2, 0, 3, 1, 4).reshape(hc, rows * g, cols * g)
+            for j, (s, e, rows, cols) in enumerate(spans):
+                if wanted is not None and not wanted[i][j]:
+                    images.append(None)
+                    continue
+                f = self.head(x[i, s:e]).reshape(rows, cols, hc, g, g).permute(2, 0, 3, 1, 4).reshape(hc, rows * g, cols * g)
                 images.append(f[:4] + self.refine(f[None])[0])  # coarse RGBA + a learnt correction
             out.append(images)
         return out
@@ -127,15 +131,15 @@ class LayerAutoencoder(nn.Module):
         """Normalised latent (…, C, h, w) -> straight RGBA 0..1 at latent resolution."""
         return unpremultiply(self.preview(self.denormalise(z)))
 
-    def decode_raw(self, designs: list[list[LayerSlot]]) -> list[list[torch.Tensor]]:
-        """Slots carry unnormalised latents; returns premultiplied -1..1 RGBA per slot."""
+    def decode_raw(self, designs: list[list[LayerSlot]], wanted: list[list[bool]] | None = None):
+        """Slots carry unnormalised latents; returns premultiplied -1..1 RGBA per wanted slot (else None)."""
         dtype = next(self.parameters()).dtype
         device = next(self.parameters()).device
         packed = pack(designs, self.latent_channels * 4, self.cfg.grid, device, dtype)
-        return self.decoder(packed)
+        return self.decoder(packed, wanted)
 
-    def decode(self, designs: list[list[LayerSlot]]) -> list[list[torch.Tensor]]:
-        """Slots carry normalised latents; returns straight 0..1 RGBA per slot."""
+    def decode(self, designs: list[list[LayerSlot]], wanted: list[list[bool]] | None = None):
+        """Slots carry normalised latents; returns straight 0..1 RGBA per wanted slot (else None)."""
         raw = [[LayerSlot(s.position, s.box, self.denormalise(s.latent)) for s in d] for d in designs]
-        return [[unpremultiply(img) for img in d] for d in self.decode_raw(raw)]
+        return [[None if img is None else unpremultiply(img) for img in d] for d in self.decode_raw(raw, wanted)]
 

@@ -82,9 +82,9 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
 
 
 def unpack(tokens: torch.Tensor, packed: Packed) -> list[list[torch.Tensor]]:
-    """(B, N, 4C) -> per design, per slot, a (C, h, w) latent."""
-    return [[unpatchify(tokens[i, s:e], rows, cols) for s, e, rows, cols in spans]
-            for i, spans in enumerate(packed.spans)]
+    """(B, N, 4C) -> per design, per slot, a (C, h, w) latent (for the first B designs of `packed`)."""
+    return [[unpatchify(design[s:e], rows, cols) for s, e, rows, cols in spans]
+            for design, spans in zip(tokens, packed.spans)]
 
 
 def per_token(values: torch.Tensor, packed: Packed) -> torch.Tensor:

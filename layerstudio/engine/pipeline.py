@@ -2,6 +2,7 @@
 classifier-free guidance, noise seeded per layer, progress with a cheap preview, cooperative cancel."""
 from __future__ import annotations
 
+import hashlib
 import threading
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,6 +19,9 @@ from .model import LayerModel
 from .packing import LayerSlot, pack, unpack
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning
+
+
+LATENT_CACHE_SIZE = 256
 
 
 def schedule(steps: int, shift: float) -> list[float]:
@@ -49,6 +53,7 @@ class Pipeline:
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.model_id = model_id
         self._lock = threading.Lock()
+        self._latents: dict = {}  # insertion-ordered: the oldest entry goes first
 
     @property
     def config(self) -> ModelConfig:
@@ -162,9 +167,9 @@ class Pipeline:
 
         # Joint decode: the generated layers together with every given layer (and the composite if given).
         decode_slots = given_slots + [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
+        wanted = [False] * len(given_slots) + [True] * len(gen_slots)
         with self._autocast():
-            images = model.autoencoder.decode([decode_slots])[0]
-        decoded = images[len(given_slots):]
+            decoded = model.autoencoder.decode([decode_slots], [wanted])[0][len(given_slots):]
         layers = [spec.given for spec in request.layers]
         for i, image in zip(gen_index, decoded):
             layers[i] = to_pixels(image)
@@ -173,9 +178,16 @@ class Pipeline:
         return JobResult(request, layers, composite, self.model_id, steps)
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray) -> LayerSlot:
-        image = to_tensor(pixels)[None].to(self.device, self.dtype)
-        with self._autocast():
-            latent = self.model.autoencoder.encode(image)[0].to(self.dtype)
+        # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.
+        key = (pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).digest())
+        latent = self._latents.get(key)
+        if latent is None:
+            image = to_tensor(pixels)[None].to(self.device, self.dtype)
+            with self._autocast():
+                latent = self.model.autoencoder.encode(image)[0].to(self.dtype)
+            self._latents[key] = latent
+            while len(self._latents) > LATENT_CACHE_SIZE:
+                self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
 
     def _pack(self, designs):

@@ -22,6 +22,7 @@ def save_weights(model: nn.Module, path: str | Path, dtype: torch.dtype | None =
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={"format": "pt", **(metadata or {})})
+    tmp.chmod(0o644)
     tmp.replace(path)
 
 

@@ -89,12 +89,12 @@ def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int 
         yield [next(it) for _ in range(batch)]
 
 
-def build_vocab(data: str, seed: int) -> list[str]:
+def build_vocab(data: str, seed: int, designs: int = 1500) -> list[str]:
     captions = []
     if data == "corpus":
         from .corpus import make_design
 
-        for i in range(1500):
+        for i in range(designs):
             d = make_design(seed * 7_919 + i)
             captions += [d.caption, *d.layer_captions]
     else:
@@ -142,7 +142,7 @@ class Trainer:
             self.state = ckpt["state"]
         else:
             self.cfg = preset(args.preset)
-            self.cfg.text.vocab = build_vocab(args.data, args.seed)
+            self.cfg.text.vocab = build_vocab(args.data, args.seed, 100 if self.cfg.name == "tiny" else 1500)
             ckpt = None
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
@@ -209,11 +209,7 @@ class Trainer:
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
         recon = recon / len(targets)
-        # preview head: latent -> mean premultiplied RGBA of each 8x8 cell (detached latent: it must not steer it)
-        zs = [s.latent.detach() for d in designs for s in d]
-        preview = sum(F.mse_loss(ae.preview(z[None])[0].float(), F.avg_pool2d(t[None], 8)[0])
-                      for z, t in zip(zs, targets)) / len(targets)
-        return recon + preview, {"recon": round(float(recon.detach()), 5), "preview": round(float(preview.detach()), 5)}
+        return recon, {}
 
     def dit_loss(self, samples: list[Sample], rng: random.Random):
         model, cfg = self.model, self.cfg
@@ -287,20 +283,28 @@ class Trainer:
         return loss, {}
 
     # -- loop
+    @torch.no_grad()
     def set_latent_stats(self, stream):
+        """Per-channel latent statistics, and the 1x1 preview map fitted by least squares: latent -> mean
+        premultiplied RGBA of each 8x8 cell (a closed-form fit, so it never competes with the autoencoder)."""
         ae = self.model.autoencoder
-        zs = []
-        with torch.no_grad():
-            for _ in range(4):
-                for s in next(stream):
-                    for img in s.images:
-                        zs.append(ae.encode_raw(img.to(self.device)[None])[0].flatten(1))
-        z = torch.cat(zs, dim=1)
+        zs, targets = [], []
+        for _ in range(4):
+            for s in next(stream):
+                for img in s.images:
+                    x = img.to(self.device)[None]
+                    zs.append(ae.encode_raw(x)[0].flatten(1).float())
+                    targets.append(F.avg_pool2d(premultiply(x), 8)[0].flatten(1))
+        z, target = torch.cat(zs, dim=1), torch.cat(targets, dim=1)
         ae.latent_shift.copy_(z.mean(1))
         ae.latent_scale.copy_(z.std(1).clamp(min=1e-3))
+        design = torch.cat([z, torch.ones(1, z.shape[1], device=z.device)]).T  # (cells, C + 1)
+        solution = torch.linalg.lstsq(design.cpu(), target.T.cpu()).solution.to(z.device)  # (C + 1, 4)
+        ae.preview.weight.copy_(solution[:-1].T[:, :, None, None])
+        ae.preview.bias.copy_(solution[-1])
         if self.distributed:
-            dist.broadcast(ae.latent_shift, 0)
-            dist.broadcast(ae.latent_scale, 0)
+            for t in (ae.latent_shift, ae.latent_scale, ae.preview.weight, ae.preview.bias):
+                dist.broadcast(t, 0)
 
     def log(self, record: dict):
         if not self.main:
@@ -371,7 +375,7 @@ class Trainer:
             self.state[key] = step + 1
             if step % 10 == 0 or step + 1 == total:
                 now = time.time()
-                self.log({"phase": phase, "step": step + 1, "loss": round(float(loss), 5),
+                self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
                           "grad": round(float(grad_norm), 3), "lr": round(self.optim.param_groups[0]["lr"], 7),
                           "sec_per_step": round((now - t_last) / (10 if step else 1), 3), **extra})
                 t_last = now

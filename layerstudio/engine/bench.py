@@ -1,0 +1,100 @@
+"""Engine benchmarks: region crop vs full-canvas attention, and regenerate-one vs generate-all. Ratios measured
+in one run on one machine; the absolute seconds depend on it."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from ..document import Box, Layout
+from .config import BACKGROUND
+from .model import LayerModel
+from .packing import LayerSlot, pack
+from .pipeline import Pipeline
+from .transformer import Conditioning
+
+CANVAS = 512
+
+
+def benchmark_layout(boxes: int, seed: int = 0, size: int = CANVAS) -> Layout:
+    """A fixed, seeded layout family: boxes of 2-15% of the canvas area, aspect 1:2 to 2:1, anywhere on it."""
+    rng = np.random.default_rng(seed * 1000 + boxes)
+    out = []
+    for _ in range(boxes):
+        area = rng.uniform(0.02, 0.15) * size * size
+        aspect = np.exp(rng.uniform(np.log(0.5), np.log(2.0)))
+        w = int(min(size, np.sqrt(area * aspect)))
+        h = int(min(size, area / max(w, 1)))
+        x, y = rng.integers(0, size - w + 1), rng.integers(0, size - h + 1)
+        out.append([int(x), int(y), int(x + w), int(y + h)])
+    return Layout(size, size, "benchmark", out, seed).validate()
+
+
+def _model(args, default_preset: str):
+    from .config import preset
+
+    if getattr(args, "model", None):
+        return Pipeline.load(args.model, args.device)
+    torch.manual_seed(0)
+    return Pipeline(LayerModel(preset(args.preset or default_preset)), "bench", args.device)
+
+
+def _timed(fn, repeats: int = 2) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_attention(args) -> dict:
+    pipe = _model(args, "default")
+    model, cfg = pipe.model, pipe.config
+    c = model.autoencoder.latent_channels
+    rows = []
+    for n in (1, 5, 10, 25, 50):
+        layout = benchmark_layout(n)
+        canvas = Box(0, 0, layout.width, layout.height)
+        boxes = [canvas] + [b.snapped() for b in layout.boxes]
+
+        def slots(full: bool):
+            return [LayerSlot(BACKGROUND + i, canvas if full else b,
+                              torch.randn(c, (canvas if full else b).height // 8, (canvas if full else b).width // 8))
+                    for i, b in enumerate(boxes)]
+
+        def run(packed):
+            layers = len(boxes)
+            text, mask, pooled = model.text([layout.prompt])
+            cond = Conditioning(text, mask, pooled, torch.full((1, layers), 0.5), torch.zeros(1, layers, dtype=torch.bool),
+                                torch.zeros(1, layers, pooled.shape[-1]))
+            with torch.inference_mode(), pipe._autocast():
+                model.transformer(packed, cond)
+
+        crop = pack([slots(False)], 4 * c, cfg.grid)
+        full = pack([slots(True)], 4 * c, cfg.grid)
+        repeats = 2 if n <= 10 else 1
+        seconds_crop = _timed(lambda: run(crop), repeats)
+        seconds_full = _timed(lambda: run(full), repeats)
+        rows.append({"boxes": n, "tokens_crop": int(crop.valid.sum()), "tokens_full": int(full.valid.sum()),
+                     "seconds_crop": round(seconds_crop, 4), "seconds_full": round(seconds_full, 4),
+                     "ratio": round(seconds_full / seconds_crop, 2)})
+    return {"model": pipe.model_id, "device": str(pipe.device), "canvas": [CANVAS, CANVAS], "rows": rows}
+
+
+def bench_regenerate(args) -> dict:
+    pipe = _model(args, "default")
+    rows = []
+    for n in (5, 20):
+        layout = benchmark_layout(n, seed=1)
+        steps = pipe.config.default_steps
+        document = pipe.generate(layout, steps=steps)
+        seconds_generate = _timed(lambda: pipe.generate(layout, steps=steps), 1)
+        seconds_regenerate = _timed(lambda: pipe.regenerate(document, n // 2 + 1, seed=7, steps=steps), 2)
+        rows.append({"boxes": n, "seconds_generate": round(seconds_generate, 4),
+                     "seconds_regenerate": round(seconds_regenerate, 4),
+                     "ratio": round(seconds_regenerate / seconds_generate, 3)})
+    return {"model": pipe.model_id, "device": str(pipe.device), "steps": pipe.config.default_steps,
+            "guidance": pipe.config.guidance, "rows": rows}

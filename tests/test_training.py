@@ -1,0 +1,63 @@
+import json
+from argparse import Namespace
+
+import numpy as np
+import pytest
+
+from layerstudio.engine.pipeline import Pipeline
+from layerstudio.training.evaluate import colour_matches, evaluate, psnr
+from layerstudio.training.train import Trainer
+
+
+def train_args(out, **kw):
+    args = dict(out=str(out), preset="tiny", data="corpus", steps=2, ae_steps=2, batch=2, lr=None, seed=0,
+                checkpoint_every=1, time_limit=None, resume=False, device="cpu")
+    args.update(kw)
+    return Namespace(**args)
+
+
+def test_training_runs_checkpoints_and_resumes(tmp_path):
+    assert Trainer(train_args(tmp_path)).run() == 0
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in log] == ["ae", "ae", "dit", "dit"]
+    assert all(np.isfinite(r["loss"]) for r in log)
+    first = Pipeline.load(tmp_path / "model")
+    assert first.config.text.vocab  # the tokenizer's vocabulary is built from corpus captions and stored
+    # the latent statistics were measured after the autoencoder phase
+    assert not np.allclose(first.model.autoencoder.latent_scale.numpy(), 1.0)
+
+    resumed = Trainer(train_args(tmp_path, steps=4, resume=True))
+    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2}
+    assert resumed.run() == 0
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    dit_steps = [r["step"] for r in log if r["phase"] == "dit"]
+    assert dit_steps[-1] == 4 and dit_steps == sorted(set(dit_steps))  # continued, not restarted
+    assert Pipeline.load(tmp_path / "model").model_id != first.model_id
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    from layerstudio.errors import UserError
+
+    with pytest.raises(UserError, match="nothing to resume"):
+        Trainer(train_args(tmp_path, resume=True))
+
+
+def test_eval_runs_on_tiny(tmp_path):
+    pipe = Pipeline.from_preset("tiny")
+    report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))
+    for key in ("alpha_inside_boxes", "empty_layer_rate", "colour_adherence", "autoencoder_psnr_db",
+                "autoencoder_alpha_iou", "decomposition_psnr_db"):
+        assert key in report
+    # the metric itself recognises the ground truth's colours
+    assert report["colour_adherence_ground_truth"] >= 0.9
+    assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_colour_matching_uses_the_best_assignment():
+    red = np.zeros((8, 8, 4), np.uint8)
+    red[...] = (230, 30, 30, 255)
+    blue = red.copy()
+    blue[..., :3] = (30, 60, 220)
+    assert colour_matches([red, blue], ["blue", "red"]) == (2, 2)
+    assert colour_matches([red, red], ["blue", "red"]) == (1, 2)
+    assert psnr(red, red) == 99.0 and psnr(red, blue) < 20
