@@ -138,3 +138,16 @@ def test_reorder_add_remove_replace():
 def test_layer_rejects_pixels_of_the_wrong_size():
     with pytest.raises(LayoutError, match="pixels are 8 x 8 but its box"):
         Layer(Box(0, 0, 16, 16), np.zeros((8, 8, 4), np.uint8), name="x")
+
+
+def test_resizing_a_layer_resamples_its_variations():
+    from layerstudio.document import Variation
+
+    box = Box(0, 0, 32, 32)
+    layer = Layer(box, _solid(box, (1, 2, 3, 255)), variations=[Variation(_solid(box, (9, 9, 9, 255)), seed=4)])
+    bigger = layer.moved_to(Box(0, 0, 64, 48))
+    assert bigger.pixels.shape == (48, 64, 4)
+    assert bigger.variations[0].pixels.shape == (48, 64, 4) and bigger.variations[0].seed == 4
+    assert layer.variations[0].pixels.shape == (32, 32, 4)  # the original is untouched
+    moved = layer.moved_to(Box(16, 16, 48, 48))
+    assert np.array_equal(moved.pixels, layer.pixels) and moved.variations[0].pixels.shape == (32, 32, 4)

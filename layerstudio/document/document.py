@@ -84,11 +84,14 @@ class Layer:
         return replace(self, pixels=pixels, **changes)
 
     def moved_to(self, box: Box) -> "Layer":
-        """The layer with a new box. Same size: pixels move along; new size: pixels resample."""
+        """The layer with a new box. Same size: pixels move along; new size: pixels and the earlier
+        variations resample, so every image of the layer keeps matching its box."""
         box = Box.of(box)
         if (box.width, box.height) == (self.box.width, self.box.height):
-            return replace(self, box=box, pixels=self.pixels.copy())
-        return replace(self, box=box, pixels=resample_nearest(self.pixels, box.width, box.height))
+            return replace(self, box=box, pixels=self.pixels.copy(), variations=list(self.variations))
+        variations = [replace(v, pixels=resample_nearest(v.pixels, box.width, box.height)) for v in self.variations]
+        return replace(self, box=box, pixels=resample_nearest(self.pixels, box.width, box.height),
+                       variations=variations)
 
 
 def resample_nearest(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
