@@ -9,7 +9,7 @@ from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig
 from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, split_heads
-from .packing import LayerSlot, Packed, pack
+from .packing import LayerSlot, Packed, pack, unpatchify
 
 
 def premultiply(rgba: torch.Tensor) -> torch.Tensor:
@@ -59,19 +59,24 @@ class DecoderBlock(nn.Module):
 
 
 class JointDecoder(nn.Module):
+    """Joint attention over every layer's tokens, then per layer a convolutional upsampler from the latent grid
+    to pixels, fed the attended features and (skip) the layer's own latent."""
+
     def __init__(self, cfg: AutoencoderConfig, max_layers: int, grid: int):
         super().__init__()
         self.cfg, self.grid = cfg, grid
-        w = cfg.decoder_width
+        w, chans = cfg.decoder_width, cfg.decoder_channels
         self.proj_in = nn.Linear(cfg.latent_channels * 4, w)
         self.layer_embed = nn.Embedding(max_layers, w)
         self.blocks = nn.ModuleList(DecoderBlock(w, cfg.decoder_heads) for _ in range(cfg.decoder_depth))
         self.norm = nn.LayerNorm(w)
-        self.head = nn.Linear(w, grid * grid * cfg.head_channels)
-        self.refine = nn.Sequential(
-            nn.Conv2d(cfg.head_channels, cfg.refine_channels, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(cfg.refine_channels, 4, 3, padding=1),
-        )
+        self.to_grid = nn.Linear(w, 4 * chans[0])  # one token -> its 2x2 latent cells
+        self.merge = nn.Sequential(nn.Conv2d(chans[0] + cfg.latent_channels, chans[0], 3, padding=1), nn.SiLU())
+        ups: list[nn.Module] = []
+        for a, b in zip(chans[:-1], chans[1:]):  # three x2 stages: latent grid -> pixels
+            ups += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), nn.SiLU()]
+        ups.append(nn.Conv2d(chans[-1], 4, 3, padding=1))
+        self.upsample = nn.Sequential(*ups)
 
     def forward(self, packed: Packed, wanted: list[list[bool]] | None = None) -> list[list[torch.Tensor | None]]:
         """Every slot's tokens take part in the joint attention; pixels are made only for the wanted slots."""
@@ -82,15 +87,16 @@ class JointDecoder(nn.Module):
             x = block(x, cos, sin, mask)
         x = self.norm(x)
         out = []
-        g, hc = self.grid, self.cfg.head_channels
         for i, spans in enumerate(packed.spans):
             images = []
             for j, (s, e, rows, cols) in enumerate(spans):
                 if wanted is not None and not wanted[i][j]:
                     images.append(None)
                     continue
-                f = self.head(x[i, s:e]).reshape(rows, cols, hc, g, g).permute(2, 0, 3, 1, 4).reshape(hc, rows * g, cols * g)
-                images.append(f[:4] + self.refine(f[None])[0])  # coarse RGBA + a learnt correction
+                feats = unpatchify(self.to_grid(x[i, s:e]), rows, cols)
+                latent = unpatchify(packed.tokens[i, s:e], rows, cols)
+                h = self.merge(torch.cat([feats, latent], dim=0)[None])
+                images.append(self.upsample(h)[0])
             out.append(images)
         return out
 

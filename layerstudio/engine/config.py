@@ -18,8 +18,7 @@ class AutoencoderConfig:
     decoder_width: int = 128
     decoder_depth: int = 2
     decoder_heads: int = 4
-    head_channels: int = 8  # features per pixel out of the token head, refined by a small conv
-    refine_channels: int = 16
+    decoder_channels: tuple[int, ...] = (64, 48, 32, 16)  # at the latent grid, then after each x2 upsampling
 
 
 @dataclass
@@ -78,6 +77,7 @@ class ModelConfig:
                 kwargs[key] = sub(**kwargs[key])
         if "autoencoder" in kwargs:
             kwargs["autoencoder"].encoder_channels = tuple(kwargs["autoencoder"].encoder_channels)
+            kwargs["autoencoder"].decoder_channels = tuple(kwargs["autoencoder"].decoder_channels)
         if "canvas_presets" in kwargs:
             kwargs["canvas_presets"] = [tuple(p) for p in kwargs["canvas_presets"]]
         return cls(**kwargs)
@@ -105,7 +105,7 @@ def preset(name: str) -> ModelConfig:
         return ModelConfig(
             name="tiny",
             autoencoder=AutoencoderConfig(latent_channels=4, encoder_channels=(8, 8, 8, 8), decoder_width=32,
-                                          decoder_depth=1, decoder_heads=2, head_channels=4, refine_channels=4),
+                                          decoder_depth=1, decoder_heads=2, decoder_channels=(8, 8, 8, 4)),
             transformer=TransformerConfig(width=32, heads=2, double_blocks=1, single_blocks=1, mlp_ratio=2.0),
             text=TextConfig(width=32, depth=1, heads=2, max_tokens=16),
             default_steps=2, guidance=1.0,
@@ -117,7 +117,7 @@ def preset(name: str) -> ModelConfig:
             name="large",
             autoencoder=AutoencoderConfig(latent_channels=16, encoder_channels=(64, 128, 256, 256),
                                           decoder_width=512, decoder_depth=6, decoder_heads=8,
-                                          head_channels=16, refine_channels=32),
+                                          decoder_channels=(256, 128, 64, 32)),
             transformer=TransformerConfig(width=1024, heads=16, double_blocks=12, single_blocks=12, mlp_ratio=4.0),
             text=TextConfig(width=512, depth=6, heads=8, max_tokens=77),
             default_steps=20, guidance=3.0, schedule_shift=3.0,
