@@ -62,7 +62,7 @@ def test_save_replaces_atomically_and_leaves_no_temp(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(project, "encode_png", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match="disk full"):
         save_project(make_document(1), path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["d.lsproj"]
@@ -70,6 +70,66 @@ def test_save_replaces_atomically_and_leaves_no_temp(tmp_path, monkeypatch):
     save_project(make_document(1), path)
     assert_same(make_document(1), load_project(path))
     assert os.listdir(tmp_path) == ["d.lsproj"]
+
+
+def _bad_variation(doc):
+    layer = doc.layers[1]
+    layer.variations.append(Variation(np.zeros((layer.box.height + 16, layer.box.width, 4), np.uint8), 9))
+
+
+def _too_many_variations(doc):
+    layer = doc.layers[1]
+    layer.variations[:] = [Variation(layer.pixels, s) for s in range(project.MAX_VARIATIONS + 1)]
+
+
+def _outside(doc):
+    doc.layers.append(Layer(Box(200, 200, 216, 216), name="lost"))
+
+
+def _long_hint(doc):
+    doc.layers[1].hint = "x" * (project.MAX_TEXT + 1)
+
+
+def _bad_steps(doc):
+    doc.layers[1].provenance = Provenance("tiny-1", "p", 1, -3)
+
+
+@pytest.mark.parametrize("spoil, expected", [
+    (_bad_variation, "layer 1 variation 1: its image is 40 x 40 but the box"),
+    (_too_many_variations, "layer 1: variations must be a list of at most"),
+    (_outside, "layer 2: box"),
+    (_long_hint, "layer 1: 'hint' is"),
+    (_bad_steps, "'steps' must be an integer"),
+])
+def test_save_refuses_what_load_would_reject(tmp_path, spoil, expected):
+    """A saved project always opens again: save refuses, writes nothing and keeps the old file."""
+    path = tmp_path / "d.lsproj"
+    save_project(make_document(0), path)
+    before = path.read_bytes()
+    doc = make_document(1)
+    spoil(doc)
+    with pytest.raises(UserError) as info:
+        save_project(doc, path)
+    message = str(info.value)
+    assert message.startswith(f"cannot save {path}: ") and expected in message and "\n" not in message
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["d.lsproj"]
+    with pytest.raises(UserError):
+        save_project(doc, tmp_path / "new.lsproj")
+    assert os.listdir(tmp_path) == ["d.lsproj"]
+
+
+def test_save_errors_name_the_users_folder_not_the_temp_file(tmp_path):
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(UserError) as info:
+        save_project(make_document(), missing / "d.lsproj")
+    assert str(info.value) == f"cannot save to {missing}: no such folder"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError) as info:
+        save_project(make_document(), tmp_path / "file" / "d.lsproj")
+    assert str(info.value) == f"cannot save to {tmp_path / 'file'}: not a folder"
+    with pytest.raises(UserError, match="it is a folder"):
+        save_project(make_document(), tmp_path)
+    assert not any(".tmp" in p.name for p in tmp_path.iterdir())
 
 
 def rewrite(path, out, manifest_change=None, extra=(), drop=(), replace=None):

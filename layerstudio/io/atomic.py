@@ -3,6 +3,7 @@ never half of one. No Qt (the app uses these too, so they must not depend on QSa
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -43,6 +44,24 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def os_error_message(exc: OSError, path: str | os.PathLike, verb: str = "save") -> str:
+    """A one-line reason a write to `path` failed, naming the user's path (never our temp file)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    code = exc.errno
+    if code in (errno.ENOENT, errno.ENOTDIR) and not folder.is_dir():
+        return f"cannot {verb} to {folder}: " + ("not a folder" if folder.exists() else "no such folder")
+    if code == errno.EISDIR:
+        return f"cannot {verb} {path}: it is a folder"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"cannot {verb} to {folder}: permission denied"
+    if code == errno.EROFS:
+        return f"cannot {verb} to {folder}: the disk is read-only"
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"cannot {verb} {path}: the disk is full"
+    return f"cannot {verb} {path}: {exc.strerror or str(exc) or type(exc).__name__}"
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from PIL import Image
 from ..document import Box, Document, Layer, LayoutError, Provenance, Variation
 from ..document.layout import MAX_CANVAS_SIDE, check_canvas
 from ..errors import UserError
-from .atomic import atomic_write
+from .atomic import atomic_write, os_error_message
 
 FORMAT = "layerstudio-project"
 VERSION = 1
@@ -48,31 +48,77 @@ PNG_LEVEL = 1  # fast: autosave writes projects every few seconds
 # ------------------------------------------------------------------------------------------ save
 def save_project(document: Document, path: str | os.PathLike) -> None:
     """Write `document` (variations included) to `path` atomically: the old file stays until the new one
-    is complete and synced."""
-    with atomic_write(path) as f:
-        write_project(document, f)
+    is complete and synced. A document that load_project would refuse is refused here first (UserError,
+    nothing written), so every saved file opens again."""
+    path = Path(path)
+    manifest, images = _manifest(document)
+    raw = _check_savable(manifest, images, path)
+    try:
+        with atomic_write(path) as f:
+            _write_zip(f, raw, images)
+            if f.tell() > MAX_FILE_BYTES:
+                raise UserError(f"cannot save {path}: {f.tell() / 2**30:.1f} GiB is larger than LayerStudio opens")
+    except OSError as exc:
+        raise UserError(os_error_message(exc, path)) from None
 
 
-def write_project(document: Document, f) -> None:
+def _manifest(document: Document) -> tuple[dict, dict[str, np.ndarray]]:
+    """The manifest and its images by member name."""
     manifest = {"format": FORMAT, "version": VERSION, "canvas": [document.width, document.height],
                 "prompt": document.prompt, "model_id": document.model_id, "layers": []}
+    images = {}
+    for i, layer in enumerate(document.layers):
+        entry = {"name": layer.name, "box": list(layer.box.as_tuple()), "visible": layer.visible,
+                 "opacity": layer.opacity, "locked": layer.locked, "seed": layer.seed, "hint": layer.hint,
+                 "provenance": _prov_json(layer.provenance), "image": f"layers/{i:03d}.png",
+                 "variations": []}
+        images[entry["image"]] = layer.pixels
+        for j, var in enumerate(layer.variations):
+            name = f"variations/{i:03d}-{j:02d}.png"
+            images[name] = var.pixels
+            entry["variations"].append({"image": name, "seed": var.seed, "hint": var.hint,
+                                        "provenance": _prov_json(var.provenance)})
+        manifest["layers"].append(entry)
+    return manifest, images
+
+
+def _check_savable(manifest: dict, images: dict[str, np.ndarray], path: Path) -> bytes:
+    """The manifest as it will be written, run through the very checks load_project applies (with the
+    in-memory images standing in for the PNG members). Raises UserError naming the problem."""
+    try:
+        raw = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        raise UserError(f"cannot save {path}: the design holds a value a project cannot store ({exc})") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise UserError(f"cannot save {path}: the layer texts add up to more than a project can hold")
+    if len(images) + 1 > MAX_MEMBERS:
+        raise UserError(f"cannot save {path}: {len(images)} images are more than a project can hold")
+
+    def given(name, box: Box, where: str) -> np.ndarray:
+        pixels = images.get(name) if isinstance(name, str) else None
+        if pixels is None:
+            raise _Bad(f"{where}: image {name!r} is missing")
+        if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or \
+                pixels.shape != (box.height, box.width, 4):
+            shape = getattr(pixels, "shape", None)
+            raise _Bad(f"{where}: its image is {shape[1] if shape and len(shape) > 1 else '?'} x "
+                       f"{shape[0] if shape else '?'} but the box {box} is {box.width} x {box.height}")
+        return pixels
+
+    try:
+        _build(json.loads(raw.decode("utf-8")), given)
+    except (_Bad, LayoutError) as exc:
+        raise UserError(f"cannot save {path}: {exc}") from None
+    return raw
+
+
+def _write_zip(f, manifest: bytes, images: dict[str, np.ndarray]) -> None:
     # PNG is already compressed: store members rather than deflate them a second time.
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-        for i, layer in enumerate(document.layers):
-            entry = {"name": layer.name, "box": list(layer.box.as_tuple()), "visible": layer.visible,
-                     "opacity": layer.opacity, "locked": layer.locked, "seed": layer.seed, "hint": layer.hint,
-                     "provenance": _prov_json(layer.provenance), "image": f"layers/{i:03d}.png",
-                     "variations": []}
-            zf.writestr(entry["image"], encode_png(layer.pixels))
-            for j, var in enumerate(layer.variations):
-                name = f"variations/{i:03d}-{j:02d}.png"
-                zf.writestr(name, encode_png(var.pixels))
-                entry["variations"].append({"image": name, "seed": var.seed, "hint": var.hint,
-                                            "provenance": _prov_json(var.provenance)})
-            manifest["layers"].append(entry)
+        for name, pixels in images.items():
+            zf.writestr(name, encode_png(pixels))
         # The manifest last: a reader of a cut-off file finds no manifest rather than a partial one.
-        zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1),
-                    compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _prov_json(prov: Provenance | None) -> dict | None:
@@ -147,7 +193,7 @@ def read_project(data: bytes) -> Document:
         if MANIFEST not in members:
             raise _Bad("not a LayerStudio project (no manifest.json)")
         manifest = _read_manifest(zf, members[MANIFEST])
-        return _build(zf, members, manifest)
+        return _build(manifest, lambda name, box, where: _image(zf, members, name, box, where))
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -275,7 +321,8 @@ def _image(zf, members: dict, name, box: Box, where: str) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
-def _build(zf, members: dict, m: dict) -> Document:
+def _build(m: dict, image) -> Document:
+    """The document a manifest describes; `image(name, box, where)` gives each image's pixels."""
     canvas = m.get("canvas")
     if not isinstance(canvas, list) or len(canvas) != 2 or not all(_is_int(v) for v in canvas):
         raise _Bad("manifest canvas must be [width, height]")
@@ -306,7 +353,7 @@ def _build(zf, members: dict, m: dict) -> Document:
                 or not 0.0 <= opacity <= 1.0:
             raise _Bad(f"{where}: opacity must be a number from 0 to 1")
         budget.take(box, where)
-        pixels = _image(zf, members, e.get("image"), box, where)
+        pixels = image(e.get("image"), box, where)
         variations = []
         vars_ = e.get("variations", [])
         if not isinstance(vars_, list) or len(vars_) > MAX_VARIATIONS:
@@ -316,7 +363,7 @@ def _build(zf, members: dict, m: dict) -> Document:
             if not isinstance(v, dict):
                 raise _Bad(f"{vwhere} must be an object")
             budget.take(box, vwhere)
-            variations.append(Variation(_image(zf, members, v.get("image"), box, vwhere),
+            variations.append(Variation(image(v.get("image"), box, vwhere),
                                         _int(v, "seed", vwhere, 0), _str(v, "hint", vwhere),
                                         _provenance(v.get("provenance"), vwhere)))
         layers.append(Layer(box, pixels, name=_str(e, "name", where, "Layer"),
