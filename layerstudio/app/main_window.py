@@ -125,7 +125,10 @@ class MainWindow(QMainWindow):
         return dock
 
     def _action(self, text: str, slot=None, shortcut=None, icon_name: str | None = None, tip: str = "",
-                checkable: bool = False) -> QAction:
+                checkable: bool = False, toggled=None) -> QAction:
+        """`slot` is called with no arguments: QAction.triggered carries `checked`, which would otherwise
+        land in a slot's first optional parameter (say, export_psd's path). A checkable action that wants
+        its state names the slot as `toggled`."""
         a = QAction(text, self)
         if icon_name:
             a.setIcon(icon(icon_name))
@@ -138,9 +141,11 @@ class MainWindow(QMainWindow):
             a.setStatusTip(tip)
             a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
                          if not a.shortcut().isEmpty() else tip)
-        a.setCheckable(checkable)
+        a.setCheckable(checkable or toggled is not None)
         if slot is not None:
-            a.triggered.connect(slot)
+            a.triggered.connect(lambda *_checked, slot=slot: slot())
+        if toggled is not None:
+            a.toggled.connect(toggled)
         self.addAction(a)
         return a
 
@@ -170,8 +175,8 @@ class MainWindow(QMainWindow):
         self.act_fit = self._action("&Fit to Window", self.canvas.fit, "Ctrl+0", "zoom-fit", "Fit the canvas")
         self.act_actual = self._action("&Actual Pixels", lambda: self.canvas.set_zoom(1.0), "Ctrl+1", None,
                                        "Show the canvas at 100%")
-        self.act_show_boxes = self._action("Show Layer &Boxes", self._toggle_boxes, None, None,
-                                           "Outline every layer's box", checkable=True)
+        self.act_show_boxes = self._action("Show Layer &Boxes", None, None, None,
+                                           "Outline every layer's box", toggled=self._toggle_boxes)
         self.act_show_boxes.setChecked(True)
 
         self.act_tool_select = self._action("&Select Tool", lambda: self.canvas.set_tool(Tool.SELECT), "V",

@@ -1,0 +1,132 @@
+"""The app as a user drives it: menu/toolbar actions triggered as QActions (file dialogs patched), per-layer
+hints, the variation strip, dock sizes, save and reopen after edits. Offscreen, on the tiny preset."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
+
+from layerstudio.app.controller import blank_document  # noqa: E402
+from layerstudio.app.main_window import MainWindow  # noqa: E402
+from layerstudio.document import Box  # noqa: E402
+from layerstudio.engine.pipeline import Pipeline  # noqa: E402
+from layerstudio.io.project import load_project  # noqa: E402
+
+CANVAS = 128
+STEPS = 2
+JOB_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return Pipeline.from_preset("tiny", seed=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _detach_loop():
+    """Jobs attach a qasync loop to pytest-qt's Qt loop; detach it so other tests can use asyncio."""
+    yield
+    from layerstudio.app.worker import detach_event_loop
+
+    detach_event_loop()
+
+
+def make_window(qtbot, tmp_path, engine, size=(1200, 800)):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(engine=engine, settings=settings, confirm_discard=False)
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    w.prompt_panel.steps_spin.setValue(STEPS)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def add_boxes(w):
+    for box in (Box(0, 0, 64, 64), Box(64, 16, 128, 96), Box(16, 64, 80, 128)):
+        w.controller.add_box(box)
+
+
+def run_action(qtbot, w, action):
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        action.trigger()
+    return blocker.args[0]
+
+
+def error_dialogs():
+    return [d for d in QApplication.topLevelWidgets()
+            if isinstance(d, QMessageBox) and d.objectName() == "errorDialog" and d.isVisible()]
+
+
+def close_error_dialogs():
+    for d in error_dialogs():
+        d.close()
+
+
+def test_file_actions_work_from_the_menu(qtbot, tmp_path, tiny, monkeypatch):
+    """QAction.triggered carries `checked`; it must never arrive as a path."""
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+
+    psd = tmp_path / "menu.psd"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(psd), "")))
+    w.act_export_psd.trigger()
+    assert psd.stat().st_size > 0 and not error_dialogs()
+
+    folder = tmp_path / "pngs"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    w.act_export_pngs.trigger()
+    assert (folder / "composite.png").exists() and (folder / "layers").is_dir()
+
+    from PIL import Image
+
+    image = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    image[..., 3] = 255
+    image[16:48, 16:48, 0] = 230
+    Image.fromarray(image, "RGBA").save(tmp_path / "photo.png")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "photo.png"), "")))
+    steps = w.controller.undo_stack.index()
+    assert run_action(qtbot, w, w.act_import) == "done"
+    assert w.controller.undo_stack.index() == steps + 1
+    assert w.controller.undo_stack.undoText() == "Import Image"
+
+    # A cancelled dialog does nothing.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    w.act_export_psd.trigger()
+    assert not error_dialogs()
+
+    # The checkable action still gets its state.
+    w.act_show_boxes.trigger()
+    assert not w.act_show_boxes.isChecked() and not w.canvas.show_boxes
+    w.act_show_boxes.trigger()
+    assert w.canvas.show_boxes
+
+
+def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    w.controller.select(2)
+    assert run_action(qtbot, w, w.act_regenerate) == "done"
+    assert len(w.document.layers[2].variations) == 1
+    w.controller.set_box(2, Box(48, 16, 128, 112))  # a new size: pixels and variations resample
+    layer = w.document.layers[2]
+    assert layer.variations[0].pixels.shape[:2] == (96, 80)
+
+    path = tmp_path / "edited.lsproj"
+    assert w._save_to(path) and not error_dialogs()
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert w.open_file(path)
+    reopened = w.document.layers[2]
+    assert reopened.box == Box(48, 16, 128, 112)
+    assert np.array_equal(reopened.pixels, layer.pixels)
+    assert np.array_equal(reopened.variations[0].pixels, layer.variations[0].pixels)
+    assert len(load_project(path).layers) == 4
