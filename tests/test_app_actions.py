@@ -130,3 +130,46 @@ def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     assert np.array_equal(reopened.pixels, layer.pixels)
     assert np.array_equal(reopened.variations[0].pixels, layer.variations[0].pixels)
     assert len(load_project(path).layers) == 4
+
+
+def test_hint_belongs_to_the_selected_layer(qtbot, tmp_path, tiny):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    edit = w.prompt_panel.hint_edit
+    w.controller.select(1)
+    assert edit.text() == "" and edit.isEnabled()
+    edit.setFocus()
+    QTest.keyClicks(edit, "a red kite")
+    w.controller.select(2)  # the typed hint stays with layer 1
+    assert edit.text() == ""
+    assert w.document.layers[1].hint == "a red kite"
+    w.controller.select(1)
+    assert edit.text() == "a red kite"
+
+    # Return in the field regenerates the selected layer with its own hint; the others keep theirs.
+    w.controller.select(3)
+    edit.setFocus()
+    QTest.keyClicks(edit, "blue stripes")
+    before = [l.pixels for l in w.document.layers]
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert blocker.args == ["done"]
+    doc = w.document
+    assert doc.layers[3].hint == "blue stripes" and not np.array_equal(doc.layers[3].pixels, before[3])
+    assert doc.layers[1].hint == "a red kite" and doc.layers[1].pixels is before[1]
+    assert edit.text() == "blue stripes"
+
+    # Undo follows: the field shows the layer's hint as it is now.
+    w.controller.select(1)
+    while w.document.layers[1].hint:
+        w.act_undo.trigger()
+    assert edit.text() == ""
+
+    # Another file: nothing selected, the field is empty and off.
+    w.controller.select(3)
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert edit.text() == "" and not edit.isEnabled()

@@ -222,6 +222,10 @@ class DocumentController(QObject):
         if name:
             self._replace(index, "Rename Layer", name=name)
 
+    def set_hint(self, index: int, hint: str) -> None:
+        """The layer's own extra text for regeneration (kept with the layer, saved with the project)."""
+        self._replace(index, "Change Hint", hint=hint.strip())
+
     def set_visible(self, index: int, visible: bool) -> None:
         self._replace(index, "Show Layer" if visible else "Hide Layer", visible=bool(visible))
 

@@ -96,6 +96,11 @@ class MainWindow(QMainWindow):
         self.prompt_panel.generateRequested.connect(self.generate)
         self.prompt_panel.regenerateRequested.connect(self.regenerate)
         self.prompt_panel.cancelRequested.connect(self.cancel_job)
+        # The hint field edits the selected layer's own hint (Layer.hint) and follows the selection.
+        self._hint_uid: int | None = None
+        c.changed.connect(self._sync_hint)
+        c.selectionChanged.connect(lambda _: self._sync_hint())
+        self.prompt_panel.hint_edit.editingFinished.connect(self._commit_hint)
         self.layers_panel.add_button.clicked.connect(lambda: self.canvas.set_tool(Tool.BOX))
 
         self._autosave_timer = QTimer(self)
@@ -111,6 +116,7 @@ class MainWindow(QMainWindow):
         self._tool_changed(self.canvas.tool.value)
         self._update_title()
         self._update_actions()
+        self._sync_hint()
 
     # ------------------------------------------------------------------ building
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
@@ -356,6 +362,32 @@ class MainWindow(QMainWindow):
         self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
         self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
 
+    def _commit_hint(self) -> None:
+        """Store a typed hint on the layer the field was showing (one undo step)."""
+        edit = self.prompt_panel.hint_edit
+        if not edit.isModified():
+            return
+        edit.setModified(False)
+        i = self.controller.index_of_uid(self._hint_uid)
+        if i >= 0 and not self.controller.document.layers[i].locked:
+            self.controller.set_hint(i, edit.text())
+
+    def _sync_hint(self) -> None:
+        c, edit = self.controller, self.prompt_panel.hint_edit
+        i = c.selected
+        uid = c.uids[i] if i >= 0 else None
+        if uid != self._hint_uid:
+            self._commit_hint()  # typed for the layer selected before, and not yet stored
+            self._hint_uid = uid
+        elif edit.isModified():
+            return  # the user is typing: keep their text
+        layer = c.selected_layer
+        edit.setText(layer.hint if layer is not None else "")
+        edit.setModified(False)
+        edit.setEnabled(layer is not None and not layer.locked)
+        edit.setPlaceholderText("Hint for this layer (optional)" if layer is not None
+                                else "Select a layer to give it a hint")
+
     def _canvas_menu(self, index: int, global_pos) -> None:
         menu = QMenu(self)
         if index >= 0:
@@ -448,7 +480,9 @@ class MainWindow(QMainWindow):
         while seed == layer.seed:
             seed = random.randint(0, 999_999)
         try:
-            request = JobRequest.regenerate(work, i, seed, hint=p.hint_edit.text().strip(), steps=p.steps_spin.value())
+            # The field shows this layer's hint, perhaps with edits not stored yet: the result keeps it.
+            hint = p.hint_edit.text().strip() if self._hint_uid == c.uids[i] else layer.hint
+            request = JobRequest.regenerate(work, i, seed, hint=hint, steps=p.steps_spin.value())
         except LayoutError as exc:
             return self._error("Cannot regenerate", exc)
         self._start_job(request, f"Regenerate {layer.name}", f"Regenerating {layer.name}")

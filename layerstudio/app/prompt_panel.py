@@ -56,6 +56,7 @@ class PromptPanel(QWidget):
         self.hint_edit = QLineEdit()
         self.hint_edit.setObjectName("hintEdit")
         self.hint_edit.setPlaceholderText("Hint for this layer (optional)")
+        self.hint_edit.setToolTip("Extra text for the selected layer only; Return regenerates it")
         self.regenerate_button = QPushButton(icon("regenerate"), "  Regenerate selected")
         self.regenerate_button.setObjectName("regenerateButton")
         self.regenerate_button.setToolTip("Generate the selected layer again with a new seed; "
@@ -118,6 +119,7 @@ class PromptPanel(QWidget):
         self.seed_button.clicked.connect(self.randomise_seed)
         self.generate_button.clicked.connect(self.generateRequested)
         self.regenerate_button.clicked.connect(self.regenerateRequested)
+        self.hint_edit.returnPressed.connect(self.regenerateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
 
     @staticmethod
