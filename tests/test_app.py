@@ -153,10 +153,10 @@ def test_draw_generate_regenerate_undo(qtbot, tmp_path, tiny):
     w.act_redo.trigger()
     assert np.array_equal(w.document.layers[2].pixels, regenerated)
 
-    # The variation strip flips back to the earlier result, as one undo step.
+    # The variation strip (oldest first) flips back to the earlier result, as one undo step.
     strip = w.layers_panel.variations
     assert strip.count() == 2
-    strip.itemClicked.emit(strip.item(1))
+    strip.itemClicked.emit(strip.item(0))
     assert np.array_equal(w.document.layers[2].pixels, generated[2])
     assert np.array_equal(w.document.layers[2].variations[0].pixels, regenerated)
     w.act_undo.trigger()

@@ -173,3 +173,44 @@ def test_hint_belongs_to_the_selected_layer(qtbot, tmp_path, tiny):
     w.controller.select(3)
     w.set_document(blank_document(CANVAS, CANVAS), None)
     assert edit.text() == "" and not edit.isEnabled()
+
+
+def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    w.controller.select(2)
+    results = [w.document.layers[2].pixels]
+    for hint in ("", "bolder", ""):
+        w.prompt_panel.hint_edit.setText(hint)
+        assert run_action(qtbot, w, w.act_regenerate) == "done"
+        results.append(w.document.layers[2].pixels)
+    strip = w.layers_panel.variations
+
+    def shown():
+        """(pixels, in use?, label) per tile, left to right."""
+        layer = w.document.layers[2]
+        tiles = []
+        for k in range(strip.count()):
+            which = strip.item(k).data(Qt.ItemDataRole.UserRole)
+            pixels = layer.pixels if which < 0 else layer.variations[which].pixels
+            tiles.append((pixels, which < 0, strip.item(k).text()))
+        return tiles
+
+    tiles = shown()
+    assert [t[0] for t in tiles] == results  # oldest to newest
+    assert [t[1] for t in tiles] == [False, False, False, True]  # the newest is in use
+    labels = [t[2] for t in tiles]
+    assert len(set(labels)) == 4 and "bolder" in labels[2] and "seed" in labels[0]
+    assert labels[3].startswith("●")
+
+    for k in range(4):  # step through: the strip stays put, the mark moves
+        strip.itemClicked.emit(strip.item(k))
+        tiles = shown()
+        assert [t[0] for t in tiles] == results
+        assert [t[1] for t in tiles] == [j == k for j in range(4)]
+        assert w.document.layers[2].pixels is results[k]
+    w.act_undo.trigger()
+    assert [t[0] for t in shown()] == results and w.document.layers[2].pixels is results[2]

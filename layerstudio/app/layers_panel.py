@@ -3,6 +3,8 @@ thumbnail, editable name and opacity; drag to reorder; selection synced with the
 an opacity control for the selected layer; and the strip of that layer's variations."""
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt)
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QListWidget,
@@ -266,8 +268,10 @@ class LayersPanel(QWidget):
         self.variations.setWrapping(False)
         self.variations.setMovement(QListWidget.Movement.Static)
         self.variations.setIconSize(QSize(64, 48))
-        self.variations.setFixedHeight(84)
-        self.variations.setSpacing(3)
+        self.variations.setGridSize(QSize(96, 84))  # the thumbnail and two lines: number + seed, hint or steps
+        self.variations.setWordWrap(True)
+        self.variations.setFixedHeight(104)
+        self._strip_order: dict[int, list[weakref.ref]] = {}
         self.variations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.variations_label = QLabel("Variations")
         self.variations_label.setObjectName("sectionLabel")
@@ -346,26 +350,57 @@ class LayersPanel(QWidget):
         finally:
             self._syncing = False
 
+    def _results(self, layer) -> list[tuple[int, object]]:
+        """The layer's results as (variation index or -1 for the one in use, Variation-like) in a stable
+        order: where the strip showed them before, results it has not shown yet after them (so oldest to
+        newest). Results are known by their pixel arrays, which picking and undo keep (layers are never
+        changed in place), so stepping through the strip never reshuffles it."""
+        uid = self.controller.uids[self.controller.selected]
+        items = [(j, v) for j, v in enumerate(layer.variations)] + [(-1, layer)]
+        ordered = []
+        for ref in self._strip_order.get(uid, ()):
+            pixels = ref()
+            k = next((k for k, (_, r) in enumerate(items) if pixels is not None and r.pixels is pixels), None)
+            if k is not None:
+                ordered.append(items.pop(k))
+        ordered += items
+        live = set(self.controller.uids)
+        self._strip_order = {u: o for u, o in self._strip_order.items() if u in live}
+        self._strip_order[uid] = [weakref.ref(r.pixels) for _, r in ordered]
+        return ordered
+
     def _fill_variations(self) -> None:
         self.variations.clear()
         layer = self.controller.selected_layer
         if layer is None or layer.is_empty:
             self.variations_label.setText("Variations")
             return
-        current = QListWidgetItem(QIcon(thumbnail(layer.pixels, QSize(64, 48))), "current")
-        current.setData(Qt.ItemDataRole.UserRole, -1)
-        current.setToolTip(f"In use: seed {layer.seed}")
-        self.variations.addItem(current)
-        for j in range(len(layer.variations) - 1, -1, -1):  # newest first
-            v = layer.variations[j]
-            item = QListWidgetItem(QIcon(thumbnail(v.pixels, QSize(64, 48))), f"seed {v.seed}")
-            item.setData(Qt.ItemDataRole.UserRole, j)
-            item.setToolTip(f"Seed {v.seed}" + (f"\nhint: {v.hint}" if v.hint else "") + "\nClick to use this one")
+        current = None
+        for n, (which, r) in enumerate(self._results(layer), 1):
+            prov = r.provenance
+            detail = r.hint if r.hint else (f"{prov.steps} steps" if prov is not None and prov.steps else "")
+            label = f"{'● ' if which < 0 else ''}{n} · seed {r.seed}"
+            metrics = self.variations.fontMetrics()
+            detail = metrics.elidedText(detail, Qt.TextElideMode.ElideRight, self.variations.gridSize().width() - 8)
+            item = QListWidgetItem(QIcon(thumbnail(r.pixels, QSize(64, 48))), f"{label}\n{detail}".rstrip())
+            item.setData(Qt.ItemDataRole.UserRole, which)
+            tip = [("In use" if which < 0 else "Click to use this one") + f": seed {r.seed}"]
+            if r.hint:
+                tip.append(f"hint: {r.hint}")
+            if prov is not None and prov.model_id:
+                tip.append(f"model {prov.model_id}, {prov.steps} steps")
+            item.setToolTip("\n".join(tip))
+            if which < 0:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                current = item
             self.variations.addItem(item)
         current.setSelected(True)
+        self.variations.scrollToItem(current)
         locked = layer.locked or self.controller.editing_locked
         self.variations.setEnabled(not locked)
-        self.variations_label.setText(f"Variations ({len(layer.variations) + 1})"
+        self.variations_label.setText(f"Variations ({len(layer.variations) + 1}, ● in use)"
                                       + (" — locked" if layer.locked else ""))
 
     def _variation_clicked(self, item: QListWidgetItem) -> None:
