@@ -214,3 +214,16 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
         assert w.document.layers[2].pixels is results[k]
     w.act_undo.trigger()
     assert [t[0] for t in shown()] == results and w.document.layers[2].pixels is results[2]
+
+
+def test_layers_list_shows_five_rows_in_the_default_layout(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, None, size=(1380, 860))
+    for k in range(5):
+        w.controller.add_box(Box(16 * k, 16 * k, 16 * k + 32, 16 * k + 32))
+    qtbot.waitUntil(lambda: w.layers_panel.view.viewport().height() > 0)
+    view, model = w.layers_panel.view, w.layers_panel.model
+    viewport = view.viewport().rect()
+    for row in range(model.rowCount()):  # background + 5 layers, none cut off
+        assert viewport.contains(view.visualRect(model.index(row))), row
+    assert w.prompt_dock.isVisible() and w.prompt_panel.regenerate_button.isVisible()
+    assert w.canvas.width() >= 600

@@ -260,6 +260,7 @@ class LayersPanel(QWidget):
                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setUniformItemSizes(True)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setMinimumHeight(4 * ROW_H + 2 * self.view.frameWidth())  # never squeezed to a row or two
 
         self.variations = QListWidget()
         self.variations.setObjectName("variationStrip")

@@ -71,10 +71,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.layers_panel = LayersPanel(self.controller)
         self.prompt_panel = PromptPanel()
-        self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        # Generate on the left, Layers on the right, each the full height: stacked in one column the
+        # Generate panel left the layer list under two rows on a laptop-sized window.
         self.prompt_dock = self._dock("Generate", "generateDock", self.prompt_panel,
-                                      Qt.DockWidgetArea.RightDockWidgetArea)
-        self.splitDockWidget(self.prompt_dock, self.layers_dock, Qt.Orientation.Vertical)
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._laid_out = False
 
         self._build_actions()
@@ -776,12 +777,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self._laid_out:  # first start: a wide right column, most of it for the layers
+        if not self._laid_out:  # first start: the canvas gets what the two side columns leave
             self._laid_out = True
-            self.resizeDocks([self.prompt_dock], [340], Qt.Orientation.Horizontal)
-            h = max(400, self.height() - 120)
-            self.resizeDocks([self.prompt_dock, self.layers_dock], [int(h * 0.5), int(h * 0.5)],
-                             Qt.Orientation.Vertical)
+            self.resizeDocks([self.prompt_dock, self.layers_dock], [300, 340], Qt.Orientation.Horizontal)
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
