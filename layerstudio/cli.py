@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from . import __version__
@@ -122,11 +123,29 @@ def run_info(args) -> int:
     return 0
 
 
+def join_negative_values(argv: list[str]) -> list[str]:
+    """`--box -40,100,80,260` as `--box=-40,100,80,260`: argparse takes a value starting with '-' for an
+    option unless it is a plain negative number, and a box off the left or top edge is an ordinary thing."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--":
+            out += argv[i:]
+            break
+        if argv[i] == "--box" and i + 1 < len(argv) and re.match(r"-\d", argv[i + 1]):
+            out.append(f"--box={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = join_negative_values(list(argv if argv is not None else sys.argv[1:]))
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     if args.command is None:
-        args = build_parser().parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+        args = build_parser().parse_args(["gui", *argv])
     module_name, func_name = HANDLERS[command].split(":")
     try:
         handler = getattr(importlib.import_module(module_name), func_name)

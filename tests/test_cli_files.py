@@ -258,3 +258,16 @@ def test_regenerate_a_psd_keeps_the_other_layers(tiny_model, tmp_path):
         np.testing.assert_array_equal(after.layers[i].pixels, before.layers[i].pixels)
         assert after.layers[i].provenance == before.layers[i].provenance
     assert after.layers[2].seed == 3 and after.layers[2].provenance.seed == 3
+
+
+def test_negative_box_needs_no_equals_sign(tiny_model, tmp_path, capsys):
+    out = tmp_path / "off-edge.lsproj"
+    assert run("generate", "--prompt", "a kite", "--box", "-40,16,48,80", "--box", "16,-8,48,24",
+               "--size", "64x64", "--steps", 2, "--model", tiny_model, "--out", out) == 0, capsys.readouterr().err
+    doc = load_project(out)
+    assert [l.box for l in doc.layers[1:]] == [Box(-48, 16, 48, 80), Box(16, -16, 48, 32)]
+    # Only the value after --box is joined; '--' ends option processing as usual.
+    from layerstudio.cli import join_negative_values
+
+    assert join_negative_values(["generate", "--box", "-1,2,3,4", "--prompt", "-x", "--", "--box", "-1"]) == \
+        ["generate", "--box=-1,2,3,4", "--prompt", "-x", "--", "--box", "-1"]
