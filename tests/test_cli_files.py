@@ -173,7 +173,7 @@ def bad_cases(tmp_path):
         (["regenerate", tmp_path / "none.lsproj", "--layer", "0", "--out", out / "r.lsproj"], "cannot read"),
         (["regenerate", good, "--layer", "3", "--out", out / "r.lsproj"], "--layer 3"),
         (["decompose", notimage, "--out", out / "d.psd"], "notimage.png"),
-        (["decompose", odd, "--out", out / "d.psd"], "multiples of 16"),
+        (["decompose", odd, "--box", "120,0,136,16", "--out", out / "d.psd"], "outside the 112 x 64"),
         (["decompose", tmp_path / "none.png", "--out", out / "d.psd"], "no such file"),
     ]
 
@@ -271,3 +271,24 @@ def test_negative_box_needs_no_equals_sign(tiny_model, tmp_path, capsys):
 
     assert join_negative_values(["generate", "--box", "-1,2,3,4", "--prompt", "-x", "--", "--box", "-1"]) == \
         ["generate", "--box=-1,2,3,4", "--prompt", "-x", "--", "--box", "-1"]
+
+
+def test_decompose_pads_an_image_off_the_grid(tiny_model, tmp_path, capsys):
+    image = np.zeros((70, 100, 4), np.uint8)
+    image[..., 3] = 255
+    image[10:40, 10:60, 0] = 240
+    path = tmp_path / "odd.png"
+    Image.fromarray(image, "RGBA").save(path)
+    out = tmp_path / "odd.lsproj"
+    assert run("decompose", path, "--box", "10,10,60,40", "--steps", 2, "--model", tiny_model, "--out", out) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "100 x 70" in err[0] and "padded" in err[0] and "112 x 80" in err[0]
+    doc = load_project(out)
+    assert (doc.width, doc.height) == (112, 80)
+    assert [l.box for l in doc.layers[1:]] == [Box(0, 0, 64, 48)]
+    padded, note = commands.pad_to_grid(image)
+    assert padded.shape == (80, 112, 4) and note
+    np.testing.assert_array_equal(padded[:70, :100], image)
+    assert not padded[70:].any() and not padded[:, 100:].any()
+    again, note = commands.pad_to_grid(padded)
+    assert again is padded and note == ""

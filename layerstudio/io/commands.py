@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..document import Box, Document, Layout, LayoutError
-from ..document.layout import MAX_CANVAS_SIDE, check_canvas
+from ..document.layout import GRID, MAX_CANVAS_SIDE, check_canvas
 from ..errors import UserError
 
 MAX_STEPS = 1000
@@ -240,13 +240,7 @@ def read_image(path: str) -> np.ndarray:
             if width > MAX_CANVAS_SIDE or height > MAX_CANVAS_SIDE:
                 raise UserError(f"image {path} is {width} x {height}; at most {MAX_CANVAS_SIDE} x "
                                 f"{MAX_CANVAS_SIDE} is supported")
-            try:
-                check_canvas(width, height)
-            except LayoutError:
-                w16, h16 = max(16, width // 16 * 16), max(16, height // 16 * 16)
-                raise UserError(f"image {path} is {width} x {height}; both sides must be multiples of 16 "
-                                f"(crop or resize it, e.g. to {w16} x {h16})") from None
-            return np.array(im.convert("RGBA"), dtype=np.uint8)  # a writable copy
+            image = np.array(im.convert("RGBA"), dtype=np.uint8)  # a writable copy
     except UserError:
         raise
     except UnidentifiedImageError:
@@ -255,16 +249,33 @@ def read_image(path: str) -> np.ndarray:
         raise UserError(f"cannot read image {path}: {exc.strerror or exc}") from None
     except Exception as exc:  # Pillow raises many types on damaged files
         raise UserError(f"cannot read image {path}: damaged ({type(exc).__name__})") from None
+    return image
+
+
+def pad_to_grid(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """The canvas is a multiple of GRID px each way: pad right and bottom with transparency (so boxes
+    keep their coordinates). Returns the image and a note for the user ("" when nothing was padded)."""
+    height, width = image.shape[:2]
+    w16, h16 = -(-width // GRID) * GRID, -(-height // GRID) * GRID
+    if (w16, h16) == (width, height):
+        return image, ""
+    check_canvas(w16, h16)
+    padded = np.zeros((h16, w16, 4), np.uint8)
+    padded[:height, :width] = image
+    return padded, (f"{width} x {height} is not a multiple of {GRID} px; padded right and bottom with "
+                    f"transparency to {w16} x {h16}")
 
 
 def run_decompose(args) -> int:
     check_job_options(args)
     out = parse_output(args.out)
     boxes = [parse_box(b) for b in args.box]
-    image = read_image(args.image)
+    image, note = pad_to_grid(read_image(args.image))
     height, width = image.shape[:2]
     seed = args.seed if args.seed is not None else 0
     Layout(width, height, args.prompt, boxes, seed).validate()
+    if note:
+        print(f"layerstudio decompose: note: {args.image}: {note}", file=sys.stderr)
     started = time.monotonic()
     pipe = load_pipeline(args)
     steps = args.steps or pipe.config.default_steps
