@@ -165,6 +165,8 @@ def bad_cases(tmp_path):
         (["generate", "--prompt", "p", "--size", "64x64", "--model", tmp_path / "nomodel", "--out", out / "a.psd"], "--model"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", tmp_path / "missing" / "a.psd"], "does not exist"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "x.png"], "single image"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "foo.txt"], "unknown output type '.txt'"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "a.pds"], f"did you mean {out / 'a.psd'}?"),
         (["generate", "--layout", layout, "--out", out / "a.psd"], "zero or negative"),
         (["generate", "--layout", tmp_path / "nolayout.json", "--out", out / "a.psd"], "cannot read layout"),
         (["generate", "--prompt", "p", "--size", "64x64", "--box", "0,0,16,16", "--layout", layout,
@@ -292,3 +294,12 @@ def test_decompose_pads_an_image_off_the_grid(tiny_model, tmp_path, capsys):
     assert not padded[70:].any() and not padded[:, 100:].any()
     again, note = commands.pad_to_grid(padded)
     assert again is padded and note == ""
+
+
+def test_out_directory_names(tmp_path):
+    assert commands.parse_output(str(tmp_path / "pngs")).kind == "dir"
+    assert commands.parse_output(str(tmp_path / "renders.v2") + "/").kind == "dir"  # a slash says directory
+    (tmp_path / "old.d").mkdir()
+    assert commands.parse_output(str(tmp_path / "old.d")).kind == "dir"  # an existing directory, any name
+    assert commands.parse_output(str(tmp_path / "a.PSD")).kind == "psd"
+    assert not (tmp_path / "pngs").exists() and not (tmp_path / "renders.v2").exists()

@@ -5,6 +5,7 @@ one line and writes nothing. Outputs are written atomically after the job, so a 
 leaves no half-written file."""
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import sys
@@ -30,7 +31,9 @@ class Output:
 
 
 def parse_output(value: str) -> Output:
-    """OUT by suffix: .psd, .lsproj, anything else is a directory for the PNG set."""
+    """OUT by suffix: .psd, .lsproj, or a directory for the PNG set: a name without a suffix, one ending
+    in a slash, or an existing directory. Any other suffix is refused, so a typo (.pds) or a wrong kind
+    (.txt) never quietly becomes a directory."""
     if not value or not value.strip():
         raise UserError("--out is empty")
     path = Path(value).expanduser()
@@ -42,6 +45,11 @@ def parse_output(value: str) -> Output:
             raise UserError(f"--out {value}: exists and is not a directory (use .psd or .lsproj for a file)")
         if suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
             raise UserError(f"--out {value}: a single image cannot hold layers; use .psd, .lsproj or a directory")
+        if suffix and not path.is_dir() and not value.endswith(("/", os.sep)):
+            close = difflib.get_close_matches(suffix, [".psd", ".lsproj"], n=1, cutoff=0.5)
+            hint = f"did you mean {path.with_suffix(close[0])}? " if close else ""
+            raise UserError(f"--out {value}: unknown output type {path.suffix!r}; {hint}use .psd, .lsproj, "
+                            f"or a directory name without a suffix")
     elif path.is_dir():
         raise UserError(f"--out {value}: is a directory")
     if not parent.is_dir():
