@@ -164,6 +164,8 @@ def bad_cases(tmp_path):
         (["generate", "--prompt", "p", "--size", "64x64", "--steps", "0", "--out", out / "a.psd"], "--steps"),
         (["generate", "--prompt", "p", "--size", "64x64", "--model", tmp_path / "nomodel", "--out", out / "a.psd"], "--model"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", tmp_path / "missing" / "a.psd"], "does not exist"),
+        (["generate", "--prompt", "p", "--size", "64x64", "--model", layout, "--out", out / "a.psd"],
+         "is not a directory"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "x.png"], "single image"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "foo.txt"], "unknown output type '.txt'"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", out / "a.pds"], f"did you mean {out / 'a.psd'}?"),
@@ -303,3 +305,22 @@ def test_out_directory_names(tmp_path):
     assert commands.parse_output(str(tmp_path / "old.d")).kind == "dir"  # an existing directory, any name
     assert commands.parse_output(str(tmp_path / "a.PSD")).kind == "psd"
     assert not (tmp_path / "pngs").exists() and not (tmp_path / "renders.v2").exists()
+
+
+def test_model_path_that_is_a_file(tmp_path):
+    from layerstudio.engine.model import LayerModel
+    from layerstudio.errors import UserError
+
+    config = tmp_path / "config.json"
+    config.write_text("{}")
+    with pytest.raises(UserError, match="config.json is not a directory"):
+        LayerModel.load(config)
+    with pytest.raises(UserError, match="does not exist"):
+        LayerModel.load(tmp_path / "none")
+
+
+def test_one_layer_one_step_in_the_summary(tiny_model, tmp_path, capsys):
+    out = tmp_path / "bg.lsproj"
+    assert run("generate", "--prompt", "sky", "--size", "32x32", "--steps", 1, "--model", tiny_model,
+               "--out", out) == 0
+    assert ": 1 layer on 32 x 32, 1 step," in capsys.readouterr().out

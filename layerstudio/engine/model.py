@@ -36,7 +36,8 @@ class LayerModel(nn.Module):
         """-> (model on CPU in fp32, model id). Errors name the file and the problem."""
         directory = Path(directory)
         if not directory.is_dir():
-            raise UserError(f"model directory {directory} does not exist")
+            raise UserError(f"model directory {directory} " + ("is not a directory (give the folder holding "
+                            "config.json and the weights)" if directory.exists() else "does not exist"))
         cfg = ModelConfig.load(directory / CONFIG_FILE)
         model = cls(cfg)
         load_weights(model, directory / WEIGHTS_FILE)

@@ -91,7 +91,9 @@ def check_job_options(args) -> None:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise UserError(f"--seed {args.seed}: must be between 0 and 2^63 - 1")
     if args.model is not None and not Path(args.model).is_dir():
-        raise UserError(f"--model {args.model}: model directory does not exist")
+        state = "is not a directory (give the folder holding config.json and the weights)" \
+            if Path(args.model).exists() else "model directory does not exist"
+        raise UserError(f"--model {args.model}: {state}")
     if args.device is not None:
         from ..engine.device import pick_device
 
@@ -154,8 +156,9 @@ def write_output(document: Document, out: Output) -> None:
 
 def _finish(document: Document, out: Output, started: float, steps: int) -> int:
     write_output(document, out)
-    print(f"wrote {out.path}: {len(document.layers)} layers on {document.width} x {document.height}, "
-          f"{steps} steps, {time.monotonic() - started:.1f} s")
+    n = len(document.layers)
+    print(f"wrote {out.path}: {n} layer{'' if n == 1 else 's'} on {document.width} x {document.height}, "
+          f"{steps} step{'' if steps == 1 else 's'}, {time.monotonic() - started:.1f} s")
     return 0
 
 
