@@ -160,6 +160,9 @@ class Trainer:
         self.optim = self._make_optimizer()
         if ckpt is not None and ckpt.get("optim") is not None:
             self.optim.load_state_dict(ckpt["optim"])
+        self.decoder_optim = self._make_decoder_optimizer() if self.state["phase"] == "dit" else None
+        if ckpt is not None and ckpt.get("decoder_optim") is not None and self.decoder_optim is not None:
+            self.decoder_optim.load_state_dict(ckpt["decoder_optim"])
         self.autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.device.type == "cpu"
                          else torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
                          else torch.autocast("cpu", enabled=False))
@@ -176,10 +179,29 @@ class Trainer:
         params = [p for p in self._trainable().parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
 
-    def _all_reduce_grads(self):
+    def _make_decoder_optimizer(self):
+        """During the transformer phase the encoder (and so every latent) is frozen, but the decoder keeps
+        learning to read those latents: it improves pictures without invalidating the transformer's training."""
+        decoder = self.model.autoencoder.decoder
+        decoder.requires_grad_(True)
+        return torch.optim.AdamW(decoder.parameters(), lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
+
+    def _update(self, loss, optim, params) -> float:
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        params = list(params)
+        if self.distributed:
+            self._all_reduce_grads(params)
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        if not torch.isfinite(loss):
+            raise RuntimeError(f"loss became {float(loss)} in phase {self.state['phase']}")
+        optim.step()
+        return float(grad_norm)
+
+    def _all_reduce_grads(self, params):
         """Data parallel: average gradients over ranks in one flat buffer. Phases train different parts with
         parameters that may get no gradient in a step, which a single fixed DDP wrapper does not handle."""
-        grads = [p.grad for p in self._trainable().parameters() if p.grad is not None]
+        grads = [p.grad for p in params if p.grad is not None]
         flat = torch.cat([g.flatten() for g in grads])
         dist.all_reduce(flat)
         flat /= self.world
@@ -319,7 +341,8 @@ class Trainer:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
         torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
-                    "optim": self.optim.state_dict()}, tmp)
+                    "optim": self.optim.state_dict(),
+                    "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None}, tmp)
         tmp.replace(self.out / CHECKPOINT)
         self.model.save(self.out / "model", dtype=torch.float16)
 
@@ -346,6 +369,7 @@ class Trainer:
                     self.state["phase"] = "dit"
                     self.model.autoencoder.requires_grad_(False)
                     self.optim = self._make_optimizer()
+                    self.decoder_optim = self._make_decoder_optimizer()
                     self.checkpoint()
                     continue
                 break
@@ -355,28 +379,27 @@ class Trainer:
             step = self.state[key]
             time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
                              if deadline and phase == "dit" else 0.0)
-            for group in self.optim.param_groups:
-                group["lr"] = lr_at(step, total, self.lr, time_fraction)
-            samples = next(ae_stream if phase == "ae" else dit_stream)
+            lr = lr_at(step, total, self.lr, time_fraction)
+            for optim in (self.optim, self.decoder_optim):
+                for group in optim.param_groups if optim else []:
+                    group["lr"] = lr
             self.model.train()
             with self.autocast:
                 if phase == "ae":
-                    loss, extra = self.ae_loss(samples, rng)
+                    loss, extra = self.ae_loss(next(ae_stream), rng)
                 else:
-                    loss, extra = self.dit_loss(samples, rng)
-            self.optim.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.distributed:
-                self._all_reduce_grads()
-            grad_norm = torch.nn.utils.clip_grad_norm_(self._trainable().parameters(), 1.0)
-            if not torch.isfinite(loss):
-                raise RuntimeError(f"loss became {float(loss)} at {phase} step {step}")
-            self.optim.step()
+                    loss, extra = self.dit_loss(next(dit_stream), rng)
+            grad_norm = self._update(loss, self.optim, self._trainable().parameters())
+            if phase == "dit" and step % 2 == 0:
+                with self.autocast:
+                    decoder_loss, _ = self.ae_loss(next(ae_stream), rng)
+                self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
+                extra = {"decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
             if step % 10 == 0 or step + 1 == total:
                 now = time.time()
                 self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
-                          "grad": round(float(grad_norm), 3), "lr": round(self.optim.param_groups[0]["lr"], 7),
+                          "grad": round(grad_norm, 3), "lr": round(lr, 7),
                           "sec_per_step": round((now - t_last) / (10 if step else 1), 3), **extra})
                 t_last = now
             if (step + 1) % args.checkpoint_every == 0:
