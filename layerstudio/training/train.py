@@ -349,7 +349,9 @@ class Trainer:
     def run(self) -> int:
         args = self.args
         data_seed = args.seed + self.state["ae_step"] * 7 + self.state["dit_step"] * 13
-        workers = 0 if self.cfg.name == "tiny" else 1
+        # Designs render on the CPU: one worker keeps up with a CPU step; a GPU step needs several.
+        cpus = max(1, (os.cpu_count() or 2) // self.world - 1)
+        workers = 0 if self.cfg.name == "tiny" else (min(8, cpus) if self.device.type == "cuda" else 1)
         # The autoencoder is local and its rotary positions relative: it learns as well on small canvases, cheaper.
         ae_canvases = [(w * 2 // 3 // 16 * 16, h * 2 // 3 // 16 * 16) for w, h in self.cfg.canvas_presets]
         ae_stream = batches(args.data, data_seed, self.rank, max(1, self.batch // 2), ae_canvases, workers)
