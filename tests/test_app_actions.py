@@ -227,3 +227,103 @@ def test_layers_list_shows_five_rows_in_the_default_layout(qtbot, tmp_path):
         assert viewport.contains(view.visualRect(model.index(row))), row
     assert w.prompt_dock.isVisible() and w.prompt_panel.regenerate_button.isVisible()
     assert w.canvas.width() >= 600
+
+
+class Failing:
+    def __init__(self, pipe):
+        self.config, self.model_id, self.device = pipe.config, pipe.model_id, pipe.device
+
+    def run(self, request, progress=None, cancel=None):
+        raise RuntimeError("the engine ran out of memory (simulated)")
+
+
+def test_failed_job_leaves_no_generating_status(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, Failing(tiny))
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "error"
+    message = w.statusBar().currentMessage()
+    assert message == "Generate failed; nothing changed"
+    qtbot.waitUntil(lambda: bool(error_dialogs()))
+    close_error_dialogs()
+
+
+def test_save_and_export_errors_name_the_users_folder(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    missing = tmp_path / "gone"
+    assert not w._save_to(missing / "d.lsproj")
+    qtbot.waitUntil(lambda: bool(error_dialogs()))
+    assert error_dialogs()[0].text() == f"cannot save to {missing}: no such folder"
+    close_error_dialogs()
+    assert not w.export_psd(missing / "d.psd")
+    qtbot.waitUntil(lambda: bool(error_dialogs()))
+    assert error_dialogs()[0].text() == f"cannot export to {missing}: no such folder"
+    close_error_dialogs()
+
+
+def test_a_psd_names_save_as_autosave_and_recovery(qtbot, tmp_path, tiny, monkeypatch):
+    import json
+    import os
+
+    from layerstudio.io.psd import export_psd
+    from layerstudio.io.recovery import RecoverySession, find_recoverable
+
+    monkeypatch.setenv("LAYERSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    psd = tmp_path / "designs" / "poster.psd"
+    psd.parent.mkdir()
+    doc = blank_document(CANVAS, CANVAS)
+    doc.layers[0].pixels[..., 3] = 255
+    export_psd(doc, psd)
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(engine=tiny, settings=settings, confirm_discard=False, autosave=True)
+    qtbot.addWidget(w)
+    assert w.open_file(psd)
+    w.controller.add_box(Box(0, 0, 32, 32))
+    assert w.windowTitle().startswith("poster.psd (imported)")
+    w.autosave()
+    w._autosave_future.result(timeout=30)
+    info = json.loads(w._recovery.info_path.read_text())
+    assert info["title"] == "poster.psd" and info["source"] == str(psd)
+
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: offered.append(a[2]) or ("", "")))
+    w.act_save_as.trigger()
+    assert offered == [str(psd.with_suffix(".lsproj"))]
+
+    # After a crash, the recovered design keeps the PSD's name.
+    crashed = RecoverySession(tmp_path / "recovery").start()
+    crashed.autosave(w.document_for_save(), psd, "poster.psd")
+    lock = json.loads(crashed.lock_path.read_text())
+    lock.update(pid=2**22 + 12345, start=None)
+    crashed.lock_path.write_text(json.dumps(lock))
+    assert not os.path.exists(f"/proc/{2**22 + 12345}")
+    assert [i.title for i in find_recoverable(tmp_path / "recovery")] == ["poster.psd"]
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: QMessageBox.StandardButton.Yes)
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert w.offer_recovery(tmp_path / "recovery")
+    assert w.windowTitle().startswith("poster.psd (imported)") and "Recovered poster.psd" in \
+        w.statusBar().currentMessage()
+    offered.clear()
+    w.act_save_as.trigger()
+    assert offered == [str(psd.with_suffix(".lsproj"))]
+
+
+def test_steps_follow_the_model_not_the_settings(qtbot, tmp_path, tiny):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("generate/steps", 40)  # left by an older version
+    w = MainWindow(engine=tiny, settings=settings, confirm_discard=False)
+    qtbot.addWidget(w)
+    assert w.prompt_panel.steps_spin.value() == tiny.config.default_steps
+    w.prompt_panel.steps_spin.setValue(5)
+    w.close()
+    assert not settings.contains("generate/steps")
+
+    # A model loaded with the first job sets the steps, unless the user already chose some.
+    for chosen in (None, 5):
+        lazy = MainWindow(loader=lambda: tiny, settings=settings, confirm_discard=False)
+        qtbot.addWidget(lazy)
+        lazy.set_document(blank_document(CANVAS, CANVAS), None)
+        if chosen:
+            lazy.prompt_panel.steps_spin.setValue(chosen)
+        assert run_action(qtbot, lazy, lazy.act_generate) == "done", repr(lazy.last_error)
+        assert lazy.prompt_panel.steps_spin.value() == (chosen or tiny.config.default_steps)

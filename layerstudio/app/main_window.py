@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.worker = EngineWorker(engine, loader if loader is not None or engine is not None else default_loader())
         self.controller = DocumentController(document or blank_document(512, 512), self)
         self.path: Path | None = None
+        self.source: Path | None = None  # the file the document came from (a PSD too), for names
         self._task: asyncio.Future | None = None
         self._job_label = ""
         self._dialogs: list[QWidget] = []
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.layers_panel = LayersPanel(self.controller)
         self.prompt_panel = PromptPanel()
+        self._auto_steps = self.prompt_panel.steps_spin.value()
         # Generate on the left, Layers on the right, each the full height: stacked in one column the
         # Generate panel left the layer list under two rows on a laptop-sized window.
         self.prompt_dock = self._dock("Generate", "generateDock", self.prompt_panel,
@@ -304,12 +306,16 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {getattr(engine, 'model_id', '?')}")
         cfg = getattr(engine, "config", None)
         steps = getattr(cfg, "default_steps", None)
-        if steps and not self.settings.contains("generate/steps"):
+        # Steps follow the loaded model (a distilled model wants far fewer than a base one); a value the
+        # user set before a lazily loaded model arrived is theirs and stays.
+        if steps and self.prompt_panel.steps_spin.value() == self._auto_steps:
             self.prompt_panel.steps_spin.setValue(int(steps))
+            self._auto_steps = int(steps)
         # An untouched start-up canvas takes the model's first preset size.
         d, presets = self.document, self.canvas_presets()
+        # Never while a job runs on the canvas as it is (the model may load with the first job).
         pristine = self.path is None and len(d.layers) == 1 and d.layers[0].is_empty and \
-            self.controller.undo_stack.count() == 0
+            self.controller.undo_stack.count() == 0 and not self.busy
         if pristine and presets and (d.width, d.height) not in presets:
             self.set_document(blank_document(*presets[0], seed=d.layers[0].seed), None)
 
@@ -322,8 +328,7 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _update_title(self, *_) -> None:
-        name = self.path.name if self.path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — LayerStudio")
+        self.setWindowTitle(f"{self.display_name}[*] — LayerStudio")
         self.setWindowModified(not self.controller.undo_stack.isClean())
 
     def _update_actions(self) -> None:
@@ -514,6 +519,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{label}: cancelled; nothing changed", 8000)
         except Exception as exc:  # an engine failure must never take the window down
             self._engine_ready()
+            self.statusBar().showMessage(f"{undo_text} failed; nothing changed", 8000)
             self._error(f"{label} failed", exc)
         finally:
             self.controller.editing_locked = False
@@ -601,10 +607,24 @@ class MainWindow(QMainWindow):
         w, h = dialog.canvas_size()
         self.set_document(blank_document(w, h, seed=self.prompt_panel.seed_spin.value()), None)
 
-    def set_document(self, document: Document, path: Path | None) -> None:
+    def set_document(self, document: Document, path: Path | None, source: Path | None = None) -> None:
+        """`path`: the project that Save writes; `source`: the file it came from (a PSD, say) when not one."""
         self.path = Path(path) if path else None
+        self.source = Path(source) if source else self.path
         self.controller.set_document(document)
         self._update_title()
+
+    @property
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return f"{self.source.name} (imported)" if self.source is not None else "Untitled"
+
+    @property
+    def stem(self) -> str:
+        """The name a new project or export file starts from."""
+        origin = self.path or self.source
+        return origin.stem if origin is not None else "Untitled"
 
     def document_for_save(self) -> Document:
         """The document as saved: the prompt as currently typed goes with it."""
@@ -624,11 +644,10 @@ class MainWindow(QMainWindow):
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot open", exc if not isinstance(exc, OSError) else UserError(f"cannot open {path}: {exc.strerror or exc}"))
             return False
-        self.set_document(document, project_path)
-        if project_path is None:
-            self.setWindowTitle(f"{path.name} (imported)[*] — LayerStudio")
+        self.set_document(document, project_path, source=path)
         self._add_recent(path)
-        self.statusBar().showMessage(f"Opened {path.name}: {len(document.layers)} layers", 6000)
+        n = len(document.layers)
+        self.statusBar().showMessage(f"Opened {path.name}: {n} layer{'' if n == 1 else 's'}", 6000)
         if warnings:
             box = QMessageBox(QMessageBox.Icon.Warning, "Opened with warnings", "\n".join(warnings),
                               QMessageBox.StandardButton.Ok, self)
@@ -656,7 +675,8 @@ class MainWindow(QMainWindow):
         return self._save_to(self.path)
 
     def save_as(self) -> bool:
-        start = str(self.path) if self.path else str(Path(self._last_dir()) / "Untitled.lsproj")
+        folder = self.source.parent if self.source is not None else Path(self._last_dir())
+        start = str(self.path) if self.path else str(folder / f"{self.stem}.lsproj")
         path, _ = QFileDialog.getSaveFileName(self, "Save As", start, PROJECT_FILTER)
         if not path:
             return False
@@ -671,9 +691,9 @@ class MainWindow(QMainWindow):
 
             save_project(self.document_for_save(), path)
         except (UserError, LayoutError, OSError) as exc:
-            self._error("Cannot save", exc)
+            self._error("Cannot save", file_error(exc, path, "save"))
             return False
-        self.path = path
+        self.path = self.source = path
         self.controller.undo_stack.setClean()
         self._update_title()
         self._add_recent(path)
@@ -683,7 +703,7 @@ class MainWindow(QMainWindow):
 
     def export_psd(self, path: str | Path | None = None) -> bool:
         if path is None:
-            stem = self.path.stem if self.path else "design"
+            stem = self.stem if self.path or self.source else "design"
             path, _ = QFileDialog.getSaveFileName(self, "Export PSD", str(Path(self._last_dir()) / f"{stem}.psd"),
                                                   "Photoshop document (*.psd)")
             if not path:
@@ -700,7 +720,7 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         except (UserError, LayoutError, OSError) as exc:
-            self._error("Cannot export PSD", exc)
+            self._error("Cannot export PSD", file_error(exc, path, "export"))
             return False
         self.statusBar().showMessage(f"Exported {path}", 6000)
         return True
@@ -717,7 +737,7 @@ class MainWindow(QMainWindow):
                 raise UserError("PNG export is not available in this build") from None
             export_pngs(self.document_for_save(), Path(directory))
         except (UserError, LayoutError, OSError) as exc:
-            self._error("Cannot export PNGs", exc)
+            self._error("Cannot export PNGs", file_error(exc, Path(directory), "export"))
             return False
         self.statusBar().showMessage(f"Exported PNGs to {directory}", 6000)
         return True
@@ -788,17 +808,11 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and self.restoreState(state):
             self._laid_out = True
-        steps = self.settings.value("generate/steps")
-        if steps is not None:
-            try:
-                self.prompt_panel.steps_spin.setValue(int(steps))
-            except (TypeError, ValueError):
-                pass
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("generate/steps", self.prompt_panel.steps_spin.value())
+        self.settings.remove("generate/steps")  # older versions kept it; it now follows the model
         self.settings.sync()
 
     # ------------------------------------------------------------------ autosave and recovery
@@ -831,7 +845,7 @@ class MainWindow(QMainWindow):
         if state == self._autosaved_state:
             return
         self._autosaved_state = state
-        doc, source, title = self.document_for_save(), self.path, self.path.name if self.path else "Untitled"
+        doc, source, title = self.document_for_save(), self.source, (self.path or self.source or Path("Untitled")).name
         self._autosave_future = self._autosave_pool.submit(session.autosave, doc, source, title)
         self._autosave_future.add_done_callback(self._autosave_done)
 
@@ -878,8 +892,9 @@ class MainWindow(QMainWindow):
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot recover", exc)
             return False
-        source = Path(item.source) if item.source and item.source.lower().endswith(".lsproj") else None
-        self.set_document(document, source)
+        source = Path(item.source) if item.source else None
+        self.set_document(document, source if source is not None and source.suffix.lower() == ".lsproj" else None,
+                          source=source)
         self.controller.undo_stack.resetClean()  # recovered work is unsaved work
         self._update_title()
         discard(item)
@@ -902,6 +917,15 @@ class MainWindow(QMainWindow):
             self._recovery = None
         self.worker.shutdown()
         event.accept()
+
+
+def file_error(exc: Exception, path: Path, verb: str) -> Exception:
+    """An OSError from writing `path` as a one-line UserError naming the user's path (never a temp file)."""
+    if isinstance(exc, OSError):
+        from ..io.atomic import os_error_message
+
+        return UserError(os_error_message(exc, path, verb))
+    return exc
 
 
 def load_image(path: Path, width: int, height: int):
