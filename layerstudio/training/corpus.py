@@ -584,11 +584,11 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
             # The first colour covers most of the canvas, so it stays the dominant one.
             t = t ** 1.8
             rgb = _gradient(base, COLOURS[other], t)
-            caption = rng.choice([f"a {name} to {other} gradient background", f"a gradient from {name} to {other}"])
+            caption = rng.choice([_article(f"{name} to {other} gradient background"), f"a gradient from {name} to {other}"])
         else:
             s = rng.uniform(0.2, 0.35)
             rgb = _gradient(_shade(base, s), _shade(base, -s), t)
-            caption = rng.choice([f"a {name} gradient background", f"a soft {name} gradient",
+            caption = rng.choice([_article(f"{name} gradient background"), f"a soft {name} gradient",
                                   f"a smooth {name} gradient background"])
     elif style == "radial":
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -597,7 +597,7 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
         t = r / float(r.max())
         s = rng.uniform(0.25, 0.4)
         rgb = _gradient(_shade(base, s), _shade(base, -s * 0.8), t)
-        caption = rng.choice([f"a {name} radial gradient background", f"a soft {name} radial gradient",
+        caption = rng.choice([_article(f"{name} radial gradient background"), f"a soft {name} radial gradient",
                               f"a glowing {name} radial background"])
     elif style == "stripes":
         other = _distinct(rng, [name])
@@ -611,7 +611,7 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
         cov = _smoothstep(width / 2 - dist + 0.5)
         rgb = _gradient(base, COLOURS[other], cov)
         thin = "thin " if width < 7 else ""
-        caption = rng.choice([f"a {name} background with {thin}{other} stripes",
+        caption = rng.choice([_article(f"{name} background with {thin}{other} stripes"),
                               f"{other} stripes on a {name} background"])
     elif style == "dots":
         other = _distinct(rng, [name])
@@ -624,8 +624,8 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
         dy = ((ys + oy) % period) - period / 2
         cov = _smoothstep(rad - np.sqrt(dx * dx + dy * dy) + 0.5)
         rgb = _gradient(base, COLOURS[other], cov)
-        caption = rng.choice([f"a {name} background with {other} dots", f"{other} polka dots on {name}",
-                              f"a {name} background with {other} polka dots"])
+        caption = rng.choice([_article(f"{name} background with {other} dots"), f"{other} polka dots on {name}",
+                              _article(f"{name} background with {other} polka dots")])
     else:  # soft noise: low-frequency value noise modulating the colour's brightness
         gh, gw = rng.randint(3, 8), rng.randint(3, 8)
         grid = nrng.uniform(-1, 1, (gh, gw)).astype(np.float32)
@@ -636,7 +636,7 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
         c = np.asarray(base, np.float32)
         rgb = np.where(amount >= 0, c + (255 - c) * amount, c * (1 + amount))
         caption = rng.choice([f"a soft {name} textured background", f"a mottled {name} background",
-                              f"a {name} background with soft noise"])
+                              _article(f"{name} background with soft noise")])
     return _to_rgba(np.asarray(rgb), np.ones((h, w), np.float32)), caption, name, used
 
 
@@ -694,9 +694,9 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
     if spec.kind == "text":
         t = spec.text
         if len(t) == 1 and t in DIGITS:
-            core = rng.choice([f"the number '{t}' in {c}", f"a {c} number '{t}'"])
+            core = rng.choice([f"the number '{t}' in {c}", _article(f"{c} number '{t}'")])
         elif len(t) == 1:
-            core = rng.choice([f"the letter '{t}' in {c}", f"a {c} letter '{t}'"])
+            core = rng.choice([f"the letter '{t}' in {c}", _article(f"{c} letter '{t}'")])
         else:
             core = rng.choice([f"the word '{t}' in {c}", f"the word '{t}' in {c} letters", f"'{t}' written in {c}",
                                f"{c} text saying '{t}'"])
