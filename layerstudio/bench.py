@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 
 BENCHMARKS = {
     "attention": "layerstudio.engine.bench:bench_attention",
@@ -10,6 +11,18 @@ BENCHMARKS = {
     "ui": "layerstudio.app.bench_ui:bench_ui",
     "export": "layerstudio.io.bench_export:bench_export",
 }
+
+
+def best_time(fn, repeats: int = 1, warmup: bool = False) -> float:
+    """Best wall time of `repeats` calls (after one untimed call if `warmup`)."""
+    if warmup:
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def run_bench(args) -> int:

@@ -2,11 +2,10 @@
 in one run on one machine; the absolute seconds depend on it."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
+from ..bench import best_time
 from ..document import Box, Layout
 from .config import BACKGROUND
 from .model import LayerModel
@@ -42,14 +41,7 @@ def _model(args, default_preset: str):
 
 def _timed(fn, repeats: int = 2) -> float:
     """Best of `repeats` runs after a warm-up; a single run (for the slowest cases) goes without one."""
-    if repeats > 1:
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_time(fn, repeats, warmup=repeats > 1)
 
 
 def bench_attention(args) -> dict:

@@ -3,11 +3,11 @@ export psd-tools gives by itself (PSDImage.save() recomposing the merged image),
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from ..bench import best_time
 from ..document import Box, Document, Layer
 
 CANVAS = 2048
@@ -43,15 +43,6 @@ def bench_document(width: int = CANVAS, height: int = CANVAS, layers: int = LAYE
     return doc
 
 
-def _timed(fn, repeat: int = 1) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def psd_tools_export(doc: Document, path: Path) -> None:
     """The export psd-tools' documented API gives: RGBA document, pixel layers, save() composes the
     merged image with psd-tools' own compositor. (ASCII names first: a Unicode name crashes save().)"""
@@ -82,14 +73,14 @@ def bench_export(args=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         ours = Path(tmp) / "ours.psd"
         naive = Path(tmp) / "naive.psd"
-        export_s = _timed(lambda: export_psd(doc, ours), repeat=2)
-        import_s = _timed(lambda: import_psd(ours))
-        compose_s = _timed(doc.compose)
+        export_s = best_time(lambda: export_psd(doc, ours), repeats=2)
+        import_s = best_time(lambda: import_psd(ours))
+        compose_s = best_time(doc.compose)
         project = Path(tmp) / "ours.lsproj"
-        project_save_s = _timed(lambda: save_project(doc, project))  # what one autosave costs
-        project_load_s = _timed(lambda: load_project(project))
+        project_save_s = best_time(lambda: save_project(doc, project))  # what one autosave costs
+        project_load_s = best_time(lambda: load_project(project))
 
-        naive_s = _timed(lambda: psd_tools_export(doc, naive))
+        naive_s = best_time(lambda: psd_tools_export(doc, naive))
         # The merged image as a plain reader (Pillow, thumbnailers) sees it.
         with Image.open(ours) as im:
             merged_alpha = int(np.asarray(im.convert("RGBA"))[..., 3].max())
