@@ -4,7 +4,6 @@ and colours agree across layers (ART's multi-layer transparent autoencoder)."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig

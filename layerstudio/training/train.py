@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -22,7 +21,7 @@ from ..engine.autoencoder import premultiply
 from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from ..engine.device import pick_device
 from ..engine.model import LayerModel
-from ..engine.packing import LayerSlot, pack, patchify
+from ..engine.packing import LayerSlot, pack
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning
@@ -59,7 +58,6 @@ class DesignStream(torch.utils.data.IterableDataset):
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         worker = info.id if info else 0
-        workers = info.num_workers if info else 1
         if self.data == "corpus":
             from .corpus import make_design
 
