@@ -16,16 +16,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from layerstudio.app.controller import blank_document  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
-from layerstudio.engine.pipeline import Pipeline  # noqa: E402
 
 CANVAS = 128
 STEPS = 2
 JOB_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return Pipeline.from_preset("tiny", seed=0)
 
 
 class Holding:
@@ -56,15 +50,6 @@ class Failing:
     def run(self, request, progress=None, cancel=None):
         raise RuntimeError("the engine ran out of memory (simulated)")
 
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _detach_loop():
-    """Jobs attach a qasync loop to pytest-qt's Qt loop; detach it so other tests can use asyncio."""
-    yield
-    from layerstudio.app.worker import detach_event_loop
-
-    detach_event_loop()
 
 def make_window(qtbot, tmp_path, engine):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -14,26 +14,11 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E4
 from layerstudio.app.controller import blank_document  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
 from layerstudio.document import Box  # noqa: E402
-from layerstudio.engine.pipeline import Pipeline  # noqa: E402
 from layerstudio.io.project import load_project  # noqa: E402
 
 CANVAS = 128
 STEPS = 2
 JOB_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return Pipeline.from_preset("tiny", seed=0)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _detach_loop():
-    """Jobs attach a qasync loop to pytest-qt's Qt loop; detach it so other tests can use asyncio."""
-    yield
-    from layerstudio.app.worker import detach_event_loop
-
-    detach_event_loop()
 
 
 def make_window(qtbot, tmp_path, engine, size=(1200, 800)):

@@ -23,15 +23,6 @@ from layerstudio.io.project import load_project  # noqa: E402
 from layerstudio.io.recovery import RecoverySession, find_recoverable  # noqa: E402
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _detach_loop():
-    """Jobs attach a qasync loop to pytest-qt's Qt loop; detach it so other tests can use asyncio."""
-    yield
-    from layerstudio.app.worker import detach_event_loop
-
-    detach_event_loop()
-
 def window(qtbot, tmp_path, **kw):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(engine=None, loader=lambda: None, settings=settings, confirm_discard=False, **kw)
