@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
     p.add_argument("--time-limit", type=float, help="stop cleanly (with a checkpoint) after this many minutes")
     p.add_argument("--resume", action="store_true", help="continue from the run directory's checkpoint")
+    p.add_argument("--init", metavar="MODEL_DIR",
+                   help="start from a trained model's weights (e.g. fine-tune the shipped model on your PSDs); "
+                        "with --ae-steps 0 its autoencoder is kept as it is")
     p.add_argument("--device", help="cpu, cuda or mps; under torchrun each rank takes its own GPU")
 
     p = sub.add_parser("eval", help="measure a model on a seeded held-out set of corpus layouts")

@@ -7,10 +7,10 @@ import torch
 from layerstudio.document import Box, Layout, LayoutError
 from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.model import LayerModel
-from layerstudio.engine.packing import LayerSlot, pack
+from layerstudio.engine.packing import LayerSlot, pack, patchify
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.request import JobRequest
-from layerstudio.engine.transformer import Conditioning
+from layerstudio.engine.transformer import Conditioning, aligned_composite, composite_grid
 from layerstudio.errors import Cancelled, UserError
 
 
@@ -111,6 +111,42 @@ def test_cached_context_path_equals_one_masked_pass():
         cached = model.transformer.forward_generated(pack([gen], 4 * c), pick([1]), cache)
     start = 64 // 16 * 64 // 16
     torch.testing.assert_close(cached[0], full[0, start:start + cached.shape[1]], atol=1e-4, rtol=1e-4)
+
+
+def test_aligned_composite_gives_each_token_its_own_canvas_cell():
+    grid = torch.arange(2 * 3 * 2, dtype=torch.float32).reshape(1, 2, 3, 2)  # 2 rows x 3 cols of 2-dim tokens
+    pos = torch.tensor([[[2, 0, 0], [2, 1, 2], [3, -1, 0], [3, 0, 3]]], dtype=torch.float32)
+    out = aligned_composite(grid, torch.tensor([True]), pos)
+    assert out[0, 0].tolist() == [0, 1, 1] and out[0, 1].tolist() == [10, 11, 1]
+    assert out[0, 2].tolist() == [0, 0, 0] and out[0, 3].tolist() == [0, 0, 0]  # off the canvas: nothing
+    assert aligned_composite(grid, torch.tensor([False]), pos).abs().sum() == 0
+
+
+def test_decomposition_reads_the_composite_in_both_paths():
+    model = LayerModel(preset("tiny")).eval()
+    _randomise(model)
+    c = model.autoencoder.latent_channels
+    canvas = Box(0, 0, 64, 64)
+    composite = LayerSlot(0, canvas, torch.randn(c, 8, 8))
+    slots = [composite, LayerSlot(BACKGROUND, canvas, torch.randn(c, 8, 8)),
+             LayerSlot(BACKGROUND + 1, Box(16, 16, 48, 48), torch.randn(c, 4, 4))]
+    given = [True, False, False]
+
+    def cond_for(grid_latent, idx=(0, 1, 2)):
+        base = _conditioning(model, 1, 3, 0.7, given)
+        grid = composite_grid(patchify(grid_latent), 4, 4)[None]
+        idx = list(idx)
+        return Conditioning(base.text, base.text_mask, base.pooled, base.layer_t[:, idx], base.layer_given[:, idx],
+                            base.hint[:, idx], grid, torch.tensor([True]))
+
+    with torch.no_grad():
+        full = model.transformer(pack([slots], 4 * c), cond_for(composite.latent))
+        cache = model.transformer.encode_context(pack([slots[:1]], 4 * c), cond_for(composite.latent, [0]))
+        cached = model.transformer.forward_generated(pack([slots[1:]], 4 * c), cond_for(composite.latent, [1, 2]),
+                                                     cache)
+        other = model.transformer(pack([slots], 4 * c), cond_for(composite.latent * -1))
+    torch.testing.assert_close(cached[0], full[0, 16:], atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(other[0, 16:], full[0, 16:], atol=1e-3)  # the aligned input matters
 
 
 def test_regenerate_changes_only_that_layer(pipe):

@@ -11,7 +11,7 @@ from layerstudio.training.train import Trainer
 
 def train_args(out, **kw):
     args = dict(out=str(out), preset="tiny", data="corpus", steps=2, ae_steps=2, batch=2, lr=None, seed=0,
-                checkpoint_every=1, time_limit=None, resume=False, device="cpu")
+                checkpoint_every=1, time_limit=None, resume=False, device="cpu", init=None)
     args.update(kw)
     return Namespace(**args)
 
@@ -33,6 +33,50 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     dit_steps = [r["step"] for r in log if r["phase"] == "dit"]
     assert dit_steps[-1] == 4 and dit_steps == sorted(set(dit_steps))  # continued, not restarted
     assert Pipeline.load(tmp_path / "model").model_id != first.model_id
+
+
+def test_init_starts_from_another_models_weights(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    source = tmp_path / "source"
+    Pipeline.from_preset("tiny", seed=5).save(source)
+    weights = load_file(source / "model.safetensors")
+    weights["text.pos"] = weights["text.pos"][:10]  # an older model with a shorter position table
+    del weights["transformer.composite_in.weight"]  # and without a newer part
+    save_file(weights, source / "model.safetensors")
+
+    trainer = Trainer(train_args(tmp_path / "run", init=str(source), ae_steps=0))
+    state = trainer.model.state_dict()
+    assert trainer.init_report["fresh"] == ["transformer.composite_in.weight"]
+    assert trainer.init_report["rows_copied"] == ["text.pos"]
+    assert torch.equal(state["text.pos"][:10], weights["text.pos"])
+    assert torch.equal(state["transformer.img_in.weight"], weights["transformer.img_in.weight"])
+    assert trainer.cfg.text.vocab == json.loads((source / "config.json").read_text())["text"]["vocab"]
+    assert trainer.run() == 0
+    trained = Pipeline.load(tmp_path / "run" / "model").model
+    # no autoencoder steps: the initial model's autoencoder and latent statistics are kept
+    torch.testing.assert_close(trained.autoencoder.latent_scale, weights["autoencoder.latent_scale"])
+    torch.testing.assert_close(trained.autoencoder.encoder.net[0].weight, weights["autoencoder.encoder.net.0.weight"],
+                               atol=1e-3, rtol=1e-3)  # the exported model is fp16
+
+
+def test_init_from_a_folder_without_weights_is_a_clear_error(tmp_path):
+    from layerstudio.errors import UserError
+
+    with pytest.raises(UserError, match="no model.safetensors"):
+        Trainer(train_args(tmp_path / "run", init=str(tmp_path)))
+
+
+def test_training_draws_high_noise_levels():
+    import random
+
+    from layerstudio.training.train import sample_t
+
+    rng = random.Random(0)
+    ts = [sample_t(rng) for _ in range(4000)]
+    assert all(0 < t <= 1 for t in ts)
+    assert sum(t > 0.9 for t in ts) / len(ts) > 0.04  # sampling starts at t = 1: train there
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):

@@ -37,7 +37,7 @@ class TextConfig:
     width: int = 128
     depth: int = 2
     heads: int = 4
-    max_tokens: int = 48
+    max_tokens: int = 96  # a 6-object caption with quoted words runs to ~80
     vocab: list[str] = field(default_factory=list)
 
 

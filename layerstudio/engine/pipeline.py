@@ -16,9 +16,9 @@ from ..errors import Cancelled
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .device import inference_dtype, pick_device
 from .model import LayerModel
-from .packing import LayerSlot, pack, unpack
+from .packing import LayerSlot, pack, patchify, unpack
 from .request import JobRequest, JobResult, ProgressCallback
-from .transformer import Conditioning
+from .transformer import Conditioning, composite_grid
 
 
 LATENT_CACHE_SIZE = 256
@@ -120,9 +120,12 @@ class Pipeline:
         # Layer positions: composite 0, background 1, foreground k at k + 1.
         positions = [BACKGROUND + i for i in range(len(request.layers))]
         given_slots, given_hint_texts = [], []
+        composite_tokens = None
         if request.composite is not None:
             given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite))
             given_hint_texts.append("")
+            composite_tokens = composite_grid(patchify(given_slots[0].latent), canvas.height // cfg.grid,
+                                              canvas.width // cfg.grid)
         gen_index, gen_slots, gen_hint_texts = [], [], []
         for i, spec in enumerate(request.layers):
             if spec.generated:
@@ -141,7 +144,7 @@ class Pipeline:
             text, text_mask, pooled = model.text(prompts)
             gen_hints = self._hint_vectors(gen_hint_texts, pooled)
             ctx_cond = self._conditioning(text, text_mask, pooled, self._hint_vectors(given_hint_texts, pooled),
-                                          t=0.0, given=True)
+                                          t=0.0, given=True, composite=composite_tokens)
             ctx_packed = self._pack([given_slots] * batch)
             cache = model.transformer.encode_context(ctx_packed, ctx_cond)
         check_cancel()
@@ -152,7 +155,8 @@ class Pipeline:
             t_cur, t_next = sigmas[step], sigmas[step + 1]
             slots = [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
             packed = self._pack([slots] * batch)
-            cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False)
+            cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False,
+                                      composite=composite_tokens)
             with self._autocast():
                 v = model.transformer.forward_generated(packed, cond, cache).to(self.dtype)
             if use_cfg:
@@ -201,12 +205,17 @@ class Pipeline:
             vectors[with_hint] = self.model.text([hints[i] for i in with_hint])[2].to(pooled.dtype)
         return vectors
 
-    def _conditioning(self, text, text_mask, pooled, hints: torch.Tensor, t: float, given: bool) -> Conditioning:
+    def _conditioning(self, text, text_mask, pooled, hints: torch.Tensor, t: float, given: bool,
+                      composite: torch.Tensor | None = None) -> Conditioning:
         batch, n = text.shape[0], hints.shape[0]
         hint = hints[None].expand(batch, -1, -1)
         layer_t = torch.full((batch, n), t, device=self.device)
         layer_given = torch.full((batch, n), given, device=self.device, dtype=torch.bool)
-        return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint)
+        if composite is None:
+            return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint)
+        present = torch.ones(batch, dtype=torch.bool, device=self.device)
+        return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint,
+                            composite[None].expand(batch, -1, -1, -1), present)
 
     def _preview(self, request: JobRequest, gen_index: list[int], x: list[torch.Tensor]) -> np.ndarray:
         """The current latents through the 1x1 preview head, upsampled, composed with the given layers."""

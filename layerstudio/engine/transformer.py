@@ -120,6 +120,25 @@ class Conditioning:
     layer_t: torch.Tensor  # (B, L)
     layer_given: torch.Tensor  # (B, L) bool
     hint: torch.Tensor  # (B, L, Dt), zeros where a layer has no hint
+    # Decomposition: the composite's latent tokens as a canvas grid (B, rows, cols, 4C) and which designs have one.
+    composite: torch.Tensor | None = None
+    composite_present: torch.Tensor | None = None  # (B,) bool
+
+
+def composite_grid(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """The composite slot's packed tokens (rows * cols, 4C) -> (rows, cols, 4C)."""
+    return tokens.reshape(rows, cols, tokens.shape[-1])
+
+
+def aligned_composite(grid: torch.Tensor, present: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """Per image token, the composite token at the same canvas cell plus a 'there is one' flag: (B, N, 4C + 1).
+    Zero outside the canvas and for designs without a composite."""
+    b, rows, cols, p = grid.shape
+    r, c = pos[..., 1].long(), pos[..., 2].long()
+    inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols) & present[:, None]
+    index = (r.clamp(0, rows - 1) * cols + c.clamp(0, cols - 1))[..., None].expand(-1, -1, p)
+    gathered = grid.reshape(b, rows * cols, p).gather(1, index) * inside[..., None]
+    return torch.cat([gathered, inside[..., None].to(gathered.dtype)], dim=-1)
 
 
 @dataclass
@@ -144,6 +163,11 @@ class LayerTransformer(nn.Module):
         self.text_vec = nn.Sequential(nn.Linear(text_width, d), nn.SiLU(), nn.Linear(d, d))
         self.hint_vec = nn.Linear(text_width, d)
         self.given_embed = nn.Embedding(2, d)
+        # Decomposition reads the composite at each token's own cell directly, not only through attention:
+        # the pixel-aligned shortcut image-conditioned diffusion models use (zero-initialised).
+        self.composite_in = nn.Linear(patch_dim + 1, d)
+        nn.init.zeros_(self.composite_in.weight)
+        nn.init.zeros_(self.composite_in.bias)
         self.double_blocks = nn.ModuleList(DoubleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.double_blocks))
         self.single_blocks = nn.ModuleList(SingleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.single_blocks))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
@@ -160,8 +184,12 @@ class LayerTransformer(nn.Module):
                + self.given_embed(cond.layer_given.long()) + self.text_vec(cond.pooled)[:, None])
         return F.silu(vec)
 
-    def _img_tokens(self, packed: Packed) -> torch.Tensor:
-        return self.img_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
+    def _img_tokens(self, packed: Packed, cond: Conditioning) -> torch.Tensor:
+        x = self.img_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
+        if cond.composite is not None:
+            aligned = aligned_composite(cond.composite, cond.composite_present, packed.pos)
+            x = x + self.composite_in(aligned.to(x.dtype))
+        return x
 
     def _rope(self, pos: torch.Tensor):
         return rope_cos_sin(pos, self.head_dim)
@@ -174,7 +202,7 @@ class LayerTransformer(nn.Module):
     def forward(self, packed: Packed, cond: Conditioning, key_visible: torch.Tensor | None = None) -> torch.Tensor:
         """Velocity (B, N, 4C) for every image token (only generated tokens are meaningful)."""
         b, t = cond.text.shape[:2]
-        img = self._img_tokens(packed)
+        img = self._img_tokens(packed, cond)
         txt = self.txt_in(cond.text)
         layer_vec = self._layer_vecs(cond)
         img_vec = per_token(layer_vec, packed)
@@ -200,7 +228,7 @@ class LayerTransformer(nn.Module):
     def encode_context(self, packed: Packed, cond: Conditioning) -> ContextCache:
         """Run text + given layers once (`packed` holds only given layers, `cond` describes those layers)."""
         b, t = cond.text.shape[:2]
-        img = self._img_tokens(packed)
+        img = self._img_tokens(packed, cond)
         txt = self.txt_in(cond.text)
         img_vec = per_token(self._layer_vecs(cond), packed)
         txt_vec = F.silu(self.text_vec(cond.pooled))[:, None]
@@ -219,7 +247,7 @@ class LayerTransformer(nn.Module):
 
     def forward_generated(self, packed: Packed, cond: Conditioning, cache: ContextCache) -> torch.Tensor:
         """Velocity for the generated layers only (`packed` and `cond` describe just those layers)."""
-        img = self._img_tokens(packed)
+        img = self._img_tokens(packed, cond)
         img_vec = per_token(self._layer_vecs(cond), packed)
         mask = torch.cat([cache.key_valid, packed.valid], dim=1)[:, None, None, :]
         rope = self._rope(packed.pos)

@@ -20,11 +20,11 @@ from ..document import Box
 from ..engine.autoencoder import premultiply
 from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from ..engine.device import pick_device
-from ..engine.model import LayerModel
-from ..engine.packing import LayerSlot, pack
+from ..engine.model import CONFIG_FILE, WEIGHTS_FILE, LayerModel
+from ..engine.packing import LayerSlot, pack, patchify
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
-from ..engine.transformer import Conditioning
+from ..engine.transformer import Conditioning, composite_grid
 from ..errors import UserError
 
 CHECKPOINT = "checkpoint.pt"
@@ -104,6 +104,42 @@ def build_vocab(data: str, seed: int, designs: int = 1500) -> list[str]:
     return Tokenizer.build_vocab(captions)
 
 
+def init_from(model: torch.nn.Module, weights: Path) -> dict:
+    """Start from another model's weights wherever names match: same shape -> copied; a table that only grew or
+    shrank in rows (token or position embeddings) -> the common rows copied; anything else keeps its fresh init."""
+    from safetensors import SafetensorError, safe_open
+
+    report = {"copied": 0, "rows_copied": [], "fresh": []}
+    state = model.state_dict()
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            for name, target in state.items():
+                if name not in f.keys():
+                    report["fresh"].append(name)
+                    continue
+                source = f.get_tensor(name).to(target.dtype)
+                if source.shape == target.shape:
+                    target.copy_(source)
+                    report["copied"] += 1
+                elif source.ndim == target.ndim == 2 and source.shape[1] == target.shape[1]:
+                    rows = min(source.shape[0], target.shape[0])
+                    target[:rows].copy_(source[:rows])
+                    report["rows_copied"].append(name)
+                else:
+                    report["fresh"].append(name)
+    except SafetensorError as exc:
+        raise UserError(f"--init: {weights} is corrupt or not safetensors: {exc}") from None
+    return report
+
+
+def sample_t(rng: random.Random) -> float:
+    """Half uniform, half logit-normal. Logit-normal alone almost never draws t > 0.9 (1.4%), yet sampling starts
+    at t = 1 and that is where colours and the layout are decided: a model trained so came out ignoring the prompt."""
+    if rng.random() < 0.5:
+        return rng.uniform(0.02, 1.0)
+    return 1 / (1 + math.exp(-rng.gauss(0.0, 1.0)))
+
+
 def lr_at(step: int, total: int, base: float, time_fraction: float = 0.0, warmup: int = 200) -> float:
     """Warm-up, then cosine decay to 10% over the steps or over the time limit, whichever ends first."""
     if step < warmup:
@@ -131,6 +167,10 @@ class Trainer:
         self.main = self.rank == 0
         self.out.mkdir(parents=True, exist_ok=True)
         self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0}
+        self.init_dir = Path(args.init) if getattr(args, "init", None) and not args.resume else None
+        self.init_report: dict = {}
+        if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
+            raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory)")
         ckpt_path = self.out / CHECKPOINT
         if args.resume:
             if not ckpt_path.exists():
@@ -140,12 +180,17 @@ class Trainer:
             self.state = ckpt["state"]
         else:
             self.cfg = preset(args.preset)
-            self.cfg.text.vocab = build_vocab(args.data, args.seed, 100 if self.cfg.name == "tiny" else 1500)
+            if self.init_dir:  # its token table must keep meaning the same words
+                self.cfg.text.vocab = ModelConfig.load(self.init_dir / CONFIG_FILE).text.vocab
+            else:
+                self.cfg.text.vocab = build_vocab(args.data, args.seed, 100 if self.cfg.name == "tiny" else 1500)
             ckpt = None
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
         if ckpt is not None:
             self.model.load_state_dict(ckpt["model"])
+        elif self.init_dir:
+            self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
         if self.distributed:
             for tensor in self.model.state_dict().values():
                 dist.broadcast(tensor, 0)
@@ -234,7 +279,7 @@ class Trainer:
     def dit_loss(self, samples: list[Sample], rng: random.Random):
         model, cfg = self.model, self.cfg
         ae = model.autoencoder
-        designs, layer_t, layer_given, hints, prompts = [], [], [], [], []
+        designs, layer_t, layer_given, hints, prompts, grids = [], [], [], [], [], []
         for s in samples:
             with torch.no_grad():
                 latents = [ae.encode(img.to(self.device)[None])[0].float() for img in s.images]
@@ -251,13 +296,16 @@ class Trainer:
                 given = [rng.random() < 0.1 for _ in range(n)]
                 given[rng.randrange(n)] = False
                 composite = True
-            t = 1 / (1 + math.exp(-rng.gauss(0.0, 1.0)))  # logit-normal: most training where it is hardest
+            t = sample_t(rng)
             slots, ts, gv, hs = [], [], [], []
             if composite:
                 with torch.no_grad():
                     zc = ae.encode(s.composite.to(self.device)[None])[0].float()
                 slots.append(LayerSlot(COMPOSITE, Box(0, 0, s.width, s.height), zc))
                 ts.append(0.0), gv.append(True), hs.append("")
+                grids.append(composite_grid(patchify(zc), s.height // cfg.grid, s.width // cfg.grid))
+            else:
+                grids.append(None)
             for i in range(n):
                 slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i]))
                 ts.append(0.0 if given[i] else t)
@@ -292,7 +340,7 @@ class Trainer:
                     if h:
                         hint[i, j] = hv[k]
                         k += 1
-        cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint)
+        cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint, *self._composites(grids))
         pred = model.transformer(packed, cond).float()
         generated = (~g_tensor)[torch.arange(len(samples), device=self.device)[:, None], packed.layer] & packed.valid
         # every generated layer counts equally, whatever its area
@@ -301,6 +349,19 @@ class Trainer:
         weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
         loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
         return loss, {}
+
+    def _composites(self, grids: list[torch.Tensor | None]):
+        """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch + presence."""
+        if all(g is None for g in grids):
+            return None, None
+        rows = max(g.shape[0] for g in grids if g is not None)
+        cols = max(g.shape[1] for g in grids if g is not None)
+        dim = next(g for g in grids if g is not None).shape[2]
+        batch = torch.zeros(len(grids), rows, cols, dim, device=self.device)
+        for i, g in enumerate(grids):
+            if g is not None:
+                batch[i, :g.shape[0], :g.shape[1]] = g
+        return batch, torch.tensor([g is not None for g in grids], device=self.device)
 
     # -- loop
     @torch.no_grad()
@@ -346,6 +407,9 @@ class Trainer:
 
     def run(self) -> int:
         args = self.args
+        if self.init_report:
+            self.log({"init": str(self.init_dir), "copied": self.init_report["copied"],
+                      "rows_copied": self.init_report["rows_copied"], "fresh": self.init_report["fresh"]})
         data_seed = args.seed + self.state["ae_step"] * 7 + self.state["dit_step"] * 13
         # Designs render on the CPU: one worker keeps up with a CPU step; a GPU step needs several.
         cpus = max(1, (os.cpu_count() or 2) // self.world - 1)
@@ -364,7 +428,8 @@ class Trainer:
             total = self.ae_steps if phase == "ae" else self.dit_steps
             if self.state[key] >= total:
                 if phase == "ae":
-                    self.set_latent_stats(dit_stream)
+                    if self.state["ae_step"] > 0 or not self.init_dir:  # else the initial model's stats stand
+                        self.set_latent_stats(dit_stream)
                     phase_start = time.time()
                     self.state["phase"] = "dit"
                     self.model.autoencoder.requires_grad_(False)
