@@ -1,3 +1,4 @@
+import copy
 import threading
 
 import numpy as np
@@ -162,6 +163,27 @@ def test_regenerate_changes_only_that_layer(pipe):
     # same seed again: same pixels (noise depends only on the layer's seed)
     twice = pipe.regenerate(doc, 2, seed=12345, hint="a yellow star", steps=2)
     assert np.array_equal(twice.layers[2].pixels, again.layers[2].pixels)
+
+
+def test_repeated_regeneration_reuses_the_context_pass(monkeypatch):
+    layout = Layout(128, 128, "shapes", random_boxes(3, 128, seed=6), seed=2)
+    warm = Pipeline.from_preset("tiny", seed=0)
+    doc = warm.generate(layout, steps=2)
+    calls = []
+    original = warm.model.transformer.encode_context
+    monkeypatch.setattr(warm.model.transformer, "encode_context", lambda *a: calls.append(1) or original(*a))
+    warm.regenerate(doc, 1, seed=5, steps=2, guidance=2.0)
+    again = warm.regenerate(doc, 1, seed=6, steps=2, guidance=2.0)
+    assert len(calls) == 1  # the second regeneration of the same layer skipped the context pass
+    fresh = Pipeline.from_preset("tiny", seed=0).regenerate(doc, 1, seed=6, steps=2, guidance=2.0)
+    assert np.array_equal(again.layers[1].pixels, fresh.layers[1].pixels)
+    # another layer changed: the context is computed anew, and the result matches a fresh pipeline's
+    edited = copy.deepcopy(doc)
+    edited.layers[2].pixels = 255 - edited.layers[2].pixels
+    changed = warm.regenerate(edited, 1, seed=6, steps=2, guidance=2.0)
+    assert len(calls) == 2
+    fresh = Pipeline.from_preset("tiny", seed=0).regenerate(edited, 1, seed=6, steps=2, guidance=2.0)
+    assert np.array_equal(changed.layers[1].pixels, fresh.layers[1].pixels)
 
 
 def test_decompose_returns_layers_for_the_boxes(pipe):

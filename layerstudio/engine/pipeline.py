@@ -22,6 +22,11 @@ from .transformer import Conditioning, composite_grid
 
 
 LATENT_CACHE_SIZE = 256
+CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large model's context is hundreds of MB
+
+
+def pixel_key(pixels: np.ndarray) -> tuple:
+    return pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).digest()
 
 
 def schedule(steps: int, shift: float) -> list[float]:
@@ -54,6 +59,12 @@ class Pipeline:
         self.model_id = model_id
         self._lock = threading.Lock()
         self._latents: dict = {}  # insertion-ordered: the oldest entry goes first
+        self._contexts: dict = {}  # context passes of recent jobs, the same way
+
+    def clear_caches(self) -> None:
+        """Forget encoded layers and context passes (they are only a speed-up)."""
+        self._latents.clear()
+        self._contexts.clear()
 
     @property
     def config(self) -> ModelConfig:
@@ -119,10 +130,11 @@ class Pipeline:
         check_cancel()
         # Layer positions: composite 0, background 1, foreground k at k + 1.
         positions = [BACKGROUND + i for i in range(len(request.layers))]
-        given_slots, given_hint_texts = [], []
+        given_slots, given_hint_texts, given_keys = [], [], []
         composite_tokens = None
         if request.composite is not None:
-            given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite))
+            given_keys.append((COMPOSITE, pixel_key(request.composite), ""))
+            given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite, given_keys[-1][1]))
             given_hint_texts.append("")
             composite_tokens = composite_grid(patchify(given_slots[0].latent), canvas.height // cfg.grid,
                                               canvas.width // cfg.grid)
@@ -135,18 +147,28 @@ class Pipeline:
                 gen_slots.append(LayerSlot(positions[i], spec.box, layer_noise(spec.seed, shape).to(device, self.dtype)))
                 gen_hint_texts.append(spec.hint)
             else:
-                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given))
+                box = spec.box
+                given_keys.append((positions[i], (box.x0, box.y0, box.x1, box.y1), pixel_key(spec.given), spec.hint))
+                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given, given_keys[-1][2]))
                 given_hint_texts.append(spec.hint)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
+        # Context tokens never see the generated ones, so regenerating a layer again (a new seed, another
+        # variation) with the same prompt and the same other layers re-uses the whole context pass.
+        context_key = (request.prompt, use_cfg, request.width, request.height, tuple(given_keys))
         with self._autocast():
-            text, text_mask, pooled = model.text(prompts)
+            if context_key in self._contexts:
+                text, text_mask, pooled, cache = self._contexts.pop(context_key)
+            else:
+                text, text_mask, pooled = model.text(prompts)
+                ctx_cond = self._conditioning(text, text_mask, pooled, self._hint_vectors(given_hint_texts, pooled),
+                                              t=0.0, given=True, composite=composite_tokens)
+                cache = model.transformer.encode_context(self._pack([given_slots] * batch), ctx_cond)
+            self._contexts[context_key] = (text, text_mask, pooled, cache)  # most recent last
+            while len(self._contexts) > CONTEXT_CACHE_SIZE:
+                self._contexts.pop(next(iter(self._contexts)))
             gen_hints = self._hint_vectors(gen_hint_texts, pooled)
-            ctx_cond = self._conditioning(text, text_mask, pooled, self._hint_vectors(given_hint_texts, pooled),
-                                          t=0.0, given=True, composite=composite_tokens)
-            ctx_packed = self._pack([given_slots] * batch)
-            cache = model.transformer.encode_context(ctx_packed, ctx_cond)
         check_cancel()
 
         sigmas = schedule(steps, cfg.schedule_shift)
@@ -181,9 +203,8 @@ class Pipeline:
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
         return JobResult(request, layers, composite, self.model_id, steps)
 
-    def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray) -> LayerSlot:
+    def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:
         # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.
-        key = (pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).digest())
         latent = self._latents.get(key)
         if latent is None:
             image = to_tensor(pixels)[None].to(self.device, self.dtype)
