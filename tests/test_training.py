@@ -105,3 +105,15 @@ def test_colour_matching_uses_the_best_assignment():
     assert colour_matches([red, blue], ["blue", "red"]) == (2, 2)
     assert colour_matches([red, red], ["blue", "red"]) == (1, 2)
     assert psnr(red, red) == 99.0 and psnr(red, blue) < 20
+
+
+def test_alpha_in_box_counts_only_the_part_inside():
+    from layerstudio.document import Box, Layer
+    from layerstudio.training.evaluate import alpha_in_box
+
+    pixels = np.zeros((32, 32, 4), np.uint8)
+    pixels[:, :16, 3] = 255  # the left half is opaque
+    layer = Layer(Box(-16, 0, 16, 32), pixels)  # hanging off the canvas to the left
+    total, inside = alpha_in_box(layer, Box(0, 0, 32, 32))
+    assert total == 255 * 32 * 16 and inside == 0.0
+    assert alpha_in_box(layer, Box(-16, 0, 16, 32))[1] == total
