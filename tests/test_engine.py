@@ -117,10 +117,15 @@ def test_cached_context_path_equals_one_masked_pass():
 def test_aligned_composite_gives_each_token_its_own_canvas_cell():
     grid = torch.arange(2 * 3 * 2, dtype=torch.float32).reshape(1, 2, 3, 2)  # 2 rows x 3 cols of 2-dim tokens
     pos = torch.tensor([[[2, 0, 0], [2, 1, 2], [3, -1, 0], [3, 0, 3]]], dtype=torch.float32)
-    out = aligned_composite(grid, torch.tensor([True]), pos)
+    out = aligned_composite(grid, torch.ones(1, 2, 3, dtype=torch.bool), pos)
     assert out[0, 0].tolist() == [0, 1, 1] and out[0, 1].tolist() == [10, 11, 1]
     assert out[0, 2].tolist() == [0, 0, 0] and out[0, 3].tolist() == [0, 0, 0]  # off the canvas: nothing
-    assert aligned_composite(grid, torch.tensor([False]), pos).abs().sum() == 0
+    assert aligned_composite(grid, torch.zeros(1, 2, 3, dtype=torch.bool), pos).abs().sum() == 0
+    # in a padded batch, cells beyond this design's smaller canvas count as off the canvas
+    smaller = torch.ones(1, 2, 3, dtype=torch.bool)
+    smaller[0, :, 2] = False
+    out = aligned_composite(grid, smaller, pos)
+    assert out[0, 0].tolist() == [0, 1, 1] and out[0, 1].tolist() == [0, 0, 0]
 
 
 def test_decomposition_reads_the_composite_in_both_paths():
@@ -138,7 +143,7 @@ def test_decomposition_reads_the_composite_in_both_paths():
         grid = composite_grid(patchify(grid_latent), 4, 4)[None]
         idx = list(idx)
         return Conditioning(base.text, base.text_mask, base.pooled, base.layer_t[:, idx], base.layer_given[:, idx],
-                            base.hint[:, idx], grid, torch.tensor([True]))
+                            base.hint[:, idx], grid, torch.ones(1, 4, 4, dtype=torch.bool))
 
     with torch.no_grad():
         full = model.transformer(pack([slots], 4 * c), cond_for(composite.latent))

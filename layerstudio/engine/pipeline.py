@@ -234,7 +234,7 @@ class Pipeline:
         layer_given = torch.full((batch, n), given, device=self.device, dtype=torch.bool)
         if composite is None:
             return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint)
-        present = torch.ones(batch, dtype=torch.bool, device=self.device)
+        present = torch.ones(batch, *composite.shape[:2], dtype=torch.bool, device=self.device)
         return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint,
                             composite[None].expand(batch, -1, -1, -1), present)
 

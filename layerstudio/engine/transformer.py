@@ -122,7 +122,7 @@ class Conditioning:
     hint: torch.Tensor  # (B, L, Dt), zeros where a layer has no hint
     # Decomposition: the composite's latent tokens as a canvas grid (B, rows, cols, 4C) and which designs have one.
     composite: torch.Tensor | None = None
-    composite_present: torch.Tensor | None = None  # (B,) bool
+    composite_present: torch.Tensor | None = None  # (B, rows, cols) bool: the cell is on that design's canvas
 
 
 def composite_grid(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
@@ -132,12 +132,12 @@ def composite_grid(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
 
 def aligned_composite(grid: torch.Tensor, present: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """Per image token, the composite token at the same canvas cell plus a 'there is one' flag: (B, N, 4C + 1).
-    Zero outside the canvas and for designs without a composite."""
+    Zero off the canvas (`present` False: beyond a smaller canvas in a padded batch, or no composite at all)."""
     b, rows, cols, p = grid.shape
     r, c = pos[..., 1].long(), pos[..., 2].long()
-    inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols) & present[:, None]
-    index = (r.clamp(0, rows - 1) * cols + c.clamp(0, cols - 1))[..., None].expand(-1, -1, p)
-    gathered = grid.reshape(b, rows * cols, p).gather(1, index) * inside[..., None]
+    flat = r.clamp(0, rows - 1) * cols + c.clamp(0, cols - 1)
+    inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols) & present.reshape(b, rows * cols).gather(1, flat)
+    gathered = grid.reshape(b, rows * cols, p).gather(1, flat[..., None].expand(-1, -1, p)) * inside[..., None]
     return torch.cat([gathered, inside[..., None].to(gathered.dtype)], dim=-1)
 
 

@@ -351,17 +351,20 @@ class Trainer:
         return loss, {}
 
     def _composites(self, grids: list[torch.Tensor | None]):
-        """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch + presence."""
+        """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch and the cells
+        each design's own canvas covers."""
         if all(g is None for g in grids):
             return None, None
         rows = max(g.shape[0] for g in grids if g is not None)
         cols = max(g.shape[1] for g in grids if g is not None)
         dim = next(g for g in grids if g is not None).shape[2]
         batch = torch.zeros(len(grids), rows, cols, dim, device=self.device)
+        present = torch.zeros(len(grids), rows, cols, dtype=torch.bool, device=self.device)
         for i, g in enumerate(grids):
             if g is not None:
                 batch[i, :g.shape[0], :g.shape[1]] = g
-        return batch, torch.tensor([g is not None for g in grids], device=self.device)
+                present[i, :g.shape[0], :g.shape[1]] = True
+        return batch, present
 
     # -- loop
     @torch.no_grad()
