@@ -133,8 +133,9 @@ class Pipeline:
         given_slots, given_hint_texts, given_keys = [], [], []
         composite_tokens = None
         if request.composite is not None:
-            given_keys.append((COMPOSITE, pixel_key(request.composite), ""))
-            given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite, given_keys[-1][1]))
+            key = pixel_key(request.composite)
+            given_keys.append((COMPOSITE, key))
+            given_slots.append(self._encoded_slot(COMPOSITE, canvas, request.composite, key))
             given_hint_texts.append("")
             composite_tokens = composite_grid(patchify(given_slots[0].latent), canvas.height // cfg.grid,
                                               canvas.width // cfg.grid)
@@ -147,9 +148,9 @@ class Pipeline:
                 gen_slots.append(LayerSlot(positions[i], spec.box, layer_noise(spec.seed, shape).to(device, self.dtype)))
                 gen_hint_texts.append(spec.hint)
             else:
-                box = spec.box
-                given_keys.append((positions[i], (box.x0, box.y0, box.x1, box.y1), pixel_key(spec.given), spec.hint))
-                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given, given_keys[-1][2]))
+                key = pixel_key(spec.given)
+                given_keys.append((positions[i], spec.box, key, spec.hint))
+                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given, key))
                 given_hint_texts.append(spec.hint)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])

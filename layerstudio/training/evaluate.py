@@ -71,11 +71,11 @@ def alpha_iou(a: np.ndarray, b: np.ndarray) -> float:
 def alpha_in_box(layer, box) -> tuple[float, float]:
     """(all of a layer's alpha, the part of it inside `box`), both in canvas coordinates."""
     alpha = layer.pixels[..., 3].astype(np.float64)
-    lb = layer.box
-    x0, y0 = max(box.x0, lb.x0) - lb.x0, max(box.y0, lb.y0) - lb.y0
-    x1, y1 = min(box.x1, lb.x1) - lb.x0, min(box.y1, lb.y1) - lb.y0
-    inside = alpha[y0:y1, x0:x1].sum() if x1 > x0 and y1 > y0 else 0.0
-    return float(alpha.sum()), float(inside)
+    part = layer.box.intersection(box)
+    if part is None:
+        return float(alpha.sum()), 0.0
+    local = part.translated(-layer.box.x0, -layer.box.y0)
+    return float(alpha.sum()), float(alpha[local.y0:local.y1, local.x0:local.x1].sum())
 
 
 def held_out(count: int, seed: int, canvases) -> list:

@@ -113,8 +113,9 @@ def init_from(model: torch.nn.Module, weights: Path) -> dict:
     state = model.state_dict()
     try:
         with safe_open(str(weights), framework="pt") as f:
+            names = set(f.keys())
             for name, target in state.items():
-                if name not in f.keys():
+                if name not in names:
                     report["fresh"].append(name)
                     continue
                 source = f.get_tensor(name).to(target.dtype)
