@@ -292,3 +292,23 @@ def test_a_few_optimisation_steps_lower_the_loss(tmp_path):
     with torch.no_grad():
         after = float(loss_at(0))
     assert after < before * 0.9
+
+
+def test_text_mixer_starts_as_identity_then_sees_four_neighbours_each_side():
+    from layerstudio.engine.text import LocalMixer
+
+    torch.manual_seed(0)
+    mixer = LocalMixer(8)
+    x = torch.randn(1, 11, 8)
+    mask = torch.ones(1, 11, dtype=torch.bool)
+    torch.testing.assert_close(mixer(x, mask), x)  # zero-initialised: a trained encoder keeps its output
+    torch.nn.init.normal_(mixer.conv2.weight)
+    nudged = x.clone()
+    nudged[:, 5] += 1.0
+    moved = (mixer(nudged, mask) - mixer(x, mask) - (nudged - x)).abs().sum(-1)[0]
+    assert (moved[1:10] > 0).all() and moved[0] == 0 and moved[10] == 0
+    padded = mask.clone()
+    padded[:, 8:] = False
+    noise = x.clone()
+    noise[:, 8:] = torch.randn(1, 3, 8) * 10  # padding must not leak into the last real tokens
+    torch.testing.assert_close(mixer(noise, padded)[:, :8], mixer(x, padded)[:, :8])

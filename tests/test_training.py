@@ -117,3 +117,43 @@ def test_alpha_in_box_counts_only_the_part_inside():
     total, inside = alpha_in_box(layer, Box(0, 0, 32, 32))
     assert total == 255 * 32 * 16 and inside == 0.0
     assert alpha_in_box(layer, Box(-16, 0, 16, 32))[1] == total
+
+
+def test_colour_targets_come_from_the_pixels():
+    import torch
+
+    from layerstudio.document import Box
+    from layerstudio.training.corpus import COLOURS
+    from layerstudio.training.train import Sample, colour_targets
+
+    def solid(rgb, alpha=1.0, size=16):
+        img = torch.zeros(4, size, size)
+        img[:3] = torch.tensor(rgb, dtype=torch.float32)[:, None, None] / 255
+        img[3] = alpha
+        return img
+
+    names = list(COLOURS)
+    box = Box(0, 0, 16, 16)
+    layers = [solid(COLOURS["red"]), solid(COLOURS["blue"]), solid(COLOURS["green"], alpha=0.0),
+              solid(COLOURS["blue"])]
+    sample = Sample(16, 16, "", [box] * 4, layers, [""] * 4, layers[0])
+    assert colour_targets(sample) == (names.index("red"), [names.index("blue")])  # a set: blue once, no empties
+    transparent = Sample(16, 16, "", [box] * 2, [solid(COLOURS["red"], alpha=0.0), layers[1]], ["", ""], layers[0])
+    assert colour_targets(transparent) == (-1, [names.index("blue")])
+
+
+def test_text_probe_reads_only_real_tokens():
+    import torch
+
+    from layerstudio.training.train import TextProbe
+
+    torch.manual_seed(0)
+    probe = TextProbe(8, 5)
+    text = torch.randn(2, 6, 8)
+    mask = torch.tensor([[True] * 3 + [False] * 3] * 2)
+    changed = text.clone()
+    changed[:, 3:] = torch.randn(2, 3, 8) * 10  # whatever sits in the padding
+    for a, b in zip(probe(text, mask), probe(changed, mask)):
+        torch.testing.assert_close(a, b)
+    changed[:, 0] += 1.0  # a real token does count
+    assert not torch.allclose(probe(text, mask)[0], probe(changed, mask)[0])

