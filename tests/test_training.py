@@ -137,23 +137,47 @@ def test_colour_targets_come_from_the_pixels():
     layers = [solid(COLOURS["red"]), solid(COLOURS["blue"]), solid(COLOURS["green"], alpha=0.0),
               solid(COLOURS["blue"])]
     sample = Sample(16, 16, "", [box] * 4, layers, [""] * 4, layers[0])
-    assert colour_targets(sample) == (names.index("red"), [names.index("blue")])  # a set: blue once, no empties
-    transparent = Sample(16, 16, "", [box] * 2, [solid(COLOURS["red"], alpha=0.0), layers[1]], ["", ""], layers[0])
-    assert colour_targets(transparent) == (-1, [names.index("blue")])
+    assert colour_targets(sample) == [names.index("red"), names.index("blue"), -1, names.index("blue")]
 
 
-def test_text_probe_reads_only_real_tokens():
+def test_caption_probe_reads_only_real_tokens():
     import torch
 
-    from layerstudio.training.train import TextProbe
+    from layerstudio.training.train import ColourProbe
 
     torch.manual_seed(0)
-    probe = TextProbe(8, 5)
+    probe = ColourProbe(8, 4, 5)
     text = torch.randn(2, 6, 8)
     mask = torch.tensor([[True] * 3 + [False] * 3] * 2)
     changed = text.clone()
     changed[:, 3:] = torch.randn(2, 3, 8) * 10  # whatever sits in the padding
-    for a, b in zip(probe(text, mask), probe(changed, mask)):
+    for a, b in zip(probe.caption(text, mask), probe.caption(changed, mask)):
         torch.testing.assert_close(a, b)
     changed[:, 0] += 1.0  # a real token does count
-    assert not torch.allclose(probe(text, mask)[0], probe(changed, mask)[0])
+    assert not torch.allclose(probe.caption(text, mask)[0], probe.caption(changed, mask)[0])
+
+
+def test_layer_probe_labels_each_generated_layer_with_its_own_colour(tmp_path, monkeypatch):
+    import torch
+
+    from layerstudio.training import train
+
+    trainer = train.Trainer(train_args(tmp_path))
+    # two designs: the second has the composite first (given), so its layers sit one slot later
+    targets = [[3, 7], [4, 9, 2]]
+    layer_given = [[False, True], [True, False, True, False]]
+    packed_layer = torch.tensor([[0, 0, 1, 1], [0, 1, 2, 3]])
+    generated = torch.tensor([[True, True, False, False], [False, True, False, True]])
+    counts = torch.zeros(2, 4).scatter_add_(1, packed_layer, generated.float())
+    mid = torch.randn(2, 4, trainer.cfg.transformer.width)
+    seen = {}
+
+    def fake_cross_entropy(logits, labels):
+        seen["labels"] = labels.tolist()
+        seen["rows"] = logits.shape[0]
+        return logits.sum() * 0.0
+
+    monkeypatch.setattr(train.F, "cross_entropy", fake_cross_entropy)
+    trainer.layer_probe_loss(targets, mid, type("P", (), {"layer": packed_layer})(), generated, counts, layer_given)
+    # design 0: layer 0 generated (colour 3); design 1: slots 1 and 3 generated = document layers 0 and 2
+    assert seen == {"labels": [3, 4, 2], "rows": 3}

@@ -199,8 +199,10 @@ class LayerTransformer(nn.Module):
         return self.final(self.final_norm(img) * (1 + scale) + shift)
 
     # -- one pass over everything, with the context mask (training, and the reference for the cached path)
-    def forward(self, packed: Packed, cond: Conditioning, key_visible: torch.Tensor | None = None) -> torch.Tensor:
-        """Velocity (B, N, 4C) for every image token (only generated tokens are meaningful)."""
+    def forward(self, packed: Packed, cond: Conditioning, key_visible: torch.Tensor | None = None,
+                mid: list | None = None) -> torch.Tensor:
+        """Velocity (B, N, 4C) for every image token (only generated tokens are meaningful). `mid`, if given,
+        receives the image tokens after the double-stream blocks (training reads them)."""
         b, t = cond.text.shape[:2]
         img = self._img_tokens(packed, cond)
         txt = self.txt_in(cond.text)
@@ -217,6 +219,8 @@ class LayerTransformer(nn.Module):
         img_rope = self._rope(packed.pos)
         for block in self.double_blocks:
             img, txt = block(img, img_vec, img_rope, txt, txt_vec, mask=mask)
+        if mid is not None:
+            mid.append(img)
         x = torch.cat([txt, img], dim=1)
         vec = torch.cat([txt_vec.expand(b, t, -1), img_vec], dim=1)
         rope = self._rope(torch.cat([torch.zeros(b, t, 3, device=img.device), packed.pos], dim=1))

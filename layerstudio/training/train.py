@@ -134,28 +134,32 @@ def init_from(model: torch.nn.Module, weights: Path) -> dict:
     return report
 
 
-class TextProbe(torch.nn.Module):
-    """Training only (not part of the shipped model): from the caption's token features, name the background's
-    colour and the set of foreground colours. The diffusion loss reaches the text encoder only through
-    zero-initialised gates and learns slowly which colour word belongs to which object; this gives it a direct
-    signal. Attention pooling with a learned query per question, so the answer must come from the right words."""
+class ColourProbe(torch.nn.Module):
+    """Training only (not part of the shipped model): questions about colour whose answers must be read from the
+    caption. From the caption's tokens: the background's colour and the set of foreground colours (attention
+    pooling, a learned query each). From each generated layer's tokens after the double-stream blocks: that
+    layer's colour. The diffusion loss reaches the text only through zero-initialised gates, and at high noise
+    its optimum for an anonymous layer is the average of the caption's colours, so it teaches routing slowly:
+    measured, the shipped model coloured a lone "blue circle" grey or pink, yet blue when given the layer's own
+    caption as a hint. A classification loss's optimum is instead the set of candidate colours."""
 
-    def __init__(self, width: int, colours: int):
+    def __init__(self, text_width: int, width: int, colours: int):
         super().__init__()
-        self.queries = torch.nn.Parameter(torch.randn(2, width) * 0.02)
-        self.background = torch.nn.Linear(width, colours)
-        self.foreground = torch.nn.Linear(width, colours)
+        self.queries = torch.nn.Parameter(torch.randn(2, text_width) * 0.02)
+        self.background = torch.nn.Linear(text_width, colours)
+        self.foreground = torch.nn.Linear(text_width, colours)
+        self.layer = torch.nn.Sequential(torch.nn.LayerNorm(width), torch.nn.Linear(width, colours))
 
-    def forward(self, text: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def caption(self, text: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scores = torch.einsum("btd,qd->bqt", text, self.queries) / text.shape[-1] ** 0.5
         weights = scores.masked_fill(~mask[:, None], float("-inf")).softmax(-1)
         pooled = torch.einsum("bqt,btd->bqd", weights, text)
         return self.background(pooled[:, 0]), self.foreground(pooled[:, 1])
 
 
-def colour_targets(sample: Sample) -> tuple[int, list[int]]:
-    """The named colour nearest the background's dominant colour (-1: none, e.g. a transparent background) and
-    those of the foreground layers, from the pixels (so PSD folders get them too)."""
+def colour_targets(sample: Sample) -> list[int]:
+    """Per layer (background first), the index of the named colour nearest its dominant colour, or -1 where it
+    has none (e.g. a transparent layer); from the pixels, so PSD folders get them too."""
     from .corpus import COLOURS
     from .evaluate import dominant_colour, nearest_colour
 
@@ -164,7 +168,7 @@ def colour_targets(sample: Sample) -> tuple[int, list[int]]:
     for image in sample.images:
         rgb = dominant_colour((image.permute(1, 2, 0) * 255).round().byte().numpy())
         found.append(-1 if rgb is None else names.index(nearest_colour(rgb)))
-    return found[0], sorted({c for c in found[1:] if c >= 0})
+    return found
 
 
 def sample_t(rng: random.Random) -> float:
@@ -237,7 +241,7 @@ class Trainer:
         self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
         from .corpus import COLOURS
 
-        self.text_probe = TextProbe(self.model.text.width, len(COLOURS)).to(self.device)
+        self.text_probe = ColourProbe(self.model.text.width, self.cfg.transformer.width, len(COLOURS)).to(self.device)
         if ckpt is not None and ckpt.get("text_probe") is not None:
             self.text_probe.load_state_dict(ckpt["text_probe"])
         self.optim = self._make_optimizer()
@@ -381,36 +385,52 @@ class Trainer:
                         hint[i, j] = hv[k]
                         k += 1
         cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint, *self._composites(grids))
-        pred = model.transformer(packed, cond).float()
-        probe = self.probe_loss(samples, prompts, text, text_mask)
+        mid: list = []
+        pred = model.transformer(packed, cond, mid=mid).float()
         generated = (~g_tensor)[torch.arange(len(samples), device=self.device)[:, None], packed.layer] & packed.valid
         # every generated layer counts equally, whatever its area
         per_token = ((pred - target) ** 2).mean(-1)
         counts = torch.zeros(len(samples), L, device=self.device).scatter_add_(1, packed.layer, generated.float())
         weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
         loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
+        targets = [colour_targets(s) for s in samples]
+        probe = self.probe_loss(targets, prompts, text, text_mask)
+        probe = probe + self.layer_probe_loss(targets, mid[0], packed, generated, counts, layer_given)
         return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
 
-    def probe_loss(self, samples: list[Sample], prompts: list[str], text, text_mask) -> torch.Tensor:
-        """Background colour (cross-entropy) and foreground colours (multi-label), from each non-empty caption."""
-        rows, background, foreground = [], [], []
-        for i, (s, prompt) in enumerate(zip(samples, prompts)):
-            if not prompt:
-                continue
-            bg, fg = colour_targets(s)
-            rows.append(i)
-            background.append(bg)
-            multi_hot = torch.zeros(self.text_probe.foreground.out_features)
-            multi_hot[fg] = 1.0
-            foreground.append(multi_hot)
+    def probe_loss(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> torch.Tensor:
+        """Background colour (cross-entropy) and the set of foreground colours (multi-label), from each caption."""
+        rows = [i for i, prompt in enumerate(prompts) if prompt]
         if not rows:
             return text.sum() * 0.0
-        bg_logits, fg_logits = self.text_probe(text[rows].float(), text_mask[rows])
-        bg_target = torch.tensor(background, device=self.device)
-        loss = F.binary_cross_entropy_with_logits(fg_logits, torch.stack(foreground).to(self.device))
+        multi_hot = torch.zeros(len(rows), self.text_probe.foreground.out_features, device=self.device)
+        for r, i in enumerate(rows):
+            multi_hot[r, [c for c in targets[i][1:] if c >= 0]] = 1.0
+        bg_logits, fg_logits = self.text_probe.caption(text[rows].float(), text_mask[rows])
+        bg_target = torch.tensor([targets[i][0] for i in rows], device=self.device)
+        loss = F.binary_cross_entropy_with_logits(fg_logits, multi_hot)
         if (bg_target >= 0).any():
             loss = loss + F.cross_entropy(bg_logits, bg_target, ignore_index=-1)
         return loss
+
+    def layer_probe_loss(self, targets, mid, packed, generated, counts, layer_given) -> torch.Tensor:
+        """Each generated layer's colour from its mean token after the double-stream blocks (cross-entropy)."""
+        b, L = counts.shape
+        sums = torch.zeros(b, L, mid.shape[-1], device=self.device)
+        sums = sums.scatter_add(1, packed.layer[..., None].expand(-1, -1, mid.shape[-1]),
+                                mid.float() * generated[..., None])
+        pooled = sums / counts[..., None].clamp(min=1)
+        label = torch.full((b, L), -1, dtype=torch.long, device=self.device)
+        for i, (colours, given) in enumerate(zip(targets, layer_given)):
+            # slot order: the composite first when given (never generated), then the document's layers
+            offset = len(given) - len(colours)
+            for j, c in enumerate(colours):
+                if not given[offset + j]:
+                    label[i, offset + j] = c
+        keep = (label >= 0) & (counts > 0)
+        if not keep.any():
+            return mid.sum() * 0.0
+        return F.cross_entropy(self.text_probe.layer(pooled[keep]), label[keep])
 
     def _composites(self, grids: list[torch.Tensor | None]):
         """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch and the cells
