@@ -94,7 +94,17 @@ def test_eval_runs_on_tiny(tmp_path):
         assert key in report
     # the metric itself recognises the ground truth's colours
     assert report["colour_adherence_ground_truth"] >= 0.9
+    assert 0 <= report["simple_background_colour"] <= 1 and 0 <= report["simple_object_colour"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_simple_prompts_name_every_colour_as_object_and_background_once():
+    from layerstudio.training.corpus import COLOURS
+    from layerstudio.training.evaluate import simple_prompts
+
+    prompts = simple_prompts()
+    assert sorted(fg for _, fg, _ in prompts) == sorted(COLOURS) == sorted(bg for _, _, bg in prompts)
+    assert all(fg != bg and f" {fg} " in p and f"solid {bg} background" in p for p, fg, bg in prompts)
 
 
 def test_colour_matching_uses_the_best_assignment():

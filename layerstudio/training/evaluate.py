@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from ..document import Layout
+from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.packing import LayerSlot
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
@@ -78,6 +78,33 @@ def alpha_in_box(layer, box) -> tuple[float, float]:
     return float(alpha.sum()), float(alpha[local.y0:local.y1, local.x0:local.x1].sum())
 
 
+def simple_prompts() -> list[tuple[str, str, str]]:
+    """(prompt, object colour, background colour): one shape on a solid background, each named colour once as the
+    object and once as the background, never both the same. Whether the model reads which colour goes where."""
+    names = list(COLOURS)
+    shapes = ["circle", "star", "heart", "square"]
+    prompts = []
+    for i, fg in enumerate(names):
+        bg = names[(i + 5) % len(names)]
+        article = "An" if fg[0] in "aeiou" else "A"
+        prompts.append((f"{article} {fg} {shapes[i % len(shapes)]} on a solid {bg} background.", fg, bg))
+    return prompts
+
+
+def simple_colours(pipe: Pipeline) -> tuple[float, float]:
+    """Share of simple prompts whose background, and whose object, come out nearest the prompted colour."""
+    width, height = pipe.config.canvas_presets[-1]
+    box = Box(width // 4, height // 4, width * 3 // 4, height * 3 // 4).snapped()
+    bg_hits = fg_hits = 0
+    prompts = simple_prompts()
+    for seed, (prompt, fg, bg) in enumerate(prompts):
+        doc = pipe.generate(Layout(width, height, prompt, [box], seed=seed))
+        named = [None if (c := dominant_colour(l.pixels)) is None else nearest_colour(c) for l in doc.layers]
+        bg_hits += named[0] == bg
+        fg_hits += named[1] == fg
+    return bg_hits / len(prompts), fg_hits / len(prompts)
+
+
 def held_out(count: int, seed: int, canvases) -> list:
     return [make_design(seed + i, canvas=tuple(canvases[i % len(canvases)])) for i in range(count)]
 
@@ -141,6 +168,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
         "steps": steps or pipe.config.default_steps,
     }
+    report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
     if sheet:
         contact_sheet(results, sheet)
         report["sheet"] = sheet
