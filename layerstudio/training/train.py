@@ -241,9 +241,9 @@ class Trainer:
         self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
         from .corpus import COLOURS
 
-        self.text_probe = ColourProbe(self.model.text.width, self.cfg.transformer.width, len(COLOURS)).to(self.device)
-        if ckpt is not None and ckpt.get("text_probe") is not None:
-            self.text_probe.load_state_dict(ckpt["text_probe"])
+        self.colour_probe = ColourProbe(self.model.text.width, self.cfg.transformer.width, len(COLOURS)).to(self.device)
+        if ckpt is not None and ckpt.get("colour_probe") is not None:
+            self.colour_probe.load_state_dict(ckpt["colour_probe"])
         self.optim = self._make_optimizer()
         if ckpt is not None and ckpt.get("optim") is not None:
             self.optim.load_state_dict(ckpt["optim"])
@@ -260,7 +260,7 @@ class Trainer:
     def _trainable(self):
         if self.state["phase"] == "ae":
             return self.model.autoencoder
-        return torch.nn.ModuleList([self.model.text, self.model.transformer, self.text_probe])
+        return torch.nn.ModuleList([self.model.text, self.model.transformer, self.colour_probe])
 
     def _make_optimizer(self):
         params = [p for p in self._trainable().parameters() if p.requires_grad]
@@ -403,10 +403,10 @@ class Trainer:
         rows = [i for i, prompt in enumerate(prompts) if prompt]
         if not rows:
             return text.sum() * 0.0
-        multi_hot = torch.zeros(len(rows), self.text_probe.foreground.out_features, device=self.device)
+        multi_hot = torch.zeros(len(rows), self.colour_probe.foreground.out_features, device=self.device)
         for r, i in enumerate(rows):
             multi_hot[r, [c for c in targets[i][1:] if c >= 0]] = 1.0
-        bg_logits, fg_logits = self.text_probe.caption(text[rows].float(), text_mask[rows])
+        bg_logits, fg_logits = self.colour_probe.caption(text[rows].float(), text_mask[rows])
         bg_target = torch.tensor([targets[i][0] for i in rows], device=self.device)
         loss = F.binary_cross_entropy_with_logits(fg_logits, multi_hot)
         if (bg_target >= 0).any():
@@ -430,7 +430,7 @@ class Trainer:
         keep = (label >= 0) & (counts > 0)
         if not keep.any():
             return mid.sum() * 0.0
-        return F.cross_entropy(self.text_probe.layer(pooled[keep]), label[keep])
+        return F.cross_entropy(self.colour_probe.layer(pooled[keep]), label[keep])
 
     def _composites(self, grids: list[torch.Tensor | None]):
         """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch and the cells
@@ -485,7 +485,7 @@ class Trainer:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
         torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
-                    "optim": self.optim.state_dict(), "text_probe": self.text_probe.state_dict(),
+                    "optim": self.optim.state_dict(), "colour_probe": self.colour_probe.state_dict(),
                     "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None}, tmp)
         tmp.replace(self.out / CHECKPOINT)
         self.model.save(self.out / "model", dtype=torch.float16)
