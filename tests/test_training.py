@@ -130,24 +130,15 @@ def test_alpha_in_box_counts_only_the_part_inside():
 
 
 def test_colour_targets_come_from_the_pixels():
-    import torch
-
-    from layerstudio.document import Box
     from layerstudio.training.corpus import COLOURS
-    from layerstudio.training.train import Sample, colour_targets
+    from layerstudio.training.train import colour_targets
 
-    def solid(rgb, alpha=1.0, size=16):
-        img = torch.zeros(4, size, size)
-        img[:3] = torch.tensor(rgb, dtype=torch.float32)[:, None, None] / 255
-        img[3] = alpha
-        return img
+    def solid(rgb, alpha=255, size=16):
+        return np.dstack([np.full((size, size), v, np.uint8) for v in (*rgb, alpha)])
 
     names = list(COLOURS)
-    box = Box(0, 0, 16, 16)
-    layers = [solid(COLOURS["red"]), solid(COLOURS["blue"]), solid(COLOURS["green"], alpha=0.0),
-              solid(COLOURS["blue"])]
-    sample = Sample(16, 16, "", [box] * 4, layers, [""] * 4, layers[0])
-    assert colour_targets(sample) == [names.index("red"), names.index("blue"), -1, names.index("blue")]
+    layers = [solid(COLOURS["red"]), solid(COLOURS["blue"]), solid(COLOURS["green"], alpha=0), solid(COLOURS["blue"])]
+    assert colour_targets(layers) == [names.index("red"), names.index("blue"), -1, names.index("blue")]
 
 
 def test_caption_probe_reads_only_real_tokens():

@@ -33,10 +33,16 @@ def dominant_colour(pixels: np.ndarray) -> np.ndarray | None:
     return np.median(pixels[solid][:, :3].astype(np.float64), axis=0)
 
 
+def named_colour(pixels: np.ndarray) -> str | None:
+    """The named colour nearest a layer's dominant colour; None where it has too few solid pixels."""
+    rgb = dominant_colour(pixels)
+    return None if rgb is None else nearest_colour(rgb)
+
+
 def colour_matches(layers: list[np.ndarray], prompted: list[str]) -> tuple[int, int]:
     """Best one-to-one assignment of generated layers to prompted colours (the layout is anonymous): how many
     layers' dominant colour is nearest to the colour they are assigned."""
-    named = [nearest_colour(c) if (c := dominant_colour(px)) is not None else None for px in layers]
+    named = [named_colour(px) for px in layers]
     n = len(layers)
     if n == 0:
         return 0, 0
@@ -99,7 +105,7 @@ def simple_colours(pipe: Pipeline) -> tuple[float, float]:
     prompts = simple_prompts()
     for seed, (prompt, fg, bg) in enumerate(prompts):
         doc = pipe.generate(Layout(width, height, prompt, [box], seed=seed))
-        named = [None if (c := dominant_colour(l.pixels)) is None else nearest_colour(c) for l in doc.layers]
+        named = [named_colour(l.pixels) for l in doc.layers]
         bg_hits += named[0] == bg
         fg_hits += named[1] == fg
     return bg_hits / len(prompts), fg_hits / len(prompts)

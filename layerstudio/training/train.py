@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -42,12 +43,15 @@ class Sample:
     images: list[torch.Tensor]  # per document layer, (4, h, w) straight RGBA 0..1
     layer_captions: list[str]
     composite: torch.Tensor  # (4, H, W)
+    colours: list[int]  # per layer, see colour_targets
 
 
 def to_sample(design) -> Sample:
+    """Runs in the data loader's workers, so the colour targets cost the training step nothing."""
     doc = design.document
     return Sample(doc.width, doc.height, design.caption, [l.box for l in doc.layers],
-                  [to_tensor(l.pixels) for l in doc.layers], list(design.layer_captions), to_tensor(design.composite))
+                  [to_tensor(l.pixels) for l in doc.layers], list(design.layer_captions), to_tensor(design.composite),
+                  colour_targets([l.pixels for l in doc.layers]))
 
 
 class DesignStream(torch.utils.data.IterableDataset):
@@ -157,18 +161,14 @@ class ColourProbe(torch.nn.Module):
         return self.background(pooled[:, 0]), self.foreground(pooled[:, 1])
 
 
-def colour_targets(sample: Sample) -> list[int]:
-    """Per layer (background first), the index of the named colour nearest its dominant colour, or -1 where it
-    has none (e.g. a transparent layer); from the pixels, so PSD folders get them too."""
+def colour_targets(layers: list[np.ndarray]) -> list[int]:
+    """Per layer (background first, RGBA uint8), the index of the named colour nearest its dominant colour, or -1
+    where it has none (e.g. a transparent layer); from the pixels, so PSD folders get them too."""
     from .corpus import COLOURS
-    from .evaluate import dominant_colour, nearest_colour
+    from .evaluate import named_colour
 
     names = list(COLOURS)
-    found = []
-    for image in sample.images:
-        rgb = dominant_colour((image.permute(1, 2, 0) * 255).round().byte().numpy())
-        found.append(-1 if rgb is None else names.index(nearest_colour(rgb)))
-    return found
+    return [-1 if (name := named_colour(pixels)) is None else names.index(name) for pixels in layers]
 
 
 def sample_t(rng: random.Random) -> float:
@@ -393,7 +393,7 @@ class Trainer:
         counts = torch.zeros(len(samples), L, device=self.device).scatter_add_(1, packed.layer, generated.float())
         weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
         loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
-        targets = [colour_targets(s) for s in samples]
+        targets = [s.colours for s in samples]
         probe = self.probe_loss(targets, prompts, text, text_mask)
         probe = probe + self.layer_probe_loss(targets, mid[0], packed, generated, counts, layer_given)
         return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
