@@ -6,7 +6,7 @@ import pytest
 
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.training.evaluate import colour_matches, evaluate, psnr
-from layerstudio.training.train import Trainer
+from layerstudio.training.train import Trainer, recolour
 
 
 def train_args(out, **kw):
@@ -27,7 +27,7 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     assert not np.allclose(first.model.autoencoder.latent_scale.numpy(), 1.0)
 
     resumed = Trainer(train_args(tmp_path, steps=4, resume=True))
-    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2}
+    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2, "encoder_frozen": False}
     assert resumed.run() == 0
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     dit_steps = [r["step"] for r in log if r["phase"] == "dit"]
@@ -59,6 +59,36 @@ def test_init_starts_from_another_models_weights(tmp_path):
     torch.testing.assert_close(trained.autoencoder.latent_scale, weights["autoencoder.latent_scale"])
     torch.testing.assert_close(trained.autoencoder.encoder.net[0].weight, weights["autoencoder.encoder.net.0.weight"],
                                atol=1e-3, rtol=1e-3)  # the exported model is fp16
+
+
+def test_autoencoder_steps_after_init_train_the_decoder_alone(tmp_path):
+    """The initial model's transformer knows its encoder's latents: they must not move."""
+    import torch
+
+    source = tmp_path / "source"
+    Pipeline.from_preset("tiny", seed=5).save(source)
+    trainer = Trainer(train_args(tmp_path / "run", init=str(source), ae_steps=3, steps=0))
+    before = {k: v.clone() for k, v in trainer.model.autoencoder.state_dict().items()}
+    assert trainer.run() == 0
+    after = trainer.model.autoencoder.state_dict()
+    for name in before:
+        same = torch.equal(before[name], after[name])
+        assert same == (not name.startswith("decoder.")), name
+
+
+def test_recolour_maps_every_layer_of_a_design_alike_and_keeps_alpha():
+    import random
+
+    import torch
+
+    red = torch.zeros(4, 8, 8)
+    red[0], red[3] = 1.0, torch.linspace(0, 1, 64).view(8, 8)
+    mapped = [recolour([red, red.clone()], random.Random(seed)) for seed in range(40)]
+    for a, b in mapped:
+        assert torch.equal(a, b)
+        assert torch.equal(a[3], red[3])
+    colours = {tuple(a[:3, 0, 0].mul(255).round().int().tolist()) for a, _ in mapped}
+    assert len(colours) > 20  # the colour space is covered, not a few fixed colours
 
 
 def test_init_from_a_folder_without_weights_is_a_clear_error(tmp_path):
