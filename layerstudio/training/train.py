@@ -4,6 +4,7 @@ masking: all layers generated (text -> layers), composite given (decomposition),
 Runs on CPU or CUDA; under torchrun each rank takes its own GPU and its own data stream (DDP)."""
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -29,6 +30,9 @@ from ..engine.transformer import Conditioning, composite_grid
 from ..errors import UserError
 
 CHECKPOINT = "checkpoint.pt"
+# Starting from a trained model: the encoder may change, but its latents (normalised) stay within ~0.1 RMS of the
+# initial ones, which the transformer has learnt; the reconstruction loss runs 0.05-0.1.
+ANCHOR_WEIGHT = 0.3
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
@@ -225,8 +229,8 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.init_dir = Path(args.init) if getattr(args, "init", None) and not args.resume else None
         # Starting from a trained model, its transformer knows its encoder's latents: the autoencoder phase then
-        # trains the decoder alone, and the latent statistics stay.
-        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "encoder_frozen": self.init_dir is not None}
+        # keeps the latents near the initial encoder's (ANCHOR_WEIGHT), and the latent statistics stay.
+        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "anchored": self.init_dir is not None}
         self.init_report: dict = {}
         if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
             raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory)")
@@ -244,13 +248,17 @@ class Trainer:
             else:
                 self.cfg.text.vocab = build_vocab(args.data, args.seed, 100 if self.cfg.name == "tiny" else 1500)
             ckpt = None
-        self.encoder_frozen = self.state.get("encoder_frozen", False)
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
         if ckpt is not None:
             self.model.load_state_dict(ckpt["model"])
         elif self.init_dir:
             self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
+        self.initial_encoder = None
+        if self.state.get("anchored"):
+            self.initial_encoder = copy.deepcopy(self.model.autoencoder.encoder).requires_grad_(False)
+            if ckpt is not None:  # the anchor is the encoder the run started from, not the one it resumes with
+                self.initial_encoder.load_state_dict(ckpt["initial_encoder"])
         if self.distributed:
             for tensor in self.model.state_dict().values():
                 dist.broadcast(tensor, 0)
@@ -280,7 +288,7 @@ class Trainer:
     # -- parts being trained in the current phase
     def _trainable(self):
         if self.state["phase"] == "ae":
-            return self.model.autoencoder.decoder if self.encoder_frozen else self.model.autoencoder
+            return self.model.autoencoder
         return torch.nn.ModuleList([self.model.text, self.model.transformer, self.colour_probe])
 
     def _make_optimizer(self):
@@ -321,7 +329,8 @@ class Trainer:
     # -- losses
     def ae_loss(self, samples: list[Sample], rng: random.Random):
         ae = self.model.autoencoder
-        designs, targets = [], []
+        anchored = self.state["phase"] == "ae" and self.initial_encoder is not None
+        designs, targets, drift = [], [], []
         for s in samples:
             composite, *images = recolour([s.composite, *s.images], rng)
             slots_meta = [(BACKGROUND + i, b) for i, b in enumerate(s.boxes)]
@@ -331,8 +340,11 @@ class Trainer:
             slots = []
             for (position, box), image in zip(slots_meta, images):
                 x = image.to(self.device)[None]
-                with torch.set_grad_enabled(torch.is_grad_enabled() and not self.encoder_frozen):
-                    z = ae.encode_raw(x)[0]
+                z = ae.encode_raw(x)[0]
+                if anchored:
+                    with torch.no_grad():
+                        initial = self.initial_encoder(premultiply(x))[0]
+                    drift.append(((z - initial) / ae.latent_scale[:, None, None]).float().pow(2).mean())
                 z = z + 0.05 * torch.randn_like(z)  # robustness to the sampler's small latent errors
                 slots.append(LayerSlot(position, box, z))
                 targets.append(premultiply(x)[0])
@@ -340,7 +352,10 @@ class Trainer:
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
         recon = recon / len(targets)
-        return recon, {}
+        if not anchored:
+            return recon, {}
+        drift = torch.stack(drift).mean()
+        return recon + ANCHOR_WEIGHT * drift, {"recon": round(recon.item(), 5), "drift_rms": round(drift.sqrt().item(), 4)}
 
     def dit_loss(self, samples: list[Sample], rng: random.Random):
         model, cfg = self.model, self.cfg
@@ -472,9 +487,10 @@ class Trainer:
 
     # -- loop
     @torch.no_grad()
-    def set_latent_stats(self, stream):
-        """Per-channel latent statistics, and the 1x1 preview map fitted by least squares: latent -> mean
-        premultiplied RGBA of each 8x8 cell (a closed-form fit, so it never competes with the autoencoder)."""
+    def set_latent_stats(self, stream, statistics: bool = True):
+        """Per-channel latent statistics (unless the transformer already knows them), and the 1x1 preview map
+        fitted by least squares: latent -> mean premultiplied RGBA of each 8x8 cell (a closed-form fit, so it never
+        competes with the autoencoder)."""
         ae = self.model.autoencoder
         zs, targets = [], []
         for _ in range(4):
@@ -484,8 +500,9 @@ class Trainer:
                     zs.append(ae.encode_raw(x)[0].flatten(1).float())
                     targets.append(F.avg_pool2d(premultiply(x), 8)[0].flatten(1))
         z, target = torch.cat(zs, dim=1), torch.cat(targets, dim=1)
-        ae.latent_shift.copy_(z.mean(1))
-        ae.latent_scale.copy_(z.std(1).clamp(min=1e-3))
+        if statistics:
+            ae.latent_shift.copy_(z.mean(1))
+            ae.latent_scale.copy_(z.std(1).clamp(min=1e-3))
         design = torch.cat([z, torch.ones(1, z.shape[1], device=z.device)]).T  # (cells, C + 1)
         solution = torch.linalg.lstsq(design.cpu(), target.T.cpu()).solution.to(z.device)  # (C + 1, 4)
         ae.preview.weight.copy_(solution[:-1].T[:, :, None, None])
@@ -508,7 +525,8 @@ class Trainer:
         tmp = self.out / (CHECKPOINT + ".tmp")
         torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
                     "optim": self.optim.state_dict(), "colour_probe": self.colour_probe.state_dict(),
-                    "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None}, tmp)
+                    "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None,
+                    "initial_encoder": self.initial_encoder.state_dict() if self.initial_encoder else None}, tmp)
         tmp.replace(self.out / CHECKPOINT)
         self.model.save(self.out / "model", dtype=torch.float16)
 
@@ -535,8 +553,7 @@ class Trainer:
             total = self.ae_steps if phase == "ae" else self.dit_steps
             if self.state[key] >= total:
                 if phase == "ae":
-                    if not self.encoder_frozen:
-                        self.set_latent_stats(dit_stream)
+                    self.set_latent_stats(dit_stream, statistics=not self.state.get("anchored"))
                     phase_start = time.time()
                     self.state["phase"] = "dit"
                     self.model.autoencoder.requires_grad_(False)
