@@ -126,7 +126,7 @@ def test_eval_runs_on_tiny(tmp_path):
     pipe = Pipeline.from_preset("tiny")
     report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))
     for key in ("alpha_inside_boxes", "empty_layer_rate", "colour_adherence", "autoencoder_psnr_db",
-                "autoencoder_alpha_iou", "decomposition_psnr_db"):
+                "autoencoder_alpha_iou", "autoencoder_psnr_recoloured_db", "decomposition_psnr_db"):
         assert key in report
     # the metric itself recognises the ground truth's colours
     assert report["colour_adherence_ground_truth"] >= 0.9
@@ -141,6 +141,19 @@ def test_simple_prompts_name_every_colour_as_object_and_background_once():
     prompts = simple_prompts()
     assert sorted(fg for _, fg, _ in prompts) == sorted(COLOURS) == sorted(bg for _, _, bg in prompts)
     assert all(fg != bg and f" {fg} " in p and f"solid {bg} background" in p for p, fg, bg in prompts)
+
+
+def test_recoloured_designs_keep_boxes_and_alpha_and_change_colours():
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.evaluate import recoloured
+
+    design = make_design(10_000_000)
+    layers = recoloured(design, seed=3)
+    assert [box for box, _ in layers] == [l.box for l in design.document.layers]
+    for (_, px), layer in zip(layers, design.document.layers):
+        assert np.array_equal(px[..., 3], layer.pixels[..., 3])
+    background = design.document.layers[0].pixels
+    assert np.abs(layers[0][1][..., :3].astype(int) - background[..., :3]).mean() > 10
 
 
 def test_colour_matching_uses_the_best_assignment():

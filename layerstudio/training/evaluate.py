@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import random
 
 import numpy as np
 import torch
@@ -116,14 +117,22 @@ def held_out(count: int, seed: int, canvases) -> list:
 
 
 @torch.no_grad()
-def autoencode(pipe: Pipeline, design) -> list[np.ndarray]:
-    """Encode every ground-truth layer, decode them jointly."""
+def autoencode(pipe: Pipeline, layers) -> list[np.ndarray]:
+    """Encode every layer (box, pixels), decode them jointly."""
     ae = pipe.model.autoencoder
     slots = []
-    for i, layer in enumerate(design.document.layers):
-        z = ae.encode(to_tensor(layer.pixels)[None].to(pipe.device, pipe.dtype))[0]
-        slots.append(LayerSlot(BACKGROUND + i, layer.box, z))
+    for i, (box, pixels) in enumerate(layers):
+        z = ae.encode(to_tensor(pixels)[None].to(pipe.device, pipe.dtype))[0]
+        slots.append(LayerSlot(BACKGROUND + i, box, z))
     return [to_pixels(img) for img in ae.decode([slots])[0]]
+
+
+def recoloured(design, seed: int) -> list[tuple]:
+    """The design's layers through one random colour map: colours the corpus never paints, as users' images have."""
+    from .train import recolour
+
+    images = recolour([to_tensor(l.pixels) for l in design.document.layers], random.Random(seed), keep=0.0)
+    return [(l.box, to_pixels(img)) for l, img in zip(design.document.layers, images)]
 
 
 def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sheet: str | None = None) -> dict:
@@ -131,7 +140,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     fill_generated, fill_truth, empty, fg_layers = [], [], 0, 0
     alpha_total = alpha_inside = 0.0
     colour_hits = colour_total = oracle_hits = 0
-    ae_psnr, ae_iou, dec_psnr = [], [], []
+    ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
         doc = design.document
@@ -150,9 +159,11 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         hits, n = colour_matches([l.pixels for l in generated.layers[1:]], prompted)
         colour_hits, colour_total = colour_hits + hits, colour_total + n
         oracle_hits += colour_matches([l.pixels for l in doc.layers[1:]], prompted)[0]
-        for truth, recon in zip(doc.layers, autoencode(pipe, design)):
+        for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
+        layers = recoloured(design, seed + k)
+        ae_psnr_recoloured += [psnr(px, recon) for (_, px), recon in zip(layers, autoencode(pipe, layers))]
         decomposed = pipe.decompose(design.composite, [l.box for l in doc.layers[1:]], design.caption,
                                     seed=k, steps=steps)
         dec_psnr += [psnr(t.pixels, d.pixels) for t, d in zip(doc.layers, decomposed.layers)]
@@ -171,6 +182,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "colour_adherence_ground_truth": round(oracle_hits / max(colour_total, 1), 4),
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
+        "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
         "steps": steps or pipe.config.default_steps,
     }

@@ -175,12 +175,12 @@ def colour_targets(layers: list[np.ndarray]) -> list[int]:
     return [-1 if (name := named_colour(pixels)) is None else names.index(name) for pixels in layers]
 
 
-def recolour(images: list[torch.Tensor], rng: random.Random) -> list[torch.Tensor]:
-    """The autoencoder's data, 70% of the time through one random colour map per design (channel order, per-channel
+def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) -> list[torch.Tensor]:
+    """The autoencoder's data, all but `keep` of the time through one random colour map per design (channel order, per-channel
     scale and offset, inversion), alpha untouched. The corpus paints in 12 named colours; trained on those alone,
     the autoencoder turned colours between them (gradients, users' images) into others: a brown-to-yellow gradient
     came back red, random solid colours averaged 18.7 dB."""
-    if rng.random() < 0.3:
+    if rng.random() < keep:
         return images
     perm = sorted(range(3), key=lambda _: rng.random())
     scale = torch.tensor([rng.uniform(0.5, 1.2) for _ in range(3)])[:, None, None]
