@@ -176,10 +176,10 @@ def colour_targets(layers: list[np.ndarray]) -> list[int]:
 
 
 def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) -> list[torch.Tensor]:
-    """The autoencoder's data, all but `keep` of the time through one random colour map per design (channel order, per-channel
-    scale and offset, inversion), alpha untouched. The corpus paints in 12 named colours; trained on those alone,
-    the autoencoder turned colours between them (gradients, users' images) into others: a brown-to-yellow gradient
-    came back red, random solid colours averaged 18.7 dB."""
+    """The autoencoder's data, all but `keep` of the time through one random colour map per design (channel order,
+    per-channel scale and offset, inversion), alpha untouched. The corpus paints in 12 named colours; trained on
+    those alone, the autoencoder turned colours between them (gradients, users' images) into others: a
+    brown-to-yellow gradient came back red, random solid colours averaged 18.7 dB."""
     if rng.random() < keep:
         return images
     perm = sorted(range(3), key=lambda _: rng.random())
@@ -355,7 +355,8 @@ class Trainer:
         if not anchored:
             return recon, {}
         drift = torch.stack(drift).mean()
-        return recon + ANCHOR_WEIGHT * drift, {"recon": round(recon.item(), 5), "drift_rms": round(drift.sqrt().item(), 4)}
+        extra = {"recon": round(recon.item(), 5), "drift_rms": round(drift.sqrt().item(), 4)}
+        return recon + ANCHOR_WEIGHT * drift, extra
 
     def dit_loss(self, samples: list[Sample], rng: random.Random):
         model, cfg = self.model, self.cfg
