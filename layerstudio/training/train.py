@@ -339,15 +339,15 @@ class Trainer:
                 slots_meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height)))
             slots = []
             for (position, box), image in zip(slots_meta, images):
-                x = image.to(self.device)[None]
-                z = ae.encode_raw(x)[0]
+                target = premultiply(image.to(self.device)[None])  # the encoder's input and the decoder's target
+                z = ae.encoder(target)[0]
                 if anchored:
                     with torch.no_grad():
-                        initial = self.initial_encoder(premultiply(x))[0]
+                        initial = self.initial_encoder(target)[0]
                     drift.append(((z - initial) / ae.latent_scale[:, None, None]).float().pow(2).mean())
                 z = z + 0.05 * torch.randn_like(z)  # robustness to the sampler's small latent errors
                 slots.append(LayerSlot(position, box, z))
-                targets.append(premultiply(x)[0])
+                targets.append(target[0])
             designs.append(slots)
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
