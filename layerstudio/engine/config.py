@@ -53,6 +53,10 @@ class ModelConfig:
     default_steps: int = 12
     guidance: float = 2.0
     schedule_shift: float = 1.0
+    # Std of a per-layer, per-channel constant added to the noise. Plain noise's layer mean is ~1/sqrt(cells),
+    # far below the spread of colours in latent space, so layers started alike and ended alike (blended or
+    # duplicated colours); an offset gives each layer its own start. 0 for models trained without it.
+    noise_offset: float = 0.0
     # canvases the model trains on and the app offers
     canvas_presets: list[tuple[int, int]] = field(default_factory=lambda: [(192, 192), (256, 192), (192, 256), (256, 256)])
 
@@ -108,10 +112,10 @@ def preset(name: str) -> ModelConfig:
                                           decoder_depth=1, decoder_heads=2, decoder_channels=(8, 8, 8, 4)),
             transformer=TransformerConfig(width=32, heads=2, double_blocks=1, single_blocks=1, mlp_ratio=2.0),
             text=TextConfig(width=32, depth=1, heads=2, max_tokens=16),
-            default_steps=2, guidance=1.0,
+            default_steps=2, guidance=1.0, noise_offset=0.5,
         )
     if name == "default":
-        return ModelConfig(name="default")
+        return ModelConfig(name="default", noise_offset=0.5)
     if name == "large":
         return ModelConfig(
             name="large",
@@ -120,7 +124,7 @@ def preset(name: str) -> ModelConfig:
                                           decoder_channels=(256, 128, 64, 32)),
             transformer=TransformerConfig(width=1024, heads=16, double_blocks=12, single_blocks=12, mlp_ratio=4.0),
             text=TextConfig(width=512, depth=6, heads=8, max_tokens=77),
-            default_steps=20, guidance=3.0, schedule_shift=3.0,
+            default_steps=20, guidance=3.0, schedule_shift=3.0, noise_offset=0.5,
             canvas_presets=[(512, 512), (768, 512), (512, 768), (1024, 1024)],
         )
     raise UserError(f"unknown preset '{name}' (tiny, default or large)")

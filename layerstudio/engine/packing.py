@@ -40,6 +40,19 @@ def patchify(latent: torch.Tensor) -> torch.Tensor:
     return x.reshape((h // 2) * (w // 2), c * 4)
 
 
+def token_noise(packed: Packed, offset: float) -> torch.Tensor:
+    """Noise for packed tokens, with the per-layer, per-channel offset of `layer_noise` (same distribution)."""
+    noise = torch.randn_like(packed.tokens)
+    if offset:
+        b, l = packed.layer_pos.shape
+        channels = packed.tokens.shape[-1] // 4
+        per_layer = offset * torch.randn(b, l, channels, device=noise.device, dtype=noise.dtype)
+        # token features are (channel, 2x2 position) channel-major, as patchify lays them out
+        per_layer = per_layer.repeat_interleave(4, dim=-1)
+        noise += per_layer[torch.arange(b, device=noise.device)[:, None], packed.layer]
+    return noise
+
+
 def unpatchify(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     """(rows * cols, 4C) -> (C, 2 rows, 2 cols)."""
     c = tokens.shape[1] // 4

@@ -23,7 +23,7 @@ from ..engine.autoencoder import premultiply
 from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from ..engine.device import pick_device
 from ..engine.model import CONFIG_FILE, WEIGHTS_FILE, LayerModel
-from ..engine.packing import LayerSlot, pack, patchify
+from ..engine.packing import LayerSlot, pack, patchify, token_noise
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning, composite_grid
@@ -406,7 +406,7 @@ class Trainer:
             g_tensor[i, :len(gv)] = torch.tensor(gv)
         # noise the generated tokens: x_t = (1 - t) x0 + t eps, target v = eps - x0
         tok_t = t_tensor[torch.arange(len(samples), device=self.device)[:, None], packed.layer][..., None]
-        eps = torch.randn_like(packed.tokens)
+        eps = token_noise(packed, cfg.noise_offset)
         x0 = packed.tokens
         packed.tokens = (1 - tok_t) * x0 + tok_t * eps
         target = eps - x0
