@@ -131,6 +131,9 @@ def test_eval_runs_on_tiny(tmp_path):
     # the metric itself recognises the ground truth's colours
     assert report["colour_adherence_ground_truth"] >= 0.9
     assert 0 <= report["simple_background_colour"] <= 1 and 0 <= report["simple_object_colour"] <= 1
+    # one-to-one matches are a subset of layers showing some prompted colour
+    assert report["colour_adherence"] <= report["layers_with_a_prompted_colour"] <= 1
+    assert 0 <= report["background_colour"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
 
 

@@ -139,7 +139,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     designs = held_out(count, seed, pipe.config.canvas_presets)
     fill_generated, fill_truth, empty, fg_layers = [], [], 0, 0
     alpha_total = alpha_inside = 0.0
-    colour_hits = colour_total = oracle_hits = 0
+    colour_hits = colour_total = oracle_hits = any_prompted = background_hits = 0
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
@@ -159,6 +159,10 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         hits, n = colour_matches([l.pixels for l in generated.layers[1:]], prompted)
         colour_hits, colour_total = colour_hits + hits, colour_total + n
         oracle_hits += colour_matches([l.pixels for l in doc.layers[1:]], prompted)[0]
+        # tells wrong colours (a low share) from right ones taken twice (a high share, low adherence)
+        any_prompted += sum(named_colour(l.pixels) in prompted for l in generated.layers[1:])
+        background_hits += named_colour(generated.layers[0].pixels) == nearest_colour(
+            np.array(design.layer_colours[0], np.float64))
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
@@ -180,6 +184,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "empty_layer_rate": round(empty / max(fg_layers, 1), 4),
         "colour_adherence": round(colour_hits / max(colour_total, 1), 4),
         "colour_adherence_ground_truth": round(oracle_hits / max(colour_total, 1), 4),
+        "layers_with_a_prompted_colour": round(any_prompted / max(colour_total, 1), 4),
+        "background_colour": round(background_hits / max(count, 1), 4),
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
