@@ -53,9 +53,9 @@ class ModelConfig:
     default_steps: int = 12
     guidance: float = 2.0
     schedule_shift: float = 1.0
-    # Std of a per-layer, per-channel constant added to the noise. Plain noise's layer mean is ~1/sqrt(cells),
-    # far below the spread of colours in latent space, so layers started alike and ended alike (blended or
-    # duplicated colours); an offset gives each layer its own start. 0 for models trained without it.
+    # Training only: std of a per-layer, per-channel constant added to the noise. Plain noise's layer mean
+    # (~1/sqrt(cells)) is far below the spread of colours in latent space, so layers start alike; the offset
+    # trains the transformer on layers that start apart. Sampling uses plain noise (see layer_noise).
     noise_offset: float = 0.0
     # canvases the model trains on and the app offers
     canvas_presets: list[tuple[int, int]] = field(default_factory=lambda: [(192, 192), (256, 192), (192, 256), (256, 256)])
