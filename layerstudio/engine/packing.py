@@ -41,7 +41,7 @@ def patchify(latent: torch.Tensor) -> torch.Tensor:
 
 
 def token_noise(packed: Packed, offset: float) -> torch.Tensor:
-    """Noise for packed tokens, with the per-layer, per-channel offset of `layer_noise` (same distribution)."""
+    """Training noise for packed tokens: plain noise plus one constant per layer and channel, of std `offset`."""
     noise = torch.randn_like(packed.tokens)
     if offset:
         b, l = packed.layer_pos.shape
