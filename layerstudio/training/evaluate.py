@@ -43,8 +43,12 @@ def named_colour(pixels: np.ndarray) -> str | None:
 def colour_matches(layers: list[np.ndarray], prompted: list[str]) -> tuple[int, int]:
     """Best one-to-one assignment of generated layers to prompted colours (the layout is anonymous): how many
     layers' dominant colour is nearest to the colour they are assigned."""
-    named = [named_colour(px) for px in layers]
-    n = len(layers)
+    return name_matches([named_colour(px) for px in layers], prompted)
+
+
+def name_matches(named: list[str | None], prompted: list[str]) -> tuple[int, int]:
+    """`colour_matches` for layers already named (see named_colour)."""
+    n = len(named)
     if n == 0:
         return 0, 0
     if n <= 7:
@@ -155,14 +159,14 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
             fill_truth.append(truth.pixels[..., 3].mean() / 255.0)
             if fill < EMPTY_ALPHA:
                 empty += 1
-        prompted = [nearest_colour(np.array(c, np.float64)) for c in design.layer_colours[1:]]
-        hits, n = colour_matches([l.pixels for l in generated.layers[1:]], prompted)
+        background, *prompted = [nearest_colour(np.array(c, np.float64)) for c in design.layer_colours]
+        named = [named_colour(l.pixels) for l in generated.layers]
+        hits, n = name_matches(named[1:], prompted)
         colour_hits, colour_total = colour_hits + hits, colour_total + n
         oracle_hits += colour_matches([l.pixels for l in doc.layers[1:]], prompted)[0]
         # tells wrong colours (a low share) from right ones taken twice (a high share, low adherence)
-        any_prompted += sum(named_colour(l.pixels) in prompted for l in generated.layers[1:])
-        background_hits += named_colour(generated.layers[0].pixels) == nearest_colour(
-            np.array(design.layer_colours[0], np.float64))
+        any_prompted += sum(name in prompted for name in named[1:])
+        background_hits += named[0] == background
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
