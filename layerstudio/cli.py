@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="corpus", help="'corpus' or a folder of PSD files (default: corpus)")
     p.add_argument("--steps", type=int, default=4000, help="transformer optimisation steps")
     p.add_argument("--ae-steps", type=int, help="autoencoder steps before the transformer (default: preset's)")
+    p.add_argument("--planner-steps", type=int,
+                   help="steps of the planner (which prompt object goes in which box), trained last (default 800)")
     p.add_argument("--batch", type=int, help="designs per step (default: preset's)")
     p.add_argument("--lr", type=float, help="learning rate (default: preset's)")
     p.add_argument("--seed", type=int, default=0)

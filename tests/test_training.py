@@ -11,7 +11,7 @@ from layerstudio.training.train import Trainer, recolour
 
 def train_args(out, **kw):
     args = dict(out=str(out), preset="tiny", data="corpus", steps=2, ae_steps=2, batch=2, lr=None, seed=0,
-                checkpoint_every=1, time_limit=None, resume=False, device="cpu", init=None)
+                checkpoint_every=1, time_limit=None, resume=False, device="cpu", init=None, planner_steps=None)
     args.update(kw)
     return Namespace(**args)
 
@@ -19,7 +19,7 @@ def train_args(out, **kw):
 def test_training_runs_checkpoints_and_resumes(tmp_path):
     assert Trainer(train_args(tmp_path)).run() == 0
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert [r["phase"] for r in log] == ["ae", "ae", "dit", "dit"]
+    assert [r["phase"] for r in log] == ["ae", "ae", "dit", "dit", "planner", "planner"]
     assert all(np.isfinite(r["loss"]) for r in log)
     first = Pipeline.load(tmp_path / "model")
     assert first.config.text.vocab  # the tokenizer's vocabulary is built from corpus captions and stored
@@ -27,7 +27,8 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     assert not np.allclose(first.model.autoencoder.latent_scale.numpy(), 1.0)
 
     resumed = Trainer(train_args(tmp_path, steps=4, resume=True))
-    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2, "anchored": False}
+    # finished, then asked for more transformer steps: back to that phase; the trained planner stays
+    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2, "planner_step": 2, "anchored": False}
     assert resumed.run() == 0
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     dit_steps = [r["step"] for r in log if r["phase"] == "dit"]

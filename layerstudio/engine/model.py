@@ -10,6 +10,7 @@ from torch import nn
 from ..errors import UserError
 from .autoencoder import LayerAutoencoder
 from .config import ModelConfig
+from .planner import Planner
 from .text import build_text_encoder
 from .transformer import LayerTransformer
 from .weights import load_weights, save_weights
@@ -24,6 +25,8 @@ class LayerModel(nn.Module):
         self.text = build_text_encoder(cfg.text)
         self.autoencoder = LayerAutoencoder(cfg)
         self.transformer = LayerTransformer(cfg, self.text.width)
+        # None in models saved before the planner existed (or before it was trained): layers stay anonymous.
+        self.planner: Planner | None = Planner(cfg.text)
 
     def save(self, directory: str | Path, dtype: torch.dtype | None = None) -> None:
         directory = Path(directory)
@@ -40,8 +43,20 @@ class LayerModel(nn.Module):
                             "config.json and the weights)" if directory.exists() else "does not exist"))
         cfg = ModelConfig.load(directory / CONFIG_FILE)
         model = cls(cfg)
+        if not has_planner(directory / WEIGHTS_FILE):
+            model.planner = None
         load_weights(model, directory / WEIGHTS_FILE)
         return model.eval(), model_id(directory)
+
+
+def has_planner(weights: Path) -> bool:
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            return any(k.startswith("planner.") for k in f.keys())
+    except (SafetensorError, OSError):
+        return True  # load_weights names the problem
 
 
 def model_id(directory: Path) -> str:

@@ -43,6 +43,11 @@ def layer_noise(seed: int, shape: tuple[int, ...]) -> torch.Tensor:
     return torch.randn(shape, generator=generator)
 
 
+def hash_seeds(seeds) -> int:
+    digest = hashlib.blake2b(",".join(str(int(s)) for s in seeds).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
 def to_tensor(pixels: np.ndarray) -> torch.Tensor:
     """uint8 H x W x 4 -> float (4, H, W) in 0..1."""
     return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float() / 255.0
@@ -141,6 +146,7 @@ class Pipeline:
             given_hint_texts.append("")
             composite_tokens = composite_grid(patchify(given_slots[0].latent), canvas.height // cfg.grid,
                                               canvas.width // cfg.grid)
+        phrases = self._phrases(request)
         gen_index, gen_slots, gen_hint_texts = [], [], []
         for i, spec in enumerate(request.layers):
             if spec.generated:
@@ -149,12 +155,12 @@ class Pipeline:
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device, self.dtype)
                 gen_slots.append(LayerSlot(positions[i], spec.box, noise))
-                gen_hint_texts.append(spec.hint)
+                gen_hint_texts.append(spec.hint or phrases[i])
             else:
                 key = pixel_key(spec.given)
-                given_keys.append((positions[i], spec.box, key, spec.hint))
+                given_keys.append((positions[i], spec.box, key, spec.hint or spec.phrase))
                 given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given, key))
-                given_hint_texts.append(spec.hint)
+                given_hint_texts.append(spec.hint or spec.phrase)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
@@ -205,7 +211,26 @@ class Pipeline:
             layers[i] = to_pixels(image)
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
-        return JobResult(request, layers, composite, self.model_id, steps)
+        return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases)
+
+    def _phrases(self, request: JobRequest) -> list[str]:
+        """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to
+        generated foreground layers with neither a hint nor a phrase. A layer drawn from a user's hint has none.
+        Decomposition deals nothing: the given picture decides what each box holds."""
+        phrases = ["" if spec.generated and spec.hint else spec.phrase for spec in request.layers]
+        planner = self.model.planner
+        wanted = [i - 1 for i, spec in enumerate(request.layers)
+                  if i > 0 and spec.generated and not spec.hint and not spec.phrase]
+        if planner is None or request.kind == "decompose" or not wanted or not request.prompt.strip():
+            return phrases
+        boxes = [spec.box for spec in request.layers[1:]]
+        seed = hash_seeds(request.layers[i + 1].seed for i in wanted)
+        with self._autocast():
+            dealt = planner.deal(request.prompt, request.width, request.height, boxes, wanted,
+                                 [p for p in phrases if p], seed)
+        for i, phrase in dealt.items():
+            phrases[i + 1] = phrase
+        return phrases
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:
         # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -20,12 +21,15 @@ ProgressCallback = Callable[[int, int, "np.ndarray | None"], None]
 @dataclass
 class LayerSpec:
     """One layer of a job: background first, then foreground bottom to top.
-    `given` (RGBA uint8, box-sized) makes the layer context that the job keeps; None means generate it."""
+    `given` (RGBA uint8, box-sized) makes the layer context that the job keeps; None means generate it.
+    `phrase`: the part of the prompt the layer shows (given layers), or keeps showing (a regenerated layer);
+    empty: the planner deals one."""
 
     box: Box
     seed: int = 0
     hint: str = ""
     given: np.ndarray | None = None
+    phrase: str = ""
 
     @property
     def generated(self) -> bool:
@@ -74,8 +78,8 @@ class JobRequest:
                  keep: set[int] | None = None) -> "JobRequest":
         """Generate every layer except the locked ones (and those in `keep`), which are given context."""
         keep = set(keep or ()) | {i for i, l in enumerate(document.layers) if l.locked}
-        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint,
-                           _fit(l) if i in keep else None)
+        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint, _fit(l), _phrase(l, document.prompt)) if i in keep
+                 else LayerSpec(l.box.snapped(), l.seed, l.hint)
                  for i, l in enumerate(document.layers)]
         return cls("generate", document.width, document.height, document.prompt, specs,
                    steps=steps, guidance=guidance).validate()
@@ -94,9 +98,9 @@ class JobRequest:
         for i, l in enumerate(document.layers):
             box = l.box.snapped()
             if i == index:
-                specs.append(LayerSpec(box, seed, l.hint if hint is None else hint, None))
+                specs.append(LayerSpec(box, seed, l.hint if hint is None else hint, None, _phrase(l, document.prompt)))
             else:
-                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l)))
+                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, document.prompt)))
         return cls("regenerate", document.width, document.height, document.prompt, specs,
                    steps=steps, guidance=guidance).validate()
 
@@ -121,14 +125,14 @@ class JobRequest:
             "kind": self.kind, "canvas": [self.width, self.height], "prompt": self.prompt,
             "steps": self.steps, "guidance": self.guidance,
             "composite": _encode_png(self.composite),
-            "layers": [{"box": list(s.box.as_tuple()), "seed": s.seed, "hint": s.hint,
+            "layers": [{"box": list(s.box.as_tuple()), "seed": s.seed, "hint": s.hint, "phrase": s.phrase,
                         "given": _encode_png(s.given)} for s in self.layers],
         }
 
     @classmethod
     def from_json(cls, data: dict) -> "JobRequest":
         layers = [LayerSpec(Box.of(d["box"]), int(d.get("seed", 0)), str(d.get("hint", "")),
-                            _decode_png(d.get("given"))) for d in data["layers"]]
+                            _decode_png(d.get("given")), str(d.get("phrase", ""))) for d in data["layers"]]
         width, height = data["canvas"]
         return cls(data["kind"], int(width), int(height), str(data.get("prompt", "")), layers,
                    _decode_png(data.get("composite")), data.get("steps"), data.get("guidance")).validate()
@@ -136,7 +140,8 @@ class JobRequest:
 
 @dataclass
 class JobResult:
-    """RGBA pixels per request layer (box-sized; given layers come back untouched) and their composite."""
+    """RGBA pixels per request layer (box-sized; given layers come back untouched) and their composite;
+    `phrases`: per request layer, the part of the prompt it was drawn from ("" where none)."""
 
     request: JobRequest
     layers: list[np.ndarray]
@@ -144,6 +149,7 @@ class JobResult:
     model_id: str = ""
     steps: int = 0
     extras: dict = field(default_factory=dict)
+    phrases: list[str] = field(default_factory=list)
 
     def apply_to(self, document: Document) -> Document:
         """A copy of `document` with every generated layer replaced; given layers are left bit-identical.
@@ -154,15 +160,41 @@ class JobResult:
                           for i, s in enumerate(self.request.layers)]
         for i in self.request.generated_indices:
             spec, old = self.request.layers[i], doc.layers[i]
-            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps)
+            phrase = self.phrases[i] if i < len(self.phrases) else ""
+            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase)
             variations = list(old.variations)
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 # the result being replaced stays one click away
                 variations.append(Variation(old.pixels, old.seed, old.hint, old.provenance))
-            doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
+            name = old.name
+            if phrase and (_AUTO_NAME.fullmatch(old.name) or old.name == _phrase_name(old)):
+                name = layer_name(phrase)  # the app's own name, never one the user typed
+            doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
                                     hint=spec.hint, provenance=provenance, variations=variations)
         doc.model_id = self.model_id or doc.model_id
         return doc
+
+
+_AUTO_NAME = re.compile(r"Layer \d+")
+
+
+def layer_name(phrase: str) -> str:
+    """'a red circle with a drop shadow' -> 'Red circle with a drop shadow'."""
+    words = phrase.strip().rstrip(".,;:").split(" ", 1)
+    if len(words) == 2 and words[0].lower() in ("a", "an", "the"):
+        words = words[1:]
+    name = " ".join(words)
+    return name[:1].upper() + name[1:]
+
+
+def _phrase_name(layer: Layer) -> str | None:
+    return layer_name(layer.provenance.phrase) if layer.provenance and layer.provenance.phrase else None
+
+
+def _phrase(layer: Layer, prompt: str) -> str:
+    """The layer's phrase while it still belongs to the document's prompt."""
+    prov = layer.provenance
+    return prov.phrase if prov is not None and prov.prompt == prompt else ""
 
 
 def _fit(layer: Layer) -> np.ndarray:

@@ -17,7 +17,7 @@ SPECIALS = ["<pad>", "<unk>", "<bos>", "<quote>"]
 # Quoted text is spelled out character by character (case kept) so the model can learn to draw words.
 CHARS = [chr(c) for c in range(33, 127)]
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
 
 
 class Tokenizer:
@@ -34,23 +34,30 @@ class Tokenizer:
     def build_vocab(captions, min_count: int = 2, limit: int = 4000) -> list[str]:
         counts = Counter()
         for caption in captions:
-            for kind, piece in _pieces(caption):
+            for kind, piece, _ in _pieces(caption):
                 if kind == "word":
                     counts[piece] += 1
         return [w for w, n in counts.most_common(limit) if n >= min_count]
 
     def encode(self, text: str, max_tokens: int) -> list[int]:
-        ids = [BOS]
-        for kind, piece in _pieces(text):
+        return self.encode_spans(text, max_tokens)[0]
+
+    def encode_spans(self, text: str, max_tokens: int) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids and, per token, the (start, end) characters of `text` it came from (BOS: (0, 0))."""
+        ids, spans = [BOS], [(0, 0)]
+        for kind, piece, start in _pieces(text):
             if kind == "quoted":
-                ids.append(QUOTE)
-                ids += [self.stoi.get(f"#{c}", UNK) for c in piece if not c.isspace()]
-                ids.append(QUOTE)
+                ids.append(QUOTE), spans.append((start - 1, start))
+                for k, c in enumerate(piece):
+                    if not c.isspace():
+                        ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
+                ids.append(QUOTE), spans.append((start + len(piece), start + len(piece) + 1))
             elif piece in self.stoi:
-                ids.append(self.stoi[piece])
+                ids.append(self.stoi[piece]), spans.append((start, start + len(piece)))
             else:
-                ids += [self.stoi.get(f"#{c}", UNK) for c in piece]
-        return ids[:max_tokens]
+                for k, c in enumerate(piece):
+                    ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
+        return ids[:max_tokens], spans[:max_tokens]
 
     def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
         ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
@@ -61,14 +68,16 @@ class Tokenizer:
 
 
 def _pieces(text: str):
+    """(kind, piece, start): words lower-cased, quoted text as written; start indexes `text`."""
     pos = 0
     for m in _QUOTED.finditer(text):
-        for w in _WORD.findall(text[pos:m.start()].lower()):
-            yield "word", w
-        yield "quoted", m.group(1) if m.group(1) is not None else m.group(2)
+        for w in _WORD.finditer(text, pos, m.start()):
+            yield "word", w.group().lower(), w.start()
+        group = 1 if m.group(1) is not None else 2
+        yield "quoted", m.group(group), m.start(group)
         pos = m.end()
-    for w in _WORD.findall(text[pos:].lower()):
-        yield "word", w
+    for w in _WORD.finditer(text, pos):
+        yield "word", w.group().lower(), w.start()
 
 
 class LocalMixer(nn.Module):

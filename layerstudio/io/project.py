@@ -268,7 +268,8 @@ def _provenance(value, where: str) -> Provenance | None:
     if not isinstance(value, dict):
         raise _Bad(f"{where}: provenance must be an object")
     return Provenance(_str(value, "model_id", where), _str(value, "prompt", where),
-                      _int(value, "seed", where, 0), _int(value, "steps", where, 0, 0, 1_000_000))
+                      _int(value, "seed", where, 0), _int(value, "steps", where, 0, 0, 1_000_000),
+                      _str(value, "phrase", where))
 
 
 def _box(value, where: str) -> Box:

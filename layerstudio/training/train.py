@@ -33,6 +33,7 @@ CHECKPOINT = "checkpoint.pt"
 # Starting from a trained model: the encoder may change, but its latents (normalised) stay within ~0.1 RMS of the
 # initial ones, which the transformer has learnt; the reconstruction loss runs 0.05-0.1.
 ANCHOR_WEIGHT = 0.3
+PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
@@ -230,7 +231,8 @@ class Trainer:
         self.init_dir = Path(args.init) if getattr(args, "init", None) and not args.resume else None
         # Starting from a trained model, its transformer knows its encoder's latents: the autoencoder phase then
         # keeps the latents near the initial encoder's (ANCHOR_WEIGHT), and the latent statistics stay.
-        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "anchored": self.init_dir is not None}
+        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "planner_step": 0,
+                      "anchored": self.init_dir is not None}
         self.init_report: dict = {}
         if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
             raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory)")
@@ -266,6 +268,12 @@ class Trainer:
         self.ae_steps = args.ae_steps if args.ae_steps is not None else {"tiny": 2, "default": 1500}.get(
             self.cfg.name, 20000)
         self.dit_steps = args.steps
+        planner_steps = getattr(args, "planner_steps", None)
+        self.planner_steps = planner_steps if planner_steps is not None else (2 if self.cfg.name == "tiny" else 800)
+        if self.state["phase"] == "planner" and self.state["dit_step"] < self.dit_steps:
+            # resumed for more transformer steps; the planner (its own text features) need not train again
+            self.state["phase"] = "dit"
+            ckpt["optim"] = None
         self.batch = args.batch or {"tiny": 2, "default": 12}.get(self.cfg.name, 32)
         self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
         from .corpus import COLOURS
@@ -289,11 +297,25 @@ class Trainer:
     def _trainable(self):
         if self.state["phase"] == "ae":
             return self.model.autoencoder
+        if self.state["phase"] == "planner":
+            return self.model.planner
         return torch.nn.ModuleList([self.model.text, self.model.transformer, self.colour_probe])
 
     def _make_optimizer(self):
         params = [p for p in self._trainable().parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
+        return torch.optim.AdamW(params, lr=self._base_lr(), betas=(0.9, 0.99), weight_decay=0.01)
+
+    def _base_lr(self) -> float:
+        return PLANNER_LR if self.state["phase"] == "planner" else self.lr
+
+    def _start_planner(self):
+        """Last phase: the planner learns from captions and boxes alone; nothing else changes."""
+        self.state["phase"] = "planner"
+        self.model.requires_grad_(False)
+        self.model.planner.requires_grad_(True)
+        self.optim = self._make_optimizer()
+        self.decoder_optim = None
+        self.checkpoint()
 
     def _make_decoder_optimizer(self):
         """During the transformer phase the encoder (and so every latent) is frozen, but the decoder keeps
@@ -436,6 +458,11 @@ class Trainer:
         probe = probe + self.layer_probe_loss(targets, mid[0], packed, generated, counts, layer_given)
         return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
 
+    def planner_loss(self, samples: list[Sample]):
+        loss, stats = self.model.planner.loss([s.caption for s in samples], [s.layer_captions for s in samples],
+                                              [s.boxes[1:] for s in samples], [(s.width, s.height) for s in samples])
+        return loss, stats
+
     def probe_loss(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> torch.Tensor:
         """Background colour (cross-entropy) and the set of foreground colours (multi-label), from each caption."""
         rows = [i for i, prompt in enumerate(prompts) if prompt]
@@ -529,7 +556,14 @@ class Trainer:
                     "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None,
                     "initial_encoder": self.initial_encoder.state_dict() if self.initial_encoder else None}, tmp)
         tmp.replace(self.out / CHECKPOINT)
-        self.model.save(self.out / "model", dtype=torch.float16)
+        # An untrained planner would deal phrases at random: leave it out until it has trained.
+        planner = self.model.planner
+        if not self.state.get("planner_step"):
+            self.model.planner = None
+        try:
+            self.model.save(self.out / "model", dtype=torch.float16)
+        finally:
+            self.model.planner = planner
 
     def run(self) -> int:
         args = self.args
@@ -546,13 +580,14 @@ class Trainer:
         dit_stream = batches(args.data, data_seed + 1, self.rank, self.batch, self.cfg.canvas_presets, workers)
         rng = random.Random(args.seed * 31 + self.rank + self.state["dit_step"] + self.state["ae_step"])
         deadline = self.started + args.time_limit * 60 if args.time_limit else None
+        planner_stream = None  # started with its phase: it needs no workers before then
         t_last = phase_start = time.time()
 
         while True:
             phase = self.state["phase"]
-            key = "ae_step" if phase == "ae" else "dit_step"
-            total = self.ae_steps if phase == "ae" else self.dit_steps
-            if self.state[key] >= total:
+            key = f"{phase}_step"
+            total = {"ae": self.ae_steps, "dit": self.dit_steps, "planner": self.planner_steps}[phase]
+            if self.state.get(key, 0) >= total:
                 if phase == "ae":
                     self.set_latent_stats(dit_stream, statistics=not self.state.get("anchored"))
                     phase_start = time.time()
@@ -562,14 +597,20 @@ class Trainer:
                     self.decoder_optim = self._make_decoder_optimizer()
                     self.checkpoint()
                     continue
+                if phase == "dit":
+                    self._start_planner()
+                    continue
                 break
-            if deadline and time.time() > deadline:
+            if deadline and time.time() > deadline and phase != "planner":
                 self.log({"stopped": "time limit", **self.state})
+                if phase == "dit":  # the planner's few minutes still run: without it layers stay anonymous
+                    self._start_planner()
+                    continue
                 break
-            step = self.state[key]
+            step = self.state.get(key, 0)
             time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
                              if deadline and phase == "dit" else 0.0)
-            lr = lr_at(step, total, self.lr, time_fraction)
+            lr = lr_at(step, total, self._base_lr(), time_fraction)
             for optim in (self.optim, self.decoder_optim):
                 for group in optim.param_groups if optim else []:
                     group["lr"] = lr
@@ -577,8 +618,13 @@ class Trainer:
             with self.autocast:
                 if phase == "ae":
                     loss, extra = self.ae_loss(next(ae_stream), rng)
-                else:
+                elif phase == "dit":
                     loss, extra = self.dit_loss(next(dit_stream), rng)
+                else:
+                    if planner_stream is None:
+                        planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH,
+                                                 self.cfg.canvas_presets, workers)
+                    loss, extra = self.planner_loss(next(planner_stream))
             grad_norm = self._update(loss, self.optim, self._trainable().parameters())
             if phase == "dit" and step % 2 == 0:
                 with self.autocast:

@@ -1,0 +1,153 @@
+"""The planner: cutting a prompt into phrases and dealing them to anonymous boxes."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from layerstudio.document import Box, Document, Layout
+from layerstudio.engine.config import preset
+from layerstudio.engine.pipeline import Pipeline
+from layerstudio.engine.planner import Planner, cut_phrases, locate, tag_sequence
+from layerstudio.engine.request import JobRequest, layer_name
+from layerstudio.engine.text import Tokenizer
+from layerstudio.training.corpus import make_design
+
+PROMPT = "A poster: a red circle with a drop shadow, the word 'BAKE SALE' in blue and a green owl on a plain white background."
+OBJECTS = ["a red circle with a drop shadow", "the word 'BAKE SALE' in blue", "a green owl"]
+BACKGROUND = "a plain white background"
+
+
+def text_config(captions):
+    """The tiny preset's text settings with room for whole captions and their words in the vocabulary."""
+    cfg = preset("tiny").text
+    cfg.max_tokens, cfg.vocab = 96, Tokenizer.build_vocab(captions, min_count=1)
+    return cfg
+
+
+class OracleTags(nn.Module):
+    """Stands in for the tagging head: the true tags of one prompt, so dealing is tested on its own."""
+
+    def __init__(self, planner, prompt, captions):
+        super().__init__()
+        spans = planner.tokenizer.encode_spans(prompt, planner.max_tokens)[1]
+        self.tags = torch.tensor(tag_sequence(spans, locate(prompt, captions)))
+
+    def forward(self, features):
+        return F.one_hot(self.tags, 5).float() * 10
+
+
+def oracle_planner(prompt=PROMPT, captions=(BACKGROUND, *OBJECTS)):
+    torch.manual_seed(0)
+    planner = Planner(text_config([prompt]))
+    planner.tag = OracleTags(planner, prompt, list(captions))
+    return planner
+
+
+def test_corpus_captions_tag_and_cut_back_into_their_layer_captions():
+    planner = Planner(preset("tiny").text)
+    for seed in range(200):
+        design = make_design(seed)
+        found = locate(design.caption, design.layer_captions)
+        assert found is not None, design.caption
+        ids, spans = planner.tokenizer.encode_spans(design.caption, 400)
+        assert ids == planner.tokenizer.encode(design.caption, 400)
+        background, objects = cut_phrases(tag_sequence(spans, found), spans)
+        assert [design.caption[a:b].lower() for a, b in background] == [design.layer_captions[0].lower()]
+        # objects in prompt order; the captions are the layers' own, in layer order
+        assert sorted(design.caption[a:b].lower() for a, b in objects) == \
+               sorted(c.lower() for c in design.layer_captions[1:])
+
+
+def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
+    prompt = "a red dot, a red dot and a blue dot on black"
+    black = prompt.index("black")
+    assert locate(prompt, ["black", "a red dot", "a red dot"]) == [(black, black + 5), (0, 9), (11, 20)]
+    assert locate(prompt, ["black", "a red dot", "a red dot", "a red dot"]) is None
+
+
+def test_deal_gives_each_box_its_own_phrase_and_depends_on_the_seed():
+    planner = oracle_planner()
+    boxes = [Box(0, 0, 64, 64), Box(64, 0, 256, 48), Box(100, 100, 160, 160)]
+    deals = [planner.deal(PROMPT, 256, 256, boxes, [0, 1, 2], [], seed) for seed in range(12)]
+    for dealt in deals:
+        assert sorted(dealt) == [0, 1, 2]
+        assert sorted(dealt.values()) == sorted(OBJECTS)  # every object once: no two layers show the same
+    assert len({tuple(sorted(d.items())) for d in deals}) > 1  # which box gets which object varies by seed
+    assert planner.deal(PROMPT, 256, 256, boxes, [0, 1, 2], [], 3) == deals[3]
+
+
+def test_deal_leaves_taken_phrases_for_last_and_repeats_only_when_boxes_outnumber_objects():
+    planner = oracle_planner()
+    boxes = [Box(0, 0, 64, 64)] * 5
+    # regenerating one layer while the others show two of the three objects: it gets the one left
+    for seed in range(6):
+        assert planner.deal(PROMPT, 256, 256, boxes, [4], [OBJECTS[0], OBJECTS[2].upper()], seed) == {4: OBJECTS[1]}
+    dealt = planner.deal(PROMPT, 256, 256, boxes, [0, 1, 2, 3, 4], [], 0)
+    assert set(dealt.values()) == set(OBJECTS) and len(dealt) == 5
+
+
+def test_a_prompt_without_objects_deals_nothing():
+    planner = oracle_planner("a plain white background", ["a plain white background"])
+    assert planner.deal("a plain white background", 256, 256, [Box(0, 0, 64, 64)], [0], [], 0) == {}
+
+
+def test_planner_learns_to_tag_corpus_captions():
+    """A few steps on corpus captions teach the tagging; the real model trains 1,500 steps."""
+    torch.manual_seed(0)
+    designs = [make_design(seed, canvas=(64, 64), max_layers=3) for seed in range(48)]
+    planner = Planner(text_config([d.caption for d in designs]), width=32, depth=1)
+    optim = torch.optim.AdamW(planner.parameters(), lr=3e-3)
+    for step in range(60):
+        batch = designs[(step % 6) * 8:(step % 6) * 8 + 8]
+        loss, stats = planner.loss([d.caption for d in batch], [d.layer_captions for d in batch],
+                                   [[l.box for l in d.document.layers[1:]] for d in batch], [(64, 64)] * 8)
+        if step == 0:
+            first = stats["tag_accuracy"]
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert first < 0.5 < 0.9 < stats["tag_accuracy"]
+
+
+def test_generate_names_layers_after_their_phrases_and_regenerate_keeps_them():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.model.planner = oracle_planner()
+    layout = Layout(256, 256, PROMPT, [Box(0, 0, 64, 64), Box(64, 0, 256, 48), Box(96, 96, 160, 160)], seed=4)
+    doc = pipe.generate(layout, steps=1)
+    phrases = [l.provenance.phrase for l in doc.layers]
+    assert phrases[0] == "" and sorted(phrases[1:]) == sorted(OBJECTS)
+    assert [l.name for l in doc.layers[1:]] == [layer_name(p) for p in phrases[1:]]
+    assert layer_name("the word 'BAKE SALE' in blue") == "Word 'BAKE SALE' in blue"
+
+    again = pipe.regenerate(doc, 2, seed=77)
+    assert again.layers[2].provenance.phrase == phrases[2] and again.layers[2].name == doc.layers[2].name
+    hinted = pipe.regenerate(doc, 2, seed=78, hint="a purple cat")
+    assert hinted.layers[2].provenance.phrase == ""  # drawn from the hint, not from the prompt
+    # a new box in the same document gets an object no other layer shows (here the one left)
+    doc.layers[3].provenance = None
+    request = JobRequest.regenerate(doc, 3, seed=5)
+    assert pipe.run(request).phrases[3] == phrases[3]
+
+    # generating the whole design again deals afresh, and never renames a layer the user named
+    doc.layers[1].name = "Mine"
+    fresh = pipe.run(JobRequest.generate(doc, steps=1)).apply_to(doc)
+    assert fresh.layers[1].name == "Mine" and sorted(l.provenance.phrase for l in fresh.layers[1:]) == sorted(OBJECTS)
+
+
+def test_decomposition_and_models_without_a_planner_deal_nothing():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.model.planner = oracle_planner()
+    image = torch.randint(0, 256, (128, 128, 4), dtype=torch.uint8).numpy()
+    doc = pipe.decompose(image, [Box(0, 0, 64, 64)], prompt=PROMPT, steps=1)
+    assert [l.provenance.phrase for l in doc.layers] == ["", ""]
+    pipe.model.planner = None
+    doc = pipe.generate(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1), steps=1)
+    assert doc.layers[1].provenance.phrase == "" and doc.layers[1].name == "Layer 1"
+
+
+def test_a_saved_model_without_planner_weights_loads_without_one(tmp_path):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.save(tmp_path / "with")
+    assert Pipeline.load(tmp_path / "with").model.planner is not None
+    pipe.model.planner = None
+    pipe.save(tmp_path / "without")
+    assert Pipeline.load(tmp_path / "without").model.planner is None
