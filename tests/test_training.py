@@ -25,15 +25,30 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     assert first.config.text.vocab  # the tokenizer's vocabulary is built from corpus captions and stored
     # the latent statistics were measured after the autoencoder phase
     assert not np.allclose(first.model.autoencoder.latent_scale.numpy(), 1.0)
+    assert first.model.planner is not None  # trained last, so saved
 
     resumed = Trainer(train_args(tmp_path, steps=4, resume=True))
     # finished, then asked for more transformer steps: back to that phase; the trained planner stays
-    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2, "planner_step": 2, "anchored": False}
+    assert resumed.state == {"phase": "dit", "ae_step": 2, "dit_step": 2, "planner_step": 2, "planner_ready": True,
+                             "anchored": False}
     assert resumed.run() == 0
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     dit_steps = [r["step"] for r in log if r["phase"] == "dit"]
     assert dit_steps[-1] == 4 and dit_steps == sorted(set(dit_steps))  # continued, not restarted
     assert Pipeline.load(tmp_path / "model").model_id != first.model_id
+
+
+def test_a_run_that_never_trains_its_planner_saves_none(tmp_path):
+    """An untrained planner would deal the prompt's phrases at random; such a model keeps its layers anonymous."""
+    assert Trainer(train_args(tmp_path, steps=1, ae_steps=1, planner_steps=0)).run() == 0
+    assert Pipeline.load(tmp_path / "model").model.planner is None
+    # started from it, a run trains one; started from a model with one, it keeps it
+    assert Trainer(train_args(tmp_path / "b", init=str(tmp_path / "model"), ae_steps=0, steps=0,
+                              planner_steps=1)).run() == 0
+    assert Pipeline.load(tmp_path / "b" / "model").model.planner is not None
+    assert Trainer(train_args(tmp_path / "c", init=str(tmp_path / "b" / "model"), ae_steps=0, steps=0,
+                              planner_steps=0)).run() == 0
+    assert Pipeline.load(tmp_path / "c" / "model").model.planner is not None
 
 
 def test_init_starts_from_another_models_weights(tmp_path):
@@ -135,6 +150,7 @@ def test_eval_runs_on_tiny(tmp_path):
     # one-to-one matches are a subset of layers showing some prompted colour
     assert report["colour_adherence"] <= report["layers_with_a_prompted_colour"] <= 1
     assert 0 <= report["background_colour"] <= 1
+    assert report["layers_with_their_true_object"] <= report["layers_with_a_prompt_object"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
 
 

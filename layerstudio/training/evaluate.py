@@ -144,6 +144,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     fill_generated, fill_truth, empty, fg_layers = [], [], 0, 0
     alpha_total = alpha_inside = 0.0
     colour_hits = colour_total = oracle_hits = any_prompted = background_hits = 0
+    phrase_found = own_phrase = 0
+    own_shape_iou = []  # a layer drawn from its own true object, against the truth: does it draw that shape?
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
@@ -167,6 +169,13 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         # tells wrong colours (a low share) from right ones taken twice (a high share, low adherence)
         any_prompted += sum(name in prompted for name in named[1:])
         background_hits += named[0] == background
+        # the planner: did each box get one of the prompt's objects, and the one the ground truth put there?
+        truth_captions = [c.lower() for c in design.layer_captions[1:]]
+        dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in generated.layers[1:]]
+        phrase_found += sum(p in truth_captions for p in dealt)
+        own_phrase += sum(p == c for p, c in zip(dealt, truth_captions))
+        own_shape_iou += [alpha_iou(truth.pixels, layer.pixels) for p, c, truth, layer
+                          in zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]) if p == c]
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
@@ -190,6 +199,9 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "colour_adherence_ground_truth": round(oracle_hits / max(colour_total, 1), 4),
         "layers_with_a_prompted_colour": round(any_prompted / max(colour_total, 1), 4),
         "background_colour": round(background_hits / max(count, 1), 4),
+        "layers_with_a_prompt_object": round(phrase_found / max(fg_layers, 1), 4),
+        "layers_with_their_true_object": round(own_phrase / max(fg_layers, 1), 4),
+        "true_object_alpha_iou": round(float(np.mean(own_shape_iou)), 4) if own_shape_iou else None,
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),

@@ -231,7 +231,7 @@ class Trainer:
         self.init_dir = Path(args.init) if getattr(args, "init", None) and not args.resume else None
         # Starting from a trained model, its transformer knows its encoder's latents: the autoencoder phase then
         # keeps the latents near the initial encoder's (ANCHOR_WEIGHT), and the latent statistics stay.
-        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "planner_step": 0,
+        self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "planner_step": 0, "planner_ready": False,
                       "anchored": self.init_dir is not None}
         self.init_report: dict = {}
         if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
@@ -256,6 +256,7 @@ class Trainer:
             self.model.load_state_dict(ckpt["model"])
         elif self.init_dir:
             self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
+            self.state["planner_ready"] = not any(n.startswith("planner.") for n in self.init_report["fresh"])
         self.initial_encoder = None
         if self.state.get("anchored"):
             self.initial_encoder = copy.deepcopy(self.model.autoencoder.encoder).requires_grad_(False)
@@ -558,7 +559,7 @@ class Trainer:
         tmp.replace(self.out / CHECKPOINT)
         # An untrained planner would deal phrases at random: leave it out until it has trained.
         planner = self.model.planner
-        if not self.state.get("planner_step"):
+        if not self.state.get("planner_ready"):
             self.model.planner = None
         try:
             self.model.save(self.out / "model", dtype=torch.float16)
@@ -632,6 +633,8 @@ class Trainer:
                 self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
                 extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
+            if phase == "planner":
+                self.state["planner_ready"] = True
             if step % 10 == 0 or step + 1 == total:
                 now = time.time()
                 self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
