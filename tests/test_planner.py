@@ -6,7 +6,7 @@ from torch import nn
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.planner import Planner, cut_phrases, locate, tag_sequence
+from layerstudio.engine.planner import Planner, cut_phrases, locate, tag_sequence, whole_words
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design
@@ -62,6 +62,13 @@ def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     black = prompt.index("black")
     assert locate(prompt, ["black", "a red dot", "a red dot"]) == [(black, black + 5), (0, 9), (11, 20)]
     assert locate(prompt, ["black", "a red dot", "a red dot", "a red dot"]) is None
+
+
+def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
+    text = "three stars, a cat."
+    assert whole_words(text, [(0, 3), (3, 8)]) == [(0, 11)]  # 'thr' + 'ee st' -> 'three stars'
+    assert whole_words(text, [(13, 16), (2, 2)]) == [(0, 5), (13, 18)]  # "three", "a cat"
+    assert [text[a:b] for a, b in whole_words(text, [(15, 17)])] == ["cat"]
 
 
 def test_deal_gives_each_box_its_own_phrase_and_depends_on_the_seed():

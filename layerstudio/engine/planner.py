@@ -76,6 +76,7 @@ class Planner(nn.Module):
         features, _, spans = self.encode([prompt])
         tags = self.tag(features[0].float()).argmax(-1).tolist()
         _, objects = cut_phrases(tags, spans[0])
+        objects = whole_words(prompt, objects)
         if not objects or not wanted:
             return {}
         texts = [prompt[a:b] for a, b in objects]
@@ -162,6 +163,26 @@ def tag_sequence(spans: list[tuple[int, int]], found: list[tuple[int, int]]) -> 
                 tags[t] = start if first else inside
                 first = False
     return tags
+
+
+def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Phrases widened to whole words and merged where they then overlap. A word the vocabulary lacks is
+    spelled letter by letter, and a tag boundary inside it ('thr' + 'ee stars') would cut it apart."""
+    out: list[list[int]] = []
+    for a, b in sorted(phrases):
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        while b > a and text[b - 1] in ",.;:!?":
+            b -= 1
+        if b <= a:
+            continue
+        if out and a < out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def cut_phrases(tags: list[int], spans: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
