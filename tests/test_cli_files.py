@@ -45,7 +45,8 @@ def gen_args(model, out, *extra):
 def test_generate_psd(tiny_model, tiny_model_id, tmp_path, capsys):
     out = tmp_path / "design.psd"
     assert run(*gen_args(tiny_model, out)) == 0
-    assert "design.psd" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "design.psd" in printed and "layers (bottom to top): Background, " in printed
     doc, warnings = import_psd(out)
     assert warnings == []
     assert (doc.width, doc.height, doc.prompt, doc.model_id) == (128, 96, "a red kite ☀", tiny_model_id)

@@ -159,6 +159,7 @@ def _finish(document: Document, out: Output, started: float, steps: int) -> int:
     n = len(document.layers)
     print(f"wrote {out.path}: {n} layer{'' if n == 1 else 's'} on {document.width} x {document.height}, "
           f"{steps} step{'' if steps == 1 else 's'}, {time.monotonic() - started:.1f} s")
+    print("layers (bottom to top): " + ", ".join(layer.name for layer in document.layers))
     return 0
 
 
