@@ -34,6 +34,9 @@ CHECKPOINT = "checkpoint.pt"
 # initial ones, which the transformer has learnt; the reconstruction loss runs 0.05-0.1.
 ANCHOR_WEIGHT = 0.3
 PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
+# How often a layer is given its own caption as a hint. The planner hints every foreground layer it can;
+# the background is never hinted by it, and layers of prompts it cannot cut stay anonymous.
+FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.3
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
@@ -415,7 +418,8 @@ class Trainer:
                 slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i]))
                 ts.append(0.0 if given[i] else t)
                 gv.append(given[i])
-                hs.append(s.layer_captions[i] if rng.random() < 0.3 else "")
+                rate = BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE
+                hs.append(s.layer_captions[i] if rng.random() < rate else "")
             designs.append(slots)
             layer_t.append(ts), layer_given.append(gv), hints.append(hs)
             prompts.append("" if rng.random() < 0.1 else s.caption)
