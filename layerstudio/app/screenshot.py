@@ -2,8 +2,9 @@
 
     DISPLAY=:99 python -m layerstudio.app.screenshot resources/screenshot.png [--model DIR] [--seed S]
 
-It draws a poster layout, generates it with the model, regenerates one layer (so the variation strip
-has something to show), selects that layer and saves the window as a PNG. Without a display it renders
+It draws a poster layout, generates it with the model (the planner names the layers after the objects
+it deals them), regenerates one layer (so the variation strip has something to show), selects that layer
+and saves the window as a PNG. Without a display it renders
 offscreen (the same widgets, no window-manager frame)."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import asyncio
 import os
 import sys
 
-PROMPT = "a travel poster: a warm sun over layered blue mountains, a bold title and a small badge"
+PROMPT = "A blue cloud, a yellow sun, the word 'SALE' in red and a white star on a solid teal background."
 
 
 def poster_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
@@ -59,10 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     width, height = max(engine.config.canvas_presets, key=lambda p: p[0] * p[1])
     window.set_document(blank_document(width, height, seed=args.seed), None)
-    names = ["Mountains", "Sun", "Title", "Badge"]
-    for name, box in zip(names, poster_boxes(width, height)):
-        i = window.controller.add_box(Box(*box))
-        window.controller.rename(i, name)
+    for box in poster_boxes(width, height):
+        window.controller.add_box(Box(*box))
     window.prompt_panel.prompt_edit.setPlainText(args.prompt)
     window.prompt_panel.seed_spin.setValue(args.seed)
 
@@ -71,9 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         for step in ("generate", "regenerate"):
             done = loop.create_future()
             window.jobFinished.connect(lambda outcome, f=done: f.done() or f.set_result(outcome))
-            if step == "regenerate":
+            if step == "regenerate":  # no hint: a new variation of the same object
                 window.controller.select(2)
-                window.prompt_panel.hint_edit.setText("warmer")
             getattr(window, step)()
             if await done != "done":
                 print(f"{step} failed: {window.last_error}", file=sys.stderr)
