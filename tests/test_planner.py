@@ -64,7 +64,17 @@ def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     assert locate(prompt, ["black", "a red dot", "a red dot", "a red dot"]) is None
 
 
+def test_layer_names_are_one_short_printable_line_or_nothing():
+    assert layer_name("a\u00a0red\u00a0star\u200b") == "Red star"
+    assert layer_name("a red\nstar,") == "Red star"
+    assert layer_name("+ blue circle +") == "Blue circle"
+    long = layer_name("a " + "x" * 3000 + " star")
+    assert len(long) == 60 and long.endswith("…")
+    assert layer_name("!!! ???") == layer_name("- - -") == layer_name("") == ""
+
+
 def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
+    assert whole_words("a red star,a blue circle", [(2, 10), (11, 24)]) == [(2, 10), (11, 24)]
     text = "three stars, a cat."
     assert whole_words(text, [(0, 3), (3, 8)]) == [(0, 11)]  # 'thr' + 'ee st' -> 'three stars'
     assert whole_words(text, [(13, 16), (2, 2)]) == [(0, 5), (13, 18)]  # "three", "a cat"
@@ -129,6 +139,16 @@ def test_generate_names_layers_after_their_phrases_and_regenerate_keeps_them():
     assert again.layers[2].provenance.phrase == phrases[2] and again.layers[2].name == doc.layers[2].name
     hinted = pipe.regenerate(doc, 2, seed=78, hint="a purple cat")
     assert hinted.layers[2].provenance.phrase == ""  # drawn from the hint, not from the prompt
+    assert hinted.layers[2].name == "Purple cat"
+    # the hint cleared, the layer is dealt an object again and named after it
+    cleared = pipe.regenerate(hinted, 2, seed=79, hint="")
+    assert cleared.layers[2].provenance.phrase in OBJECTS
+    assert cleared.layers[2].name == layer_name(cleared.layers[2].provenance.phrase)
+    # an edit elsewhere in the prompt (here trailing space) leaves every layer its object
+    edited = doc.copy()
+    edited.prompt = PROMPT + "  "
+    assert pipe.run(JobRequest.regenerate(edited, 1, seed=80)).phrases[1:] == phrases[1:]
+    assert JobRequest.regenerate(edited, 1, seed=80, hint="  ").layers[1].hint == ""
     # a new box in the same document gets an object no other layer shows (here the one left)
     doc.layers[3].provenance = None
     request = JobRequest.regenerate(doc, 3, seed=5)

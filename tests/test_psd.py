@@ -291,3 +291,17 @@ def test_flat_psd_becomes_a_background(tmp_path):
     assert warnings == [] and len(doc.layers) == 1
     assert doc.layers[0].box == Box(0, 0, 48, 32)
     np.testing.assert_array_equal(doc.layers[0].pixels, pixels)
+
+
+def test_names_psd_cannot_hold_come_back_whole_with_their_metadata(tmp_path):
+    """A PSD layer name keeps only printable text (255 characters at most); our metadata keeps the rest."""
+    names = ["Red\u00a0star", "two\nlines", "x" * 300]
+    layers = [Layer(Box(0, 0, 32, 32), ramp_pixels(32, 32), name="Background")]
+    layers += [Layer(Box(0, 0, 16, 16), ramp_pixels(16, 16, 40 * i), name=n, seed=10 + i,
+                     provenance=Provenance("m", "p", 10 + i, 4, f"phrase {i}")) for i, n in enumerate(names)]
+    path = tmp_path / "n.psd"
+    export_psd(Document(32, 32, "p", layers), path)
+    back, _ = import_psd(path)
+    assert [l.name for l in back.layers[1:]] == names
+    assert [l.seed for l in back.layers[1:]] == [10, 11, 12]
+    assert [l.provenance.phrase for l in back.layers[1:]] == ["phrase 0", "phrase 1", "phrase 2"]

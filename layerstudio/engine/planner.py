@@ -170,9 +170,9 @@ def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, in
     spelled letter by letter, and a tag boundary inside it ('thr' + 'ee stars') would cut it apart."""
     out: list[list[int]] = []
     for a, b in sorted(phrases):
-        while a > 0 and not text[a - 1].isspace():
+        while 0 < a < len(text) and text[a - 1].isalnum() and text[a].isalnum():
             a -= 1
-        while b < len(text) and not text[b].isspace():
+        while 0 < b < len(text) and text[b - 1].isalnum() and text[b].isalnum():
             b += 1
         while b > a and text[b - 1] in ",.;:!?":
             b -= 1

@@ -98,7 +98,8 @@ class JobRequest:
         for i, l in enumerate(document.layers):
             box = l.box.snapped()
             if i == index:
-                specs.append(LayerSpec(box, seed, l.hint if hint is None else hint, None, _phrase(l, document.prompt)))
+                specs.append(LayerSpec(box, seed, (l.hint if hint is None else hint).strip(), None,
+                                       _phrase(l, document.prompt)))
             else:
                 specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, document.prompt)))
         return cls("regenerate", document.width, document.height, document.prompt, specs,
@@ -166,9 +167,10 @@ class JobResult:
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 # the result being replaced stays one click away
                 variations.append(Variation(old.pixels, old.seed, old.hint, old.provenance))
+            # the app's own names follow what the layer was drawn from; a name the user typed stays
             name = old.name
-            if phrase and (_AUTO_NAME.fullmatch(old.name) or old.name == _phrase_name(old)):
-                name = layer_name(phrase)  # the app's own name, never one the user typed
+            if _AUTO_NAME.fullmatch(old.name) or old.name == _drawn_from_name(old):
+                name = layer_name(phrase or spec.hint) or old.name
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
                                     hint=spec.hint, provenance=provenance, variations=variations)
         doc.model_id = self.model_id or doc.model_id
@@ -178,23 +180,33 @@ class JobResult:
 _AUTO_NAME = re.compile(r"Layer \d+")
 
 
-def layer_name(phrase: str) -> str:
-    """'a red circle with a drop shadow' -> 'Red circle with a drop shadow'."""
-    words = phrase.strip().rstrip(".,;:").split(" ", 1)
-    if len(words) == 2 and words[0].lower() in ("a", "an", "the"):
+def layer_name(text: str, limit: int = 60) -> str:
+    """A layer name from the phrase or hint it was drawn from: 'a red circle with a drop shadow' ->
+    'Red circle with a drop shadow'. One line of printable text (PSD names drop the rest, and our PSD metadata
+    is matched by name), at most `limit` characters; empty if nothing worth a name is left."""
+    words = "".join(c if c.isprintable() else " " for c in text).split()  # newlines, NBSP, zero-width
+    if len(words) > 1 and words[0].lower() in ("a", "an", "the"):
         words = words[1:]
-    name = " ".join(words)
+    name = " ".join(words).strip(" .,;:!?-+*/&")
+    if len(name) > limit:
+        name = name[:limit - 1].rsplit(" ", 1)[0] if " " in name[:limit - 1] else name[:limit - 1]
+        name += "…"
+    if not any(c.isalnum() for c in name):
+        return ""
     return name[:1].upper() + name[1:]
 
 
-def _phrase_name(layer: Layer) -> str | None:
-    return layer_name(layer.provenance.phrase) if layer.provenance and layer.provenance.phrase else None
+def _drawn_from_name(layer: Layer) -> str | None:
+    """The name the app would have given the layer after what it was drawn from, if anything."""
+    text = (layer.provenance.phrase if layer.provenance else "") or layer.hint
+    return (layer_name(text) or None) if text else None
 
 
 def _phrase(layer: Layer, prompt: str) -> str:
-    """The layer's phrase while it still belongs to the document's prompt."""
+    """The layer's phrase while the prompt still names it (the prompt may have been edited around it)."""
     prov = layer.provenance
-    return prov.phrase if prov is not None and prov.prompt == prompt else ""
+    phrase = prov.phrase if prov is not None else ""
+    return phrase if phrase and phrase.strip().lower() in prompt.lower() else ""
 
 
 def _fit(layer: Layer) -> np.ndarray:

@@ -283,8 +283,11 @@ def _safe_name(layer) -> str:
         name = ""
     if not isinstance(name, str):
         name = ""
-    name = "".join(ch for ch in name if ch.isprintable())[:255]
-    return name or "Layer"
+    return _printable(name)
+
+
+def _printable(name: str) -> str:
+    return "".join(ch for ch in name if ch.isprintable())[:255] or "Layer"
 
 
 def _to_layer(item, skipped: list[str]) -> Layer | None:
@@ -362,7 +365,10 @@ def _apply_meta(layers: list[Layer], meta: dict) -> None:
                 box = Box.of(entry.get("box"))
             except LayoutError:
                 continue
-            if entry.get("name") == layer.name and box == layer.box:
+            # the PSD's own name lost what is not printable (a newline, NBSP): ours has it whole
+            name = entry.get("name")
+            if isinstance(name, str) and _printable(name) == layer.name and box == layer.box:
+                layer.name = name
                 _restore(layer, entry)
                 unused.remove(n)
                 break
