@@ -80,7 +80,7 @@ class Planner(nn.Module):
         if not objects or not wanted:
             return {}
         texts = [prompt[a:b] for a, b in objects]
-        tokens = [[k for k, s in enumerate(spans[0]) if a <= s[0] < b] for a, b in objects]
+        tokens = phrase_tokens(spans[0], objects)
         feats = torch.tensor([box_features(boxes[i], width, height, i, len(boxes)) for i in wanted],
                              dtype=features.dtype, device=features.device)
         logits = self.scores(features[0], tokens, feats).float().cpu()
@@ -112,7 +112,7 @@ class Planner(nn.Module):
                 continue
             tag_targets[i, :len(spans[i])] = torch.tensor(tag_sequence(spans[i], found))
             objects = found[1:]
-            tokens = [[k for k, s in enumerate(spans[i]) if a <= s[0] < b] for a, b in objects]
+            tokens = phrase_tokens(spans[i], objects)
             if len(objects) < 2 or any(not t for t in tokens):
                 continue
             width, height = sizes[i]
@@ -150,6 +150,12 @@ def locate(prompt: str, captions: list[str]) -> list[tuple[int, int]] | None:
             return None
         used.append((start, start + len(needle)))
     return used
+
+
+def phrase_tokens(spans: list[tuple[int, int]], phrases: list[tuple[int, int]]) -> list[list[int]]:
+    """Per phrase (characters), the tokens starting inside it. BOS's span (0, 0) falls in a phrase that
+    starts the prompt: the shipped planner was trained so."""
+    return [[k for k, s in enumerate(spans) if a <= s[0] < b] for a, b in phrases]
 
 
 def tag_sequence(spans: list[tuple[int, int]], found: list[tuple[int, int]]) -> list[int]:

@@ -464,9 +464,8 @@ class Trainer:
         return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
 
     def planner_loss(self, samples: list[Sample]):
-        loss, stats = self.model.planner.loss([s.caption for s in samples], [s.layer_captions for s in samples],
-                                              [s.boxes[1:] for s in samples], [(s.width, s.height) for s in samples])
-        return loss, stats
+        return self.model.planner.loss([s.caption for s in samples], [s.layer_captions for s in samples],
+                                       [s.boxes[1:] for s in samples], [(s.width, s.height) for s in samples])
 
     def probe_loss(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> torch.Tensor:
         """Background colour (cross-entropy) and the set of foreground colours (multi-label), from each caption."""
