@@ -79,6 +79,8 @@ def test_region_crop_equals_full_canvas_with_out_of_box_tokens_masked():
     for i, b in enumerate(boxes):
         in_layer = full_packed.layer[0] == i
         inside[0] |= in_layer & (rows >= b.y0 // 16) & (rows < b.y1 // 16) & (cols >= b.x0 // 16) & (cols < b.x1 // 16)
+    # each token's place within its box is part of its input: the full-canvas tokens take the boxes' places
+    full_packed.local[inside] = crop_packed.local[0]
     with torch.no_grad():
         crop_out = model.transformer(crop_packed, cond)
         full_out = model.transformer(full_packed, cond, key_visible=inside)
@@ -91,6 +93,32 @@ def test_region_crop_equals_full_canvas_with_out_of_box_tokens_masked():
     assert not torch.allclose(crop_out, model.transformer(
         pack([[LayerSlot(BACKGROUND + i, b, crop(z, b) * 2) for i, (b, z) in enumerate(zip(boxes, full_latents))]],
              4 * c), cond), atol=1e-3)  # and in-box content does matter
+
+
+def test_each_token_knows_its_place_in_its_own_box():
+    model = LayerModel(preset("tiny")).eval()
+    _randomise(model)
+    c = model.autoencoder.latent_channels
+    # the same content in a 3x2-cell box and in the left 3x2 cells of a 6x2-cell box at the same canvas place
+    z = torch.randn(c, 4, 6)
+    small = pack([[LayerSlot(BACKGROUND, Box(0, 0, 48, 32), z)]], 4 * c)
+    assert small.local[0, :, 0].tolist() == pytest.approx([1 / 6, 3 / 6, 5 / 6] * 2)
+    assert small.local[0, :, 1].tolist() == pytest.approx([0.25] * 3 + [0.75] * 3)
+    assert small.local[0, :, 2:].tolist() == [[3.0, 2.0]] * 6
+    wide = pack([[LayerSlot(BACKGROUND, Box(0, 0, 96, 32), torch.cat([z, torch.zeros(c, 4, 6)], dim=2))]], 4 * c)
+    left = torch.tensor([0, 1, 2, 6, 7, 8])
+    cond = _conditioning(model, 1, 1, 0.6, [False])
+    with torch.no_grad():
+        a = model.transformer(small, cond, key_visible=None)[0]
+        wide_left_only = wide.valid.clone()
+        wide_left_only[0] = False
+        wide_left_only[0, left] = True
+        b = model.transformer(wide, cond, key_visible=wide_left_only)[0, left]
+        wide.local[0, left] = small.local[0]
+        same_place = model.transformer(wide, cond, key_visible=wide_left_only)[0, left]
+    # same tokens, same canvas cells, same visible keys: only the place within the box differs
+    assert not torch.allclose(a, b, atol=1e-3)
+    torch.testing.assert_close(a, same_place, atol=1e-4, rtol=1e-4)
 
 
 def test_cached_context_path_equals_one_masked_pass():
@@ -153,6 +181,25 @@ def test_decomposition_reads_the_composite_in_both_paths():
         other = model.transformer(pack([slots], 4 * c), cond_for(composite.latent * -1))
     torch.testing.assert_close(cached[0], full[0, 16:], atol=1e-4, rtol=1e-4)
     assert not torch.allclose(other[0, 16:], full[0, 16:], atol=1e-3)  # the aligned input matters
+
+
+def test_guidance_branch_knows_neither_the_prompt_nor_the_layer_hints(monkeypatch):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    seen = []
+    real = pipe.model.transformer.forward_generated
+
+    def spy(packed, cond, cache):
+        seen.append(cond.hint.clone())
+        return real(packed, cond, cache)
+
+    monkeypatch.setattr(pipe.model.transformer, "forward_generated", spy)
+    doc = pipe.generate(Layout(128, 128, "a red star", random_boxes(2, 128, seed=1), seed=2), steps=2)
+    pipe.regenerate(doc, 1, seed=7, hint="a yellow star", steps=2, guidance=3.0)
+    hint = seen[-1]
+    assert hint.shape[0] == 2  # the prompted branch and the unconditional one
+    assert hint[0].abs().sum() > 0 and hint[1].abs().sum() == 0
+    pipe.regenerate(doc, 1, seed=7, hint="a yellow star", steps=2, guidance=1.0)
+    assert seen[-1].shape[0] == 1 and seen[-1][0].abs().sum() > 0  # no guidance: one branch, with the hint
 
 
 def test_regenerate_changes_only_that_layer(pipe):

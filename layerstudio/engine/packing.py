@@ -24,6 +24,7 @@ class Packed:
     valid: torch.Tensor  # (B, N) bool: a real token, not padding
     layer: torch.Tensor  # (B, N) long: slot index of the token's layer within its design
     pos: torch.Tensor  # (B, N, 3) float: (layer position, row, column)
+    local: torch.Tensor  # (B, N, 4) float: the cell centre within its own box (0..1 across, 0..1 down), box cols, rows
     layer_pos: torch.Tensor  # (B, L) long
     layer_valid: torch.Tensor  # (B, L) bool
     spans: list[list[tuple[int, int, int, int]]]  # per design, per slot: (start, end, rows, cols)
@@ -69,6 +70,7 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
     valid = torch.zeros(b, n, dtype=torch.bool, device=device)
     layer = torch.zeros(b, n, dtype=torch.long, device=device)
     pos = torch.zeros(b, n, 3, device=device)
+    local = torch.zeros(b, n, 4, device=device)
     layer_pos = torch.zeros(b, l, dtype=torch.long, device=device)
     layer_valid = torch.zeros(b, l, dtype=torch.bool, device=device)
     spans = []
@@ -84,6 +86,10 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             pos[i, start:end, 0] = slot.position
             pos[i, start:end, 1] = r.float()
             pos[i, start:end, 2] = c.float()
+            local[i, start:end, 0] = (torch.arange(cols, device=device).repeat(rows) + 0.5) / cols
+            local[i, start:end, 1] = (torch.arange(rows, device=device).repeat_interleave(cols) + 0.5) / rows
+            local[i, start:end, 2] = cols
+            local[i, start:end, 3] = rows
             valid[i, start:end] = True
             layer[i, start:end] = j
             layer_pos[i, j] = slot.position
@@ -91,7 +97,7 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             design_spans.append((start, end, rows, cols))
             start = end
         spans.append(design_spans)
-    return Packed(tokens, valid, layer, pos, layer_pos, layer_valid, spans)
+    return Packed(tokens, valid, layer, pos, local, layer_pos, layer_valid, spans)
 
 
 def unpack(tokens: torch.Tensor, packed: Packed) -> list[list[torch.Tensor]]:

@@ -178,7 +178,10 @@ class Pipeline:
             self._contexts[context_key] = (text, text_mask, pooled, cache)  # most recent last
             while len(self._contexts) > CONTEXT_CACHE_SIZE:
                 self._contexts.pop(next(iter(self._contexts)))
-            gen_hints = self._hint_vectors(gen_hint_texts, pooled)
+            gen_hints = self._hint_vectors(gen_hint_texts, pooled)[None].repeat(batch, 1, 1)
+            # Guidance pushes away from a layer that knows neither the prompt nor its own phrase or hint: the
+            # description is where a layer's shape comes from, and the same hint in both branches cancels out.
+            gen_hints[1:] = 0
         check_cancel()
 
         sigmas = schedule(steps, cfg.schedule_shift)
@@ -257,8 +260,9 @@ class Pipeline:
 
     def _conditioning(self, text, text_mask, pooled, hints: torch.Tensor, t: float, given: bool,
                       composite: torch.Tensor | None = None) -> Conditioning:
-        batch, n = text.shape[0], hints.shape[0]
-        hint = hints[None].expand(batch, -1, -1)
+        """`hints`: (L, Dt) shared by every branch, or (B, L, Dt) per branch."""
+        batch, n = text.shape[0], hints.shape[-2]
+        hint = hints if hints.ndim == 3 else hints[None].expand(batch, -1, -1)
         layer_t = torch.full((batch, n), t, device=self.device)
         layer_given = torch.full((batch, n), given, device=self.device, dtype=torch.bool)
         if composite is None:

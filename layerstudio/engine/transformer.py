@@ -17,6 +17,18 @@ from .layers import MLP, RMSNorm, apply_rope, attention, joint_mask, rope_cos_si
 from .packing import Packed, per_token
 
 TIME_DIM = 256
+BOX_FREQUENCIES = (1, 2, 4, 8)
+BOX_FEATURES = 4 * len(BOX_FREQUENCIES) + 2
+
+
+def place_in_box(local: torch.Tensor) -> torch.Tensor:
+    """(B, N, 4) cell place within its box and the box's size in cells -> (B, N, BOX_FEATURES) Fourier features.
+    Rotary positions are absolute on the canvas; a shape scales with its box, so each token is told where in
+    its own box it sits (otherwise it must find the box's edges through attention: the small model never did,
+    and drew every object as the same box-filling blob)."""
+    angles = torch.pi * local[..., :2, None] * local.new_tensor(BOX_FREQUENCIES)
+    size = torch.log2(local[..., 2:].clamp(min=1)) / 4
+    return torch.cat([angles.sin().flatten(-2), angles.cos().flatten(-2), size], dim=-1)
 
 
 class Stream(nn.Module):
@@ -168,6 +180,9 @@ class LayerTransformer(nn.Module):
         self.composite_in = nn.Linear(patch_dim + 1, d)
         nn.init.zeros_(self.composite_in.weight)
         nn.init.zeros_(self.composite_in.bias)
+        self.box_in = nn.Linear(BOX_FEATURES, d)  # zero-initialised too: a model trained without it starts unchanged
+        nn.init.zeros_(self.box_in.weight)
+        nn.init.zeros_(self.box_in.bias)
         self.double_blocks = nn.ModuleList(DoubleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.double_blocks))
         self.single_blocks = nn.ModuleList(SingleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.single_blocks))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
@@ -185,7 +200,8 @@ class LayerTransformer(nn.Module):
         return F.silu(vec)
 
     def _img_tokens(self, packed: Packed, cond: Conditioning) -> torch.Tensor:
-        x = self.img_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
+        x = (self.img_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
+             + self.box_in(place_in_box(packed.local).to(packed.tokens.dtype)))
         if cond.composite is not None:
             aligned = aligned_composite(cond.composite, cond.composite_present, packed.pos)
             x = x + self.composite_in(aligned.to(x.dtype))
