@@ -81,13 +81,13 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             end = start + rows * cols
             if slot.latent is not None:
                 tokens[i, start:end] = patchify(slot.latent).to(device=device, dtype=dtype)
-            r = torch.arange(rows, device=device).repeat_interleave(cols) + slot.box.y0 // grid
-            c = torch.arange(cols, device=device).repeat(rows) + slot.box.x0 // grid
+            row_in_box = torch.arange(rows, device=device).repeat_interleave(cols)
+            col_in_box = torch.arange(cols, device=device).repeat(rows)
             pos[i, start:end, 0] = slot.position
-            pos[i, start:end, 1] = r.float()
-            pos[i, start:end, 2] = c.float()
-            local[i, start:end, 0] = (torch.arange(cols, device=device).repeat(rows) + 0.5) / cols
-            local[i, start:end, 1] = (torch.arange(rows, device=device).repeat_interleave(cols) + 0.5) / rows
+            pos[i, start:end, 1] = (row_in_box + slot.box.y0 // grid).float()
+            pos[i, start:end, 2] = (col_in_box + slot.box.x0 // grid).float()
+            local[i, start:end, 0] = (col_in_box + 0.5) / cols
+            local[i, start:end, 1] = (row_in_box + 0.5) / rows
             local[i, start:end, 2] = cols
             local[i, start:end, 3] = rows
             valid[i, start:end] = True

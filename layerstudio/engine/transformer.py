@@ -17,16 +17,16 @@ from .layers import MLP, RMSNorm, apply_rope, attention, joint_mask, rope_cos_si
 from .packing import Packed, per_token
 
 TIME_DIM = 256
-BOX_FREQUENCIES = (1, 2, 4, 8)
-BOX_FEATURES = 4 * len(BOX_FREQUENCIES) + 2
+PLACE_FREQUENCIES = (1, 2, 4, 8)
+PLACE_FEATURES = 4 * len(PLACE_FREQUENCIES) + 2
 
 
 def place_in_box(local: torch.Tensor) -> torch.Tensor:
-    """(B, N, 4) cell place within its box and the box's size in cells -> (B, N, BOX_FEATURES) Fourier features.
+    """(B, N, 4) cell place within its box and the box's size in cells -> (B, N, PLACE_FEATURES) Fourier features.
     Rotary positions are absolute on the canvas; a shape scales with its box, so each token is told where in
     its own box it sits (otherwise it must find the box's edges through attention: the small model never did,
     and drew every object as the same box-filling blob)."""
-    angles = torch.pi * local[..., :2, None] * local.new_tensor(BOX_FREQUENCIES)
+    angles = torch.pi * local[..., :2, None] * local.new_tensor(PLACE_FREQUENCIES)
     size = torch.log2(local[..., 2:].clamp(min=1)) / 4
     return torch.cat([angles.sin().flatten(-2), angles.cos().flatten(-2), size], dim=-1)
 
@@ -180,7 +180,7 @@ class LayerTransformer(nn.Module):
         self.composite_in = nn.Linear(patch_dim + 1, d)
         nn.init.zeros_(self.composite_in.weight)
         nn.init.zeros_(self.composite_in.bias)
-        self.box_in = nn.Linear(BOX_FEATURES, d)  # zero-initialised too: a model trained without it starts unchanged
+        self.box_in = nn.Linear(PLACE_FEATURES, d)  # zero-initialised too: a model trained without it starts unchanged
         nn.init.zeros_(self.box_in.weight)
         nn.init.zeros_(self.box_in.bias)
         self.double_blocks = nn.ModuleList(DoubleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.double_blocks))
