@@ -197,12 +197,17 @@ def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) 
     return out
 
 
+HIGH_NOISE_CENTRE = 1.0  # logit of the logit-normal half's median
+
+
 def sample_t(rng: random.Random) -> float:
-    """Half uniform, half logit-normal. Logit-normal alone almost never draws t > 0.9 (1.4%), yet sampling starts
-    at t = 1 and that is where colours and the layout are decided: a model trained so came out ignoring the prompt."""
+    """Half uniform, half logit-normal with its median at t = 0.73. Sampling starts at t = 1, and that is where
+    colours, the layout and each layer's shape are decided: a model trained with logit-normal alone (1.4% of draws
+    above 0.9) ignored the prompt, and run 10's one-step clean estimate still lost the shape above t = 0.8 while
+    denoising below 0.5 was near the decoder's own ceiling."""
     if rng.random() < 0.5:
         return rng.uniform(0.02, 1.0)
-    return 1 / (1 + math.exp(-rng.gauss(0.0, 1.0)))
+    return 1 / (1 + math.exp(-rng.gauss(HIGH_NOISE_CENTRE, 1.0)))
 
 
 def lr_at(step: int, total: int, base: float, time_fraction: float = 0.0, warmup: int = 200) -> float:
