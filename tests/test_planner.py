@@ -1,4 +1,7 @@
 """The planner: cutting a prompt into phrases and dealing them to anonymous boxes."""
+import random
+
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -6,10 +9,10 @@ from torch import nn
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.planner import Planner, cut_phrases, locate, tag_sequence, whole_words
+from layerstudio.engine.planner import OBJECT_START, OUTSIDE, Planner, cut_phrases, locate, tag_sequence, whole_words
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
-from layerstudio.training.corpus import make_design
+from layerstudio.training.corpus import make_design, style_prompt
 
 PROMPT = "A poster: a red circle with a drop shadow, the word 'BAKE SALE' in blue and a green owl on a plain white background."
 OBJECTS = ["a red circle with a drop shadow", "the word 'BAKE SALE' in blue", "a green owl"]
@@ -105,6 +108,28 @@ def test_deal_leaves_taken_phrases_for_last_and_repeats_only_when_boxes_outnumbe
 def test_a_prompt_without_objects_deals_nothing():
     planner = oracle_planner("a plain white background", ["a plain white background"])
     assert planner.deal("a plain white background", 256, 256, [Box(0, 0, 64, 64)], [0], [], 0) == {}
+
+
+def test_a_prompt_about_the_look_alone_is_taught_as_naming_nothing():
+    """Training gives some prompts no layer captions ("Make it pop."): every token's target is outside."""
+    prompt = style_prompt(random.Random(1))
+    planner = Planner(text_config([prompt]))
+
+    class Says(nn.Module):
+        def __init__(self, tag):
+            super().__init__()
+            self.tag = tag
+
+        def forward(self, features):
+            return F.one_hot(torch.full(features.shape[:-1], self.tag), 5).float() * 10
+
+    losses = {}
+    for tag in (OUTSIDE, OBJECT_START):
+        planner.tag = Says(tag)
+        loss, stats = planner.loss([prompt], [[]], [[Box(0, 0, 8, 8)]], [(64, 64)])
+        losses[tag] = (loss.item(), stats["tag_accuracy"])
+    assert losses[OUTSIDE] == (pytest.approx(0, abs=1e-3), 1.0)
+    assert losses[OBJECT_START][0] > 5 and losses[OBJECT_START][1] == 0.0
 
 
 def test_planner_learns_to_tag_corpus_captions():

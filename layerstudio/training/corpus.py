@@ -567,7 +567,7 @@ def _to_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------- backgrounds
 
-def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
+def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, wording: random.Random):
     """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used)."""
     name = rng.choice(_NAMES)
     base = COLOURS[name]
@@ -576,6 +576,8 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int):
     if style == "solid":
         rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
         caption = rng.choice([f"a plain {name} background", f"a solid {name} background", f"a flat {name} background"])
+        if wording.random() < 0.4:  # people write "on white": a bare colour at the end is the background too
+            caption = wording.choice([name, f"plain {name}", f"solid {name}", _article(f"{name} canvas")])
     elif style == "linear":
         t = _linear_field(w, h, rng.uniform(0, 2 * math.pi))
         if rng.random() < 0.3:
@@ -843,7 +845,20 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _global_caption(rng: random.Random, objects: list[str], bg: str) -> str:
+# Words about the look that name no object: the planner must leave them out of every layer's phrase.
+STYLE_PHRASES = [
+    "Make it pop.", "Clean and modern.", "Minimal flat style.", "Keep it simple.", "Bold, high contrast.",
+    "Playful and bright.", "Simple vector look.", "Make it look professional.", "For a birthday card.",
+    "Poster style.", "Cute and friendly.", "Retro feel.", "Eye-catching, please.", "Crisp edges, no clutter.",
+]
+
+
+def style_prompt(rng: random.Random) -> str:
+    """A prompt about the look alone, naming no object."""
+    return " ".join(rng.sample(STYLE_PHRASES, rng.randint(1, 2)))
+
+
+def _global_caption(rng: random.Random, objects: list[str], bg: str, wording: random.Random) -> str:
     objects = list(objects)
     rng.shuffle(objects)
     if len(objects) > 10:
@@ -858,7 +873,11 @@ def _global_caption(rng: random.Random, objects: list[str], bg: str) -> str:
         "{o} in front of {b}.",
     ]
     text = rng.choice(templates).format(o=obj, b=bg)
-    return text[:1].upper() + text[1:]
+    text = text[:1].upper() + text[1:]
+    if wording.random() < 0.25:
+        style = wording.choice(STYLE_PHRASES)
+        text = f"{style} {text}" if wording.random() < 0.5 else f"{text} {style}"
+    return text
 
 
 def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: int = 8,
@@ -876,7 +895,8 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
         n = rng.randint(1, max(1, min(max_layers, MAX_FOREGROUND_BOXES)))
         area_range = (0.02, 0.4)
 
-    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch)
+    wording = random.Random(f"wording {seed}")  # its own stream: a new way of putting it leaves the pixels as they were
+    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch, wording)
     specs = [_pick_spec(rng, bg_used) for _ in range(n)]
     taken: list = []
     max_overlap = 0.8 if stress else 0.35
@@ -892,6 +912,6 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
         colours.append(COLOURS[spec.colour])
-    caption = _global_caption(rng, captions[1:], bg_caption)
+    caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
     return Design(doc, caption, captions, colours, doc.compose(), seed)

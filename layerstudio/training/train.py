@@ -28,12 +28,14 @@ from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning, composite_grid
 from ..errors import UserError
+from .corpus import style_prompt
 
 CHECKPOINT = "checkpoint.pt"
 # Starting from a trained model: the encoder may change, but its latents (normalised) stay within ~0.1 RMS of the
 # initial ones, which the transformer has learnt; the reconstruction loss runs 0.05-0.1.
 ANCHOR_WEIGHT = 0.3
 PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
+STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
 # How often a layer is given its own caption as a hint. The planner hints every foreground layer it can;
 # the background is never hinted by it, and layers of prompts it cannot cut stay anonymous.
 FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.3
@@ -468,9 +470,15 @@ class Trainer:
         probe = probe + self.layer_probe_loss(targets, mid[0], packed, generated, counts, layer_given)
         return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
 
-    def planner_loss(self, samples: list[Sample]):
-        return self.model.planner.loss([s.caption for s in samples], [s.layer_captions for s in samples],
-                                       [s.boxes[1:] for s in samples], [(s.width, s.height) for s in samples])
+    def planner_loss(self, samples: list[Sample], rng: random.Random):
+        """Some prompts are about the look alone ("Make it pop."): the planner learns to deal no phrase then,
+        not to name layers "Make" and "Pop"."""
+        prompts, captions = [s.caption for s in samples], [s.layer_captions for s in samples]
+        for i in range(len(samples)):
+            if rng.random() < STYLE_ONLY_RATE:
+                prompts[i], captions[i] = style_prompt(rng), []
+        return self.model.planner.loss(prompts, captions, [s.boxes[1:] for s in samples],
+                                       [(s.width, s.height) for s in samples])
 
     def probe_loss(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> torch.Tensor:
         """Background colour (cross-entropy) and the set of foreground colours (multi-label), from each caption."""
@@ -633,7 +641,7 @@ class Trainer:
                     if planner_stream is None:
                         planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH,
                                                  self.cfg.canvas_presets, workers)
-                    loss, extra = self.planner_loss(next(planner_stream))
+                    loss, extra = self.planner_loss(next(planner_stream), rng)
             grad_norm = self._update(loss, self.optim, self._trainable().parameters())
             if phase == "dit" and step % 2 == 0:
                 with self.autocast:
