@@ -153,6 +153,19 @@ def test_draw_generate_regenerate_undo(qtbot, tmp_path, tiny):
     assert len(w.document.layers) == 1 and not w.isWindowModified()
 
 
+def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    notice = w.prompt_panel.notice_label
+    w.prompt_panel.prompt_edit.setPlainText("a red kite and a blue boat and a green tree and a tall house by the sea")
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    assert notice.isVisible() and "by the sea" in notice.text()
+    w.prompt_panel.prompt_edit.setPlainText("a red kite")
+    assert not notice.isVisible()
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    assert not notice.isVisible()
+
+
 def test_cancel_mid_job_leaves_document_unchanged(qtbot, tmp_path, tiny):
     engine = Holding(tiny)
     w = make_window(qtbot, tmp_path, engine)

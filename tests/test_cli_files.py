@@ -57,6 +57,17 @@ def test_generate_psd(tiny_model, tiny_model_id, tmp_path, capsys):
     assert [l.seed for l in doc.layers] == [4, 5, 6]
 
 
+def test_generate_warns_about_the_unread_end_of_a_long_prompt(tiny_model, tmp_path, capsys):
+    prompt = "a red kite and a blue boat and a green tree and a tall yellow house by the sea"
+    args = gen_args(tiny_model, tmp_path / "long.psd")
+    args[args.index("--prompt") + 1] = prompt
+    assert run(*args) == 0
+    err = capsys.readouterr().err
+    assert "warning: The prompt is longer than this model reads" in err and "by the sea" in err
+    assert run(*gen_args(tiny_model, tmp_path / "short.psd")) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_generate_directory_of_pngs(tiny_model, tmp_path):
     out = tmp_path / "pngs"
     assert run(*gen_args(tiny_model, out)) == 0

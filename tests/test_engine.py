@@ -183,6 +183,26 @@ def test_decomposition_reads_the_composite_in_both_paths():
     assert not torch.allclose(other[0, 16:], full[0, 16:], atol=1e-3)  # the aligned input matters
 
 
+def test_the_unread_end_of_a_long_prompt_or_hint_is_reported():
+    pipe = Pipeline.from_preset("tiny")
+    limit = pipe.config.text.max_tokens  # 16 on tiny, BOS included
+    words = [f"w{k}" for k in range(limit + 4)]  # unknown words: spelled letter by letter
+    tokenizer = pipe.model.text.tokenizer
+    short = "a red kite"
+    assert tokenizer.unread(short, limit) == ""
+    long = "a red kite with a tail over " + " ".join(words)
+    unread = tokenizer.unread(long, limit)
+    assert unread and long.endswith(unread) and len(tokenizer.encode(long[: len(long) - len(unread)], 99)) == limit
+
+    layout = Layout(64, 64, long, [Box(0, 0, 32, 32)], seed=1)
+    document = pipe.generate(layout, steps=1)
+    result = pipe.run(JobRequest.regenerate(document, 1, seed=2, hint=long))
+    assert len(result.notices) == 2 and all(unread[:20] in n for n in result.notices)
+    assert "prompt" in result.notices[0] and "hint" in result.notices[1]
+    document.prompt = short
+    assert pipe.run(JobRequest.regenerate(document, 1, seed=2, hint="blue")).notices == []
+
+
 def test_guidance_branch_knows_neither_the_prompt_nor_the_layer_hints(monkeypatch):
     pipe = Pipeline.from_preset("tiny", seed=0)
     seen = []

@@ -513,7 +513,9 @@ class MainWindow(QMainWindow):
             self.controller.apply_result(result, undo_text)
             outcome = "done"
             self.last_job_seconds = time.monotonic() - t0
-            self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s", 8000)
+            self.prompt_panel.show_notices(result.notices)
+            note = f" ({result.notices[0]})" if result.notices else ""
+            self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}", 8000)
         except Cancelled:
             outcome = "cancelled"
             self.statusBar().showMessage(f"{label}: cancelled; nothing changed", 8000)

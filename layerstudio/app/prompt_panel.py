@@ -62,6 +62,12 @@ class PromptPanel(QWidget):
         self.regenerate_button.setToolTip("Generate the selected layer again with a new seed; "
                                           "every other layer stays as it is")
         self.regenerate_button.setMinimumHeight(30)
+        # How the last job read the words (a long prompt's unread end); gone once the prompt is edited.
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("noticeLabel")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.hide()
+        self.prompt_edit.textChanged.connect(lambda: self.show_notices([]))
         self.selection_label = QLabel("No layer selected")
         self.selection_label.setObjectName("hintLabel")
 
@@ -100,6 +106,7 @@ class PromptPanel(QWidget):
         lay.setSpacing(6)
         lay.addWidget(self._section("Prompt"))
         lay.addWidget(self.prompt_edit)
+        lay.addWidget(self.notice_label)
         lay.addLayout(grid)
         lay.addWidget(self.generate_button)
         lay.addSpacing(6)
@@ -131,6 +138,10 @@ class PromptPanel(QWidget):
     @property
     def prompt(self) -> str:
         return self.prompt_edit.toPlainText().strip()
+
+    def show_notices(self, notices: list[str]) -> None:
+        self.notice_label.setText("\n".join(notices))
+        self.notice_label.setVisible(bool(notices))
 
     def randomise_seed(self) -> None:
         self.seed_spin.setValue(random.randint(0, 999_999))

@@ -16,6 +16,7 @@ QStatusBar { background: #2a2a2e; border-top: 1px solid #1c1c1f; }
 QStatusBar QLabel { color: #a8a8b0; padding: 0 8px; }
 QLabel#sectionLabel { color: #8a8a94; font-size: 10px; font-weight: 700; letter-spacing: 1px; padding-top: 4px; }
 QLabel#hintLabel { color: #9a9aa4; }
+QLabel#noticeLabel { color: #e8b04a; }
 QLabel#livePreview { background: #1e1e21; border: 1px solid #1a1a1c; border-radius: 4px; color: #6e6e78; }
 QPushButton { padding: 5px 12px; border-radius: 4px; background: #3a3a40; border: 1px solid #1f1f22; }
 QPushButton:hover { background: #45454c; }

@@ -214,7 +214,21 @@ class Pipeline:
             layers[i] = to_pixels(image)
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
-        return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases)
+        notices = self.notices(request.prompt, [request.layers[i].hint for i in gen_index])
+        return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
+
+    def notices(self, prompt: str, hints: list[str]) -> list[str]:
+        """What the user should know about how their words were read: the model reads a fixed number of
+        tokens, and a long prompt's end (its last objects, often) would otherwise vanish without a word."""
+        tokenizer, limit = self.model.text.tokenizer, self.config.text.max_tokens
+        out = []
+        for what, text in [("prompt", prompt)] + [("hint", h) for h in hints if h]:
+            unread = tokenizer.unread(text, limit)
+            if unread:
+                shown = unread if len(unread) <= 60 else unread[:57] + "…"
+                out.append(f"The {what} is longer than this model reads: it ignored “{shown}”. "
+                           f"Shorten it, or put what matters first.")
+        return out
 
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to

@@ -149,8 +149,8 @@ class JobResult:
     composite: np.ndarray
     model_id: str = ""
     steps: int = 0
-    extras: dict = field(default_factory=dict)
     phrases: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # for the user: e.g. the end of a long prompt went unread
 
     def apply_to(self, document: Document) -> Document:
         """A copy of `document` with every generated layer replaced; given layers are left bit-identical.

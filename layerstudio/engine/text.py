@@ -59,6 +59,11 @@ class Tokenizer:
                     ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
         return ids[:max_tokens], spans[:max_tokens]
 
+    def unread(self, text: str, max_tokens: int) -> str:
+        """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores."""
+        _, spans = self.encode_spans(text, max_tokens + 1)
+        return text[spans[max_tokens][0]:].strip() if len(spans) > max_tokens else ""
+
     def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
         ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
         for i, text in enumerate(texts):

@@ -196,10 +196,16 @@ def run_generate(args) -> int:
     out = parse_output(args.out)
     started = time.monotonic()
     pipe = load_pipeline(args)
+    warn(pipe.notices(layout.prompt, []))
     steps = args.steps or pipe.config.default_steps
     document = _run("generate", lambda bar: pipe.generate(layout, steps=steps, guidance=args.guidance,
                                                           progress=bar))
     return _finish(document, out, started, steps)
+
+
+def warn(messages: list[str]) -> None:
+    for message in messages:
+        print(f"layerstudio: warning: {message}", file=sys.stderr)
 
 
 def load_design(path: str) -> Document:
@@ -208,8 +214,7 @@ def load_design(path: str) -> Document:
         from .psd import import_psd
 
         document, warnings = import_psd(p)
-        for w in warnings:
-            print(f"layerstudio: warning: {w}", file=sys.stderr)
+        warn(warnings)
         return document
     from .project import load_project
 
@@ -229,6 +234,7 @@ def run_regenerate(args) -> int:
     seed = args.seed if args.seed is not None else (old.seed + 1) % 2**63
     started = time.monotonic()
     pipe = load_pipeline(args)
+    warn(pipe.notices(document.prompt, [old.hint if args.hint is None else args.hint]))
     steps = args.steps or pipe.config.default_steps
     result = _run(f"regenerate layer {args.layer}",
                   lambda bar: pipe.regenerate(document, args.layer, seed, hint=args.hint, steps=steps,
@@ -290,6 +296,7 @@ def run_decompose(args) -> int:
         print(f"layerstudio decompose: note: {args.image}: {note}", file=sys.stderr)
     started = time.monotonic()
     pipe = load_pipeline(args)
+    warn(pipe.notices(args.prompt, []))
     steps = args.steps or pipe.config.default_steps
     document = _run("decompose", lambda bar: pipe.decompose(image, boxes, prompt=args.prompt, seed=seed,
                                                             steps=steps, guidance=args.guidance, progress=bar))
