@@ -60,9 +60,15 @@ class Tokenizer:
         return ids[:max_tokens], spans[:max_tokens]
 
     def unread(self, text: str, max_tokens: int) -> str:
-        """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores."""
+        """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores,
+        from the start of a word the limit cuts (unknown words are read letter by letter)."""
         _, spans = self.encode_spans(text, max_tokens + 1)
-        return text[spans[max_tokens][0]:].strip() if len(spans) > max_tokens else ""
+        if len(spans) <= max_tokens:
+            return ""
+        start = spans[max_tokens][0]
+        while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+            start -= 1
+        return text[start:].strip()
 
     def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
         ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
