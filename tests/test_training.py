@@ -3,6 +3,7 @@ from argparse import Namespace
 
 import numpy as np
 import pytest
+import torch
 
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.training.evaluate import colour_matches, evaluate, psnr
@@ -151,7 +152,25 @@ def test_eval_runs_on_tiny(tmp_path):
     assert report["colour_adherence"] <= report["layers_with_a_prompted_colour"] <= 1
     assert 0 <= report["background_colour"] <= 1
     assert report["layers_with_their_true_object"] <= report["layers_with_a_prompt_object"] <= 1
+    assert 0 <= report["style_prompts_dealt_nothing"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_style_prompts_score_what_the_planner_deals():
+    from layerstudio.training.evaluate import UNSEEN_STYLE_PROMPTS, style_prompts_dealt_nothing
+    from layerstudio.training.corpus import STYLE_PHRASES
+
+    assert not set(UNSEEN_STYLE_PROMPTS) & set(STYLE_PHRASES)
+    pipe = Pipeline.from_preset("tiny")
+
+    class Naming(torch.nn.Module):  # deals the first word of a prompt about shine to every box
+        def deal(self, prompt, width, height, boxes, wanted, taken, seed):
+            return {i: prompt.split()[0] for i in wanted} if "shine" in prompt else {}
+
+    pipe.model.planner = Naming()
+    assert style_prompts_dealt_nothing(pipe) == 0.9
+    pipe.model.planner = None
+    assert style_prompts_dealt_nothing(pipe) is None
 
 
 def test_simple_prompts_name_every_colour_as_object_and_background_once():

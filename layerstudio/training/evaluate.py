@@ -116,6 +116,25 @@ def simple_colours(pipe: Pipeline) -> tuple[float, float]:
     return bg_hits / len(prompts), fg_hits / len(prompts)
 
 
+# Prompts about the look alone, none of them in the corpus (corpus.STYLE_PHRASES): a reader that names layers
+# "Make" and "Shine" fails them.
+UNSEEN_STYLE_PROMPTS = [
+    "Make it shine.", "Modern look, please.", "Very minimal.", "Keep it classy.", "Fun and colourful.",
+    "Elegant and calm.", "Make it stand out.", "Something cheerful for a party.", "Sharp and clean.", "Warm, cosy feel.",
+]
+
+
+def style_prompts_dealt_nothing(pipe: Pipeline) -> float | None:
+    """Share of prompts that name no object for which the planner deals no phrase (None without a planner)."""
+    planner = pipe.model.planner
+    if planner is None:
+        return None
+    boxes = [Box(0, 0, 64, 64), Box(64, 64, 192, 128)]
+    with torch.inference_mode():
+        dealt = [planner.deal(p, 256, 256, boxes, [0, 1], [], 0) for p in UNSEEN_STYLE_PROMPTS]
+    return sum(not d for d in dealt) / len(dealt)
+
+
 def held_out(count: int, seed: int, canvases) -> list:
     return [make_design(seed + i, canvas=tuple(canvases[i % len(canvases)])) for i in range(count)]
 
@@ -209,6 +228,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "steps": steps or pipe.config.default_steps,
     }
     report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
+    report["style_prompts_dealt_nothing"] = style_prompts_dealt_nothing(pipe)
     if sheet:
         contact_sheet(results, sheet)
         report["sheet"] = sheet
