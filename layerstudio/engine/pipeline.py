@@ -135,6 +135,7 @@ class Pipeline:
                 raise Cancelled()
 
         check_cancel()
+        notices = self.notices(request)
         # Layer positions: composite 0, background 1, foreground k at k + 1.
         positions = [BACKGROUND + i for i in range(len(request.layers))]
         given_slots, given_hint_texts, given_keys = [], [], []
@@ -214,19 +215,19 @@ class Pipeline:
             layers[i] = to_pixels(image)
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
-        notices = self.notices(request.prompt, [request.layers[i].hint for i in gen_index])
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
 
-    def notices(self, prompt: str, hints: list[str]) -> list[str]:
+    def notices(self, request: JobRequest) -> list[str]:
         """What the user should know about how their words were read: the model reads a fixed number of
         tokens, and a long prompt's end (its last objects, often) would otherwise vanish without a word."""
-        tokenizer, limit = self.model.text.tokenizer, self.config.text.max_tokens
+        texts = [("The prompt", request.prompt)] + [(f"Layer {i}'s hint", spec.hint) for i, spec
+                                                   in enumerate(request.layers) if spec.generated and spec.hint]
         out = []
-        for what, text in [("prompt", prompt)] + [("hint", h) for h in hints if h]:
-            unread = tokenizer.unread(text, limit)
+        for what, text in texts:
+            unread = self.model.text.unread(text)
             if unread:
                 shown = unread if len(unread) <= 60 else unread[:57] + "…"
-                out.append(f"The {what} is longer than this model reads: it ignored “{shown}”. "
+                out.append(f"{what} is longer than this model reads: it ignored “{shown}”. "
                            f"Shorten it, or put what matters first.")
         return out
 

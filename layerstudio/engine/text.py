@@ -60,15 +60,9 @@ class Tokenizer:
         return ids[:max_tokens], spans[:max_tokens]
 
     def unread(self, text: str, max_tokens: int) -> str:
-        """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores,
-        from the start of a word the limit cuts (unknown words are read letter by letter)."""
+        """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores."""
         _, spans = self.encode_spans(text, max_tokens + 1)
-        if len(spans) <= max_tokens:
-            return ""
-        start = spans[max_tokens][0]
-        while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-            start -= 1
-        return text[start:].strip()
+        return unread_from(text, spans[max_tokens][0]) if len(spans) > max_tokens else ""
 
     def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
         ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
@@ -76,6 +70,14 @@ class Tokenizer:
             row = self.encode(text, max_tokens)
             ids[i, :len(row)] = torch.tensor(row)
         return ids.to(device), (ids != PAD).to(device)
+
+
+def unread_from(text: str, start: int) -> str:
+    """`text` from character `start`, widened back to the start of a word the token limit cuts (unknown words are
+    read letter by letter, subwords piece by piece)."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "-") and text[start].isalnum():
+        start -= 1
+    return text[start:].strip()
 
 
 def _pieces(text: str):
@@ -130,6 +132,9 @@ class SmallTextEncoder(nn.Module):
     def width(self) -> int:
         return self.cfg.width
 
+    def unread(self, text: str) -> str:
+        return self.tokenizer.unread(text, self.cfg.max_tokens)
+
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         device = self.pos.device
         ids, mask = self.tokenizer.batch(texts, self.cfg.max_tokens, device)
@@ -164,6 +169,16 @@ class PretrainedTextEncoder(nn.Module):
     @property
     def width(self) -> int:
         return self.hf_model.config.hidden_size
+
+    def unread(self, text: str) -> str:
+        """As the small encoder's; "" where the tokenizer cannot map tokens back to characters (a slow one)."""
+        tok = self.hf_tokenizer
+        kept = self.cfg.max_tokens - tok.num_special_tokens_to_add()
+        try:
+            offsets = tok(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        except NotImplementedError:
+            return ""
+        return unread_from(text, offsets[kept][0]) if len(offsets) > kept else ""
 
     def forward(self, texts):
         device = self.device_probe.device

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..document import Box, Document, Layout, LayoutError
 from ..document.layout import GRID, MAX_CANVAS_SIDE, check_canvas
+from ..engine.request import JobRequest
 from ..errors import UserError
 
 MAX_STEPS = 1000
@@ -163,10 +164,12 @@ def _finish(document: Document, out: Output, started: float, steps: int) -> int:
     return 0
 
 
-def _run(label: str, job):
+def _job(label: str, pipe, request: JobRequest):
+    """Runs the request with a progress bar; warns about anything in how it was read (a long prompt's end)."""
+    warn(pipe.notices(request))
     bar = ProgressBar(label)
     try:
-        return job(bar)
+        return pipe.run(request, bar)
     finally:
         bar.close()
 
@@ -196,11 +199,10 @@ def run_generate(args) -> int:
     out = parse_output(args.out)
     started = time.monotonic()
     pipe = load_pipeline(args)
-    warn(pipe.notices(layout.prompt, []))
     steps = args.steps or pipe.config.default_steps
-    document = _run("generate", lambda bar: pipe.generate(layout, steps=steps, guidance=args.guidance,
-                                                          progress=bar))
-    return _finish(document, out, started, steps)
+    document = Document.from_layout(layout)
+    request = JobRequest.generate(document, steps, args.guidance)
+    return _finish(_job("generate", pipe, request).apply_to(document), out, started, steps)
 
 
 def warn(messages: list[str]) -> None:
@@ -234,13 +236,10 @@ def run_regenerate(args) -> int:
     seed = args.seed if args.seed is not None else (old.seed + 1) % 2**63
     started = time.monotonic()
     pipe = load_pipeline(args)
-    warn(pipe.notices(document.prompt, [old.hint if args.hint is None else args.hint]))
     steps = args.steps or pipe.config.default_steps
-    result = _run(f"regenerate layer {args.layer}",
-                  lambda bar: pipe.regenerate(document, args.layer, seed, hint=args.hint, steps=steps,
-                                              guidance=args.guidance, progress=bar))
-    # The pipeline keeps the replaced result among the layer's variations (JobResult.apply_to).
-    return _finish(result, out, started, steps)
+    request = JobRequest.regenerate(document, args.layer, seed, args.hint, steps, args.guidance)
+    # The replaced result stays among the layer's variations (JobResult.apply_to).
+    return _finish(_job(f"regenerate layer {args.layer}", pipe, request).apply_to(document), out, started, steps)
 
 
 def read_image(path: str) -> np.ndarray:
@@ -296,8 +295,7 @@ def run_decompose(args) -> int:
         print(f"layerstudio decompose: note: {args.image}: {note}", file=sys.stderr)
     started = time.monotonic()
     pipe = load_pipeline(args)
-    warn(pipe.notices(args.prompt, []))
     steps = args.steps or pipe.config.default_steps
-    document = _run("decompose", lambda bar: pipe.decompose(image, boxes, prompt=args.prompt, seed=seed,
-                                                            steps=steps, guidance=args.guidance, progress=bar))
-    return _finish(document, out, started, steps)
+    request = JobRequest.decompose(image, boxes, args.prompt, seed, steps, args.guidance)
+    empty = Document(request.width, request.height, args.prompt, [])
+    return _finish(_job("decompose", pipe, request).apply_to(empty), out, started, steps)

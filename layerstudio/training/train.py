@@ -39,6 +39,7 @@ STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
 # How often a layer is given its own caption as a hint. The planner hints every foreground layer it can;
 # the background is never hinted by it, and layers of prompts it cannot cut stay anonymous.
 FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.3
+HIGH_NOISE_CENTRE = 1.0  # logit of the median of sample_t's logit-normal half
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
@@ -199,14 +200,9 @@ def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) 
     return out
 
 
-HIGH_NOISE_CENTRE = 1.0  # logit of the logit-normal half's median
-
-
 def sample_t(rng: random.Random) -> float:
-    """Half uniform, half logit-normal with its median at t = 0.73. Sampling starts at t = 1, and that is where
-    colours, the layout and each layer's shape are decided: a model trained with logit-normal alone (1.4% of draws
-    above 0.9) ignored the prompt, and run 10's one-step clean estimate still lost the shape above t = 0.8 while
-    denoising below 0.5 was near the decoder's own ceiling."""
+    """Half uniform, half logit-normal with its median at t = 0.73: shapes and colours are decided at high noise,
+    where sampling starts (logit-normal around 0.5 alone left run 1 ignoring the prompt, run 10 its shapes)."""
     if rng.random() < 0.5:
         return rng.uniform(0.02, 1.0)
     return 1 / (1 + math.exp(-rng.gauss(HIGH_NOISE_CENTRE, 1.0)))
