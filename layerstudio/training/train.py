@@ -202,7 +202,8 @@ def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) 
 
 def sample_t(rng: random.Random) -> float:
     """Half uniform, half logit-normal with its median at t = 0.73: shapes and colours are decided at high noise,
-    where sampling starts (logit-normal around 0.5 alone left run 1 ignoring the prompt, run 10 its shapes)."""
+    where sampling starts. Logit-normal around 0.5 alone left run 1 ignoring the prompt; half of it (run 10) still
+    left shapes to be lost above t = 0.8."""
     if rng.random() < 0.5:
         return rng.uniform(0.02, 1.0)
     return 1 / (1 + math.exp(-rng.gauss(HIGH_NOISE_CENTRE, 1.0)))
