@@ -158,10 +158,11 @@ def test_eval_runs_on_tiny(tmp_path):
 
 def test_the_planner_trains_on_some_prompts_about_the_look_alone():
     import random
+    import re
     from types import SimpleNamespace
 
     from layerstudio.document import Box
-    from layerstudio.training.corpus import STYLE_PHRASES
+    from layerstudio.training.corpus import STYLE_PHRASES, STYLE_WORDS
 
     seen = {}
 
@@ -178,16 +179,22 @@ def test_the_planner_trains_on_some_prompts_about_the_look_alone():
     assert 0 < len(styled) < len(samples) / 4
     for k, s in enumerate(samples):
         if k in styled:
-            assert seen["captions"][k] == [] and any(p in seen["prompts"][k] for p in STYLE_PHRASES)
+            words = set(re.findall(r"[a-z]+", seen["prompts"][k].lower()))
+            assert seen["captions"][k] == [] and (any(p in seen["prompts"][k] for p in STYLE_PHRASES)
+                                                  or words & set(STYLE_WORDS))
         else:
             assert seen["captions"][k] == s.layer_captions
 
 
 def test_style_prompts_score_what_the_planner_deals():
-    from layerstudio.training.evaluate import UNSEEN_STYLE_PROMPTS, style_prompts_dealt_nothing
-    from layerstudio.training.corpus import STYLE_PHRASES
+    import re
 
+    from layerstudio.training.corpus import STYLE_PHRASES, STYLE_WORDS
+    from layerstudio.training.evaluate import UNSEEN_STYLE_PROMPTS, style_prompts_dealt_nothing
+
+    # unseen: neither a corpus sentence nor a word the planner's style-only prompts draw from
     assert not set(UNSEEN_STYLE_PROMPTS) & set(STYLE_PHRASES)
+    assert not {w.lower() for p in UNSEEN_STYLE_PROMPTS for w in re.findall(r"[A-Za-z]+", p)} & set(STYLE_WORDS)
     pipe = Pipeline.from_preset("tiny")
 
     class Naming(torch.nn.Module):  # deals the first word of a prompt about shine to every box

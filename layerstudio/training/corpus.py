@@ -853,9 +853,27 @@ STYLE_PHRASES = [
 ]
 
 
+# For prompts about the look alone: many words, most outside the vocabulary, so the planner learns that a word
+# it reads letter by letter is not an object by itself (evaluate.UNSEEN_STYLE_PROMPTS uses none of them).
+STYLE_WORDS = [
+    "airy", "bold", "bubbly", "chic", "crisp", "dark", "dreamy", "dynamic", "earthy", "edgy", "festive",
+    "fresh", "friendly", "gentle", "glossy", "graphic", "happy", "joyful", "light", "lively", "loud", "luxurious",
+    "moody", "neat", "playful", "punchy", "quiet", "quirky", "relaxed", "rustic", "sleek", "smooth", "soft",
+    "sporty", "striking", "stylish", "subtle", "sunny", "tidy", "trendy", "vibrant", "vintage", "whimsical",
+    "youthful", "zesty",
+]
+STYLE_TEMPLATES = ["Make it {a}.", "{A} and {b}.", "{A} look.", "Keep it {a}.", "Something {a}.", "{A}, {b} feel.",
+                   "Very {a}, please.", "A {a} style."]
+
+
 def style_prompt(rng: random.Random) -> str:
     """A prompt about the look alone, naming no object."""
-    return " ".join(rng.sample(STYLE_PHRASES, rng.randint(1, 2)))
+    def sentence():
+        if rng.random() < 0.5:
+            return rng.choice(STYLE_PHRASES)
+        a, b = rng.sample(STYLE_WORDS, 2)
+        return rng.choice(STYLE_TEMPLATES).format(a=a, b=b, A=a.capitalize(), B=b.capitalize())
+    return " ".join(sentence() for _ in range(rng.randint(1, 2)))
 
 
 def _global_caption(rng: random.Random, objects: list[str], bg: str, wording: random.Random) -> str:
