@@ -872,7 +872,7 @@ def style_prompt(rng: random.Random) -> str:
         if rng.random() < 0.5:
             return rng.choice(STYLE_PHRASES)
         a, b = rng.sample(STYLE_WORDS, 2)
-        return rng.choice(STYLE_TEMPLATES).format(a=a, b=b, A=a.capitalize(), B=b.capitalize())
+        return rng.choice(STYLE_TEMPLATES).format(a=a, b=b, A=a.capitalize())
     return " ".join(sentence() for _ in range(rng.randint(1, 2)))
 
 
