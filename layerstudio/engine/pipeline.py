@@ -173,7 +173,8 @@ class Pipeline:
                 text, text_mask, pooled, cache = self._contexts.pop(context_key)
             else:
                 text, text_mask, pooled = model.text(prompts)
-                ctx_cond = self._conditioning(text, text_mask, pooled, self._hint_vectors(given_hint_texts, pooled),
+                given_hints = self._hint_vectors(given_hint_texts, pooled)[None].expand(batch, -1, -1)
+                ctx_cond = self._conditioning(text, text_mask, pooled, given_hints,
                                               t=0.0, given=True, composite=composite_tokens)
                 cache = model.transformer.encode_context(self._pack([given_slots] * batch), ctx_cond)
             self._contexts[context_key] = (text, text_mask, pooled, cache)  # most recent last
@@ -275,15 +276,14 @@ class Pipeline:
 
     def _conditioning(self, text, text_mask, pooled, hints: torch.Tensor, t: float, given: bool,
                       composite: torch.Tensor | None = None) -> Conditioning:
-        """`hints`: (L, Dt) shared by every branch, or (B, L, Dt) per branch."""
-        batch, n = text.shape[0], hints.shape[-2]
-        hint = hints if hints.ndim == 3 else hints[None].expand(batch, -1, -1)
+        """`hints`: (B, L, Dt), per guidance branch."""
+        batch, n = hints.shape[:2]
         layer_t = torch.full((batch, n), t, device=self.device)
         layer_given = torch.full((batch, n), given, device=self.device, dtype=torch.bool)
         if composite is None:
-            return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint)
+            return Conditioning(text, text_mask, pooled, layer_t, layer_given, hints)
         present = torch.ones(batch, *composite.shape[:2], dtype=torch.bool, device=self.device)
-        return Conditioning(text, text_mask, pooled, layer_t, layer_given, hint,
+        return Conditioning(text, text_mask, pooled, layer_t, layer_given, hints,
                             composite[None].expand(batch, -1, -1, -1), present)
 
     def _preview(self, request: JobRequest, gen_index: list[int], x: list[torch.Tensor]) -> np.ndarray:

@@ -166,12 +166,13 @@ def _finish(document: Document, out: Output, started: float, steps: int) -> int:
 
 def _job(label: str, pipe, request: JobRequest):
     """Runs the request with a progress bar; warns about anything in how it was read (a long prompt's end)."""
-    warn(pipe.notices(request))
     bar = ProgressBar(label)
     try:
-        return pipe.run(request, bar)
+        result = pipe.run(request, bar)
     finally:
         bar.close()
+    warn(result.notices)
+    return result
 
 
 def generate_layout(args) -> Layout:
