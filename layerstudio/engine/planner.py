@@ -19,7 +19,7 @@ from torch import nn
 
 from ..document import Box
 from .config import TextConfig
-from .text import PAD, LocalMixer, Tokenizer
+from .text import LocalMixer, Tokenizer, colour_input
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
 BOX_FEATURES = 8
@@ -38,6 +38,7 @@ class Planner(nn.Module):
         self.max_tokens = text.max_tokens
         self.tokenizer = Tokenizer(text.vocab)
         self.embed = nn.Embedding(self.tokenizer.size, width)
+        self.colour_in = colour_input(width)
         self.pos = nn.Parameter(torch.randn(text.max_tokens, width) * 0.02)
         self.mixer = LocalMixer(width)
         layer = nn.TransformerEncoderLayer(width, heads, width * 4, dropout=0.0, activation="gelu",
@@ -50,16 +51,10 @@ class Planner(nn.Module):
 
     def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[list[tuple[int, int]]]]:
         """-> token features (B, T, D), mask (B, T), each prompt's token character spans."""
-        device = self.pos.device
-        rows = [self.tokenizer.encode_spans(p, self.max_tokens) for p in prompts]
-        length = max(len(ids) for ids, _ in rows)
-        ids = torch.full((len(prompts), length), PAD, dtype=torch.long)
-        for i, (row, _) in enumerate(rows):
-            ids[i, :len(row)] = torch.tensor(row)
-        ids, mask = ids.to(device), (ids != PAD).to(device)
-        x = self.mixer(self.embed(ids) + self.pos[:length], mask)
+        ids, mask, colours, spans = self.tokenizer.batch(prompts, self.max_tokens, device=self.pos.device)
+        x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[:ids.shape[1]], mask)
         x = self.norm(self.layers(x, src_key_padding_mask=~mask))
-        return x, mask, [spans for _, spans in rows]
+        return x, mask, spans
 
     def scores(self, features: torch.Tensor, phrase_tokens: list[list[int]], boxes: torch.Tensor) -> torch.Tensor:
         """(boxes, phrases) compatibility of one prompt's object phrases (token indices) with its boxes."""

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
+from .colours import FEATURES as COLOUR_FEATURES, token_colour_features
 from .config import TextConfig
 
 PAD, UNK, BOS, QUOTE = 0, 1, 2, 3
@@ -64,12 +65,23 @@ class Tokenizer:
         _, spans = self.encode_spans(text, max_tokens + 1)
         return unread_from(text, spans[max_tokens][0]) if len(spans) > max_tokens else ""
 
-    def batch(self, texts: list[str], max_tokens: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = torch.zeros(len(texts), max_tokens, dtype=torch.long)
-        for i, text in enumerate(texts):
-            row = self.encode(text, max_tokens)
+    def batch(self, texts: list[str], max_tokens: int, length: int | None = None,
+              device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[list[tuple[int, int]]]]:
+        """-> ids (B, T), mask, colour features (B, T, COLOUR_FEATURES), each text's token spans; T is `length`,
+        or the longest text's where None."""
+        rows = [self.encode_spans(text, max_tokens) for text in texts]
+        length = length or max(len(ids) for ids, _ in rows)
+        ids = torch.full((len(texts), length), PAD, dtype=torch.long)
+        colours = torch.zeros(len(texts), length, COLOUR_FEATURES)
+        for i, (text, (row, spans)) in enumerate(zip(texts, rows)):
             ids[i, :len(row)] = torch.tensor(row)
-        return ids.to(device), (ids != PAD).to(device)
+            colours[i, :len(row)] = torch.tensor(token_colour_features(text, spans, quoted_ranges(text)))
+        return ids.to(device), (ids != PAD).to(device), colours.to(device), [spans for _, spans in rows]
+
+
+def quoted_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of quoted text (words to draw, not to read: 'RED' is lettering, not a colour)."""
+    return [m.span() for m in _QUOTED.finditer(text)]
 
 
 def unread_from(text: str, start: int) -> str:
@@ -112,6 +124,15 @@ class LocalMixer(nn.Module):
         return x + self.conv2(F.gelu(self.conv1(h))).transpose(1, 2)
 
 
+def colour_input(width: int) -> nn.Linear:
+    """Each token's colour-name feature (engine/colours.py) into the embedding; zero at first, so adding it to
+    trained weights leaves their output unchanged."""
+    layer = nn.Linear(COLOUR_FEATURES, width)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
 class SmallTextEncoder(nn.Module):
     """Embeddings, a local mixer, a few pre-norm transformer layers; returns token features, mask, pooled vector."""
 
@@ -120,6 +141,7 @@ class SmallTextEncoder(nn.Module):
         self.cfg = cfg
         self.tokenizer = Tokenizer(cfg.vocab)
         self.embed = nn.Embedding(self.tokenizer.size, cfg.width)
+        self.colour_in = colour_input(cfg.width)
         self.pos = nn.Parameter(torch.zeros(cfg.max_tokens, cfg.width))
         nn.init.normal_(self.pos, std=0.02)
         self.mixer = LocalMixer(cfg.width)
@@ -137,8 +159,8 @@ class SmallTextEncoder(nn.Module):
 
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         device = self.pos.device
-        ids, mask = self.tokenizer.batch(texts, self.cfg.max_tokens, device)
-        x = self.mixer(self.embed(ids) + self.pos[: ids.shape[1]], mask)
+        ids, mask, colours, _ = self.tokenizer.batch(texts, self.cfg.max_tokens, self.cfg.max_tokens, device)
+        x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[: ids.shape[1]], mask)
         x = self.norm(self.layers(x, src_key_padding_mask=~mask))
         x = x * mask[..., None]
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp(min=1)

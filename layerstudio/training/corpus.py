@@ -21,26 +21,31 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
+from layerstudio.engine.colours import BASE_COLOURS, colour_names
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
 _CANVAS_WEIGHTS = [4, 1, 1, 1, 1]
 
-# Caption colour names and the colour each one is drawn in (clearly apart from each other).
-COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (220, 38, 38),
-    "orange": (245, 130, 20),
-    "yellow": (250, 212, 30),
-    "green": (40, 160, 60),
-    "teal": (0, 150, 150),
-    "blue": (35, 85, 220),
-    "purple": (130, 55, 190),
-    "pink": (245, 110, 175),
-    "brown": (125, 75, 35),
-    "black": (22, 22, 22),
-    "white": (246, 246, 246),
-    "grey": (128, 128, 128),
-}
+COLOURS = BASE_COLOURS  # the twelve caption colours, each clearly apart from the others
+# Colour names (engine/colours.py) the corpus never paints: `layerstudio eval` asks for them to see whether the
+# model draws a colour from its name's colour feature alone.
+HELD_OUT_COLOURS = ["tomato", "orchid", "sienna", "steel blue", "dark khaki", "medium sea green", "peru",
+                    "slate blue", "firebrick", "dark orange", "cadet blue", "rosy brown", "light coral",
+                    "dodger blue", "pale violet red", "chartreuse"]
+
+
+def _painted_names() -> dict[str, tuple[int, int, int]]:
+    """The other colour names the corpus paints (one spelling each: 'sky blue', not also 'skyblue')."""
+    names = colour_names()
+    held = {names[n] for n in HELD_OUT_COLOURS}
+    spaced = {rgb for n, rgb in names.items() if " " in n}
+    return {n: rgb for n, rgb in names.items() if n not in COLOURS and rgb not in held
+            and (" " in n or rgb not in spaced) and "gray" not in n}
+
+
+NAMED_COLOURS = _painted_names()
+PALETTE = {**NAMED_COLOURS, **COLOURS}
 _NAMES = list(COLOURS)
 _DARKEN_LIMIT = {"yellow": 0.1, "orange": 0.15, "pink": 0.2}
 
@@ -112,7 +117,7 @@ def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = Non
 
 
 def _far(a: str, b: str) -> bool:
-    ca, cb = np.asarray(COLOURS[a], np.float32), np.asarray(COLOURS[b], np.float32)
+    ca, cb = np.asarray(PALETTE[a], np.float32), np.asarray(PALETTE[b], np.float32)
     return a != b and float(np.abs(ca - cb).sum()) > 150
 
 
@@ -567,10 +572,14 @@ def _to_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------- backgrounds
 
-def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, wording: random.Random):
-    """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used)."""
+def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, wording: random.Random,
+                palette: random.Random, named: float):
+    """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used). `named`: the chance that the
+    colour is one of NAMED_COLOURS rather than the twelve."""
     name = rng.choice(_NAMES)
-    base = COLOURS[name]
+    if palette.random() < named:
+        name = palette.choice(sorted(NAMED_COLOURS))
+    base = PALETTE[name]
     style = rng.choices(["solid", "linear", "radial", "stripes", "dots", "noise"], weights=[3, 3, 2, 2, 2, 2])[0]
     used = [name]
     if style == "solid":
@@ -657,8 +666,10 @@ class _Spec:
     aspect: float = 1.0
 
 
-def _pick_spec(rng: random.Random, avoid: list[str]) -> _Spec:
+def _pick_spec(rng: random.Random, avoid: list[str], palette: random.Random, named: float) -> _Spec:
     colour = _distinct(rng, avoid)
+    if palette.random() < named:
+        colour = _distinct(palette, avoid, sorted(NAMED_COLOURS))
     r = rng.random()
     if r < 0.28:
         t = rng.random()
@@ -740,7 +751,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
         size = min(rect[2] - rect[0], rect[3] - rect[1])
         t = max(2, int(round(size * rng.uniform(0.06, 0.11))))
         cov = np.clip(cov - _erode(cov, t), 0.0, 1.0)
-    base = COLOURS[spec.colour]
+    base = PALETTE[spec.colour]
     if spec.gradient:
         s = rng.uniform(0.22, 0.35)
         # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
@@ -899,8 +910,10 @@ def _global_caption(rng: random.Random, objects: list[str], bg: str, wording: ra
 
 
 def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: int = 8,
-                stress: bool = False) -> Design:
-    """One deterministic design: background + 1..max_layers foreground layers (up to 50 when stress)."""
+                stress: bool = False, named_colours: float = 0.0) -> Design:
+    """One deterministic design: background + 1..max_layers foreground layers (up to 50 when stress).
+    `named_colours`: the chance that a layer is painted in one of NAMED_COLOURS ("crimson", "sky blue") rather
+    than the twelve; its own random stream, so at 0 a design is exactly as before."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     if canvas is None:
@@ -914,8 +927,9 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
         area_range = (0.02, 0.4)
 
     wording = random.Random(f"wording {seed}")  # its own stream: a new way of putting it leaves the pixels as they were
-    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch, wording)
-    specs = [_pick_spec(rng, bg_used) for _ in range(n)]
+    palette = random.Random(f"palette {seed}")
+    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch, wording, palette, named_colours)
+    specs = [_pick_spec(rng, bg_used, palette, named_colours) for _ in range(n)]
     taken: list = []
     max_overlap = 0.8 if stress else 0.35
     placed = [(spec, *_foreground(rng, spec, cw, ch, area_range, True, taken, max_overlap)) for spec in specs]
@@ -924,12 +938,12 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
 
     layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
-    colours = [COLOURS[bg_name]]
+    colours = [PALETTE[bg_name]]
     for spec, box, pixels in placed:
         cap = _caption(spec, rng)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
-        colours.append(COLOURS[spec.colour])
+        colours.append(PALETTE[spec.colour])
     caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
     return Design(doc, caption, captions, colours, doc.compose(), seed)

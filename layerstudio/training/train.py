@@ -65,6 +65,11 @@ def to_sample(design) -> Sample:
                   colour_targets([l.pixels for l in doc.layers]))
 
 
+# Share of corpus layers painted in a colour name outside the twelve ("crimson", "sky blue"): the model learns
+# to draw a colour from its name's colour feature (engine/colours.py), not from a token of its own.
+NAMED_COLOUR_RATE = 0.3
+
+
 class DesignStream(torch.utils.data.IterableDataset):
     """Endless designs: the procedural corpus (seeded per rank and worker) or a folder of PSDs."""
 
@@ -81,7 +86,8 @@ class DesignStream(torch.utils.data.IterableDataset):
             while True:
                 # disjoint seed streams per rank and worker; held-out eval seeds start at 10,000,000
                 seed = (self.seed * 1_000_003 + n * 64 + self.rank * 8 + worker) % 9_000_000
-                yield to_sample(make_design(seed, canvas=self.canvases[seed % len(self.canvases)]))
+                yield to_sample(make_design(seed, canvas=self.canvases[seed % len(self.canvases)],
+                                            named_colours=NAMED_COLOUR_RATE))
                 n += 1
         else:
             from .psd_dataset import PsdFolderDataset

@@ -1,0 +1,116 @@
+"""Colour names the text encoder and the planner read as colours, not as strings of letters.
+
+The model's token table knows the corpus's twelve colour words; a user writes "crimson", "navy" or "sky blue".
+Every word of a colour name gets the name's colour (CIELAB, scaled) as an input feature beside its token, so a
+name the model never saw reads as the colour it is. The names are CSS's (as Pillow ships them), also written
+as separate words ("dark slate blue"), with the corpus's own twelve at the values the corpus paints them."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from PIL import ImageColor
+
+# The corpus's caption colours and the colour each one is drawn in (clearly apart from each other).
+BASE_COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 38, 38),
+    "orange": (245, 130, 20),
+    "yellow": (250, 212, 30),
+    "green": (40, 160, 60),
+    "teal": (0, 150, 150),
+    "blue": (35, 85, 220),
+    "purple": (130, 55, 190),
+    "pink": (245, 110, 175),
+    "brown": (125, 75, 35),
+    "black": (22, 22, 22),
+    "white": (246, 246, 246),
+    "grey": (128, 128, 128),
+}
+# Leading words CSS runs into the name ("darkslateblue"); a name splits where the rest is a name too.
+_MODIFIERS = ("dark", "light", "medium", "pale", "deep", "hot", "sky", "royal", "steel", "slate", "midnight", "sea",
+              "spring", "lawn", "forest", "dodger", "powder", "cadet", "cornflower", "dim", "indian", "rosy",
+              "saddle", "sandy", "olive", "lime", "blue", "green", "orange", "yellow", "violet", "misty",
+              "lemon", "mint", "ghost", "floral", "antique", "old", "navajo", "peach", "alice", "rebecca", "white",
+              "lavender", "papaya", "blanched", "misty", "goldenrod")
+# Words that end a run-together name without being colours themselves ("lemonchiffon" -> "lemon chiffon").
+_TAILS = ("blush", "chiffon", "cream", "lace", "rose", "whip", "puff", "drab", "almond", "smoke")
+FEATURES = 4  # L, a, b (scaled) and 1 where the token is part of a colour name
+
+
+def _split(name: str, names: set[str]) -> str | None:
+    """'darkslateblue' -> 'dark slate blue' (None where it does not split into modifiers and a name)."""
+    for prefix in _MODIFIERS:
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest:
+            tail = _split(rest, names) or (rest if rest in names or rest in _MODIFIERS or rest in _TAILS else None)
+            if tail:
+                return f"{prefix} {tail}"
+    return None
+
+
+@lru_cache(maxsize=1)
+def colour_names() -> dict[str, tuple[int, int, int]]:
+    """Every colour name, lower case, words separated by single spaces -> its sRGB colour."""
+    css = {name: ImageColor.getrgb(value)[:3] for name, value in ImageColor.colormap.items()}
+    names = dict(css)
+    for name, rgb in css.items():
+        spaced = _split(name, set(css))
+        if spaced:
+            names[spaced] = rgb
+    for name in list(names):
+        if "gray" in name:
+            names[name.replace("gray", "grey")] = names[name]
+    names.update(BASE_COLOURS)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> re.Pattern:
+    alternatives = sorted(colour_names(), key=len, reverse=True)  # "sky blue" before "blue"
+    return re.compile(r"(?<![a-z0-9'-])(" + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in alternatives)
+                      + r")(?![a-z0-9-])", re.IGNORECASE)
+
+
+def lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    """sRGB (0-255) -> CIELAB (D65)."""
+    def linear(c):
+        c = c / 255.0
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t):
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int, int, tuple[int, int, int]]]:
+    """(start, end, rgb) of each colour name in `text`, outside the character ranges in `skip` (quoted text)."""
+    names = colour_names()
+    out = []
+    for m in _pattern().finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in skip):
+            continue
+        out.append((m.start(), m.end(), names[" ".join(m.group(1).lower().split())]))
+    return out
+
+
+def token_colour_features(text: str, spans: list[tuple[int, int]], skip: list[tuple[int, int]] = ()) -> list[list[float]]:
+    """Per token (its character span in `text`), the colour of the colour name it is part of, or zeros."""
+    found = colour_spans(text, skip)
+    rows = []
+    for s, e in spans:
+        row = [0.0] * FEATURES
+        if e > s:
+            for a, b, rgb in found:
+                if a <= s < b:
+                    lightness, green_red, blue_yellow = lab(rgb)
+                    row = [lightness / 50 - 1, green_red / 50, blue_yellow / 50, 1.0]
+                    break
+        rows.append(row)
+    return rows
