@@ -14,7 +14,8 @@ from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.packing import LayerSlot
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
-from .corpus import COLOURS, make_design
+from ..engine.colours import colour_names, lab
+from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
 
 EMPTY_ALPHA = 0.01  # a layer whose mean alpha over its box is below this is empty
 SOLID = 153  # pixels with alpha above 60% define a layer's colour
@@ -114,6 +115,42 @@ def simple_colours(pipe: Pipeline) -> tuple[float, float]:
         bg_hits += named[0] == bg
         fg_hits += named[1] == fg
     return bg_hits / len(prompts), fg_hits / len(prompts)
+
+
+# Colour names beyond the twelve that people write; all are painted in training (NAMED_COLOURS).
+COMMON_NAMED_COLOURS = ["crimson", "navy", "gold", "turquoise", "coral", "lavender", "olive", "maroon", "salmon",
+                        "indigo", "sky blue", "hot pink", "forest green", "chocolate", "khaki", "plum"]
+
+
+def colour_error(rgb, name: str) -> float:
+    """CIE76 distance (delta E) between a colour and a colour name's; about 2.3 is just noticeable."""
+    return math.dist(lab(tuple(rgb)), lab(colour_names()[name]))
+
+
+def named_colour_errors(pipe: Pipeline) -> dict[str, float]:
+    """Mean delta E between a colour name and the layer drawn for it, for names the corpus paints and names it
+    never paints (HELD_OUT_COLOURS): a name as the object's colour on a plain background of the twelve most
+    unlike it, and as the background's colour under such an object. For scale: a layer drawn in the nearest of
+    the twelve colours instead would be off by `..._nearest_twelve`."""
+    width, height = pipe.config.canvas_presets[-1]
+    box = Box(width // 4, height // 4, width * 3 // 4, height * 3 // 4).snapped()
+    shapes = ["circle", "star", "heart", "square"]
+    report = {}
+    for group, names in (("painted", COMMON_NAMED_COLOURS), ("held_out", HELD_OUT_COLOURS)):
+        errors = {"object": [], "background": []}
+        for i, name in enumerate(names):
+            other = max(COLOURS, key=lambda c: colour_error(COLOURS[c], name))
+            shape = shapes[i % len(shapes)]
+            for role, prompt in (("object", f"A {name} {shape} on a plain {other} background."),
+                                 ("background", f"A {other} {shape} on a plain {name} background.")):
+                doc = pipe.generate(Layout(width, height, prompt, [box], seed=i))
+                rgb = dominant_colour(doc.layers[1 if role == "object" else 0].pixels)
+                errors[role].append(100.0 if rgb is None else colour_error(rgb, name))
+        for role, values in errors.items():
+            report[f"{group}_{role}"] = round(float(np.mean(values)), 2)
+        report[f"{group}_nearest_twelve"] = round(float(np.mean(
+            [min(colour_error(rgb, n) for rgb in COLOURS.values()) for n in names])), 2)
+    return report
 
 
 # Prompts about the look alone, none of them in the corpus (corpus.STYLE_PHRASES): a reader that names layers
@@ -229,6 +266,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     }
     report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
     report["style_prompts_dealt_nothing"] = style_prompts_dealt_nothing(pipe)
+    report["named_colour_delta_e"] = named_colour_errors(pipe)
     if sheet:
         contact_sheet(results, sheet)
         report["sheet"] = sheet

@@ -1,0 +1,83 @@
+"""Colour names read as colours: the lexicon, the token features, the corpus that paints them, the eval."""
+import numpy as np
+import pytest
+import torch
+
+from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_spans, lab
+from layerstudio.engine.config import TextConfig
+from layerstudio.engine.text import SmallTextEncoder, Tokenizer
+from layerstudio.training.corpus import HELD_OUT_COLOURS, NAMED_COLOURS, PALETTE, make_design
+
+
+def test_css_names_are_also_known_as_separate_words():
+    names = colour_names()
+    assert names["sky blue"] == names["skyblue"] == (135, 206, 235)
+    assert names["dark slate grey"] == names["darkslategray"]
+    assert names["lemon chiffon"] == names["lemonchiffon"]
+    # the corpus's twelve keep the values the corpus paints
+    assert all(names[n] == rgb for n, rgb in BASE_COLOURS.items())
+
+
+def test_colour_spans_find_whole_names_only_and_skip_quoted_text():
+    text = "A Crimson star, a sky  blue circle and the word 'RED' on navy. Bluebell, redo."
+    quoted = (text.index("'RED'"), text.index("'RED'") + 5)
+    found = [(text[a:b], rgb) for a, b, rgb in colour_spans(text, [quoted])]
+    assert found == [("Crimson", (220, 20, 60)), ("sky  blue", (135, 206, 235)), ("navy", (0, 0, 128))]
+
+
+def test_every_token_of_a_colour_name_carries_its_colour():
+    tok = Tokenizer(["a", "star", "blue", "on"])
+    text = "a crimson star on 'BLUE'"
+    ids, mask, colours, spans = tok.batch([text], 16)
+    # "crimson" is not in the vocabulary: spelled letter by letter, every letter marked with crimson's colour
+    letters = [k for k, (s, e) in enumerate(spans[0]) if 2 <= s < 9]
+    assert len(letters) == 7
+    assert all(colours[0, k, 3] == 1 for k in letters)
+    assert all(torch.equal(colours[0, k], colours[0, letters[0]]) for k in letters)
+    assert colours[0, letters[0], 0] == pytest.approx(lab((220, 20, 60))[0] / 50 - 1)
+    others = [k for k in range(len(spans[0])) if k not in letters]
+    assert colours[0, others].abs().sum() == 0  # "star", "on", the quoted BLUE and padding read no colour
+    assert ids.shape == (1, 16) and mask.sum() == len(spans[0])
+
+
+def test_the_colour_feature_changes_only_colour_tokens():
+    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=24, vocab=["a", "star", "on", "white"]))
+    texts = ["a crimson star", "a red star on white", "a star"]
+    before = enc(texts)[0]
+    assert enc.colour_in.weight.abs().sum() == 0  # zero at first: a trained model's output is unchanged
+    with torch.no_grad():
+        enc.colour_in.weight.normal_()
+    after = enc(texts)[0]
+    assert torch.equal(before[2], after[2])  # no colour name, same features
+    assert not torch.allclose(before[0], after[0]) and not torch.allclose(before[1], after[1])
+
+
+def test_corpus_paints_named_colours_only_when_asked_and_never_the_held_out_ones():
+    for seed in range(6):
+        assert np.array_equal(make_design(seed).composite, make_design(seed, named_colours=0.0).composite)
+    held = {colour_names()[n] for n in HELD_OUT_COLOURS}
+    assert not held & set(NAMED_COLOURS.values())
+    seen = set()
+    for seed in range(6):
+        d = make_design(seed, named_colours=1.0)
+        for caption, rgb in zip(d.layer_captions, d.layer_colours):
+            names = [n for n in NAMED_COLOURS if NAMED_COLOURS[n] == rgb and n in caption.lower()]
+            assert names, (caption, rgb)  # each layer's caption names the colour it is painted in
+            seen.update(names)
+    assert len(seen) > 10
+    assert set(PALETTE) >= set(BASE_COLOURS)
+
+
+def test_named_colour_errors_measure_distance_to_the_name(tiny):
+    from layerstudio.training.evaluate import COMMON_NAMED_COLOURS, colour_error, named_colour_errors
+
+    assert set(COMMON_NAMED_COLOURS) <= set(NAMED_COLOURS)
+    assert colour_error((220, 20, 60), "crimson") == 0
+    assert lab((255, 255, 255)) == pytest.approx((100, 0, 0), abs=0.1) and lab((0, 0, 0)) == (0, 0, 0)
+    assert colour_error((255, 250, 250), "snow") == 0 < colour_error((255, 250, 250), "navy")
+    report = named_colour_errors(tiny)
+    for group in ("painted", "held_out"):
+        for role in ("object", "background", "nearest_twelve"):
+            assert 0 <= report[f"{group}_{role}"] <= 100
+    # the twelve cannot stand in for these names: the nearest is still visibly off
+    assert report["held_out_nearest_twelve"] > 10
