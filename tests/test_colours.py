@@ -81,3 +81,18 @@ def test_named_colour_errors_measure_distance_to_the_name(tiny):
             assert 0 <= report[f"{group}_{role}"] <= 100
     # the twelve cannot stand in for these names: the nearest is still visibly off
     assert report["held_out_nearest_twelve"] > 10
+
+
+def test_training_drops_some_colour_name_tokens_and_inference_none():
+    from layerstudio.engine.text import UNK, drop_colour_names
+
+    tok = Tokenizer(["a", "star", "red"])
+    ids, _, colours, _ = tok.batch(["a red star and a crimson star"] * 64, 24)
+    torch.manual_seed(0)
+    dropped = drop_colour_names(ids, colours, 0.5)
+    is_colour = colours[..., -1] > 0
+    assert torch.equal(dropped[~is_colour], ids[~is_colour])  # other words keep their tokens
+    share = (dropped[is_colour] == UNK).float().mean().item()
+    assert 0.4 < share < 0.6
+    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=24, vocab=["a", "star", "red"])).eval()
+    assert torch.equal(enc(["a red star"])[0], enc(["a red star"])[0])

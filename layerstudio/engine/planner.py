@@ -19,7 +19,7 @@ from torch import nn
 
 from ..document import Box
 from .config import TextConfig
-from .text import LocalMixer, Tokenizer, colour_input
+from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
 BOX_FEATURES = 8
@@ -52,6 +52,8 @@ class Planner(nn.Module):
     def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[list[tuple[int, int]]]]:
         """-> token features (B, T, D), mask (B, T), each prompt's token character spans."""
         ids, mask, colours, spans = self.tokenizer.batch(prompts, self.max_tokens, device=self.pos.device)
+        if self.training:
+            ids = drop_colour_names(ids, colours)
         x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[:ids.shape[1]], mask)
         x = self.norm(self.layers(x, src_key_padding_mask=~mask))
         return x, mask, spans
