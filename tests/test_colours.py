@@ -28,7 +28,7 @@ def test_colour_spans_find_whole_names_only_and_skip_quoted_text():
 def test_every_token_of_a_colour_name_carries_its_colour():
     tok = Tokenizer(["a", "star", "blue", "on"])
     text = "a crimson star on 'BLUE'"
-    ids, mask, colours, spans = tok.batch([text], 16)
+    ids, mask, colours, spans = tok.batch([text], 24, 24)
     # "crimson" is not in the vocabulary: spelled letter by letter, every letter marked with crimson's colour
     letters = [k for k, (s, e) in enumerate(spans[0]) if 2 <= s < 9]
     assert len(letters) == 7
@@ -37,11 +37,12 @@ def test_every_token_of_a_colour_name_carries_its_colour():
     assert colours[0, letters[0], 0] == pytest.approx(lab((220, 20, 60))[0] / 50 - 1)
     others = [k for k in range(len(spans[0])) if k not in letters]
     assert colours[0, others].abs().sum() == 0  # "star", "on", the quoted BLUE and padding read no colour
-    assert ids.shape == (1, 16) and mask.sum() == len(spans[0])
+    assert ids.shape == (1, 24) and mask.sum() == len(spans[0]) == 17  # padded after the closing quote
 
 
 def test_the_colour_feature_changes_only_colour_tokens():
     enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=24, vocab=["a", "star", "on", "white"]))
+    enc.eval()
     texts = ["a crimson star", "a red star on white", "a star"]
     before = enc(texts)[0]
     assert enc.colour_in.weight.abs().sum() == 0  # zero at first: a trained model's output is unchanged
@@ -54,7 +55,9 @@ def test_the_colour_feature_changes_only_colour_tokens():
 
 def test_corpus_paints_named_colours_only_when_asked_and_never_the_held_out_ones():
     for seed in range(6):
-        assert np.array_equal(make_design(seed).composite, make_design(seed, named_colours=0.0).composite)
+        plain, named = make_design(seed), make_design(seed, named_colours=1.0)
+        assert plain.layer_colours != named.layer_colours
+        assert np.array_equal(named.composite, make_design(seed, named_colours=1.0).composite)  # deterministic
     held = {colour_names()[n] for n in HELD_OUT_COLOURS}
     assert not held & set(NAMED_COLOURS.values())
     seen = set()
@@ -94,5 +97,29 @@ def test_training_drops_some_colour_name_tokens_and_inference_none():
     assert torch.equal(dropped[~is_colour], ids[~is_colour])  # other words keep their tokens
     share = (dropped[is_colour] == UNK).float().mean().item()
     assert 0.4 < share < 0.6
-    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=24, vocab=["a", "star", "red"])).eval()
-    assert torch.equal(enc(["a red star"])[0], enc(["a red star"])[0])
+    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=32, vocab=["a", "star", "red"]))
+    text = ["red, crimson, navy, gold, plum and tan stars"]
+    enc.train()
+    assert len({enc(text)[0].sum().item() for _ in range(4)}) > 1
+    enc.eval()
+    assert len({enc(text)[0].sum().item() for _ in range(4)}) == 1
+
+
+def test_a_name_spelled_letter_by_letter_is_dropped_as_a_whole():
+    from layerstudio.engine.text import UNK, drop_colour_names
+
+    tok = Tokenizer(["a", "star", "and"])
+    ids, _, colours, spans = tok.batch(["a crimson star and a tomato red star"] * 200, 40)
+    dropped = drop_colour_names(ids, colours, 0.5) == UNK
+    crimson = [k for k, (s, e) in enumerate(spans[0]) if 2 <= s < 9]
+    tomato = [k for k, (s, e) in enumerate(spans[0]) if 21 <= s < 27]
+    for name in (crimson, tomato):
+        assert (dropped[:, name].all(1) | ~dropped[:, name].any(1)).all()  # all of its letters, or none
+    # "tomato" and "red" are two names, each drawn on its own
+    assert (dropped[:, tomato[0]] != dropped[:, tomato[-1] + 1]).any()
+
+
+def test_colour_features_take_the_models_dtype():
+    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=16, vocab=["a", "star"])).eval()
+    x, _, _ = enc.to(torch.bfloat16)(["a crimson star"])
+    assert x.dtype == torch.bfloat16

@@ -60,6 +60,10 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
     for name in list(names):
         if "gray" in name:
             names[name.replace("gray", "grey")] = names[name]
+    # CSS's "dark grey" (169, 169, 169) is lighter than its grey; people mean darker. "navy blue" is navy.
+    for dark in ("darkgray", "darkgrey", "dark gray", "dark grey"):
+        names[dark] = (72, 72, 72)
+    names["navy blue"] = names["navy"]
     names.update(BASE_COLOURS)
     return names
 
@@ -67,7 +71,7 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern:
     alternatives = sorted(colour_names(), key=len, reverse=True)  # "sky blue" before "blue"
-    return re.compile(r"(?<![a-z0-9'-])(" + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in alternatives)
+    return re.compile(r"(?<![a-z0-9'-])(" + "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in alternatives)
                       + r")(?![a-z0-9-])", re.IGNORECASE)
 
 
@@ -96,7 +100,7 @@ def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int,
     for m in _pattern().finditer(text):
         if any(a < m.end() and m.start() < b for a, b in skip):
             continue
-        out.append((m.start(), m.end(), names[" ".join(m.group(1).lower().split())]))
+        out.append((m.start(), m.end(), names[" ".join(m.group(1).lower().replace("-", " ").split())]))
     return out
 
 

@@ -133,16 +133,21 @@ def colour_input(width: int) -> nn.Linear:
     return layer
 
 
-# In training, this share of colour-name tokens loses its identity (UNK) and keeps only its colour feature: the
-# names' letters identify the 113 names the corpus paints, so without it the model learnt those spellings (after
-# 500 steps painted names came out near their colours, held-out names no nearer than before).
+# In training, this share of colour names loses its tokens (UNK) and keeps only its colour feature: the names'
+# letters identify the 113 names the corpus paints, so without it the model learnt those spellings (after 500
+# steps painted names came out near their colours, held-out names no nearer than before).
 COLOUR_NAME_DROPOUT = 0.5
 
 
 def drop_colour_names(ids: torch.Tensor, colours: torch.Tensor, rate: float = COLOUR_NAME_DROPOUT) -> torch.Tensor:
-    """`ids` with each colour-name token (colour flag set) made UNK with probability `rate`."""
-    drop = (colours[..., -1] > 0) & (torch.rand(ids.shape, device=ids.device) < rate)
-    return torch.where(drop, torch.full_like(ids, UNK), ids)
+    """`ids` with each colour name's tokens (a run of tokens with the same colour feature) made UNK with
+    probability `rate`, one draw per name: a name spelled letter by letter stays hidden as a whole."""
+    named = colours[..., -1] > 0
+    same_as_previous = torch.zeros_like(named)
+    same_as_previous[:, 1:] = named[:, :-1] & (colours[:, 1:] == colours[:, :-1]).all(-1)
+    name_index = torch.cumsum(named & ~same_as_previous, 1)
+    coins = torch.rand(ids.shape, device=ids.device).gather(1, name_index.clamp(max=ids.shape[1] - 1))
+    return torch.where(named & (coins < rate), torch.full_like(ids, UNK), ids)
 
 
 class SmallTextEncoder(nn.Module):
@@ -172,6 +177,7 @@ class SmallTextEncoder(nn.Module):
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         device = self.pos.device
         ids, mask, colours, _ = self.tokenizer.batch(texts, self.cfg.max_tokens, self.cfg.max_tokens, device)
+        colours = colours.to(self.colour_in.weight.dtype)  # bf16 / fp16 models on GPUs run without autocast
         if self.training:
             ids = drop_colour_names(ids, colours)
         x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[: ids.shape[1]], mask)

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
-from layerstudio.engine.colours import BASE_COLOURS, colour_names
+from layerstudio.engine.colours import BASE_COLOURS, colour_names, lab
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
@@ -39,9 +39,9 @@ def _painted_names() -> dict[str, tuple[int, int, int]]:
     """The other colour names the corpus paints (one spelling each: 'sky blue', not also 'skyblue')."""
     names = colour_names()
     held = {names[n] for n in HELD_OUT_COLOURS}
-    spaced = {rgb for n, rgb in names.items() if " " in n}
+    run_together = {n.replace(" ", "") for n in names if " " in n}
     return {n: rgb for n, rgb in names.items() if n not in COLOURS and rgb not in held
-            and (" " in n or rgb not in spaced) and "gray" not in n}
+            and n not in run_together and "gray" not in n}
 
 
 NAMED_COLOURS = _painted_names()
@@ -114,6 +114,18 @@ def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = Non
     """A colour name clearly apart from every colour in `avoid`."""
     pool = [n for n in (pool or _NAMES) if all(_far(n, a) for a in avoid)]
     return rng.choice(pool or _NAMES)
+
+
+def _lightness(name: str) -> float:
+    return lab(PALETTE[name])[0]
+
+
+def _darken_limit(name: str, amount: float) -> float:
+    """Light colours darken only a little, or yellow turns mustard and the named colour is lost."""
+    if name in _DARKEN_LIMIT or name in COLOURS:
+        return _DARKEN_LIMIT.get(name, amount)
+    lightness = _lightness(name)
+    return 0.1 if lightness > 85 else 0.15 if lightness > 70 else amount
 
 
 def _far(a: str, b: str) -> bool:
@@ -755,7 +767,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
     if spec.gradient:
         s = rng.uniform(0.22, 0.35)
         # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
-        dark = -min(s, _DARKEN_LIMIT.get(spec.colour, s))
+        dark = -min(s, _darken_limit(spec.colour, s))
         rgb = _gradient(_shade(base, s), _shade(base, dark), _linear_field(w, h, rng.uniform(0, 2 * math.pi)))
     else:
         rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
@@ -763,7 +775,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
     if shadow is not None:
         dx, dy, radius, strength = shadow
         sh = _blur(_shift(cov, dx, dy), radius) * strength
-        dark = (20, 20, 30) if spec.colour != "black" else (90, 90, 100)
+        dark = (90, 90, 100) if spec.colour == "black" or _lightness(spec.colour) < 25 else (20, 20, 30)
         rgb, alpha = _over(rgb, alpha, np.broadcast_to(np.asarray(dark, np.float32), (h, w, 3)), sh)
     elif glow is not None:
         radius, strength = glow
