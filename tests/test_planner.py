@@ -81,6 +81,8 @@ def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
     text = "three stars, a cat."
     assert whole_words(text, [(0, 3), (3, 8)]) == [(0, 11)]  # 'thr' + 'ee st' -> 'three stars'
     assert whole_words(text, [(13, 16), (2, 2)]) == [(0, 5), (13, 18)]  # "three", "a cat"
+    hyphen = "A sky-blue cloud - a star"
+    assert whole_words(hyphen, [(0, 5), (6, 16), (19, 25)]) == [(0, 16), (19, 25)]  # 'A sky' + 'blue cloud' 
     assert [text[a:b] for a, b in whole_words(text, [(15, 17)])] == ["cat"]
 
 

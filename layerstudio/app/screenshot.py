@@ -13,7 +13,7 @@ import asyncio
 import os
 import sys
 
-PROMPT = "A blue cloud, a yellow sun, the word 'SALE' in red and a white star on a solid teal background."
+PROMPT = "A sky blue cloud, a gold sun, the word 'SALE' in crimson and a white star on a solid navy background."
 
 
 def poster_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:

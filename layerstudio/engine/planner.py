@@ -172,11 +172,19 @@ def tag_sequence(spans: list[tuple[int, int]], found: list[tuple[int, int]]) -> 
 def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Phrases widened to whole words and merged where they then overlap. A word the vocabulary lacks is
     spelled letter by letter, and a tag boundary inside it ('thr' + 'ee stars') would cut it apart."""
+    def joined(i: int) -> bool:  # characters i - 1 and i belong to one word ("sky-blue" is one word)
+        if not 0 < i < len(text):
+            return False
+        left, right = text[i - 1], text[i]
+        return (left.isalnum() and right.isalnum() or left == "-" and right.isalnum() and i > 1
+                and text[i - 2].isalnum() or right == "-" and left.isalnum() and i + 1 < len(text)
+                and text[i + 1].isalnum())
+
     out: list[list[int]] = []
     for a, b in sorted(phrases):
-        while 0 < a < len(text) and text[a - 1].isalnum() and text[a].isalnum():
+        while joined(a):
             a -= 1
-        while 0 < b < len(text) and text[b - 1].isalnum() and text[b].isalnum():
+        while joined(b):
             b += 1
         while b > a and text[b - 1] in ",.;:!?":
             b -= 1
