@@ -134,8 +134,8 @@ def colour_input(width: int) -> nn.Linear:
 
 
 # In training, this share of colour names loses its tokens (UNK) and keeps only its colour feature: the names'
-# letters identify the 113 names the corpus paints, so without it the model learnt those spellings (after 500
-# steps painted names came out near their colours, held-out names no nearer than before).
+# letters identify the names the corpus paints (NAMED_COLOURS), so without it the model learnt those spellings
+# (after 500 steps painted names came out near their colours, held-out names no nearer than before).
 COLOUR_NAME_DROPOUT = 0.5
 
 
