@@ -31,7 +31,7 @@ _MODIFIERS = ("dark", "light", "medium", "pale", "deep", "hot", "sky", "royal", 
               "spring", "lawn", "forest", "dodger", "powder", "cadet", "cornflower", "dim", "indian", "rosy",
               "saddle", "sandy", "olive", "lime", "blue", "green", "orange", "yellow", "violet", "misty",
               "lemon", "mint", "ghost", "floral", "antique", "old", "navajo", "peach", "alice", "rebecca", "white",
-              "lavender", "papaya", "blanched", "misty", "goldenrod")
+              "lavender", "papaya", "blanched", "goldenrod")
 # Words that end a run-together name without being colours themselves ("lemonchiffon" -> "lemon chiffon").
 _TAILS = ("blush", "chiffon", "cream", "lace", "rose", "whip", "puff", "drab", "almond", "smoke")
 FEATURES = 4  # L, a, b (scaled) and 1 where the token is part of a colour name
@@ -53,8 +53,9 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
     """Every colour name, lower case, words separated by single spaces -> its sRGB colour."""
     css = {name: ImageColor.getrgb(value)[:3] for name, value in ImageColor.colormap.items()}
     names = dict(css)
+    css_names = set(css)
     for name, rgb in css.items():
-        spaced = _split(name, set(css))
+        spaced = _split(name, css_names)
         if spaced:
             names[spaced] = rgb
     for name in list(names):
