@@ -178,14 +178,27 @@ class ColourProbe(torch.nn.Module):
         return self.background(pooled[:, 0]), self.foreground(pooled[:, 1])
 
 
+# Beyond this CIELAB distance from all twelve colours a layer's colour is none of them ("sky blue", a gradient's
+# middle): its probe target would pull the layer toward the nearest of the twelve, so it has none.
+PROBE_COLOUR_REACH = 25.0
+
+
 def colour_targets(layers: list[np.ndarray]) -> list[int]:
     """Per layer (background first, RGBA uint8), the index of the named colour nearest its dominant colour, or -1
-    where it has none (e.g. a transparent layer); from the pixels, so PSD folders get them too."""
+    where it has none (e.g. a transparent layer) or is far from all of them; from the pixels, so PSD folders get
+    them too."""
+    from ..engine.colours import lab
     from .corpus import COLOURS
-    from .evaluate import named_colour
+    from .evaluate import dominant_colour, nearest_colour
 
     names = list(COLOURS)
-    return [-1 if (name := named_colour(pixels)) is None else names.index(name) for pixels in layers]
+    targets = []
+    for pixels in layers:
+        rgb = dominant_colour(pixels)
+        name = None if rgb is None else nearest_colour(rgb)
+        near = name is not None and math.dist(lab(COLOURS[name]), lab(tuple(rgb))) <= PROBE_COLOUR_REACH
+        targets.append(names.index(name) if near else -1)
+    return targets
 
 
 def recolour(images: list[torch.Tensor], rng: random.Random, keep: float = 0.3) -> list[torch.Tensor]:
