@@ -261,6 +261,10 @@ def test_colour_targets_come_from_the_pixels():
     names = list(COLOURS)
     layers = [solid(COLOURS["red"]), solid(COLOURS["blue"]), solid(COLOURS["green"], alpha=0), solid(COLOURS["blue"])]
     assert colour_targets(layers) == [names.index("red"), names.index("blue"), -1, names.index("blue")]
+    # crimson is a red; sky blue is none of the twelve, and a target of the nearest would pull it toward one
+    from layerstudio.engine.colours import colour_names
+    named = colour_names()
+    assert colour_targets([solid(named["crimson"]), solid(named["sky blue"])]) == [names.index("red"), -1]
 
 
 def test_caption_probe_reads_only_real_tokens():
