@@ -143,7 +143,8 @@ def test_eval_runs_on_tiny(tmp_path):
     pipe = Pipeline.from_preset("tiny")
     report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))
     for key in ("alpha_inside_boxes", "empty_layer_rate", "colour_adherence", "autoencoder_psnr_db",
-                "autoencoder_alpha_iou", "autoencoder_psnr_recoloured_db", "decomposition_psnr_db"):
+                "autoencoder_alpha_iou", "autoencoder_psnr_recoloured_db", "decomposition_psnr_db",
+                "true_object_shape_iou"):
         assert key in report
     # the metric itself recognises the ground truth's colours
     assert report["colour_adherence_ground_truth"] >= 0.9
@@ -154,6 +155,26 @@ def test_eval_runs_on_tiny(tmp_path):
     assert report["layers_with_their_true_object"] <= report["layers_with_a_prompt_object"] <= 1
     assert 0 <= report["style_prompts_dealt_nothing"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_shape_iou_sees_the_shape_not_its_place():
+    from PIL import Image, ImageDraw
+
+    from layerstudio.training.evaluate import alpha_iou, shape_iou
+
+    def layer(draw, xy, size=96):
+        img = Image.new("L", (size, size), 0)
+        getattr(ImageDraw.Draw(img), draw)(xy, fill=255)
+        alpha = np.asarray(img)
+        return np.dstack([np.full_like(alpha, 200)] * 3 + [alpha])
+
+    circle = layer("ellipse", (10, 10, 50, 50))
+    moved_bigger = layer("ellipse", (30, 20, 90, 80))
+    triangle = layer("polygon", [(30, 20), (90, 80), (30, 80)])
+    assert shape_iou(circle, moved_bigger) > 0.95 > 0.5 > alpha_iou(circle, moved_bigger)
+    assert shape_iou(circle, triangle) < 0.75
+    empty = layer("ellipse", (0, 0, 0, 0)) * 0
+    assert shape_iou(circle, empty) == 0.0 and shape_iou(empty, empty) == 1.0
 
 
 def test_the_planner_trains_on_some_prompts_about_the_look_alone():

@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..document import Box, Layout
 from ..engine.config import BACKGROUND
@@ -78,6 +79,23 @@ def alpha_iou(a: np.ndarray, b: np.ndarray) -> float:
     ma, mb = a[..., 3] > 127, b[..., 3] > 127
     union = (ma | mb).sum()
     return 1.0 if union == 0 else float((ma & mb).sum() / union)
+
+
+def shape_iou(a: np.ndarray, b: np.ndarray, size: int = 48) -> float:
+    """`alpha_iou` of the two layers' solid parts, each cropped to its own bounds and stretched to one square:
+    whether the shape is right, whatever its place and size in the box."""
+    def normalised(pixels):
+        solid = pixels[..., 3] > 127
+        if not solid.any():
+            return None
+        ys, xs = np.nonzero(solid)
+        crop = solid[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8) * 255
+        return np.asarray(Image.fromarray(crop).resize((size, size), Image.BILINEAR)) > 127
+
+    ma, mb = normalised(a), normalised(b)
+    if ma is None or mb is None:
+        return float(ma is None and mb is None)
+    return float((ma & mb).sum() / max((ma | mb).sum(), 1))
 
 
 def alpha_in_box(layer, box) -> tuple[float, float]:
@@ -202,6 +220,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     colour_hits = colour_total = oracle_hits = any_prompted = background_hits = 0
     phrase_found = own_phrase = 0
     own_shape_iou = []  # a layer drawn from its own true object, against the truth: does it draw that shape?
+    own_shape_aligned = []  # the same, each shape cropped to its bounds: the shape alone, not its place
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
@@ -230,8 +249,10 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in generated.layers[1:]]
         phrase_found += sum(p in truth_captions for p in dealt)
         own_phrase += sum(p == c for p, c in zip(dealt, truth_captions))
-        own_shape_iou += [alpha_iou(truth.pixels, layer.pixels) for p, c, truth, layer
-                          in zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]) if p == c]
+        own = [(truth.pixels, layer.pixels) for p, c, truth, layer
+               in zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]) if p == c]
+        own_shape_iou += [alpha_iou(t, g) for t, g in own]
+        own_shape_aligned += [shape_iou(t, g) for t, g in own]
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
@@ -258,6 +279,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "layers_with_a_prompt_object": round(phrase_found / max(fg_layers, 1), 4),
         "layers_with_their_true_object": round(own_phrase / max(fg_layers, 1), 4),
         "true_object_alpha_iou": round(float(np.mean(own_shape_iou)), 4) if own_shape_iou else None,
+        "true_object_shape_iou": round(float(np.mean(own_shape_aligned)), 4) if own_shape_aligned else None,
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
@@ -281,7 +303,7 @@ def checker(h: int, w: int, cell: int = 8) -> np.ndarray:
 
 def contact_sheet(results, path: str, tile: int = 160, max_rows: int = 12) -> None:
     """Per design: prompt, ground truth, generated composite, its layers on a checkerboard, decomposition."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import ImageDraw, ImageFont
 
     from ..document import Document
 
