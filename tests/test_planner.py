@@ -9,7 +9,8 @@ from torch import nn
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.planner import OBJECT_START, OUTSIDE, Planner, cut_phrases, locate, tag_sequence, whole_words
+from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
+                                       cut_phrases, locate, tag_sequence, whole_colour_names, whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
@@ -84,6 +85,28 @@ def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
     hyphen = "A sky-blue cloud - a star"
     assert whole_words(hyphen, [(0, 5), (6, 16), (19, 25)]) == [(0, 16), (19, 25)]  # 'A sky' + 'blue cloud' 
     assert [text[a:b] for a, b in whole_words(text, [(15, 17)])] == ["cat"]
+
+
+def test_a_colour_name_read_letter_by_letter_is_cut_as_one_unit():
+    tokenizer = Tokenizer(["a", "star", "on", "grey", "."])
+    O, BS, BI, OS, OI = OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE
+
+    def read(text, tags):
+        spans = tokenizer.encode_spans(text, 96)[1]
+        assert len(spans) == len(tags)
+        background, objects = cut_phrases(whole_colour_names(text, tags, spans), spans)
+        return [text[a:b] for a, b in whole_words(text, background)], [text[a:b] for a, b in whole_words(text, objects)]
+
+    text = "A star on dark grey."  # BOS A star on d a r k grey .
+    torn = [O, OS, OI, O, BS, BI, BI, BI, OS, O]  # the letters tagged apart: background "dark", object "grey"
+    assert read(text, torn) == (["dark grey"], ["A star"])
+    assert read(text, [O, OS, OI, O, OS, BI, BI, BI, OI, O]) == (["dark grey"], ["A star"])  # the letters outvote
+    # the word 'dark grey' drawn as lettering is no colour: its tags stay as they are
+    quoted = "A star on 'dark grey'."
+    spans = tokenizer.encode_spans(quoted, 96)[1]
+    tags = [O] * len(spans)
+    tags[-4] = OS
+    assert whole_colour_names(quoted, tags, spans) == tags
 
 
 def test_deal_gives_each_box_its_own_phrase_and_depends_on_the_seed():
