@@ -183,6 +183,21 @@ def test_decomposition_reads_the_composite_in_both_paths():
     assert not torch.allclose(other[0, 16:], full[0, 16:], atol=1e-3)  # the aligned input matters
 
 
+def test_quotes_mark_lettering_but_apostrophes_do_not():
+    from layerstudio.engine.text import QUOTE, Tokenizer, quoted_ranges
+
+    def quoted(text):
+        return [text[a:b] for a, b in quoted_ranges(text)]
+
+    assert quoted("Let's draw the word 'HI' in red, it's fun.") == ["'HI'"]
+    assert quoted('The word "Don\'t panic!" in black.') == ['"Don\'t panic!"']
+    assert quoted("A \u201cSALE\u201d sign and a \u2018NEW\u2019 badge, don\u2019t you think") == [
+        "\u201cSALE\u201d", "\u2018NEW\u2019"]
+    tokenizer = Tokenizer(["a", "sign"])
+    ids = tokenizer.encode("A \u201cSALE\u201d sign", 32)
+    assert ids.count(QUOTE) == 2 and ids == tokenizer.encode("A 'SALE' sign", 32)  # read as lettering either way
+
+
 def test_the_unread_end_of_a_long_prompt_or_hint_is_reported():
     pipe = Pipeline.from_preset("tiny")
     limit = pipe.config.text.max_tokens  # 16 on tiny, BOS included

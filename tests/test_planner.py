@@ -10,7 +10,7 @@ from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
-                                       cut_phrases, locate, tag_sequence, whole_colour_names, whole_words)
+                                       as_sentence, cut_phrases, locate, tag_sequence, whole_units, whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
@@ -88,25 +88,31 @@ def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
 
 
 def test_a_colour_name_read_letter_by_letter_is_cut_as_one_unit():
-    tokenizer = Tokenizer(["a", "star", "on", "grey", "."])
+    tokenizer = Tokenizer(["a", "star", "on", "grey", ".", "the", "word"])
     O, BS, BI, OS, OI = OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE
 
     def read(text, tags):
         spans = tokenizer.encode_spans(text, 96)[1]
         assert len(spans) == len(tags)
-        background, objects = cut_phrases(whole_colour_names(text, tags, spans), spans)
+        background, objects = cut_phrases(whole_units(text, tags, spans), spans)
         return [text[a:b] for a, b in whole_words(text, background)], [text[a:b] for a, b in whole_words(text, objects)]
 
     text = "A star on dark grey."  # BOS A star on d a r k grey .
     torn = [O, OS, OI, O, BS, BI, BI, BI, OS, O]  # the letters tagged apart: background "dark", object "grey"
     assert read(text, torn) == (["dark grey"], ["A star"])
     assert read(text, [O, OS, OI, O, OS, BI, BI, BI, OI, O]) == (["dark grey"], ["A star"])  # the letters outvote
-    # the word 'dark grey' drawn as lettering is no colour: its tags stay as they are
-    quoted = "A star on 'dark grey'."
-    spans = tokenizer.encode_spans(quoted, 96)[1]
-    tags = [O] * len(spans)
-    tags[-4] = OS
-    assert whole_colour_names(quoted, tags, spans) == tags
+    # quoted text is one unit too, apostrophes and all
+    text = 'The word "Don\'t" on grey.'  # BOS the word " D o n ' t " on grey .
+    assert read(text, [O, OS, OI, OI, OI, OI, OI, O, O, OI, O, BS, O]) == (["grey"], ['The word "Don\'t"'])
+
+
+def test_a_prompt_is_read_as_a_sentence_ending_in_a_stop():
+    # every training prompt ends with one; without it "... on white" was read as an object "white"
+    assert as_sentence("a red star on white") == "a red star on white."
+    for done in ("A red star on white.", "Wow!", "Really?", "a star on white.  ", "", "   "):
+        assert as_sentence(done) == done
+    prompt = "a red star and the word 'HI' on white"
+    assert as_sentence(prompt).startswith(prompt)  # phrases keep their places
 
 
 def test_deal_gives_each_box_its_own_phrase_and_depends_on_the_seed():

@@ -17,7 +17,9 @@ PAD, UNK, BOS, QUOTE = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<bos>", "<quote>"]
 # Quoted text is spelled out character by character (case kept) so the model can learn to draw words.
 CHARS = [chr(c) for c in range(33, 127)]
-_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+# Straight single quotes only where they start and end a word, so apostrophes ("Let's", "Don't") open nothing;
+# curly quotes too, as keyboards and word processors type them.
+_QUOTED = re.compile(r"(?<!\w)'([^']*)'(?!\w)|\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
 
 
@@ -98,7 +100,7 @@ def _pieces(text: str):
     for m in _QUOTED.finditer(text):
         for w in _WORD.finditer(text, pos, m.start()):
             yield "word", w.group().lower(), w.start()
-        group = 1 if m.group(1) is not None else 2
+        group = next(g for g in range(1, 5) if m.group(g) is not None)
         yield "quoted", m.group(group), m.start(group)
         pos = m.end()
     for w in _WORD.finditer(text, pos):
