@@ -117,6 +117,38 @@ def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     assert len(load_project(path).layers) == 4
 
 
+def test_the_prompt_is_part_of_the_document(qtbot, tmp_path, tiny):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    w.prompt_panel.prompt_edit.setPlainText("a red star on white")
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    path = tmp_path / "p.lsproj"
+    assert w._save_to(path) and not w.isWindowModified()
+
+    steps = w.controller.undo_stack.count()
+    edit = w.prompt_panel.prompt_edit
+    edit.setFocus()
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    QTest.keyClicks(edit, "s")  # typing alone is an unsaved change
+    assert w.isWindowModified() and w.document.prompt == "a red star on whites"
+    assert w.controller.undo_stack.count() == steps + 1  # one step for the typing
+    QTest.keyClick(edit, Qt.Key.Key_Backspace)  # typed and deleted again: nothing to save
+    assert not w.isWindowModified() and w.document.prompt == "a red star on white"
+
+    w.prompt_panel.prompt_edit.setPlainText("a blue star on black")
+    w.controller.select(2)
+    assert run_action(qtbot, w, w.act_regenerate) == "done"
+    assert w.document.prompt == "a blue star on black" == w.document.layers[2].provenance.prompt
+    w.controller.undo_stack.undo()  # the regeneration
+    w.controller.undo_stack.undo()  # the prompt edit: the box shows the prompt of that step
+    assert w.prompt_panel.prompt == "a red star on white"
+    w.prompt_panel.prompt_edit.clear()  # a prompt cleared on purpose is saved cleared
+    assert w._save_to(path) and load_project(path).prompt == ""
+
+
 def test_hint_belongs_to_the_selected_layer(qtbot, tmp_path, tiny):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

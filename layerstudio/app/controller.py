@@ -66,6 +66,7 @@ class SnapshotCommand(QUndoCommand):
         if not isinstance(other, SnapshotCommand) or other.merge_key != self.merge_key:
             return False
         self.after = other.after
+        self.setObsolete(self.after == self.before)  # typed and then deleted again: no step, clean again
         return True
 
 
@@ -268,6 +269,11 @@ class DocumentController(QObject):
         uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
         prompt = req.prompt if req.kind in ("generate", "decompose") else None
         self._push(text, layers, uids, prompt=prompt, model_id=applied.model_id)
+
+    def set_prompt(self, prompt: str) -> None:
+        """The prompt as typed: part of the document (saved, and marking it modified), one undo step per run of
+        typing."""
+        self._push("Edit Prompt", list(self._doc.layers), prompt=prompt, merge_key="prompt")
 
     def pick_variation(self, index: int, which: int) -> None:
         """Make variation `which` of a layer its content; the current content takes its place in the strip."""

@@ -102,6 +102,8 @@ class MainWindow(QMainWindow):
         # The hint field edits the selected layer's own hint (Layer.hint) and follows the selection.
         self._hint_uid: int | None = None
         c.changed.connect(self._sync_hint)
+        c.changed.connect(self._sync_prompt)
+        self.prompt_panel.prompt_edit.textChanged.connect(lambda: c.set_prompt(self.prompt_panel.prompt))
         c.selectionChanged.connect(lambda _: self._sync_hint())
         self.prompt_panel.hint_edit.editingFinished.connect(self._commit_hint)
         self.layers_panel.add_button.clicked.connect(lambda: self.canvas.set_tool(Tool.BOX))
@@ -378,6 +380,11 @@ class MainWindow(QMainWindow):
         if i >= 0 and not self.controller.document.layers[i].locked:
             self.controller.set_hint(i, edit.text())
 
+    def _sync_prompt(self) -> None:
+        """Undo and redo bring back the prompt of their step (typing itself keeps the two equal)."""
+        if self.prompt_panel.prompt != self.document.prompt:
+            self.prompt_panel.prompt_edit.setPlainText(self.document.prompt)
+
     def _sync_hint(self) -> None:
         c, edit = self.controller, self.prompt_panel.hint_edit
         i = c.selected
@@ -629,9 +636,9 @@ class MainWindow(QMainWindow):
         return origin.stem if origin is not None else "Untitled"
 
     def document_for_save(self) -> Document:
-        """The document as saved: the prompt as currently typed goes with it."""
+        """The document as saved (its prompt follows the prompt box as the user types)."""
         d = self.document
-        return Document(d.width, d.height, self.prompt_panel.prompt or d.prompt, list(d.layers), d.model_id)
+        return Document(d.width, d.height, d.prompt, list(d.layers), d.model_id)
 
     def open_file(self, path: str | Path | None = None) -> bool:
         if self.busy or not self.maybe_discard():
