@@ -41,6 +41,9 @@ def test_generate_shapes(pipe, count, guidance):
         assert layer.box == snapped  # overflow kept: snapped box, possibly off the canvas
         assert layer.pixels.shape == (snapped.height, snapped.width, 4)
         assert layer.provenance.model_id == pipe.model_id
+    assert (doc.layers[0].pixels[..., 3] == 255).all()  # the backdrop is opaque
+    if count:  # foreground layers keep the alpha the model gives them
+        assert any((l.pixels[..., 3] < 255).any() for l in doc.layers[1:])
 
 
 def _conditioning(model, batch, layers, t, given, seed=0):
