@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from layerstudio.app.controller import blank_document  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
+from layerstudio.document import Box  # noqa: E402
 
 CANVAS = 128
 STEPS = 2
@@ -235,6 +236,19 @@ def test_event_loop_ticks_and_editing_during_a_job(qtbot, tmp_path, tiny):
     assert w.document.layers[1].name == "Sun" and not w.document.layers[1].is_empty  # rename kept
     gaps = np.diff(ticks)
     assert len(gaps) > 10
+
+
+def test_a_box_drawn_from_grid_line_to_grid_line_is_that_box(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    w.canvas.set_tool("box")
+    for zoom in (w.canvas.zoom, 0.7, 3.0):  # the pointer lands a fraction of a pixel off the line
+        w.canvas.set_zoom(zoom)
+        w.canvas.centerOn(64, 64)
+        drag(w.canvas, (32, 32), (96, 80))
+        assert w.document.layers[-1].box == Box(32, 32, 96, 80), zoom
+        w.controller.undo_stack.undo()
+    drag(w.canvas, (35, 30), (90, 81))  # between lines: the cells it touches
+    assert w.document.layers[-1].box == Box(32, 16, 96, 96)
 
 
 def test_canvas_edit_and_layers_panel(qtbot, tmp_path, tiny):

@@ -3,6 +3,8 @@ select / move / resize with handles, zoom and pan. Edits go to the controller (u
 is under way only the item's displayed box changes."""
 from __future__ import annotations
 
+import math
+
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -312,9 +314,17 @@ class CanvasView(QGraphicsView):
         if not self._drag or self._drag["kind"] != "draw":
             return None
         a, b = self._drag["start"], self._drag["end"]
-        raw = Box(int(min(a.x(), b.x())), int(min(a.y(), b.y())),
-                  int(max(a.x(), b.x())) + 1, int(max(a.y(), b.y())) + 1)
-        return raw.snapped()
+        # An edge within two screen pixels of a grid line is on it: a drag from line to line is that box. The
+        # pointer lands a fraction off the line, and snapped outward from there the box grew a whole cell.
+        tolerance = 2.0 / self.zoom
+
+        def edge(v: float) -> float:
+            return snap(v) if abs(v - snap(v)) <= tolerance else v
+
+        x0, y0 = math.floor(edge(min(a.x(), b.x()))), math.floor(edge(min(a.y(), b.y())))
+        x1 = max(math.ceil(edge(max(a.x(), b.x()))), x0 + 1)
+        y1 = max(math.ceil(edge(max(a.y(), b.y()))), y0 + 1)
+        return Box(x0, y0, x1, y1).snapped()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
