@@ -1,4 +1,6 @@
 """Colour names read as colours: the lexicon, the token features, the corpus that paints them, the eval."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -60,15 +62,27 @@ def test_corpus_paints_named_colours_only_when_asked_and_never_the_held_out_ones
         assert np.array_equal(named.composite, make_design(seed, named_colours=1.0).composite)  # deterministic
     held = {colour_names()[n] for n in HELD_OUT_COLOURS}
     assert not held & set(NAMED_COLOURS.values())
-    seen = set()
-    for seed in range(6):
+    seen, codes, greys = set(), 0, 0
+    for seed in range(12):
         d = make_design(seed, named_colours=1.0)
         for caption, rgb in zip(d.layer_captions, d.layer_colours):
             names = [n for n in NAMED_COLOURS if NAMED_COLOURS[n] == rgb and n in caption.lower()]
-            assert names, (caption, rgb)  # each layer's caption names the colour it is painted in
+            code = re.search(r"#[0-9a-f]{6}\b", caption)
+            # each layer's caption names the colour it is painted in, by a name or as a hex code
+            assert names or code and tuple(int(code.group()[i:i + 2], 16) for i in (1, 3, 5)) == tuple(rgb), (
+                caption, rgb)
             seen.update(names)
-    assert len(seen) > 10
+            codes += code is not None
+            greys += code is not None and len(set(rgb)) == 1
+    assert len(seen) > 10 and codes >= 10 and greys >= 1
     assert set(PALETTE) >= set(BASE_COLOURS)
+
+
+def test_hex_codes_are_colours_too():
+    text = "A #dc143c star, a #F80 circle and the word '#123456' on navy; not ##abc, #abcd or a#abc."
+    quoted = [(text.index("'#"), text.index("'#") + 9)]
+    assert [(text[a:b], rgb) for a, b, rgb in colour_spans(text, quoted)] == [
+        ("#dc143c", (220, 20, 60)), ("#F80", (255, 136, 0)), ("navy", (0, 0, 128))]
 
 
 def test_named_colour_errors_measure_distance_to_the_name(tiny):
@@ -78,8 +92,9 @@ def test_named_colour_errors_measure_distance_to_the_name(tiny):
     assert colour_error((220, 20, 60), "crimson") == 0
     assert lab((255, 255, 255)) == pytest.approx((100, 0, 0), abs=0.1) and lab((0, 0, 0)) == (0, 0, 0)
     assert colour_error((255, 250, 250), "snow") == 0 < colour_error((255, 250, 250), "navy")
+    assert colour_error((220, 20, 60), "#dc143c") == 0 < colour_error((220, 20, 60), "#dc143d")
     report = named_colour_errors(tiny)
-    for group in ("painted", "held_out"):
+    for group in ("painted", "held_out", "hex"):
         for role in ("object", "background", "nearest_twelve"):
             assert 0 <= report[f"{group}_{role}"] <= 100
     # the twelve cannot stand in for these names: the nearest is still visibly off

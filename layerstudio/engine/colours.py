@@ -94,15 +94,23 @@ def lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
     return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
 
 
+_HEX = re.compile(r"(?<![\w#])#([0-9a-f]{6}|[0-9a-f]{3})(?!\w)", re.IGNORECASE)
+
+
+def hex_colour(digits: str) -> tuple[int, int, int]:
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
 def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int, int, tuple[int, int, int]]]:
-    """(start, end, rgb) of each colour name in `text`, outside the character ranges in `skip` (quoted text)."""
+    """(start, end, rgb) of each colour name or hex code ("#e63946", "#f80") in `text`, outside the character
+    ranges in `skip` (quoted text), in order."""
     names = colour_names()
-    out = []
-    for m in _pattern().finditer(text):
-        if any(a < m.end() and m.start() < b for a, b in skip):
-            continue
-        out.append((m.start(), m.end(), names[" ".join(m.group(1).lower().replace("-", " ").split())]))
-    return out
+    out = [(m.start(), m.end(), names[" ".join(m.group(1).lower().replace("-", " ").split())])
+           for m in _pattern().finditer(text)]
+    out += [(m.start(), m.end(), hex_colour(m.group(1))) for m in _HEX.finditer(text)]
+    return sorted((a, b, rgb) for a, b, rgb in out if not any(a < e and s < b for s, e in skip))
 
 
 def token_colour_features(text: str, spans: list[tuple[int, int]], skip: list[tuple[int, int]] = ()) -> list[list[float]]:

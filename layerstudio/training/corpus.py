@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
-from layerstudio.engine.colours import BASE_COLOURS, colour_names, lab
+from layerstudio.engine.colours import BASE_COLOURS, colour_names, hex_colour, lab
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
@@ -46,6 +46,27 @@ def _painted_names() -> dict[str, tuple[int, int, int]]:
 
 NAMED_COLOURS = _painted_names()
 PALETTE = {**NAMED_COLOURS, **COLOURS}
+# Of the layers painted beyond the twelve, this share is a random colour written as a hex code ("#3fa2c4"): the
+# 114 names cover colour space thinly (dark greys came out brown or green), random colours cover it all.
+HEX_SHARE = 0.35
+
+
+def rgb_of(name: str) -> tuple[int, int, int]:
+    """A corpus colour's sRGB: a colour name or a hex code."""
+    return hex_colour(name[1:]) if name.startswith("#") else PALETTE[name]
+
+
+def _random_hex(rng: random.Random, avoid: list[str]) -> str:
+    """A random colour as a hex code, clearly apart from `avoid`; a fifth of them greys, which names seldom are."""
+    for _ in range(20):
+        if rng.random() < 0.2:
+            rgb = (rng.randrange(256),) * 3
+        else:
+            rgb = tuple(rng.randrange(256) for _ in range(3))
+        code = "#%02x%02x%02x" % rgb
+        if all(_far(code, a) for a in avoid):
+            break
+    return code
 _NAMES = list(COLOURS)
 _DARKEN_LIMIT = {"yellow": 0.1, "orange": 0.15, "pink": 0.2}
 
@@ -117,7 +138,7 @@ def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = Non
 
 
 def _lightness(name: str) -> float:
-    return lab(PALETTE[name])[0]
+    return lab(rgb_of(name))[0]
 
 
 def _darken_limit(name: str, amount: float) -> float:
@@ -129,7 +150,7 @@ def _darken_limit(name: str, amount: float) -> float:
 
 
 def _far(a: str, b: str) -> bool:
-    ca, cb = np.asarray(PALETTE[a], np.float32), np.asarray(PALETTE[b], np.float32)
+    ca, cb = np.asarray(rgb_of(a), np.float32), np.asarray(rgb_of(b), np.float32)
     return a != b and float(np.abs(ca - cb).sum()) > 150
 
 
@@ -590,8 +611,8 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
     colour is one of NAMED_COLOURS rather than the twelve."""
     name = rng.choice(_NAMES)
     if palette.random() < named:
-        name = palette.choice(sorted(NAMED_COLOURS))
-    base = PALETTE[name]
+        name = palette.choice(sorted(NAMED_COLOURS)) if palette.random() >= HEX_SHARE else _random_hex(palette, [])
+    base = rgb_of(name)
     style = rng.choices(["solid", "linear", "radial", "stripes", "dots", "noise"], weights=[3, 3, 2, 2, 2, 2])[0]
     used = [name]
     if style == "solid":
@@ -681,7 +702,8 @@ class _Spec:
 def _pick_spec(rng: random.Random, avoid: list[str], palette: random.Random, named: float) -> _Spec:
     colour = _distinct(rng, avoid)
     if palette.random() < named:
-        colour = _distinct(palette, avoid, sorted(NAMED_COLOURS))
+        colour = (_distinct(palette, avoid, sorted(NAMED_COLOURS)) if palette.random() >= HEX_SHARE
+                  else _random_hex(palette, avoid))
     r = rng.random()
     if r < 0.28:
         t = rng.random()
@@ -763,7 +785,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
         size = min(rect[2] - rect[0], rect[3] - rect[1])
         t = max(2, int(round(size * rng.uniform(0.06, 0.11))))
         cov = np.clip(cov - _erode(cov, t), 0.0, 1.0)
-    base = PALETTE[spec.colour]
+    base = rgb_of(spec.colour)
     if spec.gradient:
         s = rng.uniform(0.22, 0.35)
         # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
@@ -963,12 +985,12 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
 
     layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
-    colours = [PALETTE[bg_name]]
+    colours = [rgb_of(bg_name)]
     for spec, box, pixels in placed:
         cap = _caption(spec, rng)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
-        colours.append(PALETTE[spec.colour])
+        colours.append(rgb_of(spec.colour))
     caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
     return Design(doc, caption, captions, colours, doc.compose(), seed)
