@@ -149,6 +149,23 @@ def test_the_prompt_is_part_of_the_document(qtbot, tmp_path, tiny):
     assert w._save_to(path) and load_project(path).prompt == ""
 
 
+def test_the_same_result_again_adds_no_variation_and_a_picture_is_imported_not_opened(qtbot, tmp_path, tiny):
+    from layerstudio.errors import UserError
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    assert run_action(qtbot, w, w.act_generate) == "done"  # same seed, same pixels: nothing new to flip back to
+    assert all(not l.variations for l in w.document.layers)
+    before = [l.pixels for l in w.document.layers]
+    w.prompt_panel.seed_spin.setValue(w.prompt_panel.seed_spin.value() + 1)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    changed = [not np.array_equal(b, l.pixels) for b, l in zip(before, w.document.layers)]
+    assert any(changed) and [len(l.variations) for l in w.document.layers] == [int(c) for c in changed]
+    with pytest.raises(UserError, match="Import Image"):
+        w._read(tmp_path / "photo.png")
+
+
 def test_hint_belongs_to_the_selected_layer(qtbot, tmp_path, tiny):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

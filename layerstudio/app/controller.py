@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -262,7 +263,7 @@ class DocumentController(QObject):
                 layers.append(base.layers[i])
                 continue
             old = base.layers[i] if i < len(base.layers) else None
-            if old is not None and not old.is_empty:
+            if old is not None and not old.is_empty and not np.array_equal(old.pixels, new.pixels):
                 kept = [*old.variations, Variation(old.pixels, old.seed, old.hint, old.provenance)]
                 new = replace(new, variations=kept[-MAX_VARIATIONS:])
             layers.append(new)

@@ -340,6 +340,7 @@ class LayersPanel(QWidget):
             for w in (self.opacity_slider, self.opacity_spin):
                 w.blockSignals(True)
                 w.setEnabled(layer is not None)
+                w.setToolTip("Opacity of the selected layer" if layer is not None else "Select a layer to set its opacity")
                 w.setValue(round(layer.opacity * 100) if layer else 100)
                 w.blockSignals(False)
             n = len(self.controller.document.layers)
@@ -401,7 +402,7 @@ class LayersPanel(QWidget):
         self.variations.scrollToItem(current)
         locked = layer.locked or self.controller.editing_locked
         self.variations.setEnabled(not locked)
-        self.variations_label.setText(f"Variations ({len(layer.variations) + 1}, ● in use)"
+        self.variations_label.setText(f"Variations: {len(layer.variations) + 1} (● in use)"
                                       + (" — locked" if layer.locked else ""))
 
     def _variation_clicked(self, item: QListWidgetItem) -> None:

@@ -33,7 +33,8 @@ MAX_RECENT = 10
 AUTOSAVE_MS = 5000
 PROJECT_FILTER = "LayerStudio project (*.lsproj)"
 OPEN_FILTER = "Designs (*.lsproj *.psd);;LayerStudio project (*.lsproj);;Photoshop document (*.psd);;All files (*)"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
 def default_loader(model_dir=None, device=None):
@@ -676,7 +677,8 @@ class MainWindow(QMainWindow):
 
             document, warnings = import_psd(path)
             return document, list(warnings), None
-        raise UserError(f"{path.name}: not a LayerStudio project (.lsproj) or PSD (.psd)")
+        hint = "; to split a picture into layers, use File > Import Image" if suffix in IMAGE_SUFFIXES else ""
+        raise UserError(f"{path.name}: not a LayerStudio project (.lsproj) or PSD (.psd){hint}")
 
     def save(self) -> bool:
         if self.path is None or self.path.suffix.lower() != ".lsproj":
