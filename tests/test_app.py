@@ -229,11 +229,14 @@ def test_event_loop_ticks_and_editing_during_a_job(qtbot, tmp_path, tiny):
     structure = [l.box for l in w.document.layers]
     drag(w.canvas, (5, 5), (40, 40))  # the layout is frozen while the job runs
     assert [l.box for l in w.document.layers] == structure
+    typed = "a sun and a moon"
+    w.prompt_panel.prompt_edit.setPlainText(typed)  # the prompt stays editable
     with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
         engine.release.set()
     timer.stop()
     assert blocker.args == ["done"]
     assert w.document.layers[1].name == "Sun" and not w.document.layers[1].is_empty  # rename kept
+    assert w.prompt_panel.prompt == typed == w.document.prompt  # and what was typed meanwhile too
     gaps = np.diff(ticks)
     assert len(gaps) > 10
 

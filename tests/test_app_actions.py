@@ -148,6 +148,25 @@ def test_the_prompt_is_part_of_the_document(qtbot, tmp_path, tiny):
     w.prompt_panel.prompt_edit.clear()  # a prompt cleared on purpose is saved cleared
     assert w._save_to(path) and load_project(path).prompt == ""
 
+    # a document's own prompt, stray whitespace and all, is no edit; undo and redo push nothing new
+    w.set_document(blank_document(CANVAS, CANVAS, prompt="a red star on white\n"), None)
+    assert w.controller.undo_stack.count() == 0 and not w.isWindowModified()
+    edit.setFocus()
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    QTest.keyClicks(edit, "x")
+    QTest.keyClicks(edit, "y")
+    assert w.controller.undo_stack.count() == 1  # one run of typing, one step
+    w.layers_panel.view.setFocus()  # leaving the box ends the step
+    edit.setFocus()
+    QTest.keyClicks(edit, "z")
+    assert w.controller.undo_stack.count() == 2
+    w.controller.undo_stack.undo()
+    w.controller.undo_stack.undo()
+    assert w.controller.undo_stack.count() == 2 and w.controller.undo_stack.index() == 0
+    assert not w.isWindowModified() and w.document.prompt == "a red star on white\n"
+    w.controller.undo_stack.redo()
+    assert w.controller.undo_stack.count() == 2 and w.document.prompt == "a red star on white\nxy"
+
 
 def test_the_same_result_again_adds_no_variation_and_a_picture_is_imported_not_opened(qtbot, tmp_path, tiny):
     from layerstudio.errors import UserError
@@ -157,11 +176,17 @@ def test_the_same_result_again_adds_no_variation_and_a_picture_is_imported_not_o
     assert run_action(qtbot, w, w.act_generate) == "done"
     assert run_action(qtbot, w, w.act_generate) == "done"  # same seed, same pixels: nothing new to flip back to
     assert all(not l.variations for l in w.document.layers)
-    before = [l.pixels for l in w.document.layers]
+    from layerstudio.engine.request import JobRequest
+
+    for _ in range(2):  # a layer regenerated twice with one seed (the app picks a new one each time), likewise
+        w.controller.apply_result(tiny.run(JobRequest.regenerate(w.document, 1, 77, steps=STEPS)), "Regenerate")
+    assert len(w.document.layers[1].variations) == 1
+    before = [(l.pixels, len(l.variations)) for l in w.document.layers]
     w.prompt_panel.seed_spin.setValue(w.prompt_panel.seed_spin.value() + 1)
     assert run_action(qtbot, w, w.act_generate) == "done"
-    changed = [not np.array_equal(b, l.pixels) for b, l in zip(before, w.document.layers)]
-    assert any(changed) and [len(l.variations) for l in w.document.layers] == [int(c) for c in changed]
+    changed = [not np.array_equal(b, l.pixels) for (b, _), l in zip(before, w.document.layers)]
+    assert any(changed)
+    assert [len(l.variations) for l in w.document.layers] == [n + c for (_, n), c in zip(before, changed)]
     with pytest.raises(UserError, match="Import Image"):
         w._read(tmp_path / "photo.png")
 

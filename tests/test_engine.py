@@ -193,6 +193,7 @@ def test_quotes_mark_lettering_but_apostrophes_do_not():
         return [text[a:b] for a, b in quoted_ranges(text)]
 
     assert quoted("Let's draw the word 'HI' in red, it's fun.") == ["'HI'"]
+    assert quoted("'Don't panic' on white, \u2018Let\u2019s go\u2019 in red") == ["'Don't panic'", "\u2018Let\u2019s go\u2019"]
     assert quoted('The word "Don\'t panic!" in black.') == ['"Don\'t panic!"']
     assert quoted("A \u201cSALE\u201d sign and a \u2018NEW\u2019 badge, don\u2019t you think") == [
         "\u201cSALE\u201d", "\u2018NEW\u2019"]

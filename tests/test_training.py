@@ -286,6 +286,8 @@ def test_colour_targets_come_from_the_pixels():
     from layerstudio.engine.colours import colour_names
     named = colour_names()
     assert colour_targets([solid(named["crimson"]), solid(named["sky blue"])]) == [names.index("red"), -1]
+    # near the twelve as the eye sees it (CIELAB), though nearest grey in RGB
+    assert colour_targets([solid((115, 195, 166))]) == [names.index("teal")]
 
 
 def test_caption_probe_reads_only_real_tokens():

@@ -316,7 +316,7 @@ class CanvasView(QGraphicsView):
         a, b = self._drag["start"], self._drag["end"]
         # An edge within two screen pixels of a grid line is on it: a drag from line to line is that box. The
         # pointer lands a fraction off the line, and snapped outward from there the box grew a whole cell.
-        tolerance = 2.0 / self.zoom
+        tolerance = min(2.0 / self.zoom, GRID / 4)  # zoomed far out, not so far that edges snap inward
 
         def edge(v: float) -> float:
             return snap(v) if abs(v - snap(v)) <= tolerance else v

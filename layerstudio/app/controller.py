@@ -263,13 +263,15 @@ class DocumentController(QObject):
                 layers.append(base.layers[i])
                 continue
             old = base.layers[i] if i < len(base.layers) else None
-            if old is not None and not old.is_empty and not np.array_equal(old.pixels, new.pixels):
+            if old is not None and np.array_equal(old.pixels, new.pixels):
+                new = replace(new, variations=old.variations)  # the same result again: nothing new to flip back to
+            elif old is not None and not old.is_empty:
                 kept = [*old.variations, Variation(old.pixels, old.seed, old.hint, old.provenance)]
                 new = replace(new, variations=kept[-MAX_VARIATIONS:])
             layers.append(new)
         uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
-        prompt = req.prompt if req.kind in ("generate", "decompose") else None
-        self._push(text, layers, uids, prompt=prompt, model_id=applied.model_id)
+        # The document's prompt follows the prompt box (set_prompt), typing during the job included.
+        self._push(text, layers, uids, model_id=applied.model_id)
 
     def set_prompt(self, prompt: str) -> None:
         """The prompt as typed: part of the document (saved, and marking it modified), one undo step per run of

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QWidget)
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         c.changed.connect(self._sync_hint)
         c.changed.connect(self._sync_prompt)
         self.prompt_panel.prompt_edit.textChanged.connect(lambda: c.set_prompt(self.prompt_panel.prompt))
+        self.prompt_panel.prompt_edit.installEventFilter(self)  # leaving the box ends its undo step
         c.selectionChanged.connect(lambda _: self._sync_hint())
         self.prompt_panel.hint_edit.editingFinished.connect(self._commit_hint)
         self.layers_panel.add_button.clicked.connect(lambda: self.canvas.set_tool(Tool.BOX))
@@ -325,7 +326,7 @@ class MainWindow(QMainWindow):
     def _document_reset(self) -> None:
         d = self.document
         self.canvas_label.setText(f"{d.width} × {d.height} px")
-        self.prompt_panel.prompt_edit.setPlainText(d.prompt)
+        self._show_prompt(d.prompt)
         if d.layers:
             self.prompt_panel.seed_spin.setValue(max(0, min(d.layers[0].seed, self.prompt_panel.seed_spin.maximum())))
         self._update_title()
@@ -381,10 +382,22 @@ class MainWindow(QMainWindow):
         if i >= 0 and not self.controller.document.layers[i].locked:
             self.controller.set_hint(i, edit.text())
 
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.prompt_panel.prompt_edit and event.type() == QEvent.Type.FocusOut:
+            self.controller.end_merge()
+        return super().eventFilter(watched, event)
+
     def _sync_prompt(self) -> None:
         """Undo and redo bring back the prompt of their step (typing itself keeps the two equal)."""
-        if self.prompt_panel.prompt != self.document.prompt:
-            self.prompt_panel.prompt_edit.setPlainText(self.document.prompt)
+        if self.prompt_panel.prompt != self.document.prompt.strip():
+            self._show_prompt(self.document.prompt)
+
+    def _show_prompt(self, prompt: str) -> None:
+        """The document's prompt in the box: no edit of its own (it would push an undo step, even from
+        within an undo)."""
+        with QSignalBlocker(self.prompt_panel.prompt_edit):
+            self.prompt_panel.prompt_edit.setPlainText(prompt)
+        self.prompt_panel.notice_label.hide()
 
     def _sync_hint(self) -> None:
         c, edit = self.controller, self.prompt_panel.hint_edit

@@ -214,9 +214,10 @@ class Pipeline:
         layers = [spec.given for spec in request.layers]
         for i, image in zip(gen_index, decoded):
             layers[i] = to_pixels(image)
-        if 0 in gen_index:
+        if 0 in gen_index and request.composite is None:
             # The background is the design's backdrop: opaque, as every one the model learnt from. Decoded, its
-            # alpha dipped to ~175 in places, and other viewers showed those faintly see-through.
+            # alpha dipped to ~175 in places, and other viewers showed those faintly see-through. (A picture
+            # being decomposed may be transparent itself: there the background keeps the alpha it decodes to.)
             layers[0][..., 3] = 255
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()

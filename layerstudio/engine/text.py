@@ -17,9 +17,9 @@ PAD, UNK, BOS, QUOTE = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<bos>", "<quote>"]
 # Quoted text is spelled out character by character (case kept) so the model can learn to draw words.
 CHARS = [chr(c) for c in range(33, 127)]
-# Straight single quotes only where they start and end a word, so apostrophes ("Let's", "Don't") open nothing;
-# curly quotes too, as keyboards and word processors type them.
-_QUOTED = re.compile(r"(?<!\w)'([^']*)'(?!\w)|\"([^\"]*)\"|“([^”]*)”|‘([^’]*)’")
+# Single quotes open and close only at a word's edge, so apostrophes ("Let's", "'Don't panic'", "Don’t") neither
+# open nor close one; curly quotes too, as keyboards and word processors type them.
+_QUOTED = re.compile(r"(?<!\w)'((?:[^']|'(?=\w))*)'(?!\w)|\"([^\"]*)\"|“([^”]*)”|‘((?:[^’]|’(?=\w))*)’(?!\w)")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
 
 

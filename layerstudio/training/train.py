@@ -189,15 +189,17 @@ def colour_targets(layers: list[np.ndarray]) -> list[int]:
     them too."""
     from ..engine.colours import lab
     from .corpus import COLOURS
-    from .evaluate import dominant_colour, nearest_colour
+    from .evaluate import dominant_colour
 
     names = list(COLOURS)
     targets = []
     for pixels in layers:
         rgb = dominant_colour(pixels)
-        name = None if rgb is None else nearest_colour(rgb)
-        near = name is not None and math.dist(lab(COLOURS[name]), lab(tuple(rgb))) <= PROBE_COLOUR_REACH
-        targets.append(names.index(name) if near else -1)
+        if rgb is None:
+            targets.append(-1)
+            continue
+        distance, name = min((math.dist(lab(COLOURS[n]), lab(tuple(rgb))), n) for n in names)
+        targets.append(names.index(name) if distance <= PROBE_COLOUR_REACH else -1)
     return targets
 
 
