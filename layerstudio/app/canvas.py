@@ -4,7 +4,6 @@ is under way only the item's displayed box changes."""
 from __future__ import annotations
 
 import math
-
 from enum import Enum
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal

@@ -340,7 +340,8 @@ class LayersPanel(QWidget):
             for w in (self.opacity_slider, self.opacity_spin):
                 w.blockSignals(True)
                 w.setEnabled(layer is not None)
-                w.setToolTip("Opacity of the selected layer" if layer is not None else "Select a layer to set its opacity")
+                w.setToolTip("Opacity of the selected layer" if layer is not None
+                             else "Select a layer to set its opacity")
                 w.setValue(round(layer.opacity * 100) if layer else 100)
                 w.blockSignals(False)
             n = len(self.controller.document.layers)

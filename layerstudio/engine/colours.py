@@ -103,6 +103,11 @@ def hex_colour(digits: str) -> tuple[int, int, int]:
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
+def colour_rgb(word: str) -> tuple[int, int, int]:
+    """The sRGB of a colour name (as `colour_names` spells it) or a hex code ("#3fa2c4")."""
+    return hex_colour(word[1:]) if word.startswith("#") else colour_names()[word]
+
+
 def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int, int, tuple[int, int, int]]]:
     """(start, end, rgb) of each colour name or hex code ("#e63946", "#f80") in `text`, outside the character
     ranges in `skip` (quoted text), in order."""

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
-from layerstudio.engine.colours import BASE_COLOURS, colour_names, hex_colour, lab
+from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
@@ -51,11 +51,6 @@ PALETTE = {**NAMED_COLOURS, **COLOURS}
 HEX_SHARE = 0.35
 
 
-def rgb_of(name: str) -> tuple[int, int, int]:
-    """A corpus colour's sRGB: a colour name or a hex code."""
-    return hex_colour(name[1:]) if name.startswith("#") else PALETTE[name]
-
-
 def _random_hex(rng: random.Random, avoid: list[str]) -> str:
     """A random colour as a hex code, clearly apart from `avoid`; a fifth of them greys, which names seldom are."""
     for _ in range(20):
@@ -67,6 +62,8 @@ def _random_hex(rng: random.Random, avoid: list[str]) -> str:
         if all(_far(code, a) for a in avoid):
             break
     return code
+
+
 _NAMES = list(COLOURS)
 _DARKEN_LIMIT = {"yellow": 0.1, "orange": 0.15, "pink": 0.2}
 
@@ -138,7 +135,7 @@ def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = Non
 
 
 def _lightness(name: str) -> float:
-    return lab(rgb_of(name))[0]
+    return lab(colour_rgb(name))[0]
 
 
 def _darken_limit(name: str, amount: float) -> float:
@@ -150,7 +147,7 @@ def _darken_limit(name: str, amount: float) -> float:
 
 
 def _far(a: str, b: str) -> bool:
-    ca, cb = np.asarray(rgb_of(a), np.float32), np.asarray(rgb_of(b), np.float32)
+    ca, cb = np.asarray(colour_rgb(a), np.float32), np.asarray(colour_rgb(b), np.float32)
     return a != b and float(np.abs(ca - cb).sum()) > 150
 
 
@@ -612,7 +609,7 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
     name = rng.choice(_NAMES)
     if palette.random() < named:
         name = palette.choice(sorted(NAMED_COLOURS)) if palette.random() >= HEX_SHARE else _random_hex(palette, [])
-    base = rgb_of(name)
+    base = colour_rgb(name)
     style = rng.choices(["solid", "linear", "radial", "stripes", "dots", "noise"], weights=[3, 3, 2, 2, 2, 2])[0]
     used = [name]
     if style == "solid":
@@ -785,7 +782,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
         size = min(rect[2] - rect[0], rect[3] - rect[1])
         t = max(2, int(round(size * rng.uniform(0.06, 0.11))))
         cov = np.clip(cov - _erode(cov, t), 0.0, 1.0)
-    base = rgb_of(spec.colour)
+    base = colour_rgb(spec.colour)
     if spec.gradient:
         s = rng.uniform(0.22, 0.35)
         # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
@@ -985,12 +982,12 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
 
     layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
-    colours = [rgb_of(bg_name)]
+    colours = [colour_rgb(bg_name)]
     for spec, box, pixels in placed:
         cap = _caption(spec, rng)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
-        colours.append(rgb_of(spec.colour))
+        colours.append(colour_rgb(spec.colour))
     caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
     return Design(doc, caption, captions, colours, doc.compose(), seed)

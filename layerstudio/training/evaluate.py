@@ -15,7 +15,7 @@ from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.packing import LayerSlot
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
-from ..engine.colours import colour_names, hex_colour, lab
+from ..engine.colours import colour_rgb, lab
 from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
 
 EMPTY_ALPHA = 0.01  # a layer whose mean alpha over its box is below this is empty
@@ -148,13 +148,13 @@ HEX_COLOURS = ["#%02x%02x%02x" % tuple(rng.randrange(256) for _ in range(3))
 def colour_error(rgb, name: str) -> float:
     """CIE76 distance (delta E) between a colour and a colour name's or hex code's; about 2.3 is just
     noticeable."""
-    return math.dist(lab(tuple(rgb)), lab(hex_colour(name[1:]) if name.startswith("#") else colour_names()[name]))
+    return math.dist(lab(tuple(rgb)), lab(colour_rgb(name)))
 
 
 def named_colour_errors(pipe: Pipeline) -> dict[str, float]:
-    """Mean delta E between a colour name and the layer drawn for it, for names the corpus paints and names it
-    never paints (HELD_OUT_COLOURS), and for random colours written as hex codes: a name as the object's colour on a plain background of the twelve most
-    unlike it, and as the background's colour under such an object. For scale: a layer drawn in the nearest of
+    """Mean delta E between a colour name and the layer drawn for it, for names the corpus paints, names it
+    never paints (HELD_OUT_COLOURS) and random colours written as hex codes: a name as the object's colour on a
+    plain background of the twelve most unlike it, and as the background's colour under such an object. For scale: a layer drawn in the nearest of
     the twelve colours instead would be off by `..._nearest_twelve`."""
     width, height = pipe.config.canvas_presets[-1]
     box = Box(width // 4, height // 4, width * 3 // 4, height * 3 // 4).snapped()

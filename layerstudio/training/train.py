@@ -198,8 +198,9 @@ def colour_targets(layers: list[np.ndarray]) -> list[int]:
         if rgb is None:
             targets.append(-1)
             continue
-        distance, name = min((math.dist(lab(COLOURS[n]), lab(tuple(rgb))), n) for n in names)
-        targets.append(names.index(name) if distance <= PROBE_COLOUR_REACH else -1)
+        colour = lab(tuple(rgb))
+        distance, index = min((math.dist(lab(COLOURS[n]), colour), i) for i, n in enumerate(names))
+        targets.append(index if distance <= PROBE_COLOUR_REACH else -1)
     return targets
 
 
