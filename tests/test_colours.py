@@ -42,6 +42,15 @@ def test_every_token_of_a_colour_name_carries_its_colour():
     assert ids.shape == (1, 24) and mask.sum() == len(spans[0]) == 17  # padded after the closing quote
 
 
+def test_american_spellings_read_as_the_british_words_the_vocabulary_knows():
+    tok = Tokenizer(["a", "star", "on", "grey"])
+    ids, _, colours, spans = tok.batch(["a gray star on Gray", "a grey star on grey"], 24)
+    assert torch.equal(ids[0], ids[1]) and torch.equal(colours[0], colours[1])
+    assert spans[0][2] == (2, 6)  # the token still points at the word as written
+    # a word the vocabulary lacks in both spellings is spelled out, as before
+    assert tok.encode("a color", 24) == tok.encode("a c o l o r", 24)
+
+
 def test_the_colour_feature_changes_only_colour_tokens():
     enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=24, vocab=["a", "star", "on", "white"]))
     enc.eval()

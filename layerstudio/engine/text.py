@@ -21,6 +21,10 @@ CHARS = [chr(c) for c in range(33, 127)]
 # open nor close one; curly quotes too, as keyboards and word processors type them.
 _QUOTED = re.compile(r"(?<!\w)'((?:[^']|'(?=\w))*)'(?!\w)|\"([^\"]*)\"|“([^”]*)”|‘((?:[^’]|’(?=\w))*)’(?!\w)")
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
+# The corpus writes British spellings; a word the vocabulary lacks is read as its British spelling when that is
+# a word it knows. Spelled letter by letter, "gray" came out mint as a background (delta E 33; "grey" 13).
+_BRITISH = {"gray": "grey", "grayish": "greyish", "color": "colour", "colors": "colours", "colored": "coloured",
+            "colorful": "colourful", "center": "centre", "centered": "centred"}
 
 
 class Tokenizer:
@@ -55,8 +59,8 @@ class Tokenizer:
                     if not c.isspace():
                         ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
                 ids.append(QUOTE), spans.append((start + len(piece), start + len(piece) + 1))
-            elif piece in self.stoi:
-                ids.append(self.stoi[piece]), spans.append((start, start + len(piece)))
+            elif (word := piece if piece in self.stoi else _BRITISH.get(piece)) in self.stoi:
+                ids.append(self.stoi[word]), spans.append((start, start + len(piece)))
             else:
                 for k, c in enumerate(piece):
                     ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
