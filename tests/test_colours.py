@@ -141,9 +141,3 @@ def test_a_name_spelled_letter_by_letter_is_dropped_as_a_whole():
         assert (dropped[:, name].all(1) | ~dropped[:, name].any(1)).all()  # all of its letters, or none
     # "tomato" and "red" are two names, each drawn on its own
     assert (dropped[:, tomato[0]] != dropped[:, tomato[-1] + 1]).any()
-
-
-def test_colour_features_take_the_models_dtype():
-    enc = SmallTextEncoder(TextConfig(width=32, depth=1, heads=2, max_tokens=16, vocab=["a", "star"])).eval()
-    x, _, _ = enc.to(torch.bfloat16)(["a crimson star"])
-    assert x.dtype == torch.bfloat16

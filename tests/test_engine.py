@@ -416,3 +416,22 @@ def test_token_noise_gives_each_layer_its_own_channel_offsets():
         assert (layer_means[0] - layer_means[1]).abs().max() > 0.2
     plain = token_noise(packed, 0.0)
     assert plain[0, :1024].mean(0).abs().max() < 0.15
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_every_job_runs_with_and_without_mixed_precision(monkeypatch, mixed):
+    """GPUs run under autocast, CPUs only where bf16 is the faster: both paths must run every job kind (with bf16
+    weights and no autocast, as GPUs ran before, the planner failed on a float input)."""
+    import layerstudio.engine.device as device
+
+    monkeypatch.setattr(device, "cpu_bf16_pays", lambda: mixed)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    assert all(p.dtype == torch.float32 for p in pipe.model.parameters())
+    layout = Layout(128, 128, "A red circle and a blue star on white.", [[0, 0, 64, 64], [48, 48, 128, 112]], 1)
+    doc = pipe.generate(layout, steps=2)
+    again = pipe.regenerate(doc, 2, seed=9, hint="a green square", steps=2)
+    split = pipe.decompose(doc.compose(), [[0, 0, 64, 64]], "a circle", seed=2, steps=2)
+    for result, boxes in ((doc, layout.boxes), (again, layout.boxes), (split, [Box(0, 0, 64, 64)])):
+        assert [l.pixels.shape[:2] for l in result.layers[1:]] == [(b.height, b.width) for b in boxes]
+        assert all(np.isfinite(l.pixels).all() for l in result.layers)
+    assert again.layers[2].name == "Green square" and not np.array_equal(again.layers[2].pixels, doc.layers[2].pixels)

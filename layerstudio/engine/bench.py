@@ -48,6 +48,7 @@ def bench_attention(args) -> dict:
     pipe = _model(args, "default")
     model, cfg = pipe.model, pipe.config
     c = model.autoencoder.latent_channels
+    device = pipe.device
     rows = []
     for n in (1, 5, 10, 25, 50):
         layout = benchmark_layout(n)
@@ -62,13 +63,16 @@ def bench_attention(args) -> dict:
         def run(packed):
             layers = len(boxes)
             text, mask, pooled = model.text([layout.prompt])
-            cond = Conditioning(text, mask, pooled, torch.full((1, layers), 0.5), torch.zeros(1, layers, dtype=torch.bool),
-                                torch.zeros(1, layers, pooled.shape[-1]))
+            cond = Conditioning(text, mask, pooled, torch.full((1, layers), 0.5, device=device),
+                                torch.zeros(1, layers, dtype=torch.bool, device=device),
+                                torch.zeros(1, layers, pooled.shape[-1], device=device, dtype=pooled.dtype))
             with torch.inference_mode(), pipe._autocast():
                 model.transformer(packed, cond)
+            if device.type == "cuda":  # the GPU runs behind the host: time the work, not its launch
+                torch.cuda.synchronize(device)
 
-        crop = pack([slots(False)], 4 * c, cfg.grid)
-        full = pack([slots(True)], 4 * c, cfg.grid)
+        crop = pack([slots(False)], 4 * c, cfg.grid, device)
+        full = pack([slots(True)], 4 * c, cfg.grid, device)
         seconds_crop = _timed(lambda: run(crop), 3)
         seconds_full = _timed(lambda: run(full), 2 if n <= 10 else 1)  # the smaller sizes have warmed up
         rows.append({"boxes": n, "tokens_crop": int(crop.valid.sum()), "tokens_full": int(full.valid.sum()),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
-from .device import inference_dtype, pick_device
+from .device import autocast_for, pick_device
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .request import JobRequest, JobResult, ProgressCallback
@@ -61,8 +60,7 @@ def to_pixels(image: torch.Tensor) -> np.ndarray:
 class Pipeline:
     def __init__(self, model: LayerModel, model_id: str, device: torch.device | str | None = None):
         self.device = pick_device(device) if not isinstance(device, torch.device) else device
-        self.dtype = inference_dtype(self.device)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.model = model.to(self.device).eval()
         self.model_id = model_id
         self._lock = threading.Lock()
         self._latents: dict = {}  # insertion-ordered: the oldest entry goes first
@@ -118,10 +116,7 @@ class Pipeline:
             return self._run(request, progress, cancel)
 
     def _autocast(self):
-        # bf16 matrix products are the main speed lever on CPUs (see DESIGN.md); weights stay fp32.
-        if self.device.type == "cpu" and torch.backends.mkldnn.is_available():
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return nullcontext()
+        return autocast_for(self.device)
 
     def _run(self, request: JobRequest, progress, cancel) -> JobResult:
         cfg, model, device = self.config, self.model, self.device
@@ -154,7 +149,7 @@ class Pipeline:
                 shape = (model.autoencoder.latent_channels, spec.box.height // cfg.latent_factor,
                          spec.box.width // cfg.latent_factor)
                 gen_index.append(i)
-                noise = layer_noise(spec.seed, shape).to(device, self.dtype)
+                noise = layer_noise(spec.seed, shape).to(device)
                 gen_slots.append(LayerSlot(positions[i], spec.box, noise))
                 gen_hint_texts.append(spec.hint or phrases[i])
             else:
@@ -195,7 +190,7 @@ class Pipeline:
             cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False,
                                       composite=composite_tokens)
             with self._autocast():
-                v = model.transformer.forward_generated(packed, cond, cache).to(self.dtype)
+                v = model.transformer.forward_generated(packed, cond, cache).float()
             if use_cfg:
                 v = v[1:] + guidance * (v[:1] - v[1:])
             velocity = unpack(v[:1], packed)[0]
@@ -260,16 +255,16 @@ class Pipeline:
         # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.
         latent = self._latents.get(key)
         if latent is None:
-            image = to_tensor(pixels)[None].to(self.device, self.dtype)
+            image = to_tensor(pixels)[None].to(self.device)
             with self._autocast():
-                latent = self.model.autoencoder.encode(image)[0].to(self.dtype)
+                latent = self.model.autoencoder.encode(image)[0].float()
             self._latents[key] = latent
             while len(self._latents) > LATENT_CACHE_SIZE:
                 self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
 
     def _pack(self, designs):
-        return pack(designs, self.model.autoencoder.latent_channels * 4, self.config.grid, self.device, self.dtype)
+        return pack(designs, self.model.autoencoder.latent_channels * 4, self.config.grid, self.device)
 
     def _hint_vectors(self, hints: list[str], pooled: torch.Tensor) -> torch.Tensor:
         """(L, Dt) pooled hint text per layer, zeros where a layer has none."""
@@ -298,7 +293,7 @@ class Pipeline:
         previews = dict(zip(gen_index, x))
         for i, spec in enumerate(request.layers):
             if i in previews:
-                rgba = self.model.autoencoder.preview_rgba(previews[i].float()[None].to(self.dtype))[0]
+                rgba = self.model.autoencoder.preview_rgba(previews[i].float()[None])[0]
                 pixels = to_pixels(rgba).repeat(f, axis=0).repeat(f, axis=1)
             else:
                 pixels = spec.given

@@ -55,7 +55,6 @@ class Planner(nn.Module):
     def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[list[tuple[int, int]]]]:
         """-> token features (B, T, D), mask (B, T), each prompt's token character spans."""
         ids, mask, colours, spans = self.tokenizer.batch(prompts, self.max_tokens, device=self.pos.device)
-        colours = colours.to(self.colour_in.weight.dtype)
         if self.training:
             ids = drop_colour_names(ids, colours)
         x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[:ids.shape[1]], mask)

@@ -183,7 +183,6 @@ class SmallTextEncoder(nn.Module):
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         device = self.pos.device
         ids, mask, colours, _ = self.tokenizer.batch(texts, self.cfg.max_tokens, self.cfg.max_tokens, device)
-        colours = colours.to(self.colour_in.weight.dtype)  # bf16 / fp16 models on GPUs run without autocast
         if self.training:
             ids = drop_colour_names(ids, colours)
         x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[: ids.shape[1]], mask)

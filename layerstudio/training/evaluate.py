@@ -206,7 +206,7 @@ def autoencode(pipe: Pipeline, layers) -> list[np.ndarray]:
     ae = pipe.model.autoencoder
     slots = []
     for i, (box, pixels) in enumerate(layers):
-        z = ae.encode(to_tensor(pixels)[None].to(pipe.device, pipe.dtype))[0]
+        z = ae.encode(to_tensor(pixels)[None].to(pipe.device))[0]
         slots.append(LayerSlot(BACKGROUND + i, box, z))
     return [to_pixels(img) for img in ae.decode([slots])[0]]
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from ..document import Box
 from ..engine.autoencoder import premultiply
 from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
-from ..engine.device import pick_device
+from ..engine.device import autocast_for, pick_device
 from ..engine.model import CONFIG_FILE, WEIGHTS_FILE, LayerModel
 from ..engine.packing import LayerSlot, pack, patchify, token_noise
 from ..engine.pipeline import to_tensor
@@ -317,9 +317,9 @@ class Trainer:
         self.decoder_optim = self._make_decoder_optimizer() if self.state["phase"] == "dit" else None
         if ckpt is not None and ckpt.get("decoder_optim") is not None and self.decoder_optim is not None:
             self.decoder_optim.load_state_dict(ckpt["decoder_optim"])
-        self.autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.device.type == "cpu"
-                         else torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
-                         else torch.autocast("cpu", enabled=False))
+        # bf16 on GPUs (fp16 would need loss scaling); on CPUs only where bf16 is the faster
+        self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+                         else autocast_for(self.device))
         self.started = time.time()
         self.log_file = self.out / "log.jsonl"
 
