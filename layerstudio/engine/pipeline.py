@@ -228,7 +228,9 @@ class Pipeline:
             unread = self.model.text.unread(text)
             if unread:
                 shown = unread if len(unread) <= 60 else unread[:57] + "…"
-                out.append(f"{what} is longer than this model reads: it ignored “{shown}”. "
+                words = len(unread.split())  # the count says where: the same words may come earlier too
+                out.append(f"{what} is longer than this model reads: it ignored the last "
+                           f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
         return out
 
