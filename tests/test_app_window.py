@@ -182,3 +182,38 @@ def test_bench_ui_measures_event_loop_gaps():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["layers"] == 8 and result["ticks"] > 0
     assert 0 < result["p99_gap_ms"] <= result["max_gap_ms"]
+
+
+def test_the_window_opens_at_the_models_first_size_before_it_loads(qtbot, tmp_path):
+    from layerstudio.engine.config import preset
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    cfg = preset("tiny")
+    cfg.canvas_presets = [(320, 192), (192, 320)]
+    cfg.save(model_dir / "config.json")  # no weights: the sizes come from the config alone
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+    def unloaded():
+        w = MainWindow(loader=lambda: None, settings=settings, confirm_discard=False, model_dir=model_dir)
+        qtbot.addWidget(w)
+        assert w.worker.engine is None
+        return w
+
+    w = unloaded()
+    assert (w.document.width, w.document.height) == (320, 192)
+    assert w.canvas_presets() == [(320, 192), (192, 320)]
+    (model_dir / "config.json").write_text("{not json")  # a broken model is reported when it loads, not here
+    broken = unloaded()
+    assert (broken.document.width, broken.document.height) == broken.canvas_presets()[0]
+
+
+def test_side_columns_give_way_to_the_canvas_in_a_small_window(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)  # first shown at 1000 x 700: the columns open at 300 and 340 px
+    w.resize(800, 560)
+    qtbot.waitUntil(lambda: w.canvas.width() >= 800 * 0.4)
+    for dock in (w.prompt_dock, w.layers_dock):
+        assert dock.width() >= dock.minimumSizeHint().width()
+    w.resize(600, 480)  # below the columns' minimums they stop giving way
+    qtbot.waitUntil(lambda: w.prompt_dock.width() == w.prompt_dock.minimumSizeHint().width())
+    assert w.canvas.width() > 0

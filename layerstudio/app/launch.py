@@ -49,7 +49,7 @@ def run_gui(args) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow(loader=default_loader(getattr(args, "model", None), getattr(args, "device", None)),
-                        autosave=True)
+                        model_dir=getattr(args, "model", None), autosave=True)
     window.show()
 
     async def load_model() -> None:

@@ -16,8 +16,9 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QWidget)
 
-from .. import __version__
+from .. import DEFAULT_MODEL_DIR, __version__
 from ..document import Document, LayoutError
+from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
@@ -45,19 +46,30 @@ def default_loader(model_dir=None, device=None):
     return load
 
 
+def trained_sizes(model_dir=None) -> list[tuple[int, int]]:
+    """The canvas sizes a model was trained on, read from its config alone (no torch), so the window opens at the
+    right size and File > New offers them before the weights have loaded."""
+    try:
+        presets = ModelConfig.load(Path(model_dir or DEFAULT_MODEL_DIR) / CONFIG_FILE).canvas_presets
+    except (UserError, ValueError, TypeError):  # a missing or broken model is reported when it loads
+        presets = []
+    return [tuple(p) for p in presets] or list(FALLBACK_PRESETS)
+
+
 class MainWindow(QMainWindow):
     jobFinished = Signal(str)  # "done", "cancelled" or "error": lets tests and scripts wait for a job
 
     def __init__(self, engine=None, loader=None, settings: QSettings | None = None,
                  document: Document | None = None, autosave: bool = False, confirm_discard: bool = True,
-                 parent: QWidget | None = None):
+                 model_dir=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.settings = settings if settings is not None else QSettings("LayerStudio", "LayerStudio")
         self.confirm_discard = confirm_discard
         self.worker = EngineWorker(engine, loader if loader is not None or engine is not None else default_loader())
-        self.controller = DocumentController(document or blank_document(512, 512), self)
+        self._unloaded_sizes = trained_sizes(model_dir)
+        self.controller = DocumentController(document or blank_document(*self.canvas_presets()[0]), self)
         self.path: Path | None = None
         self.source: Path | None = None  # the file the document came from (a PSD too), for names
         self._task: asyncio.Future | None = None
@@ -133,7 +145,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        dock.setMinimumWidth(280)
+        dock.setMinimumWidth(200)
         self.addDockWidget(area, dock)
         return dock
 
@@ -605,7 +617,7 @@ class MainWindow(QMainWindow):
     def canvas_presets(self) -> list[tuple[int, int]]:
         cfg = getattr(self.worker.engine, "config", None)
         presets = getattr(cfg, "canvas_presets", None)
-        return [tuple(p) for p in presets] if presets else list(FALLBACK_PRESETS)
+        return [tuple(p) for p in presets] if presets else list(self._unloaded_sizes)
 
     # ------------------------------------------------------------------ files
     def maybe_discard(self) -> bool:
@@ -824,6 +836,22 @@ class MainWindow(QMainWindow):
         if not self._laid_out:  # first start: the canvas gets what the two side columns leave
             self._laid_out = True
             self.resizeDocks([self.prompt_dock, self.layers_dock], [300, 340], Qt.Orientation.Horizontal)
+        self._narrow_docks()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._narrow_docks()
+
+    def _narrow_docks(self) -> None:
+        """Docks keep their width as the window shrinks, and the canvas alone lost it (154 px of 800): the side
+        columns give way, each down to its minimum, until the canvas has about half of the window."""
+        side = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+        docks = [d for d in (self.prompt_dock, self.layers_dock)
+                 if d.isVisible() and not d.isFloating() and self.dockWidgetArea(d) in side]
+        total, room = sum(d.width() for d in docks), self.width() // 2
+        if docks and total > room:
+            self.resizeDocks(docks, [max(d.minimumSizeHint().width(), d.width() * room // total) for d in docks],
+                             Qt.Orientation.Horizontal)
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import UserError
 
+CONFIG_FILE = "config.json"  # in a model directory, beside the weights
 MAX_LAYERS = 52  # composite + background + 50 foreground
 COMPOSITE, BACKGROUND = 0, 1  # layer positions; foreground k (1-based) sits at position k + 1
 

@@ -9,13 +9,13 @@ from torch import nn
 
 from ..errors import UserError
 from .autoencoder import LayerAutoencoder
-from .config import ModelConfig
+from .config import CONFIG_FILE, ModelConfig
 from .planner import Planner
 from .text import build_text_encoder
 from .transformer import LayerTransformer
 from .weights import load_weights, save_weights
 
-CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
+WEIGHTS_FILE = "model.safetensors"
 
 
 class LayerModel(nn.Module):
