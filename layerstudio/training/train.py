@@ -618,6 +618,14 @@ class Trainer:
         deadline = self.started + args.time_limit * 60 if args.time_limit else None
         planner_stream = None  # started with its phase: it needs no workers before then
         t_last = phase_start = time.time()
+        waited = 0.0  # seconds spent waiting on the data workers since the last log line
+
+        def take(stream):  # a step that mostly waits here wants more workers or cheaper designs, not a faster GPU
+            nonlocal waited
+            start = time.time()
+            samples = next(stream)
+            waited += time.time() - start
+            return samples
 
         while True:
             phase = self.state["phase"]
@@ -653,18 +661,18 @@ class Trainer:
             self.model.train()
             with self.autocast:
                 if phase == "ae":
-                    loss, extra = self.ae_loss(next(ae_stream), rng)
+                    loss, extra = self.ae_loss(take(ae_stream), rng)
                 elif phase == "dit":
-                    loss, extra = self.dit_loss(next(dit_stream), rng)
+                    loss, extra = self.dit_loss(take(dit_stream), rng)
                 else:
                     if planner_stream is None:
                         planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH,
                                                  self.cfg.canvas_presets, workers)
-                    loss, extra = self.planner_loss(next(planner_stream), rng)
+                    loss, extra = self.planner_loss(take(planner_stream), rng)
             grad_norm = self._update(loss, self.optim, self._trainable().parameters())
             if phase == "dit" and step % 2 == 0:
                 with self.autocast:
-                    decoder_loss, _ = self.ae_loss(next(ae_stream), rng)
+                    decoder_loss, _ = self.ae_loss(take(ae_stream), rng)
                 self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
                 extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
@@ -674,8 +682,9 @@ class Trainer:
                 now = time.time()
                 self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
                           "grad": round(grad_norm, 3), "lr": round(lr, 7),
-                          "sec_per_step": round((now - t_last) / (10 if step else 1), 3), **extra})
-                t_last = now
+                          "sec_per_step": round((now - t_last) / (10 if step else 1), 3),
+                          "data_wait": round(waited / (10 if step else 1), 3), **extra})
+                t_last, waited = now, 0.0
             if (step + 1) % args.checkpoint_every == 0:
                 self.checkpoint()
         self.checkpoint()
