@@ -206,6 +206,11 @@ def test_the_window_opens_at_the_models_first_size_before_it_loads(qtbot, tmp_pa
     (model_dir / "config.json").write_text("{not json")  # a broken model is reported when it loads, not here
     broken = unloaded()
     assert (broken.document.width, broken.document.height) == broken.canvas_presets()[0]
+    for bad in ([[256]], [[100, 100]], [[-16, 32]], [[256, 256, 7]]):  # sizes no canvas can have
+        cfg.canvas_presets = bad
+        cfg.save(model_dir / "config.json")
+        w = unloaded()
+        assert (w.document.width, w.document.height) == w.canvas_presets()[0] != tuple(bad[0])
 
 
 def test_side_columns_give_way_to_the_canvas_in_a_small_window(qtbot, tmp_path):
@@ -217,3 +222,15 @@ def test_side_columns_give_way_to_the_canvas_in_a_small_window(qtbot, tmp_path):
     w.resize(600, 480)  # below the columns' minimums they stop giving way
     qtbot.waitUntil(lambda: w.prompt_dock.width() == w.prompt_dock.minimumSizeHint().width())
     assert w.canvas.width() > 0
+    w.resize(1400, 900)
+    w.resizeDocks([w.layers_dock], [600], Qt.Orientation.Horizontal)  # the user widens a column on purpose
+    qtbot.waitUntil(lambda: w.layers_dock.width() == 600)
+    w.resize(1400, 899)  # a height change leaves it as the user set it
+    qtbot.wait(20)
+    assert w.layers_dock.width() == 600
+    w.tabifyDockWidget(w.prompt_dock, w.layers_dock)  # tabbed: one column, counted once
+    w.resizeDocks([w.layers_dock], [500], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: w.layers_dock.width() == 500)
+    w.resize(1300, 899)  # 500 px leaves the canvas more than half: nothing to give
+    qtbot.wait(20)
+    assert w.layers_dock.width() == 500

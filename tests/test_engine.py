@@ -222,6 +222,13 @@ def test_the_unread_end_of_a_long_prompt_or_hint_is_reported():
     assert result.notices[0].startswith("The prompt ") and result.notices[1].startswith("Layer 1's hint ")
     document.prompt = short
     assert pipe.run(JobRequest.regenerate(document, 1, seed=2, hint="blue")).notices == []
+    # a prompt that runs past the limit by its final stop alone loses nothing worth a notice
+    fits = "a"
+    while tokenizer.unread(fits + ".", limit) == "":
+        fits += " a"
+    assert tokenizer.unread(fits + ".", limit) == "." and tokenizer.unread(fits, limit) == ""
+    document.prompt = fits + "."
+    assert pipe.run(JobRequest.regenerate(document, 1, seed=2)).notices == []
 
 
 def test_guidance_branch_knows_neither_the_prompt_nor_the_layer_hints(monkeypatch):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMessageBox, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import Document, LayoutError
+from ..document import GRID, MAX_CANVAS_SIDE, Document, LayoutError
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
@@ -53,7 +53,9 @@ def trained_sizes(model_dir=None) -> list[tuple[int, int]]:
         presets = ModelConfig.load(Path(model_dir or DEFAULT_MODEL_DIR) / CONFIG_FILE).canvas_presets
     except (UserError, ValueError, TypeError):  # a missing or broken model is reported when it loads
         presets = []
-    return [tuple(p) for p in presets] or list(FALLBACK_PRESETS)
+    sizes = [tuple(p) for p in presets if len(p) == 2 and all(
+        isinstance(side, int) and 0 < side <= MAX_CANVAS_SIDE and side % GRID == 0 for side in p)]
+    return sizes or list(FALLBACK_PRESETS)
 
 
 class MainWindow(QMainWindow):
@@ -836,18 +838,24 @@ class MainWindow(QMainWindow):
         if not self._laid_out:  # first start: the canvas gets what the two side columns leave
             self._laid_out = True
             self.resizeDocks([self.prompt_dock, self.layers_dock], [300, 340], Qt.Orientation.Horizontal)
-        self._narrow_docks()
+            QTimer.singleShot(0, self._narrow_docks)  # once the layout (or a restored one) has taken effect
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._narrow_docks()
+        if 0 < event.size().width() < event.oldSize().width():  # growing or a height change keeps the user's widths
+            self._narrow_docks()
 
     def _narrow_docks(self) -> None:
         """Docks keep their width as the window shrinks, and the canvas alone lost it (154 px of 800): the side
         columns give way, each down to its minimum, until the canvas has about half of the window."""
-        side = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
-        docks = [d for d in (self.prompt_dock, self.layers_dock)
-                 if d.isVisible() and not d.isFloating() and self.dockWidgetArea(d) in side]
+        columns: dict = {}  # one per side: docks stacked or tabbed in an area share its width
+        for dock in (self.prompt_dock, self.layers_dock):
+            area = self.dockWidgetArea(dock)
+            if (dock.isVisible() and not dock.isFloating() and not dock.visibleRegion().isEmpty()
+                    and area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+                    and (area not in columns or dock.width() > columns[area].width())):
+                columns[area] = dock
+        docks = list(columns.values())
         total, room = sum(d.width() for d in docks), self.width() // 2
         if docks and total > room:
             self.resizeDocks(docks, [max(d.minimumSizeHint().width(), d.width() * room // total) for d in docks],

@@ -226,9 +226,10 @@ class Pipeline:
         out = []
         for what, text in texts:
             unread = self.model.text.unread(text)
-            if unread:
+            # the count says where (the same words may come earlier too); a lone final stop is no loss
+            words = sum(any(c.isalnum() for c in w) for w in unread.split())
+            if words:
                 shown = unread if len(unread) <= 60 else unread[:57] + "…"
-                words = len(unread.split())  # the count says where: the same words may come earlier too
                 out.append(f"{what} is longer than this model reads: it ignored the last "
                            f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
