@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMessageBox, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import GRID, MAX_CANVAS_SIDE, Document, LayoutError
+from ..document import Document, LayoutError
+from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
@@ -53,9 +54,18 @@ def trained_sizes(model_dir=None) -> list[tuple[int, int]]:
         presets = ModelConfig.load(Path(model_dir or DEFAULT_MODEL_DIR) / CONFIG_FILE).canvas_presets
     except (UserError, ValueError, TypeError):  # a missing or broken model is reported when it loads
         presets = []
-    sizes = [tuple(p) for p in presets if len(p) == 2 and all(
-        isinstance(side, int) and 0 < side <= MAX_CANVAS_SIDE and side % GRID == 0 for side in p)]
-    return sizes or list(FALLBACK_PRESETS)
+    return [size for size in map(tuple, presets) if _canvas_size(size)] or list(FALLBACK_PRESETS)
+
+
+def _canvas_size(size: tuple) -> bool:
+    """Whether `size` is a (width, height) a document can have."""
+    if len(size) != 2 or not all(isinstance(side, int) for side in size):
+        return False
+    try:
+        check_canvas(*size)
+    except LayoutError:
+        return False
+    return True
 
 
 class MainWindow(QMainWindow):
