@@ -333,3 +333,34 @@ def test_layer_probe_labels_each_generated_layer_with_its_own_colour(tmp_path, m
     trainer.layer_probe_loss(targets, mid, type("P", (), {"layer": packed_layer})(), generated, counts, layer_given)
     # design 0: layer 0 generated (colour 3); design 1: slots 1 and 3 generated = document layers 0 and 2
     assert seen == {"labels": [3, 4, 2], "rows": 3}
+
+
+def test_a_cpu_batch_runs_in_chunks_of_similar_length_each_padded_to_its_own_longest(tmp_path, monkeypatch):
+    import random
+
+    from layerstudio.training import train
+    from layerstudio.training.corpus import make_design
+
+    monkeypatch.setattr(train, "CPU_CHUNK", 2)
+    trainer = train.Trainer(train_args(tmp_path))
+    samples = [train.to_sample(make_design(seed, canvas=(128, 128))) for seed in range(5)]
+    tokens = [sum(b.width * b.height for b in s.boxes) // 256 for s in samples]
+    passes = []
+    forward = trainer.model.transformer.forward
+
+    def recording_forward(packed, cond, **kw):
+        passes.append(int(packed.valid.shape[1]))
+        return forward(packed, cond, **kw)
+
+    monkeypatch.setattr(trainer.model.transformer, "forward", recording_forward)
+    loss, extra = trainer.dit_loss(samples, random.Random(0))
+    loss.backward()
+    assert torch.isfinite(loss) and set(extra) == {"diffusion", "probe"}
+    assert len(passes) == 3
+    # chunks of the shortest designs first; a design given its composite adds one canvas of tokens at most
+    canvas = 128 * 128 // 256
+    by_length = sorted(tokens)
+    for k, padded in enumerate(passes):
+        longest = max(by_length[2 * k:2 * k + 2])
+        assert longest <= padded <= longest + canvas
+    assert any(p.grad is not None for p in trainer.model.transformer.parameters())
