@@ -8,7 +8,7 @@ import torch
 from layerstudio.document import Box, Layout, LayoutError
 from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.model import LayerModel
-from layerstudio.engine.packing import LayerSlot, pack, patchify, token_noise
+from layerstudio.engine.packing import LayerSlot, by_shape, pack, patchify, token_noise
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.request import JobRequest
 from layerstudio.engine.transformer import Conditioning, aligned_composite, composite_grid
@@ -442,3 +442,33 @@ def test_every_job_runs_with_and_without_mixed_precision(monkeypatch, mixed):
         assert [l.pixels.shape[:2] for l in result.layers[1:]] == [(b.height, b.width) for b in boxes]
         assert all(np.isfinite(l.pixels).all() for l in result.layers)
     assert again.layers[2].name == "Green square" and not np.array_equal(again.layers[2].pixels, doc.layers[2].pixels)
+
+
+def test_by_shape_makes_one_call_per_size_and_keeps_the_order():
+    sizes = [(8, 8), (16, 8), (8, 8), (16, 8), (8, 16)]
+    images = [torch.randn(4, h, w) for h, w in sizes]
+    calls = []
+
+    def double(batch):
+        calls.append(tuple(batch.shape))
+        return batch * 2
+
+    out = by_shape(double, images)
+    assert sorted(calls) == [(1, 4, 8, 16), (2, 4, 8, 8), (2, 4, 16, 8)]
+    assert all(torch.equal(o, 2 * i) for o, i in zip(out, images))
+
+
+def test_layers_decoded_together_match_each_decoded_alone():
+    """The decoder upsamples same-sized layers as one batch: no layer may see another's pixels there."""
+    torch.manual_seed(0)
+    model = LayerModel(preset("tiny")).eval()
+    ae = model.autoencoder
+    boxes = [Box(0, 0, 64, 64), Box(0, 0, 32, 32), Box(32, 16, 64, 48), Box(16, 16, 48, 48)]
+    slots = [LayerSlot(BACKGROUND + i, b, torch.randn(ae.latent_channels, b.height // 8, b.width // 8))
+             for i, b in enumerate(boxes)]
+    with torch.no_grad():
+        together = ae.decode([slots])[0]
+        for j in range(len(slots)):
+            alone = ae.decode([slots], [[k == j for k in range(len(slots))]])[0]
+            assert all(img is None for k, img in enumerate(alone) if k != j)
+            assert torch.allclose(alone[j], together[j], atol=1e-5)

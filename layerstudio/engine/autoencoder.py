@@ -8,7 +8,7 @@ from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig
 from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, split_heads
-from .packing import LayerSlot, Packed, pack, unpatchify
+from .packing import LayerSlot, Packed, by_shape, pack, unpatchify
 
 
 def premultiply(rgba: torch.Tensor) -> torch.Tensor:
@@ -84,19 +84,17 @@ class JointDecoder(nn.Module):
         mask = joint_mask(packed.valid, packed.valid, packed.valid)
         for block in self.blocks:
             x = block(x, cos, sin, mask)
-        x = self.norm(x)
-        out = []
-        for i, spans in enumerate(packed.spans):
-            images = []
-            for j, (s, e, rows, cols) in enumerate(spans):
-                if wanted is not None and not wanted[i][j]:
-                    images.append(None)
-                    continue
-                feats = unpatchify(self.to_grid(x[i, s:e]), rows, cols)
-                latent = unpatchify(packed.tokens[i, s:e], rows, cols)
-                h = self.merge(torch.cat([feats, latent], dim=0)[None])
-                images.append(self.upsample(h)[0])
-            out.append(images)
+        x = self.to_grid(self.norm(x))
+        jobs = [(i, j) for i, spans in enumerate(packed.spans) for j in range(len(spans))
+                if wanted is None or wanted[i][j]]
+        inputs = []
+        for i, j in jobs:
+            s, e, rows, cols = packed.spans[i][j]
+            inputs.append(torch.cat([unpatchify(x[i, s:e], rows, cols), unpatchify(packed.tokens[i, s:e], rows, cols)]))
+        images = by_shape(lambda batch: self.upsample(self.merge(batch)), inputs)
+        out: list[list[torch.Tensor | None]] = [[None] * len(spans) for spans in packed.spans]
+        for (i, j), image in zip(jobs, images):
+            out[i][j] = image
         return out
 
 

@@ -63,26 +63,27 @@ def unpatchify(tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
 
 def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=None,
          dtype=torch.float32) -> Packed:
-    """Designs of slots -> a padded batch of tokens. A slot without a latent gets zero tokens (filled later)."""
+    """Designs of slots -> a padded batch of tokens. A slot without a latent gets zero tokens (filled later).
+    Positions are built on the CPU and moved once: per slot on a GPU they were thousands of tiny launches a step."""
     counts = [sum((s.box.height // grid) * (s.box.width // grid) for s in d) for d in designs]
     b, n, l = len(designs), max(counts + [1]), max([len(d) for d in designs] + [1])
     tokens = torch.zeros(b, n, patch_dim, device=device, dtype=dtype)
-    valid = torch.zeros(b, n, dtype=torch.bool, device=device)
-    layer = torch.zeros(b, n, dtype=torch.long, device=device)
-    pos = torch.zeros(b, n, 3, device=device)
-    local = torch.zeros(b, n, 4, device=device)
-    layer_pos = torch.zeros(b, l, dtype=torch.long, device=device)
-    layer_valid = torch.zeros(b, l, dtype=torch.bool, device=device)
+    valid = torch.zeros(b, n, dtype=torch.bool)
+    layer = torch.zeros(b, n, dtype=torch.long)
+    pos = torch.zeros(b, n, 3)
+    local = torch.zeros(b, n, 4)
+    layer_pos = torch.zeros(b, l, dtype=torch.long)
+    layer_valid = torch.zeros(b, l, dtype=torch.bool)
     spans = []
     for i, design in enumerate(designs):
-        start, design_spans = 0, []
+        start, design_spans, latents = 0, [], []
         for j, slot in enumerate(design):
             rows, cols = slot.box.height // grid, slot.box.width // grid
             end = start + rows * cols
             if slot.latent is not None:
-                tokens[i, start:end] = patchify(slot.latent).to(device=device, dtype=dtype)
-            row_in_box = torch.arange(rows, device=device).repeat_interleave(cols)
-            col_in_box = torch.arange(cols, device=device).repeat(rows)
+                latents.append((start, end, patchify(slot.latent)))
+            row_in_box = torch.arange(rows).repeat_interleave(cols)
+            col_in_box = torch.arange(cols).repeat(rows)
             pos[i, start:end, 0] = slot.position
             pos[i, start:end, 1] = (row_in_box + slot.box.y0 // grid).float()
             pos[i, start:end, 2] = (col_in_box + slot.box.x0 // grid).float()
@@ -96,8 +97,26 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             layer_valid[i, j] = True
             design_spans.append((start, end, rows, cols))
             start = end
+        if latents and all(e == latents[k + 1][0] for k, (_, e, _) in enumerate(latents[:-1])):
+            tokens[i, latents[0][0]:latents[-1][1]] = torch.cat([t for _, _, t in latents]).to(device, dtype)
+        else:  # some slots wait for their latents: fill the others one by one
+            for s, e, t in latents:
+                tokens[i, s:e] = t.to(device, dtype)
         spans.append(design_spans)
-    return Packed(tokens, valid, layer, pos, local, layer_pos, layer_valid, spans)
+    return Packed(tokens, *(t.to(device) for t in (valid, layer, pos, local, layer_pos, layer_valid)), spans)
+
+
+def by_shape(fn, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """fn on one stack per distinct shape, the results back in the input's order: a call per size rather than per
+    layer (on a GPU each call costs launches, not arithmetic)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tensors):
+        groups.setdefault(tuple(t.shape), []).append(i)
+    out: list = [None] * len(tensors)
+    for index in groups.values():
+        for i, result in zip(index, fn(torch.stack([tensors[i] for i in index]))):
+            out[i] = result
+    return out
 
 
 def unpack(tokens: torch.Tensor, packed: Packed) -> list[list[torch.Tensor]]:

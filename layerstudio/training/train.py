@@ -23,7 +23,7 @@ from ..engine.autoencoder import premultiply
 from ..engine.config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from ..engine.device import autocast_for, pick_device
 from ..engine.model import CONFIG_FILE, WEIGHTS_FILE, LayerModel
-from ..engine.packing import LayerSlot, pack, patchify, token_noise
+from ..engine.packing import LayerSlot, by_shape, pack, patchify, token_noise
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning, composite_grid
@@ -383,24 +383,29 @@ class Trainer:
     def ae_loss(self, samples: list[Sample], rng: random.Random):
         ae = self.model.autoencoder
         anchored = self.state["phase"] == "ae" and self.initial_encoder is not None
-        designs, targets, drift = [], [], []
+        metas, targets = [], []
         for s in samples:
             composite, *images = recolour([s.composite, *s.images], rng)
-            slots_meta = [(BACKGROUND + i, b) for i, b in enumerate(s.boxes)]
+            meta = [(BACKGROUND + i, b) for i, b in enumerate(s.boxes)]
             if rng.random() < 0.3:  # the composite is encoded for decomposition; decode it too sometimes
                 images.insert(0, composite)
-                slots_meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height)))
+                meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height)))
+            metas.append(meta)
+            # the encoder's input and the decoder's target
+            targets += [premultiply(image.to(self.device)) for image in images]
+        latents = by_shape(ae.encoder, targets)
+        drift = []
+        if anchored:
+            with torch.no_grad():
+                initial = by_shape(self.initial_encoder, targets)
+            drift = [((z - z0) / ae.latent_scale[:, None, None]).float().pow(2).mean() for z, z0 in zip(latents, initial)]
+        designs, k = [], 0
+        for meta in metas:
             slots = []
-            for (position, box), image in zip(slots_meta, images):
-                target = premultiply(image.to(self.device)[None])  # the encoder's input and the decoder's target
-                z = ae.encoder(target)[0]
-                if anchored:
-                    with torch.no_grad():
-                        initial = self.initial_encoder(target)[0]
-                    drift.append(((z - initial) / ae.latent_scale[:, None, None]).float().pow(2).mean())
-                z = z + 0.05 * torch.randn_like(z)  # robustness to the sampler's small latent errors
+            for position, box in meta:
+                z = latents[k] + 0.05 * torch.randn_like(latents[k])  # robustness to the sampler's small latent errors
                 slots.append(LayerSlot(position, box, z))
-                targets.append(target[0])
+                k += 1
             designs.append(slots)
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
@@ -431,9 +436,13 @@ class Trainer:
         model, cfg = self.model, self.cfg
         ae = model.autoencoder
         designs, layer_t, layer_given, hints, prompts, grids = [], [], [], [], [], []
+        with torch.no_grad():  # every layer of the chunk encoded in one call per size
+            flat = by_shape(lambda x: ae.encode(x).float(), [img.to(self.device) for s in samples for img in s.images])
+        per_design, k = [], 0
         for s in samples:
-            with torch.no_grad():
-                latents = [ae.encode(img.to(self.device)[None])[0].float() for img in s.images]
+            per_design.append(flat[k:k + len(s.images)])
+            k += len(s.images)
+        for s, latents in zip(samples, per_design):
             n = len(latents)
             mode = rng.random()
             if mode < 0.45:  # text -> layers
@@ -469,11 +478,9 @@ class Trainer:
 
         packed = pack(designs, ae.latent_channels * 4, cfg.grid, self.device)
         L = packed.layer_pos.shape[1]
-        t_tensor = torch.zeros(len(samples), L, device=self.device)
-        g_tensor = torch.ones(len(samples), L, dtype=torch.bool, device=self.device)
-        for i, (ts, gv) in enumerate(zip(layer_t, layer_given)):
-            t_tensor[i, :len(ts)] = torch.tensor(ts)
-            g_tensor[i, :len(gv)] = torch.tensor(gv)
+        # built on the CPU and moved once (element by element on a GPU, each write is a launch)
+        t_tensor = torch.tensor([ts + [0.0] * (L - len(ts)) for ts in layer_t], device=self.device)
+        g_tensor = torch.tensor([gv + [True] * (L - len(gv)) for gv in layer_given], device=self.device)
         # noise the generated tokens: x_t = (1 - t) x0 + t eps, target v = eps - x0
         tok_t = t_tensor[torch.arange(len(samples), device=self.device)[:, None], packed.layer][..., None]
         eps = token_noise(packed, cfg.noise_offset)
@@ -485,13 +492,8 @@ class Trainer:
         flat_hints = [h for hs in hints for h in hs if h]
         hint = torch.zeros(len(samples), L, pooled.shape[-1], device=self.device, dtype=pooled.dtype)
         if flat_hints:
-            hv = model.text(flat_hints)[2]
-            k = 0
-            for i, hs in enumerate(hints):
-                for j, h in enumerate(hs):
-                    if h:
-                        hint[i, j] = hv[k]
-                        k += 1
+            where = torch.tensor([(i, j) for i, hs in enumerate(hints) for j, h in enumerate(hs) if h])
+            hint[where[:, 0], where[:, 1]] = model.text(flat_hints)[2]
         cond = Conditioning(text, text_mask, pooled, t_tensor, g_tensor, hint, *self._composites(grids))
         mid: list = []
         pred = model.transformer(packed, cond, mid=mid).float()
@@ -521,9 +523,10 @@ class Trainer:
         rows = [i for i, prompt in enumerate(prompts) if prompt]
         if not rows:
             return text.sum() * 0.0
-        multi_hot = torch.zeros(len(rows), self.colour_probe.foreground.out_features, device=self.device)
+        multi_hot = torch.zeros(len(rows), self.colour_probe.foreground.out_features)
         for r, i in enumerate(rows):
             multi_hot[r, [c for c in targets[i][1:] if c >= 0]] = 1.0
+        multi_hot = multi_hot.to(self.device)
         bg_logits, fg_logits = self.colour_probe.caption(text[rows].float(), text_mask[rows])
         bg_target = torch.tensor([targets[i][0] for i in rows], device=self.device)
         loss = F.binary_cross_entropy_with_logits(fg_logits, multi_hot)
@@ -538,13 +541,14 @@ class Trainer:
         sums = sums.scatter_add(1, packed.layer[..., None].expand(-1, -1, mid.shape[-1]),
                                 mid.float() * generated[..., None])
         pooled = sums / counts[..., None].clamp(min=1)
-        label = torch.full((b, L), -1, dtype=torch.long, device=self.device)
+        label = torch.full((b, L), -1, dtype=torch.long)
         for i, (colours, given) in enumerate(zip(targets, layer_given)):
             # slot order: the composite first when given (never generated), then the document's layers
             offset = len(given) - len(colours)
             for j, c in enumerate(colours):
                 if not given[offset + j]:
                     label[i, offset + j] = c
+        label = label.to(self.device)
         keep = (label >= 0) & (counts > 0)
         if not keep.any():
             return mid.sum() * 0.0
