@@ -639,7 +639,7 @@ class Trainer:
         deadline = self.started + args.time_limit * 60 if args.time_limit else None
         planner_stream = None  # started with its phase: it needs no workers before then
         t_last = phase_start = time.time()
-        waited = 0.0  # seconds spent waiting on the data workers since the last log line
+        waited, since = 0.0, 0  # seconds spent waiting on the data workers, and steps, since the last log line
 
         def take(stream):  # a step that mostly waits here wants more workers or cheaper designs, not a faster GPU
             nonlocal waited
@@ -697,15 +697,16 @@ class Trainer:
                 self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
                 extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
+            since += 1
             if phase == "planner":
                 self.state["planner_ready"] = True
             if step % 10 == 0 or step + 1 == total:
                 now = time.time()
                 self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
                           "grad": round(grad_norm, 3), "lr": round(lr, 7),
-                          "sec_per_step": round((now - t_last) / (10 if step else 1), 3),
-                          "data_wait": round(waited / (10 if step else 1), 3), **extra})
-                t_last, waited = now, 0.0
+                          "sec_per_step": round((now - t_last) / since, 3),
+                          "data_wait": round(waited / since, 3), **extra})
+                t_last, waited, since = now, 0.0, 0
             if (step + 1) % args.checkpoint_every == 0:
                 self.checkpoint()
         self.checkpoint()
