@@ -324,66 +324,12 @@ def test_layer_probe_labels_each_generated_layer_with_its_own_colour(tmp_path, m
     mid = torch.randn(2, 4, trainer.cfg.transformer.width)
     seen = {}
 
-    def fake_cross_entropy(logits, labels, **kw):
+    def fake_cross_entropy(logits, labels):
         seen["labels"] = labels.tolist()
         seen["rows"] = logits.shape[0]
         return logits.sum() * 0.0
 
     monkeypatch.setattr(train.F, "cross_entropy", fake_cross_entropy)
-    trainer.layer_probe_term(targets, mid, type("P", (), {"layer": packed_layer})(), generated, counts, layer_given)
+    trainer.layer_probe_loss(targets, mid, type("P", (), {"layer": packed_layer})(), generated, counts, layer_given)
     # design 0: layer 0 generated (colour 3); design 1: slots 1 and 3 generated = document layers 0 and 2
     assert seen == {"labels": [3, 4, 2], "rows": 3}
-
-
-def test_a_cpu_batch_runs_in_chunks_of_similar_length(tmp_path, monkeypatch):
-    import random
-
-    from layerstudio.engine.config import COMPOSITE
-    from layerstudio.training import train
-    from layerstudio.training.corpus import make_design
-
-    monkeypatch.setattr(train, "CPU_CHUNK", 2)
-    trainer = train.Trainer(train_args(tmp_path))
-    samples = [train.to_sample(make_design(seed, canvas=(128, 128))) for seed in range(5)]
-    passes = []
-    forward = trainer.model.transformer.forward
-
-    def recording_forward(packed, cond, **kw):
-        # each design's own layers' tokens (a design given its composite has a canvas of tokens more)
-        own = (packed.valid & (packed.pos[..., 0] != COMPOSITE)).sum(1)
-        passes.append(sorted(own.tolist()))
-        return forward(packed, cond, **kw)
-
-    monkeypatch.setattr(trainer.model.transformer, "forward", recording_forward)
-    loss, extra = trainer.dit_loss(samples, random.Random(0))
-    loss.backward()
-    assert torch.isfinite(loss) and set(extra) == {"diffusion", "probe"}
-    assert [len(p) for p in passes] == [2, 2, 1]
-    tokens = sorted(sum(b.width * b.height for b in s.boxes) // 256 for s in samples)
-    assert [n for p in passes for n in p] == tokens  # shortest designs together, longest together
-    assert any(p.grad is not None for p in trainer.model.transformer.parameters())
-
-
-def test_chunks_weigh_every_generated_layer_as_the_whole_batch_does(tmp_path, monkeypatch):
-    """Chunking is only about padding: the loss (each generated layer weighing the same, each probe answer too)
-    must be the whole batch's."""
-    import random
-
-    from layerstudio.training import train
-    from layerstudio.training.corpus import make_design
-
-    trainer = train.Trainer(train_args(tmp_path))
-    samples = [train.to_sample(make_design(seed, canvas=(128, 128))) for seed in range(6)]
-    assert len({len(s.boxes) for s in samples}) > 1  # designs with different numbers of layers
-    from layerstudio.engine import text
-
-    monkeypatch.setattr(text, "drop_colour_names", lambda ids, colours: ids)  # random per call: not chunking's
-    # noise that depends on the token, not on how much padding its chunk has
-    monkeypatch.setattr(train, "token_noise", lambda packed, offset: torch.sin(
-        3 * packed.tokens + packed.pos[..., 1:2] - packed.pos[..., 2:3]))
-    results = {}
-    for chunk in (6, 2):
-        monkeypatch.setattr(train, "CPU_CHUNK", chunk)
-        loss, extra = trainer.dit_loss(samples, random.Random(0))
-        results[chunk] = (loss.item(), extra["diffusion"], extra["probe"])
-    assert results[2] == pytest.approx(results[6], rel=1e-3)

@@ -40,7 +40,6 @@ STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
 # the background is never hinted by it, and layers of prompts it cannot cut stay anonymous.
 FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.3
 HIGH_NOISE_CENTRE = 1.0  # logit of the median of sample_t's logit-normal half
-CPU_CHUNK = 4  # designs per transformer pass on a CPU (see dit_loss)
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
 
@@ -417,24 +416,6 @@ class Trainer:
         return recon + ANCHOR_WEIGHT * drift, extra
 
     def dit_loss(self, samples: list[Sample], rng: random.Random):
-        """The batch in chunks of designs with similar token counts, each padded only to its own longest: padded to
-        the batch's longest, a CPU spent 46% of attention and 29% of the rest on padding (batches of 12). A GPU
-        step is bound by launching work, not by arithmetic, so it takes the batch whole."""
-        size = len(samples) if self.device.type == "cuda" else CPU_CHUNK
-        by_length = sorted(samples, key=lambda s: sum(b.width * b.height for b in s.boxes))
-        # each term a sum and a count over the whole batch, so every generated layer weighs the same in any chunk
-        sums: dict[str, list] = {}
-        for start in range(0, len(by_length), size):
-            for name, (total, count) in self._dit_chunk_terms(by_length[start:start + size], rng).items():
-                sums.setdefault(name, []).append((total, count))
-        mean = {name: sum(t for t, _ in parts) / max(1, sum(c for _, c in parts)) for name, parts in sums.items()}
-        diffusion = mean.pop("diffusion")
-        probe = sum(mean.values())
-        return diffusion + PROBE_WEIGHT * probe, {"diffusion": round(diffusion.item(), 5),
-                                                  "probe": round(probe.item(), 4)}
-
-    def _dit_chunk_terms(self, samples: list[Sample], rng: random.Random) -> dict[str, tuple[torch.Tensor, int]]:
-        """The chunk's loss terms, each as (sum, count): the diffusion loss per generated layer, the probe's answers."""
         model, cfg = self.model, self.cfg
         ae = model.autoencoder
         designs, layer_t, layer_given, hints, prompts, grids = [], [], [], [], [], []
@@ -504,10 +485,11 @@ class Trainer:
         per_token = ((pred - target) ** 2).mean(-1)
         counts = torch.zeros(len(samples), L, device=self.device).scatter_add_(1, packed.layer, generated.float())
         weight = generated.float() / counts.gather(1, packed.layer).clamp(min=1)
+        loss = (per_token * weight).sum() / (counts > 0).sum().clamp(min=1)
         targets = [s.colours for s in samples]
-        return {"diffusion": ((per_token * weight).sum(), int((counts > 0).sum())),
-                **self.probe_terms(targets, prompts, text, text_mask),
-                "layer_colour": self.layer_probe_term(targets, mid[0], packed, generated, counts, layer_given)}
+        probe = self.probe_loss(targets, prompts, text, text_mask)
+        probe = probe + self.layer_probe_loss(targets, mid[0], packed, generated, counts, layer_given)
+        return loss + PROBE_WEIGHT * probe, {"diffusion": round(loss.item(), 5), "probe": round(probe.item(), 4)}
 
     def planner_loss(self, samples: list[Sample], rng: random.Random):
         """Some prompts are about the look alone ("Make it pop."): the planner learns to deal no phrase then,
@@ -519,27 +501,24 @@ class Trainer:
         return self.model.planner.loss(prompts, captions, [s.boxes[1:] for s in samples],
                                        [(s.width, s.height) for s in samples])
 
-    def probe_terms(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> dict:
-        """From each caption: the set of foreground colours (multi-label) and the background's colour
-        (cross-entropy), as (sum, count) over captions."""
+    def probe_loss(self, targets: list[list[int]], prompts: list[str], text, text_mask) -> torch.Tensor:
+        """Background colour (cross-entropy) and the set of foreground colours (multi-label), from each caption."""
         rows = [i for i, prompt in enumerate(prompts) if prompt]
         if not rows:
-            return {}
-        classes = self.colour_probe.foreground.out_features
-        multi_hot = torch.zeros(len(rows), classes)
+            return text.sum() * 0.0
+        multi_hot = torch.zeros(len(rows), self.colour_probe.foreground.out_features)
         for r, i in enumerate(rows):
             multi_hot[r, [c for c in targets[i][1:] if c >= 0]] = 1.0
         multi_hot = multi_hot.to(self.device)
         bg_logits, fg_logits = self.colour_probe.caption(text[rows].float(), text_mask[rows])
         bg_target = torch.tensor([targets[i][0] for i in rows], device=self.device)
-        foreground = F.binary_cross_entropy_with_logits(fg_logits, multi_hot, reduction="sum") / classes
-        background = F.cross_entropy(bg_logits, bg_target, ignore_index=-1, reduction="sum")
-        return {"foreground_colours": (foreground, len(rows)),
-                "background_colour": (background, int((bg_target >= 0).sum()))}
+        loss = F.binary_cross_entropy_with_logits(fg_logits, multi_hot)
+        if (bg_target >= 0).any():
+            loss = loss + F.cross_entropy(bg_logits, bg_target, ignore_index=-1)
+        return loss
 
-    def layer_probe_term(self, targets, mid, packed, generated, counts, layer_given) -> tuple[torch.Tensor, int]:
-        """Each generated layer's colour from its mean token after the double-stream blocks (cross-entropy), as
-        (sum, count) over layers."""
+    def layer_probe_loss(self, targets, mid, packed, generated, counts, layer_given) -> torch.Tensor:
+        """Each generated layer's colour from its mean token after the double-stream blocks (cross-entropy)."""
         b, L = counts.shape
         sums = torch.zeros(b, L, mid.shape[-1], device=self.device)
         sums = sums.scatter_add(1, packed.layer[..., None].expand(-1, -1, mid.shape[-1]),
@@ -554,7 +533,9 @@ class Trainer:
                     label[i, offset + j] = c
         label = label.to(self.device)
         keep = (label >= 0) & (counts > 0)
-        return F.cross_entropy(self.colour_probe.layer(pooled[keep]), label[keep], reduction="sum"), int(keep.sum())
+        if not keep.any():
+            return mid.sum() * 0.0
+        return F.cross_entropy(self.colour_probe.layer(pooled[keep]), label[keep])
 
     def _composites(self, grids: list[torch.Tensor | None]):
         """Per design composite token grids (or None) -> one zero-padded (B, rows, cols, 4C) batch and the cells
