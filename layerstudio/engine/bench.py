@@ -8,6 +8,7 @@ import torch
 from ..bench import best_time
 from ..document import Box, Layout
 from .config import BACKGROUND
+from .device import autocast_for
 from .model import LayerModel
 from .packing import LayerSlot, pack
 from .pipeline import Pipeline
@@ -66,7 +67,7 @@ def bench_attention(args) -> dict:
             cond = Conditioning(text, mask, pooled, torch.full((1, layers), 0.5, device=device),
                                 torch.zeros(1, layers, dtype=torch.bool, device=device),
                                 torch.zeros(1, layers, pooled.shape[-1], device=device, dtype=pooled.dtype))
-            with torch.inference_mode(), pipe._autocast():
+            with torch.inference_mode(), autocast_for(device):
                 model.transformer(packed, cond)
             if device.type == "cuda":  # the GPU runs behind the host: time the work, not its launch
                 torch.cuda.synchronize(device)

@@ -97,8 +97,8 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             layer_valid[i, j] = True
             design_spans.append((start, end, rows, cols))
             start = end
-        if latents and all(e == latents[k + 1][0] for k, (_, e, _) in enumerate(latents[:-1])):
-            tokens[i, latents[0][0]:latents[-1][1]] = torch.cat([t for _, _, t in latents]).to(device, dtype)
+        if latents and len(latents) == len(design):  # every slot's tokens, back to back: one copy
+            tokens[i, :start] = torch.cat([t for _, _, t in latents]).to(device, dtype)
         else:  # some slots wait for their latents: fill the others one by one
             for s, e, t in latents:
                 tokens[i, s:e] = t.to(device, dtype)

@@ -115,9 +115,6 @@ class Pipeline:
         with self._lock, torch.inference_mode():
             return self._run(request, progress, cancel)
 
-    def _autocast(self):
-        return autocast_for(self.device)
-
     def _run(self, request: JobRequest, progress, cancel) -> JobResult:
         cfg, model, device = self.config, self.model, self.device
         steps = request.steps or cfg.default_steps
@@ -163,7 +160,7 @@ class Pipeline:
         # Context tokens never see the generated ones, so regenerating a layer again (a new seed, another
         # variation) with the same prompt and the same other layers re-uses the whole context pass.
         context_key = (request.prompt, use_cfg, request.width, request.height, tuple(given_keys))
-        with self._autocast():
+        with autocast_for(self.device):
             if context_key in self._contexts:
                 text, text_mask, pooled, cache = self._contexts.pop(context_key)
             else:
@@ -189,7 +186,7 @@ class Pipeline:
             packed = self._pack([slots] * batch)
             cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False,
                                       composite=composite_tokens)
-            with self._autocast():
+            with autocast_for(self.device):
                 v = model.transformer.forward_generated(packed, cond, cache).float()
             if use_cfg:
                 v = v[1:] + guidance * (v[:1] - v[1:])
@@ -204,7 +201,7 @@ class Pipeline:
         # Joint decode: the generated layers together with every given layer (and the composite if given).
         decode_slots = given_slots + [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
         wanted = [False] * len(given_slots) + [True] * len(gen_slots)
-        with self._autocast():
+        with autocast_for(self.device):
             decoded = model.autoencoder.decode([decode_slots], [wanted])[0][len(given_slots):]
         layers = [spec.given for spec in request.layers]
         for i, image in zip(gen_index, decoded):
@@ -247,7 +244,7 @@ class Pipeline:
             return phrases
         boxes = [spec.box for spec in request.layers[1:]]
         seed = hash_seeds(request.layers[i + 1].seed for i in wanted)
-        with self._autocast():
+        with autocast_for(self.device):
             dealt = planner.deal(request.prompt, request.width, request.height, boxes, wanted,
                                  [p for p in phrases if p], seed)
         for i, phrase in dealt.items():
@@ -259,7 +256,7 @@ class Pipeline:
         latent = self._latents.get(key)
         if latent is None:
             image = to_tensor(pixels)[None].to(self.device)
-            with self._autocast():
+            with autocast_for(self.device):
                 latent = self.model.autoencoder.encode(image)[0].float()
             self._latents[key] = latent
             while len(self._latents) > LATENT_CACHE_SIZE:

@@ -398,14 +398,9 @@ class Trainer:
             with torch.no_grad():
                 initial = by_shape(self.initial_encoder, targets)
             drift = [((z - z0) / ae.latent_scale[:, None, None]).float().pow(2).mean() for z, z0 in zip(latents, initial)]
-        designs, k = [], 0
-        for meta in metas:
-            slots = []
-            for position, box in meta:
-                z = latents[k] + 0.05 * torch.randn_like(latents[k])  # robustness to the sampler's small latent errors
-                slots.append(LayerSlot(position, box, z))
-                k += 1
-            designs.append(slots)
+        # noise: robustness to the sampler's small latent errors
+        noisy = iter(z + 0.05 * torch.randn_like(z) for z in latents)
+        designs = [[LayerSlot(position, box, next(noisy)) for position, box in meta] for meta in metas]
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
         recon = recon / len(targets)
@@ -419,13 +414,11 @@ class Trainer:
         model, cfg = self.model, self.cfg
         ae = model.autoencoder
         designs, layer_t, layer_given, hints, prompts, grids = [], [], [], [], [], []
-        with torch.no_grad():  # every layer of the chunk encoded in one call per size
-            flat = by_shape(lambda x: ae.encode(x).float(), [img.to(self.device) for s in samples for img in s.images])
-        per_design, k = [], 0
+        with torch.no_grad():  # every layer of the batch encoded in one call per size
+            encoded = iter(by_shape(lambda x: ae.encode(x).float(),
+                                    [img.to(self.device) for s in samples for img in s.images]))
         for s in samples:
-            per_design.append(flat[k:k + len(s.images)])
-            k += len(s.images)
-        for s, latents in zip(samples, per_design):
+            latents = [next(encoded) for _ in s.images]
             n = len(latents)
             mode = rng.random()
             if mode < 0.45:  # text -> layers
