@@ -333,3 +333,26 @@ def test_layer_probe_labels_each_generated_layer_with_its_own_colour(tmp_path, m
     trainer.layer_probe_loss(targets, mid, type("P", (), {"layer": packed_layer})(), generated, counts, layer_given)
     # design 0: layer 0 generated (colour 3); design 1: slots 1 and 3 generated = document layers 0 and 2
     assert seen == {"labels": [3, 4, 2], "rows": 3}
+
+
+def test_designs_from_the_data_workers_carry_their_own_pixels():
+    """Each design's layers travel from the worker as views of one tensor: every view must hold its own layer."""
+    from layerstudio.engine.pipeline import to_tensor
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.train import DesignStream, batches, to_sample
+
+    design = make_design(5, canvas=(96, 64), max_layers=3)
+    sample = to_sample(design)
+    assert torch.equal(sample.composite, to_tensor(design.composite))
+    assert len(sample.images) == len(design.document.layers) > 1
+    for image, layer in zip(sample.images, design.document.layers):
+        assert torch.equal(image, to_tensor(layer.pixels))
+
+    canvases = [(64, 64), (96, 64)]
+    rendered_here = iter(DesignStream("corpus", 3, 0, canvases))  # the same seeds as the one worker's
+    for taken in next(batches("corpus", 3, 0, 3, canvases, workers=1)):
+        reference = next(rendered_here)
+        assert taken.caption == reference.caption and taken.boxes == reference.boxes
+        assert torch.equal(taken.composite, reference.composite)
+        assert [i.shape for i in taken.images] == [i.shape for i in reference.images]
+        assert all(torch.equal(a, b) for a, b in zip(taken.images, reference.images))
