@@ -10,6 +10,7 @@ BENCHMARKS = {
     "regenerate": "layerstudio.engine.bench:bench_regenerate",
     "ui": "layerstudio.app.bench_ui:bench_ui",
     "export": "layerstudio.io.bench_export:bench_export",
+    "train": "layerstudio.training.bench_train:bench_train",
 }
 
 

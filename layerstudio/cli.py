@@ -96,10 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_engine_options(p)
 
-    p = sub.add_parser("bench", help="benchmarks: attention, regenerate, ui, export")
-    p.add_argument("which", choices=["attention", "regenerate", "ui", "export"])
+    p = sub.add_parser("bench", help="benchmarks: attention, regenerate, ui, export, train")
+    p.add_argument("which", choices=["attention", "regenerate", "ui", "export", "train"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--preset", help="model preset for engine benchmarks (default: per benchmark)")
+    p.add_argument("--batches", help="train: comma-separated batch sizes (default 48,96,192 on CUDA, else 4,8,16)")
     _add_engine_options(p)
 
     p = sub.add_parser("info", help="versions, device and default model")

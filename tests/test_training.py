@@ -356,3 +356,15 @@ def test_designs_from_the_data_workers_carry_their_own_pixels():
         assert torch.equal(taken.composite, reference.composite)
         assert [i.shape for i in taken.images] == [i.shape for i in reference.images]
         assert all(torch.equal(a, b) for a, b in zip(taken.images, reference.images))
+
+
+def test_bench_train_times_a_step_at_each_batch(capsys):
+    from layerstudio.cli import main
+
+    assert main(["bench", "train", "--preset", "tiny", "--batches", "1,2", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["device"] == "cpu" and [r["batch"] for r in result["rows"]] == [1, 2]
+    for row in result["rows"]:
+        assert row["seconds_step"] > 0 and row["seconds_decoder_step"] > 0
+        assert row["designs_per_second"] == pytest.approx(
+            row["batch"] / (row["seconds_step"] + row["seconds_decoder_step"] / 2), rel=0.01, abs=0.01)

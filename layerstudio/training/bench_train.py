@@ -1,0 +1,61 @@
+"""`layerstudio bench train`: seconds of one transformer training step (and of the decoder step that runs every
+other step) at several batch sizes, on designs rendered beforehand, so the data workers are out of it. On a GPU the
+step is bound by per-step host work, not arithmetic: designs per second tell which batch uses a lent GPU best."""
+from __future__ import annotations
+
+import random
+import tempfile
+from argparse import Namespace
+
+import torch
+
+from ..bench import best_time
+from .train import DesignStream, Trainer
+
+
+def bench_train(args) -> dict:
+    from .. import DEFAULT_MODEL_DIR
+
+    preset = args.preset or "default"
+    init = args.model or (str(DEFAULT_MODEL_DIR) if preset == "default" else None)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(Namespace(out=out, preset=preset, data="corpus", steps=1, ae_steps=0, planner_steps=0,
+                                    batch=1, lr=1e-5, seed=0, checkpoint_every=1, time_limit=None, resume=False,
+                                    init=init, device=args.device))
+    device = trainer.device
+    sizes = [int(b) for b in args.batches.split(",")] if args.batches else (
+        [48, 96, 192] if device.type == "cuda" else [4, 8, 16])
+    trainer.state["phase"] = "dit"  # as run() enters the transformer phase
+    trainer.model.autoencoder.requires_grad_(False)
+    trainer.optim, trainer.decoder_optim = trainer._make_optimizer(), trainer._make_decoder_optimizer()
+    stream = iter(DesignStream("corpus", 1, 0, trainer.cfg.canvas_presets))
+    designs = [next(stream) for _ in range(max(sizes))]
+    rng = random.Random(0)
+
+    def synced(fn):
+        def run():
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+        return run
+
+    def transformer_step(samples):
+        trainer.model.train()
+        with trainer.autocast:
+            loss, _ = trainer.dit_loss(samples, rng)
+        trainer._update(loss, trainer.optim, trainer._trainable().parameters())
+
+    def decoder_step(samples):
+        with trainer.autocast:
+            loss, _ = trainer.ae_loss(samples, rng)
+        trainer._update(loss, trainer.decoder_optim, trainer.model.autoencoder.decoder.parameters())
+
+    rows = []
+    for size in sizes:
+        step = best_time(synced(lambda: transformer_step(designs[:size])), 2, warmup=True)
+        decoder = best_time(synced(lambda: decoder_step(designs[:max(1, size // 2)])), 2, warmup=True)
+        per_second = size / (step + decoder / 2)  # the decoder trains every other step, on half a batch
+        rows.append({"batch": size, "seconds_step": round(step, 4), "seconds_decoder_step": round(decoder, 4),
+                     "designs_per_second": round(per_second, 2),
+                     "speedup": round(per_second / rows[0]["designs_per_second"], 2) if rows else 1.0})
+    return {"model": init or f"random {preset}", "device": str(device), "rows": rows}
