@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from layerstudio.cli import main
 from layerstudio.document import Box, Document, Layer, Layout
+from layerstudio.errors import UserError
 from layerstudio.io import commands
 from layerstudio.io.project import load_project, save_project
 from layerstudio.io.psd import import_psd
@@ -237,7 +239,7 @@ def test_failed_write_leaves_nothing(tiny_model, tmp_path, monkeypatch):
         Image.fromarray(pixels, "RGBA").save(path)
 
     monkeypatch.setattr(png, "_save_png", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match="the disk is full"):
         commands.write_output(load_project_doc(tiny_model, tmp_path), commands.parse_output(str(tmp_path / "o")))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.lsproj"]
     # An existing output directory keeps its previous files when the new write fails.
@@ -247,10 +249,39 @@ def test_failed_write_leaves_nothing(tiny_model, tmp_path, monkeypatch):
     before = {p.name: p.read_bytes() for p in (tmp_path / "o" / "layers").iterdir()}
     calls.clear()
     monkeypatch.setattr(png, "_save_png", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match=f"cannot export {tmp_path / 'o'}"):
         commands.write_output(doc, commands.parse_output(str(tmp_path / "o")))
     assert {p.name: p.read_bytes() for p in (tmp_path / "o" / "layers").iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "src.lsproj"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["composite.png", "layers", "layout.json"]
+
+
+def test_pngs_export_into_a_folder_that_is_a_disk_of_its_own(tiny_model, tmp_path, monkeypatch):
+    """A USB stick's top folder: nothing can be renamed into it from its parent, which is another disk."""
+    import errno
+    import os
+
+    from layerstudio.io import atomic
+
+    doc = load_project_doc(tiny_model, tmp_path)
+    stick = tmp_path / "stick"
+    (stick / "notes").mkdir(parents=True)
+    real_rename, real_replace = os.rename, os.replace
+
+    def same_disk_only(rename):
+        def guarded(src, dst):
+            if (stick in Path(src).parents) != (stick in Path(dst).parents):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return rename(src, dst)
+        return guarded
+
+    monkeypatch.setattr(atomic.os, "rename", same_disk_only(real_rename))
+    monkeypatch.setattr(atomic.os, "replace", same_disk_only(real_replace))
+    commands.write_output(doc, commands.parse_output(str(stick)))
+    assert sorted(p.name for p in stick.iterdir()) == ["composite.png", "layers", "layout.json", "notes"]
+    assert len(list((stick / "layers").iterdir())) == len(doc.layers)
+    commands.write_output(doc, commands.parse_output(str(stick)))  # and again, over the first export
+    assert sorted(p.name for p in stick.iterdir()) == ["composite.png", "layers", "layout.json", "notes"]
 
 
 def load_project_doc(tiny_model, tmp_path):

@@ -89,14 +89,16 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
 
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike, owned: tuple[str, ...]) -> Iterator[Path]:
-    """Yield an empty temporary directory beside `path`; on success its contents land at `path`.
+    """Yield an empty temporary directory; on success its contents land at `path`.
 
-    A new `path` appears by one rename. An existing directory keeps files we do not own; each entry named
-    in `owned` (top-level names the writer produces) is swapped in by rename, so a failure part way
-    leaves the previous output as it was."""
+    A new `path` appears by one rename of a temporary directory beside it. An existing directory keeps files we
+    do not own; each entry named in `owned` (top-level names the writer produces) is swapped in by rename from a
+    temporary directory inside it (an existing folder may be a disk of its own, a USB stick's top folder, and
+    renames cannot cross disks), so a failure part way leaves the previous output as it was."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    into_existing = path.is_dir()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path if into_existing else parent))
     try:
         os.chmod(tmp, 0o777 & ~_UMASK)
         yield tmp
@@ -104,7 +106,7 @@ def atomic_directory(path: str | os.PathLike, owned: tuple[str, ...]) -> Iterato
             for name in files:
                 with open(os.path.join(root, name), "rb") as f:
                     os.fsync(f.fileno())
-        if not path.exists():
+        if not into_existing and not path.exists():
             os.rename(tmp, path)
             fsync_dir(parent)
             return

@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 
 from ..document import Document
-from .atomic import atomic_directory
+from ..errors import UserError
+from .atomic import atomic_directory, os_error_message
 
 OWNED = ("composite.png", "layers", "layout.json")
 
@@ -44,11 +45,14 @@ def export_pngs(document: Document, directory: str | os.PathLike) -> Path:
     """Write the PNG set into `directory` (created if needed). All files appear together: they are written
     to a temporary directory beside it and moved into place at the end."""
     directory = Path(directory)
-    with atomic_directory(directory, OWNED) as tmp:
-        (tmp / "layers").mkdir()
-        _save_png(document.compose(), tmp / "composite.png")
-        for i in range(len(document.layers)):
-            _save_png(document.layer_on_canvas(i), tmp / "layers" / f"{i:02d}.png")
-        (tmp / "layout.json").write_text(json.dumps(layout_json(document), indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    try:
+        with atomic_directory(directory, OWNED) as tmp:
+            (tmp / "layers").mkdir()
+            _save_png(document.compose(), tmp / "composite.png")
+            for i in range(len(document.layers)):
+                _save_png(document.layer_on_canvas(i), tmp / "layers" / f"{i:02d}.png")
+            (tmp / "layout.json").write_text(
+                json.dumps(layout_json(document), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:  # named after the folder the user chose, not our temporary one
+        raise UserError(os_error_message(exc, directory / "composite.png", "export")) from None
     return directory
