@@ -386,3 +386,22 @@ def test_steps_follow_the_model_not_the_settings(qtbot, tmp_path, tiny):
             lazy.prompt_panel.steps_spin.setValue(chosen)
         assert run_action(qtbot, lazy, lazy.act_generate) == "done", repr(lazy.last_error)
         assert lazy.prompt_panel.steps_spin.value() == (chosen or tiny.config.default_steps)
+
+
+def test_a_layer_locked_while_its_job_runs_is_kept(qtbot, tmp_path, tiny):
+    from layerstudio.engine.request import JobRequest
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    from dataclasses import replace
+
+    request = JobRequest.generate(w.document, steps=STEPS)
+    request = replace(request, layers=[replace(s, seed=s.seed + 100) for s in request.layers])  # other pixels
+    assert 1 in request.generated_indices and 2 in request.generated_indices
+    result = tiny.run(request)  # the job ran; before it ends, the user locks layer 1
+    w.controller.set_locked(1, True)
+    before = [l.pixels.copy() for l in w.document.layers]
+    w.controller.apply_result(result, "Generate")
+    assert w.document.layers[1].locked and np.array_equal(w.document.layers[1].pixels, before[1])
+    assert not np.array_equal(w.document.layers[2].pixels, before[2])  # the others take the result

@@ -259,7 +259,8 @@ class DocumentController(QObject):
         generated = set(req.generated_indices)
         layers = []
         for i, new in enumerate(applied.layers):
-            if i not in generated and i < len(base.layers):
+            # a layer locked while the job ran is kept as it is: that is what the lock promises
+            if i < len(base.layers) and (i not in generated or base.layers[i].locked):
                 layers.append(base.layers[i])
                 continue
             old = base.layers[i] if i < len(base.layers) else None
