@@ -368,3 +368,18 @@ def test_bench_train_times_a_step_at_each_batch(capsys):
         assert row["seconds_step"] > 0 and row["seconds_decoder_step"] > 0
         assert row["designs_per_second"] == pytest.approx(
             row["batch"] / (row["seconds_step"] + row["seconds_decoder_step"] / 2), rel=0.01, abs=0.01)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--count", "0"], "--count must be at least 1"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--sheet", "/no/such/folder/sheet.png"], "no such folder"),
+])
+def test_eval_rejects_bad_options_before_it_runs(argv, message, tmp_path, capsys, monkeypatch):
+    from layerstudio.cli import main
+    from layerstudio.training import evaluate as evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, **k: pytest.fail("evaluated despite a bad option"))
+    assert main(["eval", "--model", str(tmp_path / "absent"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,6 +18,7 @@ from ..engine.config import BACKGROUND
 from ..engine.packing import LayerSlot
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
 from ..engine.colours import colour_rgb, lab
+from ..errors import UserError
 from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
 
 EMPTY_ALPHA = 0.01  # a layer whose mean alpha over its box is below this is empty
@@ -341,10 +344,26 @@ def contact_sheet(results, path: str, tile: int = 160, max_rows: int = 12) -> No
             single = Document(generated.width, generated.height, "", [layer])
             put(single.compose(), 2 + j, r, f"layer {j + 1}")
         put(decomposed.compose(), cols - 1, r, "decomposed")
-    sheet.save(path)
+    try:
+        sheet.save(path)
+    except OSError as exc:
+        from ..io.atomic import os_error_message
+
+        raise UserError(os_error_message(exc, path)) from None
 
 
 def run_eval(args) -> int:
+    # checked before minutes of evaluation, not after
+    if args.count < 1:
+        raise UserError(f"--count must be at least 1 (got {args.count})")
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps must be at least 1 (got {args.steps})")
+    if args.sheet:
+        folder = Path(args.sheet).parent
+        if not folder.is_dir():
+            raise UserError(f"cannot write the sheet to {folder}: no such folder")
+        if not os.access(folder, os.W_OK):
+            raise UserError(f"cannot write the sheet to {folder}: permission denied")
     pipe = Pipeline.load(args.model, args.device)
     report = evaluate(pipe, args.count, args.seed, args.steps, args.sheet)
     if args.json:
