@@ -6,6 +6,7 @@ import argparse
 import importlib
 import re
 import sys
+from pathlib import Path
 
 from . import __version__
 from .document import LayoutError
@@ -119,8 +120,6 @@ def run_info(args) -> int:
     print(f"torch       {torch.__version__}")
     print(f"device      {pick_device(args.device)}")
     model_dir = DEFAULT_MODEL_DIR if not args.model else args.model
-    from pathlib import Path
-
     model_dir = Path(model_dir)
     files = sorted(model_dir.glob("*")) if model_dir.is_dir() else []
     size = sum(f.stat().st_size for f in files if f.is_file())
@@ -146,12 +145,23 @@ def join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _opens_the_app(argv: list[str]) -> bool:
+    """`layerstudio`, `layerstudio design.lsproj` and `layerstudio --model DIR` open the app; a mistyped command
+    stays an error."""
+    if not argv:
+        return True
+    first = argv[0]
+    if first in HANDLERS or first in ("-h", "--help", "--version"):
+        return False
+    return first.startswith("-") or Path(first).suffix.lower() in (".lsproj", ".psd") or Path(first).exists()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = join_negative_values(list(argv if argv is not None else sys.argv[1:]))
+    if _opens_the_app(argv):
+        argv = ["gui", *argv]
     args = build_parser().parse_args(argv)
-    command = args.command or "gui"
-    if args.command is None:
-        args = build_parser().parse_args(["gui", *argv])
+    command = args.command
     module_name, func_name = HANDLERS[command].split(":")
     try:
         handler = getattr(importlib.import_module(module_name), func_name)

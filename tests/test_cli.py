@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from layerstudio.cli import build_parser, main
 
 
@@ -28,3 +30,26 @@ def test_info_reports_versions_device_and_model():
     assert "layerstudio 0.1.0" in out
     assert "torch" in out and "device      cpu" in out
     assert "models/default" in out
+
+
+@pytest.mark.parametrize("argv, file, model", [
+    ([], None, None),
+    (["design.lsproj"], "design.lsproj", None),
+    (["--model", "runs/mine/model"], None, "runs/mine/model"),
+    (["gui", "poster.psd"], "poster.psd", None),
+])
+def test_a_file_or_engine_option_alone_opens_the_app(argv, file, model, monkeypatch):
+    from layerstudio.app import launch
+    from layerstudio.cli import main
+
+    opened = []
+    monkeypatch.setattr(launch, "run_gui", lambda args: opened.append((args.file, args.model)) or 0)
+    assert main(argv) == 0 and opened == [(file, model)]
+
+
+def test_a_mistyped_command_is_an_error(capsys):
+    from layerstudio.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["generat", "--prompt", "x"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
