@@ -43,7 +43,7 @@ def _save_png(pixels: np.ndarray, path: Path) -> None:
 
 def export_pngs(document: Document, directory: str | os.PathLike) -> Path:
     """Write the PNG set into `directory` (created if needed). All files appear together: they are written
-    to a temporary directory beside it and moved into place at the end."""
+    to a temporary directory and moved into place at the end (see atomic_directory)."""
     directory = Path(directory)
     try:
         with atomic_directory(directory, OWNED) as tmp:
