@@ -373,7 +373,7 @@ def test_bench_train_times_a_step_at_each_batch(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--count", "0"], "--count must be at least 1"),
     (["--steps", "0"], "--steps must be at least 1"),
-    (["--sheet", "/no/such/folder/sheet.png"], "no such folder"),
+    (["--sheet", "/no/such/folder/sheet.png"], "folder /no/such/folder does not exist"),
 ])
 def test_eval_rejects_bad_options_before_it_runs(argv, message, tmp_path, capsys, monkeypatch):
     from layerstudio.cli import main

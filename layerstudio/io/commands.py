@@ -40,7 +40,6 @@ def parse_output(value: str) -> Output:
     path = Path(value).expanduser()
     suffix = path.suffix.lower()
     kind = {".psd": "psd", ".lsproj": "lsproj"}.get(suffix, "dir")
-    parent = path.parent if str(path.parent) else Path(".")
     if kind == "dir":
         if path.exists() and not path.is_dir():
             raise UserError(f"--out {value}: exists and is not a directory (use .psd or .lsproj for a file)")
@@ -53,11 +52,17 @@ def parse_output(value: str) -> Output:
                             f"or a directory name without a suffix")
     elif path.is_dir():
         raise UserError(f"--out {value}: is a directory")
-    if not parent.is_dir():
-        raise UserError(f"--out {value}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"--out {value}: folder {parent} is not writable")
+    check_folder_of(path, f"--out {value}")
     return Output(path, kind)
+
+
+def check_folder_of(path: Path, option: str) -> None:
+    """The folder `path` will be written into exists and is writable: checked before the work, not after it."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"{option}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"{option}: folder {parent} is not writable")
 
 
 def parse_box(text: str) -> Box:

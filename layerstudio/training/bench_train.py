@@ -25,9 +25,7 @@ def bench_train(args) -> dict:
     device = trainer.device
     sizes = [int(b) for b in args.batches.split(",")] if args.batches else (
         [48, 96, 192] if device.type == "cuda" else [4, 8, 16])
-    trainer.state["phase"] = "dit"  # as run() enters the transformer phase
-    trainer.model.autoencoder.requires_grad_(False)
-    trainer.optim, trainer.decoder_optim = trainer._make_optimizer(), trainer._make_decoder_optimizer()
+    trainer.enter_transformer_phase()
     stream = iter(DesignStream("corpus", 1, 0, trainer.cfg.canvas_presets))
     designs = [next(stream) for _ in range(max(sizes))]
     rng = random.Random(0)
@@ -45,15 +43,10 @@ def bench_train(args) -> dict:
             loss, _ = trainer.dit_loss(samples, rng)
         trainer._update(loss, trainer.optim, trainer._trainable().parameters())
 
-    def decoder_step(samples):
-        with trainer.autocast:
-            loss, _ = trainer.ae_loss(samples, rng)
-        trainer._update(loss, trainer.decoder_optim, trainer.model.autoencoder.decoder.parameters())
-
     rows = []
     for size in sizes:
         step = best_time(synced(lambda: transformer_step(designs[:size])), 2, warmup=True)
-        decoder = best_time(synced(lambda: decoder_step(designs[:max(1, size // 2)])), 2, warmup=True)
+        decoder = best_time(synced(lambda: trainer.train_decoder(designs[:max(1, size // 2)], rng)), 2, warmup=True)
         per_second = size / (step + decoder / 2)  # the decoder trains every other step, on half a batch
         rows.append({"batch": size, "seconds_step": round(step, 4), "seconds_decoder_step": round(decoder, 4),
                      "designs_per_second": round(per_second, 2),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import random
 from pathlib import Path
 
@@ -359,11 +358,9 @@ def run_eval(args) -> int:
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1 (got {args.steps})")
     if args.sheet:
-        folder = Path(args.sheet).parent
-        if not folder.is_dir():
-            raise UserError(f"cannot write the sheet to {folder}: no such folder")
-        if not os.access(folder, os.W_OK):
-            raise UserError(f"cannot write the sheet to {folder}: permission denied")
+        from ..io.commands import check_folder_of
+
+        check_folder_of(Path(args.sheet), f"--sheet {args.sheet}")
     pipe = Pipeline.load(args.model, args.device)
     report = evaluate(pipe, args.count, args.seed, args.steps, args.sheet)
     if args.json:

@@ -370,6 +370,20 @@ class Trainer:
         decoder.requires_grad_(True)
         return torch.optim.AdamW(decoder.parameters(), lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
 
+    def enter_transformer_phase(self):
+        """The autoencoder frozen; fresh optimisers for the transformer and for the decoder it co-trains."""
+        self.state["phase"] = "dit"
+        self.model.autoencoder.requires_grad_(False)
+        self.optim = self._make_optimizer()
+        self.decoder_optim = self._make_decoder_optimizer()
+
+    def train_decoder(self, samples: list[Sample], rng: random.Random) -> torch.Tensor:
+        """One step of the decoder alone (every other transformer step), so it learns the latents' noise."""
+        with self.autocast:
+            loss, _ = self.ae_loss(samples, rng)
+        self._update(loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
+        return loss
+
     def _update(self, loss, optim, params) -> float:
         optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -648,10 +662,7 @@ class Trainer:
                 if phase == "ae":
                     self.set_latent_stats(dit_stream, statistics=not self.state.get("anchored"))
                     phase_start = time.time()
-                    self.state["phase"] = "dit"
-                    self.model.autoencoder.requires_grad_(False)
-                    self.optim = self._make_optimizer()
-                    self.decoder_optim = self._make_decoder_optimizer()
+                    self.enter_transformer_phase()
                     self.checkpoint()
                     continue
                 if phase == "dit":
@@ -684,9 +695,7 @@ class Trainer:
                     loss, extra = self.planner_loss(take(planner_stream), rng)
             grad_norm = self._update(loss, self.optim, self._trainable().parameters())
             if phase == "dit" and step % 2 == 0:
-                with self.autocast:
-                    decoder_loss, _ = self.ae_loss(take(ae_stream), rng)
-                self._update(decoder_loss, self.decoder_optim, self.model.autoencoder.decoder.parameters())
+                decoder_loss = self.train_decoder(take(ae_stream), rng)
                 extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
             self.state[key] = step + 1
             since += 1
