@@ -52,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(p)
 
     p = sub.add_parser("generate", help="generate a layered design from a prompt and boxes")
-    p.add_argument("--prompt", help="the global prompt")
+    p.add_argument("--prompt", help="the global prompt (with --layout: replaces the file's prompt)")
     p.add_argument("--box", action="append", default=[], metavar="x0,y0,x1,y1", help="a foreground box (repeatable)")
     p.add_argument("--size", metavar="WxH", help="canvas size, e.g. 512x512")
-    p.add_argument("--layout", help="a layout JSON file instead of --prompt/--box/--size")
+    p.add_argument("--layout", help="a layout JSON file (canvas, prompt, boxes, seed) instead of --box/--size; "
+                                    "--prompt and --seed, if given, replace its prompt and seed")
     _add_job_options(p)
 
     p = sub.add_parser("regenerate", help="regenerate one layer of a project, keeping the others")
@@ -115,10 +116,11 @@ def run_info(args) -> int:
     from . import DEFAULT_MODEL_DIR
     from .engine.device import pick_device
 
+    device = pick_device(args.device)  # first: a bad --device is the only output, not a half-printed report
     print(f"layerstudio {__version__}")
     print(f"python      {sys.version.split()[0]}")
     print(f"torch       {torch.__version__}")
-    print(f"device      {pick_device(args.device)}")
+    print(f"device      {device}")
     model_dir = DEFAULT_MODEL_DIR if not args.model else args.model
     model_dir = Path(model_dir)
     files = sorted(model_dir.glob("*")) if model_dir.is_dir() else []

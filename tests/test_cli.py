@@ -53,3 +53,11 @@ def test_a_mistyped_command_is_an_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["generat", "--prompt", "x"])
     assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("device", ["foo", "cuda:abc"])
+def test_info_with_a_bad_device_prints_only_the_error(device, capsys):
+    assert main(["info", "--device", device]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and device in captured.err

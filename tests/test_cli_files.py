@@ -118,6 +118,23 @@ def test_generate_from_layout_file_to_project(tiny_model, tmp_path):
     assert [l.seed for l in load_project(out2).layers] == [20, 21, 22]
 
 
+def test_prompt_with_a_layout_file_replaces_its_prompt_and_says_so(tiny_model, tmp_path, capsys):
+    layout = tmp_path / "layout.json"
+    Layout(64, 64, "two dots", [(0, 0, 32, 32), (32, 32, 64, 64)], seed=11).save(layout)
+    out = tmp_path / "d.lsproj"
+    assert run("generate", "--layout", layout, "--prompt", "three stars", "--steps", 1, "--model", tiny_model,
+               "--out", out) == 0
+    doc = load_project(out)
+    assert doc.prompt == "three stars"
+    assert [l.box for l in doc.layers[1:]] == [Box(0, 0, 32, 32), Box(32, 32, 64, 64)] and doc.layers[0].seed == 11
+    err = capsys.readouterr().err
+    assert "note: --prompt replaces the prompt of" in err and "'two dots'" in err
+    # the same prompt replaces nothing: no note
+    assert run("generate", "--layout", layout, "--prompt", "two dots", "--steps", 1, "--model", tiny_model,
+               "--out", tmp_path / "e.lsproj") == 0
+    assert "note" not in capsys.readouterr().err
+
+
 def test_regenerate_changes_one_layer_and_keeps_the_old_as_variation(tiny_model, tmp_path):
     src = tmp_path / "src.lsproj"
     assert run(*gen_args(tiny_model, src)) == 0
@@ -188,6 +205,9 @@ def bad_cases(tmp_path):
         (["generate", "--prompt", "p", "--out", out / "a.psd"], "--size"),
         (["generate", "--size", "64x64", "--out", out / "a.psd"], "--prompt"),
         (["generate", "--prompt", "p", "--size", "64x64", "--steps", "0", "--out", out / "a.psd"], "--steps"),
+        # box k takes seed + k: a seed near 2^63 failed only at saving, after the whole generation
+        (["generate", "--prompt", "p", "--size", "64x64", "--seed", str(2**31), "--out", out / "a.psd"],
+         "--seed 2147483648"),
         (["generate", "--prompt", "p", "--size", "64x64", "--model", tmp_path / "nomodel", "--out", out / "a.psd"], "--model"),
         (["generate", "--prompt", "p", "--size", "64x64", "--out", tmp_path / "missing" / "a.psd"], "does not exist"),
         (["generate", "--prompt", "p", "--size", "64x64", "--model", layout, "--out", out / "a.psd"],

@@ -64,6 +64,8 @@ def test_layout_file_errors_are_clear(tmp_path):
         Layout.load(tmp_path / "missing.json")
     with pytest.raises(LayoutError, match="canvas"):
         Layout.from_json({"prompt": "x"})
+    with pytest.raises(LayoutError, match="seed 9223372036854775807: must be between 0 and 2147483647"):
+        Layout.from_json({"canvas": [64, 64], "seed": 2**63 - 1})
 
 
 def _solid(box, rgba):

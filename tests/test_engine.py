@@ -359,6 +359,22 @@ def test_weights_schema_errors_name_the_tensor(tmp_path):
         Pipeline.load(tmp_path / "corrupt")
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_weights_with_non_finite_values_are_refused_naming_the_tensor(tmp_path, value):
+    from safetensors.torch import load_file, save_file
+
+    from layerstudio.training.train import init_from
+
+    Pipeline.from_preset("tiny").save(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["transformer.final.weight"][3, 5] = value
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(UserError, match=r"model.safetensors: tensor 'transformer.final.weight' holds 1 NaN or inf"):
+        Pipeline.load(tmp_path)
+    with pytest.raises(UserError, match=r"--init .*tensor 'transformer.final.weight'"):
+        init_from(LayerModel(preset("tiny")), tmp_path / "model.safetensors")
+
+
 def test_a_few_optimisation_steps_lower_the_loss(tmp_path):
     from argparse import Namespace
 

@@ -180,7 +180,27 @@ def test_foreign_psd_groups_flatten_in_order_and_canvas_pads(tmp_path):
     assert any("100 x 70" in w for w in warnings)
     assert any("far away" in w and "skipped" in w for w in warnings)
     assert any("screen" in w for w in warnings)
+    assert "2 layer groups were flattened: their layers are kept, the group names are not" in warnings
     assert all(l.provenance is None for l in doc.layers)
+
+
+def test_nested_groups_are_counted_and_one_is_named_singular(tmp_path):
+    from psd_tools import PSDImage
+
+    dot = Image.new("RGBA", (8, 8), (255, 0, 0, 255))
+    psd = PSDImage.new("RGBA", (32, 32))
+    outer = psd.create_group(name="outer")
+    outer.create_pixel_layer(dot, name="a")
+    outer.create_group(name="inner").create_pixel_layer(dot, name="b")
+    psd.save(tmp_path / "nested.psd")
+    doc, warnings = import_psd(tmp_path / "nested.psd")
+    assert [l.name for l in doc.layers[1:]] == ["a", "b"]
+    assert "2 layer groups were flattened: their layers are kept, the group names are not" in warnings
+
+    psd = PSDImage.new("RGBA", (32, 32))
+    psd.create_group(name="only").create_pixel_layer(dot, name="a")
+    psd.save(tmp_path / "one.psd")
+    assert "1 layer group was flattened: its layers are kept, its name is not" in import_psd(tmp_path / "one.psd")[1]
 
 
 def test_layer_mask_is_applied_when_rasterising(tmp_path):
@@ -251,6 +271,41 @@ def test_truncated_psd_gives_user_error(exported, tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(UserError, match="cut.psd"):
         import_psd(cut)
+
+
+def test_a_cut_off_psd_says_it_is_truncated(exported, tmp_path):
+    doc, path = exported
+    data = path.read_bytes()
+    whole, _ = import_psd(path)
+    cut = tmp_path / "cut.psd"
+    failed = loaded = 0
+    for n in range(30, len(data), len(data) // 40):
+        cut.write_bytes(data[:n])
+        try:
+            back, warnings = import_psd(cut)
+        except UserError as exc:
+            assert str(exc).startswith(f"{cut}: the PSD file is truncated"), str(exc)
+            failed += 1
+            continue
+        # cut inside the merged image, which only a flat file needs: the layers are whole, and the user is told
+        loaded += 1
+        assert [l.name for l in back.layers] == [l.name for l in whole.layers]
+        assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(back.layers, whole.layers))
+        assert any("truncated" in w for w in warnings), warnings
+    assert failed and loaded
+
+
+def test_a_cut_off_flat_psd_is_an_error_not_black_pixels(tmp_path):
+    from psd_tools import PSDImage
+
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 48, 4), dtype=np.uint8)
+    path = tmp_path / "flat.psd"
+    PSDImage.frompil(Image.fromarray(pixels, "RGBA")).save(path)
+    data = path.read_bytes()
+    for n in (len(data) - 1, len(data) // 2):
+        path.write_bytes(data[:n])
+        with pytest.raises(UserError, match=r"flat.psd: the PSD file is truncated"):
+            import_psd(path)
 
 
 def test_missing_file_gives_user_error(tmp_path):

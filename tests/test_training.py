@@ -141,6 +141,45 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
         Trainer(train_args(tmp_path, resume=True))
 
 
+@pytest.mark.parametrize("files, message", [
+    ({}, "no PSD files in it"),
+    ({"a.psd": b"8BPS broken"}, "its one PSD file cannot be read (a.psd: "),
+    ({"a.psd": b"", "sub/b.PSD": b"GIF89a"}, "none of its 2 PSD files can be read (the first: a.psd: "),
+])
+def test_train_on_a_folder_without_readable_psds_fails_with_one_line_before_anything_starts(
+        tmp_path, capsys, files, message):
+    from layerstudio.cli import main
+
+    data = tmp_path / "psds"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).parent.mkdir(exist_ok=True)
+        (data / name).write_bytes(content)
+    out = tmp_path / "runs" / "mine"
+    # the default preset, whose data comes from a worker process: its error must not arrive as a traceback
+    assert main(["train", "--data", str(data), "--out", str(out), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_failed_train_run_removes_only_the_empty_folders_it_made(tmp_path, capsys):
+    from layerstudio.cli import main
+
+    assert main(["train", "--resume", "--out", str(tmp_path / "new" / "run")]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main(["train", "--resume", "--out", str(mine)]) == 2
+    assert (mine / "notes.txt").read_text() == "keep me"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", "--resume", "--out", str(empty)]) == 2
+    assert empty.is_dir()  # the user's own folder, even empty, stays
+
+
 def test_eval_runs_on_tiny(tmp_path):
     pipe = Pipeline.from_preset("tiny")
     report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))

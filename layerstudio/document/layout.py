@@ -9,6 +9,8 @@ from pathlib import Path
 GRID = 16  # one transformer token covers GRID x GRID canvas pixels
 MAX_CANVAS_SIDE = 4096
 MAX_FOREGROUND_BOXES = 50
+# The user's seed; box k takes seed + k, which must still fit a project's int64 and the app's seed box.
+MAX_SEED = 2**31 - 1
 
 
 class LayoutError(ValueError):
@@ -107,6 +109,8 @@ class Layout:
 
     def validate(self) -> "Layout":
         check_canvas(self.width, self.height)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise LayoutError(f"seed {self.seed}: must be between 0 and {MAX_SEED}")
         if len(self.boxes) > MAX_FOREGROUND_BOXES:
             raise LayoutError(
                 f"{len(self.boxes)} foreground boxes; at most {MAX_FOREGROUND_BOXES} are allowed"

@@ -43,6 +43,16 @@ def check_schema(model: nn.Module, shapes: dict[str, tuple[int, ...]], source: s
             raise UserError(f"{source}: tensor '{name}' has shape {tuple(shapes[name])}, the model expects {shape}")
 
 
+def check_finite(name: str, tensor: torch.Tensor, source: str) -> None:
+    """NaN or infinity in a weight (a diverged run, a damaged file) makes every output NaN, which draws as black
+    or empty layers without any error: refuse such weights when they load."""
+    if tensor.is_floating_point():
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise UserError(f"{source}: tensor '{name}' holds {bad} NaN or infinite value{'' if bad == 1 else 's'} "
+                            f"(of {tensor.numel()}); the weights are damaged or come from a diverged training run")
+
+
 def load_weights(model: nn.Module, path: str | Path) -> dict[str, str]:
     """Load into `model` (keeping its dtype and device); returns the file's metadata."""
     from safetensors import SafetensorError, safe_open
@@ -55,7 +65,10 @@ def load_weights(model: nn.Module, path: str | Path) -> dict[str, str]:
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
             check_schema(model, shapes, str(path))
             state = model.state_dict()
-            tensors = {k: f.get_tensor(k).to(device=state[k].device, dtype=state[k].dtype) for k in shapes}
+            tensors = {}
+            for k in shapes:
+                tensors[k] = f.get_tensor(k).to(device=state[k].device, dtype=state[k].dtype)
+                check_finite(k, tensors[k], str(path))
             metadata = f.metadata() or {}
     except SafetensorError as exc:
         raise UserError(f"weights file {path} is corrupt or not safetensors: {exc}") from None

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..document import Box, Document, Layout, LayoutError
-from ..document.layout import GRID, MAX_CANVAS_SIDE, check_canvas
+from ..document.layout import GRID, MAX_CANVAS_SIDE, MAX_SEED, check_canvas
 from ..engine.request import JobRequest
 from ..errors import UserError
 
@@ -94,8 +94,8 @@ def check_job_options(args) -> None:
         raise UserError(f"--steps {args.steps}: must be between 1 and {MAX_STEPS}")
     if args.guidance is not None and (not math.isfinite(args.guidance) or args.guidance < 0):
         raise UserError(f"--guidance {args.guidance}: must be a finite number >= 0")
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise UserError(f"--seed {args.seed}: must be between 0 and 2^63 - 1")
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise UserError(f"--seed {args.seed}: must be between 0 and {MAX_SEED}")
     if args.model is not None and not Path(args.model).is_dir():
         state = "is not a directory (give the folder holding config.json and the weights)" \
             if Path(args.model).exists() else "model directory does not exist"
@@ -186,6 +186,11 @@ def generate_layout(args) -> Layout:
             raise UserError("--layout gives the canvas and boxes; do not combine it with --box or --size")
         layout = Layout.load(args.layout)
         if args.prompt is not None:
+            # --prompt replaces the file's prompt as --seed replaces its seed; say so, as that is easy to miss
+            if layout.prompt and layout.prompt != args.prompt:
+                shown = layout.prompt if len(layout.prompt) <= 60 else layout.prompt[:57] + "..."
+                print(f"layerstudio generate: note: --prompt replaces the prompt of {args.layout} ({shown!r})",
+                      file=sys.stderr)
             layout.prompt = args.prompt
     else:
         if args.size is None:
@@ -200,8 +205,8 @@ def generate_layout(args) -> Layout:
 
 
 def run_generate(args) -> int:
-    layout = generate_layout(args)
     check_job_options(args)
+    layout = generate_layout(args)
     out = parse_output(args.out)
     started = time.monotonic()
     pipe = load_pipeline(args)

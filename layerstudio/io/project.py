@@ -62,6 +62,16 @@ def save_project(document: Document, path: str | os.PathLike) -> None:
         raise UserError(os_error_message(exc, path)) from None
 
 
+def project_bytes(document: Document, what: str) -> bytes:
+    """The project file for `document`, in memory (the app's layer clipboard); checked as save_project
+    checks, with `what` naming it in messages."""
+    manifest, images = _manifest(document)
+    raw = _check_savable(manifest, images, what)
+    buf = io.BytesIO()
+    _write_zip(buf, raw, images)
+    return buf.getvalue()
+
+
 def _manifest(document: Document) -> tuple[dict, dict[str, np.ndarray]]:
     """The manifest and its images by member name."""
     manifest = {"format": FORMAT, "version": VERSION, "canvas": [document.width, document.height],
@@ -82,7 +92,7 @@ def _manifest(document: Document) -> tuple[dict, dict[str, np.ndarray]]:
     return manifest, images
 
 
-def _check_savable(manifest: dict, images: dict[str, np.ndarray], path: Path) -> bytes:
+def _check_savable(manifest: dict, images: dict[str, np.ndarray], path: Path | str) -> bytes:
     """The manifest as it will be written, run through the very checks load_project applies (with the
     in-memory images standing in for the PNG members). Raises UserError naming the problem."""
     try:
@@ -135,14 +145,28 @@ def encode_png(pixels: np.ndarray) -> bytes:
 def load_project(path: str | os.PathLike) -> Document:
     """Read a project. Raises UserError naming the file and the problem, never anything else."""
     path = Path(path)
+    return _one_line(lambda: _load(path), path)
+
+
+def project_from_bytes(data: bytes, what: str) -> Document:
+    """A project held in memory (the app's layer clipboard); errors as load_project's, naming `what`."""
+    def read():
+        try:
+            return read_project(data)
+        except _Bad as exc:
+            raise UserError(f"{what}: {exc}") from None
+    return _one_line(read, what)
+
+
+def _one_line(read, what) -> Document:
     try:
-        return _load(path)
+        return read()
     except UserError:
         raise
     except MemoryError:
-        raise UserError(f"{path}: the project is too large to open") from None
+        raise UserError(f"{what}: the project is too large to open") from None
     except Exception as exc:  # any other failure of a damaged file must still read as one line
-        raise UserError(f"{path}: damaged project file ({type(exc).__name__}: {str(exc)[:160]})") from None
+        raise UserError(f"{what}: damaged project file ({type(exc).__name__}: {str(exc)[:160]})") from None
 
 
 class _Bad(Exception):

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import struct
 import unicodedata
+import warnings as py_warnings  # `warnings` is the name of the list for the user
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +124,7 @@ def _layer_entry(layer: Layer) -> dict:
 def import_psd(path: str | os.PathLike) -> tuple[Document, list[str]]:
     """Read a PSD (or PSB) into a Document. Returns the document and warnings for the user.
 
-    Pixel layers (groups flattened in order) become layers with their bounds as boxes; other layer kinds
+    Pixel layers (groups flattened in order, with a warning) become layers with their bounds as boxes; other kinds
     are rasterised where psd-tools can, else skipped and listed in one warning. Raises only UserError."""
     path = Path(path)
     logger = logging.getLogger(_PSD_LOGGER)
@@ -135,6 +137,11 @@ def import_psd(path: str | os.PathLike) -> tuple[Document, list[str]]:
         raise
     except MemoryError:
         raise UserError(f"{path}: the PSD is too large to open") from None
+    except (EOFError, struct.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:  # the disk's error, not the file's content
+            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+        # psd-tools' reads past the end of a section (a length field that lies)
+        raise UserError(f"{path}: the PSD file is truncated or corrupt ({_describe(exc)})") from None
     except Exception as exc:  # any parser failure on a damaged file is the file's fault, not a crash
         raise UserError(f"{path}: cannot read this PSD file ({_describe(exc)})") from None
     finally:
@@ -171,13 +178,20 @@ def _import(path: Path) -> tuple[Document, list[str]]:
         raise UserError(f"{path}: the canvas is {width} x {height}; LayerStudio opens at most "
                         f"{MAX_CANVAS_SIDE} x {MAX_CANVAS_SIDE}")
 
+    merged_whole = _check_sections(path, head, size)
     limits = ParseLimits(max_total_bytes=4 * size + (64 << 20))
     psd = PSDImage.open(path, parse_limits=limits, max_alloc_bytes=1 << 30)
     warnings: list[str] = []
     meta = _read_meta(psd)
 
     raster, skipped, approximated = [], [], []
-    _collect(psd, True, 1.0, raster, skipped, approximated)
+    groups = _collect(psd, True, 1.0, raster, skipped, approximated)
+    if not merged_whole:  # the merged image is the picture of a flat file; beside layers it is not used
+        if not raster:
+            raise UserError(f"{path}: the PSD file is truncated or corrupt (its image data runs past the end "
+                            f"of the file)")
+        warnings.append("the file is truncated or corrupt: its merged image runs past the end of the file, "
+                        "but every layer was read whole")
     if len(raster) > MAX_IMPORT_LAYERS:
         raise UserError(f"{path}: {len(raster)} layers; LayerStudio opens at most {MAX_IMPORT_LAYERS}")
 
@@ -194,8 +208,17 @@ def _import(path: Path) -> tuple[Document, list[str]]:
         if layer is not None:
             layers.append(layer)
     if not raster and psd.has_preview():
-        # A flat PSD (no layer records): its merged image is the whole picture.
-        image = psd.topil()
+        # A flat PSD (no layer records): its merged image is the whole picture. psd-tools fills what it
+        # cannot decode (damaged RLE rows) with black and only warns: make that an error.
+        from psd_tools.compression import PSDDecompressionWarning
+
+        try:
+            with py_warnings.catch_warnings():
+                py_warnings.simplefilter("error", PSDDecompressionWarning)
+                image = psd.topil()
+        except PSDDecompressionWarning:
+            raise UserError(f"{path}: the PSD file is truncated or corrupt (its image data cannot be "
+                            f"decoded)") from None
         if image is not None:
             layers.append(Layer(Box(0, 0, width, height), np.array(image.convert("RGBA"), dtype=np.uint8),
                                 name="Background"))
@@ -219,10 +242,50 @@ def _import(path: Path) -> tuple[Document, list[str]]:
         warnings.append(f"skipped {len(skipped)} layer(s) LayerStudio cannot use: " + ", ".join(skipped))
     if approximated:
         warnings.append("blend modes other than normal were flattened to normal on: " + ", ".join(approximated))
+    if groups:  # a Document has no groups: exporting it again loses them, so say so now
+        warnings.append("1 layer group was flattened: its layers are kept, its name is not" if groups == 1 else
+                        f"{groups} layer groups were flattened: their layers are kept, the group names are not")
 
     prompt = meta.get("prompt", "") if isinstance(meta.get("prompt"), str) else ""
     model_id = meta.get("model_id", "") if isinstance(meta.get("model_id"), str) else ""
     return Document(cw, ch, prompt, layers, model_id), warnings
+
+
+def _check_sections(path: Path, head: bytes, size: int) -> bool:
+    """The file's section lengths against its size, so a cut-off file fails with a plain message instead of
+    psd-tools' 'Invalid data section size'. Returns whether the merged image is whole: psd-tools decodes a
+    cut-off one without a word, with the missing rows black."""
+    version, channels = int.from_bytes(head[4:6], "big"), int.from_bytes(head[12:14], "big")
+    height, width = int.from_bytes(head[14:18], "big"), int.from_bytes(head[18:22], "big")
+    depth = int.from_bytes(head[22:24], "big")
+    position = 26
+    with open(path, "rb") as f:
+        for name, field_size in (("colour mode", 4), ("image resources", 4), ("layer", 4 if version == 1 else 8)):
+            f.seek(position)
+            field = f.read(field_size)
+            end = position + field_size + int.from_bytes(field, "big")
+            if len(field) < field_size or end > size:
+                raise UserError(f"{path}: the PSD file is truncated or corrupt (its {name} section runs past "
+                                f"the end of the file)")
+            position = end
+        f.seek(position)
+        field = f.read(2)
+        if len(field) < 2:
+            raise UserError(f"{path}: the PSD file is truncated (it ends before its image data)")
+        compression = int.from_bytes(field, "big")
+        rows = channels * height
+        if compression == 0:  # raw
+            end = position + 2 + rows * -(-width * depth // 8)
+        elif compression == 1:  # RLE: a table of each row's byte count, then the rows
+            count_size = 2 if version == 1 else 4
+            table = f.read(rows * count_size)
+            if len(table) < rows * count_size:
+                return False
+            counts = np.frombuffer(table, dtype=">u2" if count_size == 2 else ">u4")
+            end = position + 2 + len(table) + int(counts.sum(dtype=np.int64))
+        else:  # zip: its length is not known without inflating it
+            end = position + 2
+    return end <= size
 
 
 def _drop_outside(layers: list[Layer], canvas: Box, skipped: list[str]) -> list[Layer]:
@@ -241,14 +304,17 @@ def _grow_to(layer: Layer, canvas: Box) -> Layer:
     return layer.with_pixels(pixels, box=canvas)
 
 
-def _collect(group, visible: bool, opacity: float, out: list, skipped: list, approximated: list) -> None:
-    """Depth-first, bottom to top: groups flatten into their children, visibility and opacity inherited."""
+def _collect(group, visible: bool, opacity: float, out: list, skipped: list, approximated: list) -> int:
+    """Depth-first, bottom to top: groups flatten into their children, visibility and opacity inherited.
+    Returns how many groups were flattened."""
+    groups = 0
     for layer in group:
         name = _safe_name(layer)
         if layer.is_group():
             # A pass-through or normal group's opacity multiplies into its children (an approximation
             # for groups with other blend modes).
-            _collect(layer, visible and layer.visible, opacity * layer.opacity / 255.0, out, skipped, approximated)
+            groups += 1 + _collect(layer, visible and layer.visible, opacity * layer.opacity / 255.0, out, skipped,
+                                   approximated)
             continue
         if getattr(layer, "clipping", False):
             # Clipping layers are painted into their base layer by its composite; counting them twice
@@ -262,6 +328,7 @@ def _collect(group, visible: bool, opacity: float, out: list, skipped: list, app
         if blend not in ("NORMAL", "PASS_THROUGH"):
             approximated.append(f"'{name}' ({blend.lower()})")
         out.append((layer, name, visible and layer.visible, opacity * layer.opacity / 255.0))
+    return groups
 
 
 def _is_adjustment(layer) -> bool:

@@ -43,7 +43,7 @@ class PsdFolderDataset:
         self.max_layers = max_layers
         self.skipped: list[tuple[Path, str]] = []
         self.paths: list[Path] = []
-        for path in sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in (".psd", ".psb")):
+        for path in psd_files(self.folder):
             try:
                 _open(path)
             except UserError as exc:
@@ -70,6 +70,31 @@ class PsdFolderDataset:
                 yield self[i]
             except UserError as exc:
                 self._skip(path, str(exc))
+
+
+def psd_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".psd", ".psb"))
+
+
+def check_folder(folder: str | Path) -> None:
+    """UserError unless `folder` holds a readable PSD. Run in the main process before training starts: a data
+    worker's error reaches the user wrapped in the worker's traceback. Stops at the first readable file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"--data must be 'corpus' or a folder of PSD files; {folder} is neither")
+    paths = psd_files(folder)
+    if not paths:
+        raise UserError(f"--data {folder}: no PSD files in it (looked for .psd and .psb, in subfolders too)")
+    reasons = []
+    for path in paths:
+        try:
+            _open(path)
+            return
+        except UserError as exc:
+            reasons.append(f"{path.name}: {' '.join(str(exc).split())}")
+    if len(paths) == 1:
+        raise UserError(f"--data {folder}: its one PSD file cannot be read ({reasons[0]})")
+    raise UserError(f"--data {folder}: none of its {len(paths)} PSD files can be read (the first: {reasons[0]})")
 
 
 def _open(path: Path):

@@ -27,6 +27,7 @@ from ..engine.packing import LayerSlot, by_shape, pack, patchify, token_noise
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning, composite_grid
+from ..engine.weights import check_finite
 from ..errors import UserError
 from .corpus import style_prompt
 
@@ -157,6 +158,7 @@ def init_from(model: torch.nn.Module, weights: Path) -> dict:
                     report["fresh"].append(name)
                     continue
                 source = f.get_tensor(name).to(target.dtype)
+                check_finite(name, source, f"--init {weights}")
                 if source.shape == target.shape:
                     target.copy_(source)
                     report["copied"] += 1
@@ -349,7 +351,7 @@ class Trainer:
 
     def _make_optimizer(self):
         params = [p for p in self._trainable().parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self._base_lr(), betas=(0.9, 0.99), weight_decay=0.01)
+        return self._adamw(params, self._base_lr())
 
     def _base_lr(self) -> float:
         return PLANNER_LR if self.state["phase"] == "planner" else self.lr
@@ -368,7 +370,12 @@ class Trainer:
         learning to read those latents: it improves pictures without invalidating the transformer's training."""
         decoder = self.model.autoencoder.decoder
         decoder.requires_grad_(True)
-        return torch.optim.AdamW(decoder.parameters(), lr=self.lr, betas=(0.9, 0.99), weight_decay=0.01)
+        return self._adamw(decoder.parameters(), self.lr)
+
+    def _adamw(self, params, lr: float):
+        # fused on CUDA: a few kernels a step instead of several per parameter tensor (the step is launch-bound)
+        return torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.99), weight_decay=0.01,
+                                 fused=self.device.type == "cuda" or None)
 
     def enter_transformer_phase(self):
         """The autoencoder frozen; fresh optimisers for the transformer and for the decoder it co-trains."""
@@ -444,12 +451,9 @@ class Trainer:
         model, cfg = self.model, self.cfg
         ae = model.autoencoder
         designs, layer_t, layer_given, hints, prompts, grids = [], [], [], [], [], []
-        with torch.no_grad():  # every layer of the batch encoded in one call per size
-            encoded = iter(by_shape(lambda x: ae.encode(x).float(),
-                                    [img.to(self.device) for s in samples for img in s.images]))
+        plans = []
         for s in samples:
-            latents = [next(encoded) for _ in s.images]
-            n = len(latents)
+            n = len(s.images)
             mode = rng.random()
             if mode < 0.45:  # text -> layers
                 given = [False] * n
@@ -462,11 +466,17 @@ class Trainer:
                 given = [rng.random() < 0.1 for _ in range(n)]
                 given[rng.randrange(n)] = False
                 composite = True
-            t = sample_t(rng)
+            plans.append((given, composite, sample_t(rng)))
+        with torch.no_grad():  # every layer and composite of the batch encoded in one call per size
+            images = [img for s in samples for img in s.images]
+            images += [s.composite for s, (_, composite, _) in zip(samples, plans) if composite]
+            encoded = iter(by_shape(lambda x: ae.encode(x).float(), [img.to(self.device) for img in images]))
+            per_design = [[next(encoded) for _ in s.images] for s in samples]
+        for s, latents, (given, composite, t) in zip(samples, per_design, plans):
+            n = len(latents)
             slots, ts, gv, hs = [], [], [], []
             if composite:
-                with torch.no_grad():
-                    zc = ae.encode(s.composite.to(self.device)[None])[0].float()
+                zc = next(encoded)
                 slots.append(LayerSlot(COMPOSITE, Box(0, 0, s.width, s.height), zc))
                 ts.append(0.0), gv.append(True), hs.append("")
                 grids.append(composite_grid(patchify(zc), s.height // cfg.grid, s.width // cfg.grid))
@@ -717,6 +727,22 @@ class Trainer:
 
 
 def run_train(args) -> int:
-    if args.data != "corpus" and not Path(args.data).is_dir():
-        raise UserError(f"--data must be 'corpus' or a folder of PSD files; {args.data} is neither")
-    return Trainer(args).run()
+    if args.data != "corpus":
+        from .psd_dataset import check_folder
+
+        check_folder(args.data)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a directory")
+    made = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
+    try:
+        return Trainer(args).run()
+    except BaseException:
+        # A run that fails before writing anything leaves no empty folder behind; only folders this run
+        # made are removed, and only while empty.
+        for directory in made:
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        raise
