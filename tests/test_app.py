@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from layerstudio.app.controller import blank_document  # noqa: E402
+from layerstudio.app.controller import JOB_RUNNING, blank_document  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
 from layerstudio.document import Box  # noqa: E402
 
@@ -227,8 +227,19 @@ def test_event_loop_ticks_and_editing_during_a_job(qtbot, tmp_path, tiny):
     w.layers_panel.model.setData(w.layers_panel.model.index(w.layers_panel.model.row_of(1)), "Sun")
     w.controller.select(3)
     structure = [l.box for l in w.document.layers]
-    drag(w.canvas, (5, 5), (40, 40))  # the layout is frozen while the job runs
+    drag(w.canvas, (5, 5), (40, 40))  # the layout is frozen while the job runs, and the user is told why
     assert [l.box for l in w.document.layers] == structure
+    assert w.statusBar().currentMessage() == JOB_RUNNING
+    w.statusBar().clearMessage()
+    w.canvas.set_tool("select")
+    box = w.document.layers[3].box
+    drag(w.canvas, (box.x0 + 4, box.y0 + 4), (box.x0 + 30, box.y0 + 30))  # moving a box: the same
+    assert [l.box for l in w.document.layers] == structure
+    assert w.statusBar().currentMessage() == JOB_RUNNING
+    w.statusBar().clearMessage()
+    QTest.mouseClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     w.canvas.mapFromScene(box.x0 + 4, box.y0 + 4))
+    assert w.statusBar().currentMessage() == ""  # a click only selects: nothing to explain
     typed = "a sun and a moon"
     w.prompt_panel.prompt_edit.setPlainText(typed)  # the prompt stays editable
     with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:

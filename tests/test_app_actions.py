@@ -264,6 +264,9 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
     labels = [t[2] for t in tiles]
     assert len(set(labels)) == 4 and "bolder" in labels[2] and "seed" in labels[0]
     assert labels[3].startswith("●")
+    layer = w.document.layers[2]
+    seeds = [v.seed for v in layer.variations] + [layer.seed]
+    assert [label.splitlines()[0].removeprefix("● ") for label in labels] == [f"seed {s}" for s in seeds]  # whole
 
     for k in range(4):  # step through: the strip stays put, the mark moves
         strip.itemClicked.emit(strip.item(k))
@@ -405,3 +408,107 @@ def test_a_layer_locked_while_its_job_runs_is_kept(qtbot, tmp_path, tiny):
     w.controller.apply_result(result, "Generate")
     assert w.document.layers[1].locked and np.array_equal(w.document.layers[1].pixels, before[1])
     assert not np.array_equal(w.document.layers[2].pixels, before[2])  # the others take the result
+
+
+def test_a_rename_in_progress_survives_the_job_finishing(qtbot, tmp_path, tiny):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    w.controller.select(2)
+    view = w.layers_panel.view
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS):
+        w.act_generate.trigger()
+        w._rename_selected()  # F2 while the job runs; its result arrives while the user types
+        editor = view.indexWidget(view.currentIndex())
+        assert isinstance(editor, QLineEdit)
+        editor.setText("Sun")
+    editor = view.indexWidget(view.currentIndex())
+    assert isinstance(editor, QLineEdit) and editor.text() == "Sun"
+    assert w.document.layers[2].provenance is not None  # the result did arrive
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.document.layers[2].name == "Sun")  # Qt commits on the next loop turn
+    assert view.indexWidget(view.currentIndex()) is None  # committed and closed, not reopened
+
+
+def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
+    from PySide6.QtCore import QByteArray, QMimeData
+    from PySide6.QtGui import QColor, QImage
+
+    from layerstudio.app.main_window import LAYER_MIME
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    w.controller.rename(2, "Sun")
+    w.controller.select(2)
+    sun = w.document.layers[2]
+    w.act_duplicate.trigger()
+    layers = w.document.layers
+    assert len(layers) == 5 and w.controller.selected == 3
+    assert layers[3].name == "Sun copy" and layers[3].box == sun.box and np.array_equal(layers[3].pixels, sun.pixels)
+    w.act_duplicate.trigger()
+    assert w.document.layers[4].name == "Sun copy 2"
+    w.act_undo.trigger()
+    w.act_undo.trigger()
+    assert [l.name for l in w.document.layers] == ["Background", "Layer 1", "Sun", "Layer 3"]
+
+    # Copy into another window whose canvas does not reach the box: the layer comes centred, same pixels.
+    w.controller.select(2)
+    w.act_copy.trigger()
+    (tmp_path / "small").mkdir()
+    small = make_window(qtbot, tmp_path / "small", tiny)
+    small.set_document(blank_document(64, 64), None)
+    small.controller.select(0)
+    small.act_paste.trigger()
+    pasted = small.document.layers[1]
+    assert pasted.name == "Sun" and np.array_equal(pasted.pixels, sun.pixels) and small.controller.selected == 1
+    assert pasted.box.intersection(small.document.canvas_box) is not None
+    small.act_paste.trigger()
+    assert [l.name for l in small.document.layers] == ["Background", "Sun", "Sun copy"]
+
+    # Cut takes the layer out; paste in the same window puts it back where it was, on top of the selection.
+    w.controller.select(2)
+    w.act_cut.trigger()
+    assert [l.name for l in w.document.layers] == ["Background", "Layer 1", "Layer 3"]
+    w.controller.select(1)
+    w.act_paste.trigger()
+    assert w.document.layers[2].name == "Sun" and w.document.layers[2].box == sun.box
+
+    # A picture from another app: a locked layer, centred, its box grown to the grid with transparency.
+    picture = QImage(40, 30, QImage.Format.Format_RGBA8888)
+    picture.fill(QColor(200, 30, 40, 255))
+    QApplication.clipboard().setImage(picture)
+    before = len(w.document.layers)
+    w.act_paste.trigger()
+    layer = w.document.layers[w.controller.selected]
+    assert len(w.document.layers) == before + 1 and layer.locked and layer.name == "Pasted picture"
+    assert (layer.box.width, layer.box.height) == (48, 32)
+    assert (layer.pixels[:30, :40] == (200, 30, 40, 255)).all() and not layer.pixels[30:, :, 3].any()
+    assert not layer.pixels[:, 40:, 3].any()
+
+    # Damaged clipboard data and an empty clipboard: a message, and the document as it was.
+    names = [l.name for l in w.document.layers]
+    for data in (b"PK\x03\x04 not a project", None):
+        mime = QMimeData()
+        if data is not None:
+            mime.setData(LAYER_MIME, QByteArray(data))
+        QApplication.clipboard().setMimeData(mime)
+        w.act_paste.trigger()
+        assert [l.name for l in w.document.layers] == names
+        assert ("copied layer" if data else "nothing to paste") in w.statusBar().currentMessage()
+
+
+def test_a_design_takes_at_most_fifty_boxes(qtbot):
+    from layerstudio.app.controller import DocumentController
+    from layerstudio.document import MAX_FOREGROUND_BOXES, LayoutError
+
+    c = DocumentController(blank_document(CANVAS, CANVAS))
+    for k in range(MAX_FOREGROUND_BOXES):
+        c.add_box(Box(0, 0, 16 + 16 * (k % 7), 16))
+    c.select(1)
+    for edit in (lambda: c.add_box(Box(0, 0, 32, 32)), lambda: c.duplicate_layer(1)):
+        with pytest.raises(LayoutError, match="at most 50 boxes"):
+            edit()
+    assert len(c.document.layers) == MAX_FOREGROUND_BOXES + 1

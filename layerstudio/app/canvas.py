@@ -12,7 +12,7 @@ from PySide6.QtGui import (QBrush, QColor, QCursor, QFont, QKeyEvent, QMouseEven
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
 from ..document import GRID, Box, Layer, LayoutError
-from .controller import DocumentController
+from .controller import JOB_RUNNING, DocumentController
 from .qtimage import checker_brush, to_pixmap
 
 ACCENT = QColor("#3d8ee6")
@@ -257,18 +257,20 @@ class CanvasView(QGraphicsView):
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
         self.setFocus()
-        structure_locked = self.controller.editing_locked
         handle = self._handle_at(pos)
-        if handle and not structure_locked:
+        if handle:
             i = self.controller.selected
             self._drag = {"kind": "resize", "index": i, "handle": handle, "box": self.layer_item(i).display_box}
-        elif self.tool == Tool.BOX and not structure_locked:
+        elif self.tool == Tool.BOX:
             self._drag = {"kind": "draw", "start": pos, "end": pos}
         else:
             i = self.layer_at(pos)
             self.controller.select(i)
-            if i > 0 and not structure_locked and not self.controller.document.layers[i].locked:
+            if i > 0 and not self.controller.document.layers[i].locked:
                 self._drag = {"kind": "move", "index": i, "start": pos, "box": self.layer_item(i).display_box}
+        if self._drag is not None and self.controller.editing_locked:
+            # A job's result maps onto these boxes: the drag does nothing, and says why once it is a drag.
+            self._drag = {"kind": "refused", "start": pos, "told": False, "draw": self._drag["kind"] == "draw"}
         event.accept()
         self.viewport().update()
 
@@ -285,7 +287,12 @@ class CanvasView(QGraphicsView):
         if drag is None:
             self._update_cursor(pos)
             return super().mouseMoveEvent(event)
-        if drag["kind"] == "draw":
+        if drag["kind"] == "refused":
+            moved = max(abs(pos.x() - drag["start"].x()), abs(pos.y() - drag["start"].y())) * self.zoom
+            if moved >= 4 and not drag["told"]:
+                drag["told"] = True
+                self.message.emit(JOB_RUNNING)
+        elif drag["kind"] == "draw":
             drag["end"] = pos
         elif drag["kind"] == "move":
             b = drag["box"]
@@ -335,7 +342,10 @@ class CanvasView(QGraphicsView):
         if drag is None or event.button() != Qt.MouseButton.LeftButton:
             return super().mouseReleaseEvent(event)
         try:
-            if drag["kind"] == "draw":
+            if drag["kind"] == "refused":
+                if drag["draw"] and not drag["told"]:  # a click with the box tool selects, as when idle
+                    self.controller.select(self.layer_at(drag["start"]))
+            elif drag["kind"] == "draw":
                 drag["end"] = self.mapToScene(event.position().toPoint())
                 a, b = drag["start"], drag["end"]
                 if abs(a.x() - b.x()) * self.zoom >= 4 and abs(a.y() - b.y()) * self.zoom >= 4:

@@ -13,12 +13,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ..document import Box, Document, Layer, LayoutError, Variation
+from ..document import GRID, Box, Document, Layer, LayoutError, Variation
 from ..document.document import resample_nearest
-from ..document.layout import check_box
+from ..document.layout import MAX_FOREGROUND_BOXES, check_box
 from ..engine.request import JobResult
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
+JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
 _uids = itertools.count(1)
 
 
@@ -163,11 +164,16 @@ class DocumentController(QObject):
 
     def _check_unlocked_structure(self) -> None:
         if self.editing_locked:
-            raise LayoutError("the layout cannot change while a job is running")
+            raise LayoutError(JOB_RUNNING)
 
     # -- edits (each one undo step)
+    def _check_room(self) -> None:
+        if len(self._doc.layers) > MAX_FOREGROUND_BOXES:
+            raise LayoutError(f"a design holds at most {MAX_FOREGROUND_BOXES} boxes besides the background")
+
     def add_box(self, box: Box) -> int:
         self._check_unlocked_structure()
+        self._check_room()
         box = Box.of(box).snapped()
         d = self._doc
         check_box(box, d.width, d.height, "box")
@@ -180,6 +186,31 @@ class DocumentController(QObject):
         self._push("Add Box", [*d.layers, Layer(box, name=f"Layer {n}", seed=seed)], [*self._uids, uid],
                    select_uid=uid)
         return len(self._doc.layers) - 1
+
+    def insert_layer(self, layer: Layer, text: str) -> int:
+        """A finished layer (a duplicate, a pasted one) goes above the selected layer, or on top, and is
+        selected. A name another layer has already gets ' copy' (' copy 2', ...)."""
+        self._check_unlocked_structure()
+        self._check_room()
+        d = self._doc
+        check_box(layer.box, d.width, d.height, f"layer '{layer.name}' box")
+        names = {l.name for l in d.layers}
+        name = layer.name
+        if name in names:
+            base = name if name.endswith(" copy") else f"{name} copy"
+            name = next(n for n in itertools.chain([base], (f"{base} {k}" for k in itertools.count(2)))
+                        if n not in names)
+        at = self.selected + 1 if self.selected >= 0 else len(d.layers)
+        uid = next(_uids)
+        layers, uids = list(d.layers), list(self._uids)
+        layers.insert(at, replace(layer, name=name))
+        uids.insert(at, uid)
+        self._push(text, layers, uids, select_uid=uid)
+        return at
+
+    def duplicate_layer(self, index: int) -> int:
+        """The layer again, just above it: pixels, box, seed, hint and earlier results alike."""
+        return self.insert_layer(self._doc.layers[index].copy(), f"Duplicate {self._doc.layers[index].name}")
 
     def set_box(self, index: int, box: Box) -> None:
         self._check_unlocked_structure()
@@ -295,6 +326,17 @@ class DocumentController(QObject):
         layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
                                 variations=variations)
         self._push("Pick Variation", layers)
+
+
+def picture_layer(pixels: np.ndarray, width: int, height: int, name: str, seed: int = 0) -> Layer:
+    """A picture from elsewhere as a locked layer (generating would replace it otherwise), centred on
+    the canvas; its box is grown to the grid with transparent pixels, as drawn boxes are."""
+    h, w = pixels.shape[:2]
+    bw, bh = -(-w // GRID) * GRID, -(-h // GRID) * GRID
+    x0, y0 = (width - bw) // 2 // GRID * GRID, (height - bh) // 2 // GRID * GRID
+    padded = np.zeros((bh, bw, 4), np.uint8)
+    padded[:h, :w] = pixels
+    return Layer(Box(x0, y0, x0 + bw, y0 + bh), padded, name=name, locked=True, seed=seed)
 
 
 def blank_document(width: int, height: int, prompt: str = "", seed: int = 0) -> Document:

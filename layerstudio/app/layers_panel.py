@@ -6,8 +6,8 @@ from __future__ import annotations
 import weakref
 
 from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt)
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QListWidget,
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget,
                                QListWidgetItem, QSlider, QSpinBox, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QToolButton, QVBoxLayout, QWidget)
 
@@ -30,6 +30,7 @@ class LayersModel(QAbstractListModel):
         super().__init__(parent)
         self.controller = controller
         self._thumbs: dict[int, tuple[object, QPixmap]] = {}
+        self.committing_name = False  # a rename being stored resets the rows too; its editor is done
         controller.changed.connect(self._reset)
         controller.documentReset.connect(self._reset)
 
@@ -91,7 +92,11 @@ class LayersModel(QAbstractListModel):
             return False
         i = self.doc_index(index.row())
         if role == Qt.ItemDataRole.EditRole:
-            self.controller.rename(i, str(value))
+            self.committing_name = True
+            try:
+                self.controller.rename(i, str(value))
+            finally:
+                self.committing_name = False
             return True
         if role == VisibleRole:
             self.controller.set_visible(i, bool(value))
@@ -269,7 +274,7 @@ class LayersPanel(QWidget):
         self.variations.setWrapping(False)
         self.variations.setMovement(QListWidget.Movement.Static)
         self.variations.setIconSize(QSize(64, 48))
-        self.variations.setGridSize(QSize(96, 84))  # the thumbnail and two lines: number + seed, hint or steps
+        self.variations.setGridSize(QSize(112, 84))  # the thumbnail and two lines: the seed, the hint or steps
         self.variations.setWordWrap(True)
         self.variations.setFixedHeight(104)
         self._strip_order: dict[int, list[weakref.ref]] = {}
@@ -298,7 +303,11 @@ class LayersPanel(QWidget):
         lay.addWidget(self.variations)
 
         self.view.selectionModel().selectionChanged.connect(self._view_selection)
+        # Any document change rebuilds the rows, and Qt drops an open name editor with them: carry it over.
+        self._open_rename: tuple[int, str, int] | None = None
+        self.model.modelAboutToBeReset.connect(self._keep_rename)
         self.model.modelReset.connect(self.refresh)
+        self.model.modelReset.connect(self._reopen_rename)
         controller.selectionChanged.connect(lambda _: self.refresh())
         self.opacity_slider.valueChanged.connect(self._opacity_edited)
         self.opacity_slider.sliderReleased.connect(controller.end_merge)
@@ -323,6 +332,30 @@ class LayersPanel(QWidget):
             return
         rows = self.view.selectionModel().selectedRows()
         self.controller.select(self.model.doc_index(rows[0].row()) if rows else -1)
+
+    def _keep_rename(self) -> None:
+        editor = self.view.indexWidget(self.view.currentIndex())
+        if (self.view.state() != QAbstractItemView.State.EditingState or self.model.committing_name
+                or not isinstance(editor, QLineEdit)):
+            return
+        uid = self.controller.uids[self.model.doc_index(self.view.currentIndex().row())]
+        self._open_rename = (uid, editor.text(), editor.cursorPosition())
+
+    def _reopen_rename(self) -> None:
+        kept, self._open_rename = self._open_rename, None
+        if kept is None:
+            return
+        uid, text, cursor = kept
+        i = self.controller.index_of_uid(uid)
+        if i < 0:  # the layer went (undo of its box): so does its rename
+            return
+        index = self.model.index(self.model.row_of(i))
+        self.view.setCurrentIndex(index)
+        self.view.edit(index)
+        editor = self.view.indexWidget(index)
+        if isinstance(editor, QLineEdit):
+            editor.setText(text)
+            editor.setCursorPosition(cursor)
 
     def refresh(self) -> None:
         self._syncing = True
@@ -379,24 +412,27 @@ class LayersPanel(QWidget):
             self.variations_label.setText("Variations")
             return
         current = None
+        bold = QFont(self.variations.font())
+        bold.setBold(True)
+        room = self.variations.gridSize().width() - 8
         for n, (which, r) in enumerate(self._results(layer), 1):
             prov = r.provenance
             detail = r.hint if r.hint else (f"{prov.steps} steps" if prov is not None and prov.steps else "")
-            label = f"{'● ' if which < 0 else ''}{n} · seed {r.seed}"
-            metrics = self.variations.fontMetrics()
-            detail = metrics.elidedText(detail, Qt.TextElideMode.ElideRight, self.variations.gridSize().width() - 8)
-            item = QListWidgetItem(QIcon(thumbnail(r.pixels, QSize(64, 48))), f"{label}\n{detail}".rstrip())
+            # Two lines that fit the cell, each elided on its own (wrapping cut the seed short).
+            metrics = QFontMetrics(bold if which < 0 else self.variations.font())
+            lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+                     for text in (f"{'● ' if which < 0 else ''}seed {r.seed}", detail) if text]
+            item = QListWidgetItem(QIcon(thumbnail(r.pixels, QSize(64, 48))), "\n".join(lines))
             item.setData(Qt.ItemDataRole.UserRole, which)
-            tip = [("In use" if which < 0 else "Click to use this one") + f": seed {r.seed}"]
+            tip = [f"Result {n} of {len(layer.variations) + 1}. "
+                   + ("In use" if which < 0 else "Click to use this one") + f": seed {r.seed}"]
             if r.hint:
                 tip.append(f"hint: {r.hint}")
             if prov is not None and prov.model_id:
                 tip.append(f"model {prov.model_id}, {prov.steps} steps")
             item.setToolTip("\n".join(tip))
             if which < 0:
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
+                item.setFont(bold)
                 current = item
             self.variations.addItem(item)
         current.setSelected(True)

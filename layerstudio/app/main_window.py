@@ -11,27 +11,28 @@ from dataclasses import replace
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import Document, LayoutError
+from ..document import GRID, Document, LayoutError
 from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
-from .controller import DocumentController, blank_document
+from .controller import DocumentController, blank_document, picture_layer
 from .dialogs import FALLBACK_PRESETS, NewDocumentDialog
 from .icons import app_icon, icon
 from .layers_panel import LayersPanel
 from .prompt_panel import PromptPanel
-from .qtimage import to_pixmap
+from .qtimage import from_qimage, to_pixmap, to_qimage
 from .worker import EngineWorker, event_loop
 
 MAX_RECENT = 10
+LAYER_MIME = "application/x-layerstudio-layer"  # a one-layer .lsproj
 AUTOSAVE_MS = 5000
 PROJECT_FILTER = "LayerStudio project (*.lsproj)"
 OPEN_FILTER = "Designs (*.lsproj *.psd);;LayerStudio project (*.lsproj);;Photoshop document (*.psd);;All files (*)"
@@ -205,6 +206,14 @@ class MainWindow(QMainWindow):
         self.act_delete = self._action("&Delete Layer", self.delete_selected, K.Delete, "delete",
                                        "Delete the selected layer")
         self.act_deselect = self._action("Select &None", lambda: self.controller.select(-1), K.Deselect)
+        self.act_cut = self._action("Cu&t Layer", self.cut_layer, K.Cut, None,
+                                    "Copy the selected layer, then delete it")
+        self.act_copy = self._action("&Copy Layer", self.copy_layer, K.Copy, None,
+                                     "Copy the selected layer (other apps get its picture)")
+        self.act_paste = self._action("&Paste", self.paste, K.Paste, None,
+                                      "Paste a copied layer, or a picture as a locked layer, above the selected one")
+        self.act_duplicate = self._action("D&uplicate Layer", self.duplicate_selected, "Ctrl+J", None,
+                                          "Copy the selected layer just above it")
 
         self.act_zoom_in = self._action("Zoom &In", self.canvas.zoom_in, K.ZoomIn, "zoom-in", "Zoom in")
         self.act_zoom_in.setShortcuts([*QKeySequence.keyBindings(K.ZoomIn), QKeySequence("Ctrl+=")])
@@ -260,6 +269,8 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Edit")
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
+        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate])
+        m.addSeparator()
         m.addActions([self.act_delete, self.act_deselect])
 
         m = mb.addMenu("&View")
@@ -276,7 +287,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_rename, self.act_visible, self.act_lock])
         m.addSeparator()
-        m.addActions([self.act_raise, self.act_lower, self.act_delete])
+        m.addActions([self.act_duplicate, self.act_raise, self.act_lower, self.act_delete])
 
         m = mb.addMenu("&Generate")
         m.addActions([self.act_generate, self.act_regenerate, self.act_cancel])
@@ -373,6 +384,10 @@ class MainWindow(QMainWindow):
         self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
         structural = i > 0 and not busy and layer is not None and not layer.locked
         self.act_delete.setEnabled(structural)
+        self.act_cut.setEnabled(structural)
+        self.act_copy.setEnabled(layer is not None)
+        self.act_duplicate.setEnabled(layer is not None and not busy)
+        self.act_paste.setEnabled(not busy)
         self.act_raise.setEnabled(i > 0 and not busy and i < n - 1)
         self.act_lower.setEnabled(i > 1 and not busy)
         self.act_visible.setEnabled(layer is not None)
@@ -444,8 +459,9 @@ class MainWindow(QMainWindow):
         if index >= 0:
             menu.addActions([self.act_regenerate, self.act_rename, self.act_visible, self.act_lock])
             menu.addSeparator()
-            menu.addActions([self.act_raise, self.act_lower, self.act_delete])
+            menu.addActions([self.act_copy, self.act_duplicate, self.act_raise, self.act_lower, self.act_delete])
             menu.addSeparator()
+        menu.addAction(self.act_paste)
         menu.addActions([self.act_tool_select, self.act_tool_box, self.act_fit])
         menu.popup(global_pos)
 
@@ -473,6 +489,75 @@ class MainWindow(QMainWindow):
         try:
             self.controller.delete_layer(self.controller.selected)
         except (LayoutError, IndexError) as exc:
+            self._refuse(exc)
+
+    def copy_layer(self) -> bool:
+        """Put the selected layer on the clipboard: as a one-layer project for LayerStudio windows, and
+        as its picture for other apps. Earlier results stay behind: a paste is one picture."""
+        layer, doc = self.controller.selected_layer, self.document
+        if layer is None:
+            self._refuse(LayoutError("select a layer to copy"))
+            return False
+        from ..io.project import project_bytes
+
+        clip = Document(doc.width, doc.height, doc.prompt, [replace(layer, variations=[])], doc.model_id)
+        try:
+            data = project_bytes(clip, f"layer '{layer.name}'")
+        except UserError as exc:
+            self._refuse(exc)
+            return False
+        mime = QMimeData()
+        mime.setData(LAYER_MIME, QByteArray(data))
+        mime.setImageData(to_qimage(layer.pixels))
+        QApplication.clipboard().setMimeData(mime)
+        self.statusBar().showMessage(f"Copied {layer.name}", 4000)
+        return True
+
+    def cut_layer(self) -> None:
+        i = self.controller.selected
+        if i == 0:
+            return self._refuse(LayoutError("the background cannot be cut: copy it instead"))
+        if self.copy_layer():
+            self.delete_selected()
+
+    def paste(self) -> None:
+        """A copied layer keeps its box where the canvas has room for it (else it is centred); a picture
+        from another app becomes a locked layer, centred."""
+        from ..io.project import MAX_LAYER_SIDE, project_from_bytes
+
+        mime, doc = QApplication.clipboard().mimeData(), self.document
+        try:
+            if mime is not None and mime.hasFormat(LAYER_MIME):
+                clip = project_from_bytes(bytes(mime.data(LAYER_MIME)), "the copied layer")
+                if len(clip.layers) != 1:
+                    raise UserError(f"the copied layer: the clipboard holds {len(clip.layers)} layers, not one")
+                layer = clip.layers[0]
+                if layer.box.intersection(doc.canvas_box) is None:
+                    box = layer.box
+                    x0 = (doc.width - box.width) // 2 // GRID * GRID
+                    y0 = (doc.height - box.height) // 2 // GRID * GRID
+                    layer = layer.moved_to(box.translated(x0 - box.x0, y0 - box.y0))
+                self.controller.insert_layer(layer, "Paste Layer")
+            elif mime is not None and mime.hasImage():
+                image = QApplication.clipboard().image()
+                if max(image.width(), image.height()) > MAX_LAYER_SIDE:
+                    raise UserError(f"the pasted picture is {image.width()} x {image.height()} px; "
+                                    f"a layer is at most {MAX_LAYER_SIDE} px on a side")
+                seed = doc.layers[0].seed + len(doc.layers)
+                layer = picture_layer(from_qimage(image), doc.width, doc.height, "Pasted picture", seed)
+                self.controller.insert_layer(layer, "Paste Picture")
+            else:
+                raise UserError("nothing to paste: the clipboard holds no layer and no picture")
+        except (UserError, LayoutError) as exc:
+            self._refuse(exc)
+
+    def duplicate_selected(self) -> None:
+        i = self.controller.selected
+        if i < 0:
+            return self._refuse(LayoutError("select a layer to duplicate"))
+        try:
+            self.controller.duplicate_layer(i)
+        except LayoutError as exc:
             self._refuse(exc)
 
     def _move_selected(self, direction: int) -> None:

@@ -10,9 +10,8 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPla
                                QProgressBar, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
+from ..document import MAX_SEED
 from .icons import icon
-
-MAX_SEED = 2**31 - 1
 
 
 class PromptPanel(QWidget):

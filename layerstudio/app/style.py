@@ -37,6 +37,9 @@ QMenu::item:selected { background: #2f5f94; }
 QSlider::groove:horizontal { height: 4px; background: #1e1e21; border-radius: 2px; }
 QSlider::handle:horizontal { background: #d0d0d6; width: 12px; margin: -5px 0; border-radius: 6px; }
 QSlider::sub-page:horizontal { background: #2f73c4; border-radius: 2px; }
+QSlider::handle:horizontal:disabled { background: #55555c; }
+QSlider::sub-page:horizontal:disabled { background: #3a3a40; }
+QSpinBox:disabled, QLineEdit:disabled, QPlainTextEdit:disabled { color: #6a6a72; }
 """
 
 
