@@ -21,3 +21,11 @@ def _detach_loop():
     worker = sys.modules.get("layerstudio.app.worker")
     if worker is not None:
         worker.detach_event_loop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _release_clipboard():
+    """Copy/paste tests leave layers on the offscreen clipboard, which would crash the interpreter's exit."""
+    yield
+    if "layerstudio.app.main_window" in sys.modules:
+        sys.modules["layerstudio.app.main_window"].release_clipboard()

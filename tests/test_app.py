@@ -415,10 +415,11 @@ def test_generate_keeps_locked_layers_as_context(qtbot, tmp_path, tiny):
     for i in (1, 3):  # (the tiny random model's opaque background comes out white whatever the seed)
         assert not np.array_equal(doc.layers[i].pixels, first[i])
         assert len(doc.layers[i].variations) == 1  # the first result is kept to flip back to
-    # a locked layer refuses canvas edits and regeneration
+    # a locked layer refuses regeneration, but moves with its pixels unchanged
     w.controller.select(2)
     assert not w.prompt_panel.regenerate_button.isEnabled()
-    box = doc.layers[2].box
+    box, kept = doc.layers[2].box, doc.layers[2].pixels
     w.canvas.set_tool("select")
-    drag(w.canvas, (box.x0 + 8, box.y0 + 8), (box.x0 + 40, box.y0 + 40))
-    assert w.document.layers[2].box == box
+    drag(w.canvas, (box.x0 + 8, box.y0 + 8), (box.x0 + 24, box.y0 + 24))
+    assert w.document.layers[2].box == box.translated(16, 16)
+    assert np.array_equal(w.document.layers[2].pixels, kept)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E4
 
 from layerstudio.app.controller import blank_document  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
-from layerstudio.document import Box  # noqa: E402
+from layerstudio.document import Box, LayoutError  # noqa: E402
 from layerstudio.io.project import load_project  # noqa: E402
 
 CANVAS = 128
@@ -472,9 +472,11 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     w.controller.select(2)
     w.act_cut.trigger()
     assert [l.name for l in w.document.layers] == ["Background", "Layer 1", "Layer 3"]
+    assert w.statusBar().currentMessage() == "Cut Sun" and w.controller.undo_stack.undoText() == "Cut Sun"
     w.controller.select(1)
     w.act_paste.trigger()
     assert w.document.layers[2].name == "Sun" and w.document.layers[2].box == sun.box
+    assert w.statusBar().currentMessage() == "Pasted Sun"
 
     # A picture from another app: a locked layer, centred, its box grown to the grid with transparency.
     picture = QImage(40, 30, QImage.Format.Format_RGBA8888)
@@ -485,8 +487,20 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     layer = w.document.layers[w.controller.selected]
     assert len(w.document.layers) == before + 1 and layer.locked and layer.name == "Pasted picture"
     assert (layer.box.width, layer.box.height) == (48, 32)
-    assert (layer.pixels[:30, :40] == (200, 30, 40, 255)).all() and not layer.pixels[30:, :, 3].any()
-    assert not layer.pixels[:, 40:, 3].any()
+    # the padding is shared out on both sides, so the picture sits in the middle of the canvas
+    assert (layer.pixels[1:31, 4:44] == (200, 30, 40, 255)).all()
+    assert layer.pixels[:, :, 3].sum() == 40 * 30 * 255
+    assert w.statusBar().currentMessage() == "Pasted Pasted picture"
+    # the lock keeps the picture's pixels, not its place: it can be moved, not resized, and not cut
+    i = w.controller.selected
+    w.controller.set_box(i, layer.box.translated(16, 0))
+    assert w.document.layers[i].box == layer.box.translated(16, 0)
+    assert np.array_equal(w.document.layers[i].pixels, layer.pixels)
+    with pytest.raises(LayoutError, match="unlock it to resize"):
+        w.controller.set_box(i, Box(0, 0, 64, 64))
+    assert not w.act_cut.isEnabled()
+    w.cut_layer()
+    assert len(w.document.layers) == before + 1 and "unlock it to cut" in w.statusBar().currentMessage()
 
     # Damaged clipboard data and an empty clipboard: a message, and the document as it was.
     names = [l.name for l in w.document.layers]
@@ -512,3 +526,33 @@ def test_a_design_takes_at_most_fifty_boxes(qtbot):
         with pytest.raises(LayoutError, match="at most 50 boxes"):
             edit()
     assert len(c.document.layers) == MAX_FOREGROUND_BOXES + 1
+
+
+def test_undo_in_the_prompt_box_is_the_documents_undo(qtbot, tmp_path, tiny):
+    """Ctrl+Z typed in the prompt box steps back through the one history: typing, then Generate, then boxes,
+    instead of the box's own text undo (which left the document's history behind)."""
+    from PySide6.QtCore import Qt
+
+    w = make_window(qtbot, tmp_path, tiny)
+    w.controller.add_box(Box(0, 0, 64, 64))
+    edit = w.prompt_panel.prompt_edit
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClicks(edit, "a red circle")
+    assert w.document.prompt == "a red circle"
+    assert run_action(qtbot, w, w.act_generate) == "done"
+    generated = w.document.layers[1].pixels.copy()
+    assert w.controller.undo_stack.undoText() == "Generate"
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.controller.undo_stack.undoText() == "Edit Prompt" and w.document.layers[1].is_empty
+    assert edit.toPlainText() == "a red circle"
+    qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.document.prompt == "" and edit.toPlainText() == ""
+    qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(w.document.layers) == 1
+    for _ in range(3):
+        qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.document.prompt == "a red circle" and np.array_equal(w.document.layers[1].pixels, generated)
+    assert edit.toPlainText() == "a red circle"

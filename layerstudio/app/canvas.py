@@ -266,7 +266,7 @@ class CanvasView(QGraphicsView):
         else:
             i = self.layer_at(pos)
             self.controller.select(i)
-            if i > 0 and not self.controller.document.layers[i].locked:
+            if i > 0:  # locked layers move too: the lock keeps their pixels, not their place
                 self._drag = {"kind": "move", "index": i, "start": pos, "box": self.layer_item(i).display_box}
         if self._drag is not None and self.controller.editing_locked:
             # A job's result maps onto these boxes: the drag does nothing, and says why once it is a drag.

@@ -20,6 +20,7 @@ from ..engine.request import JobResult
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
+JOB_RUNNING_UNDO = "undo and redo wait for the running job: wait for it, or press Esc to cancel it"
 _uids = itertools.count(1)
 
 
@@ -217,18 +218,19 @@ class DocumentController(QObject):
         if index <= 0:
             raise LayoutError("the background always covers the whole canvas")
         old = self._doc.layers[index]
-        if old.locked:
-            raise LayoutError(f"layer '{old.name}' is locked")
         box = Box.of(box)
         check_box(box, self._doc.width, self._doc.height, f"layer '{old.name}' box")
         if box == old.box:
             return
         same_size = (box.width, box.height) == (old.box.width, old.box.height)
+        # A lock keeps the pixels as they are; placing them elsewhere (a pasted picture, say) keeps them.
+        if old.locked and not same_size:
+            raise LayoutError(f"layer '{old.name}' is locked: unlock it to resize it")
         layers = list(self._doc.layers)
         layers[index] = old.moved_to(box)
         self._push("Move Layer" if same_size else "Resize Layer", layers)
 
-    def delete_layer(self, index: int) -> None:
+    def delete_layer(self, index: int, verb: str = "Delete") -> None:
         self._check_unlocked_structure()
         if index <= 0:
             raise LayoutError("the background cannot be deleted")
@@ -237,7 +239,7 @@ class DocumentController(QObject):
             raise LayoutError(f"layer '{layer.name}' is locked")
         layers, uids = list(self._doc.layers), list(self._uids)
         del layers[index], uids[index]
-        self._push(f"Delete {layer.name}", layers, uids)
+        self._push(f"{verb} {layer.name}", layers, uids)
 
     def move_layer(self, index: int, new_index: int) -> None:
         """Reorder foreground layers; the background stays at the bottom."""
@@ -335,7 +337,8 @@ def picture_layer(pixels: np.ndarray, width: int, height: int, name: str, seed: 
     bw, bh = -(-w // GRID) * GRID, -(-h // GRID) * GRID
     x0, y0 = (width - bw) // 2 // GRID * GRID, (height - bh) // 2 // GRID * GRID
     padded = np.zeros((bh, bw, 4), np.uint8)
-    padded[:h, :w] = pixels
+    left, top = (bw - w) // 2, (bh - h) // 2
+    padded[top:top + h, left:left + w] = pixels
     return Layer(Box(x0, y0, x0 + bw, y0 + bh), padded, name=name, locked=True, seed=seed)
 
 

@@ -32,7 +32,7 @@ def run_gui(args) -> int:
     import qasync
     from PySide6.QtCore import QTimer
 
-    from .main_window import MainWindow, default_loader
+    from .main_window import MainWindow, default_loader, release_clipboard
 
     path = getattr(args, "file", None)
     if path and not Path(path).exists():
@@ -74,4 +74,5 @@ def run_gui(args) -> int:
     QTimer.singleShot(0, start)
     with loop:
         loop.run_forever()  # returns when the last window closes
+    release_clipboard()
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QWidget)
 
@@ -23,7 +23,7 @@ from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
-from .controller import DocumentController, blank_document, picture_layer
+from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, picture_layer
 from .dialogs import FALLBACK_PRESETS, NewDocumentDialog
 from .icons import app_icon, icon
 from .layers_panel import LayersPanel
@@ -36,7 +36,7 @@ LAYER_MIME = "application/x-layerstudio-layer"  # a one-layer .lsproj
 AUTOSAVE_MS = 5000
 PROJECT_FILTER = "LayerStudio project (*.lsproj)"
 OPEN_FILTER = "Designs (*.lsproj *.psd);;LayerStudio project (*.lsproj);;Photoshop document (*.psd);;All files (*)"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
 
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.act_visible = self._action("Toggle &Visibility", self._toggle_visible, "Ctrl+,", "eye",
                                         "Show or hide the selected layer")
         self.act_lock = self._action("Toggle &Lock", self._toggle_lock, "Ctrl+L", "lock",
-                                     "Lock the selected layer: kept as context when generating")
+                                     "Lock the selected layer: its pixels are kept (given as context when generating); it can still be moved")
         self.act_rename = self._action("Re&name Layer", self._rename_selected, "F2", None, "Rename the selected layer")
 
         self.act_generate = self._action("&Generate", self.generate, "Ctrl+Return", "generate",
@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
         if layer is None:
             p.selection_label.setText("Select a layer to regenerate it alone.")
         else:
-            state = "locked: kept as it is" if layer.locked else ("empty box" if layer.is_empty else f"seed {layer.seed}")
+            state = "locked: pixels kept, can be moved" if layer.locked else ("empty box" if layer.is_empty else f"seed {layer.seed}")
             p.selection_label.setText(f"{layer.name} — {state}")
         self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
         self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
@@ -422,8 +422,21 @@ class MainWindow(QMainWindow):
             self.controller.set_hint(i, edit.text())
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.prompt_panel.prompt_edit and event.type() == QEvent.Type.FocusOut:
-            self.controller.end_merge()
+        if watched is self.prompt_panel.prompt_edit:
+            kind = event.type()
+            if kind == QEvent.Type.FocusOut:
+                self.controller.end_merge()
+            elif kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+                # The box's own undo would edit its text behind the document's back: one history.
+                step = (self.undo if event.matches(QKeySequence.StandardKey.Undo)
+                        else self.redo if event.matches(QKeySequence.StandardKey.Redo) else None)
+                if step is not None:
+                    if kind == QEvent.Type.ShortcutOverride:
+                        event.accept()  # deliver it here as a key press, not to the menu's shortcut
+                    else:
+                        self.controller.end_merge()
+                        step()
+                    return True
         return super().eventFilter(watched, event)
 
     def _sync_prompt(self) -> None:
@@ -434,8 +447,10 @@ class MainWindow(QMainWindow):
     def _show_prompt(self, prompt: str) -> None:
         """The document's prompt in the box: no edit of its own (it would push an undo step, even from
         within an undo)."""
-        with QSignalBlocker(self.prompt_panel.prompt_edit):
-            self.prompt_panel.prompt_edit.setPlainText(prompt)
+        edit = self.prompt_panel.prompt_edit
+        with QSignalBlocker(edit):
+            edit.setPlainText(prompt)
+        edit.moveCursor(QTextCursor.MoveOperation.End)
         self.prompt_panel.notice_label.hide()
 
     def _sync_hint(self) -> None:
@@ -478,20 +493,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(str(exc), 6000)
 
     def undo(self) -> None:
-        if not self.busy:
-            self.controller.undo_stack.undo()
+        if self.busy:
+            return self._refuse(LayoutError(JOB_RUNNING_UNDO))
+        self.controller.undo_stack.undo()
 
     def redo(self) -> None:
-        if not self.busy:
-            self.controller.undo_stack.redo()
+        if self.busy:
+            return self._refuse(LayoutError(JOB_RUNNING_UNDO))
+        self.controller.undo_stack.redo()
 
-    def delete_selected(self) -> None:
+    def delete_selected(self, verb: str = "Delete") -> bool:
         try:
-            self.controller.delete_layer(self.controller.selected)
+            self.controller.delete_layer(self.controller.selected, verb)
+            return True
         except (LayoutError, IndexError) as exc:
             self._refuse(exc)
+            return False
 
-    def copy_layer(self) -> bool:
+    def copy_layer(self, verb: str = "Copied") -> bool:
         """Put the selected layer on the clipboard: as a one-layer project for LayerStudio windows, and
         as its picture for other apps. Earlier results stay behind: a paste is one picture."""
         layer, doc = self.controller.selected_layer, self.document
@@ -510,15 +529,18 @@ class MainWindow(QMainWindow):
         mime.setData(LAYER_MIME, QByteArray(data))
         mime.setImageData(to_qimage(layer.pixels))
         QApplication.clipboard().setMimeData(mime)
-        self.statusBar().showMessage(f"Copied {layer.name}", 4000)
+        self.statusBar().showMessage(f"{verb} {layer.name}", 4000)
         return True
 
     def cut_layer(self) -> None:
         i = self.controller.selected
         if i == 0:
             return self._refuse(LayoutError("the background cannot be cut: copy it instead"))
-        if self.copy_layer():
-            self.delete_selected()
+        if self.controller.selected > 0 and self.controller.selected_layer.locked:
+            return self._refuse(LayoutError(f"layer '{self.controller.selected_layer.name}' is locked: "
+                                            "unlock it to cut it, or copy it"))
+        if self.copy_layer("Cut"):
+            self.delete_selected("Cut")
 
     def paste(self) -> None:
         """A copied layer keeps its box where the canvas has room for it (else it is centred); a picture
@@ -537,7 +559,7 @@ class MainWindow(QMainWindow):
                     x0 = (doc.width - box.width) // 2 // GRID * GRID
                     y0 = (doc.height - box.height) // 2 // GRID * GRID
                     layer = layer.moved_to(box.translated(x0 - box.x0, y0 - box.y0))
-                self.controller.insert_layer(layer, "Paste Layer")
+                at = self.controller.insert_layer(layer, "Paste Layer")
             elif mime is not None and mime.hasImage():
                 image = QApplication.clipboard().image()
                 if max(image.width(), image.height()) > MAX_LAYER_SIDE:
@@ -545,11 +567,12 @@ class MainWindow(QMainWindow):
                                     f"a layer is at most {MAX_LAYER_SIDE} px on a side")
                 seed = doc.layers[0].seed + len(doc.layers)
                 layer = picture_layer(from_qimage(image), doc.width, doc.height, "Pasted picture", seed)
-                self.controller.insert_layer(layer, "Paste Picture")
+                at = self.controller.insert_layer(layer, "Paste Picture")
             else:
                 raise UserError("nothing to paste: the clipboard holds no layer and no picture")
         except (UserError, LayoutError) as exc:
-            self._refuse(exc)
+            return self._refuse(exc)
+        self.statusBar().showMessage(f"Pasted {self.document.layers[at].name}", 4000)
 
     def duplicate_selected(self) -> None:
         i = self.controller.selected
@@ -1081,6 +1104,13 @@ def file_error(exc: Exception, path: Path, verb: str) -> Exception:
 
         return UserError(os_error_message(exc, path, verb))
     return exc
+
+
+def release_clipboard() -> None:
+    """Without a system clipboard (the offscreen and minimal platforms) Qt keeps the copied data in a static
+    freed after Python has gone; a QMimeData made in Python then crashes the exit (segfault). Drop it first."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        QApplication.clipboard().clear()
 
 
 def load_image(path: Path, width: int, height: int):

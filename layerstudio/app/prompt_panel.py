@@ -28,6 +28,8 @@ class PromptPanel(QWidget):
         self.prompt_edit.setPlaceholderText("Describe the whole design, e.g. “a poster with a red sun over "
                                             "blue mountains and a title”")
         self.prompt_edit.setTabChangesFocus(True)
+        # Typing is part of the document's one undo history (MainWindow routes Ctrl+Z there).
+        self.prompt_edit.setUndoRedoEnabled(False)
         self.prompt_edit.setMinimumHeight(70)
         self.prompt_edit.setMaximumHeight(120)
 
