@@ -69,6 +69,15 @@ def test_autosave_while_modified_and_clean_exit(qtbot, tmp_path, monkeypatch):
     saved = load_project(session.autosave_path)
     assert [l.box for l in saved.layers] == [l.box for l in w.document.layers] and saved.prompt == "badge"
     assert find_recoverable(tmp_path / "recovery") == []  # our own session is alive: nothing to offer
+    # a merged edit (the opacity slider moving on) is still a change: the next autosave holds it
+    w.controller.set_opacity(1, 0.5)
+    w.autosave()
+    w._autosave_future.result(timeout=30)
+    w.controller.set_opacity(1, 0.2)
+    assert w.controller.undo_stack.undoText() == "Change Opacity" and w.controller.undo_stack.count() == 3
+    w.autosave()
+    w._autosave_future.result(timeout=30)
+    assert load_project(session.autosave_path).layers[1].opacity == pytest.approx(0.2, abs=1 / 255)
     assert w._save_to(tmp_path / "d.lsproj")
     assert not session.autosave_path.exists()  # saved: the autosave is dropped
     w.close()
@@ -234,3 +243,35 @@ def test_side_columns_give_way_to_the_canvas_in_a_small_window(qtbot, tmp_path):
     w.resize(1300, 899)  # 500 px leaves the canvas more than half: nothing to give
     qtbot.wait(20)
     assert w.layers_dock.width() == 500
+
+
+def test_a_hint_being_typed_is_saved_and_counts_as_a_change(qtbot, tmp_path, monkeypatch):
+    w = window(qtbot, tmp_path)
+    w.controller.add_box(Box(16, 16, 64, 64))
+    assert w._save_to(tmp_path / "d.lsproj")
+    w.controller.select(1)
+    edit = w.prompt_panel.hint_edit
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    qtbot.keyClicks(edit, "a golden crown")
+    assert w.document.layers[1].hint == ""  # not stored until the field is left...
+    w.confirm_discard = True
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Cancel)
+    assert not w.maybe_discard() and asked  # ...yet closing asks about it
+    assert w._save_to(tmp_path / "d.lsproj")  # and Save writes it
+    assert load_project(tmp_path / "d.lsproj").layers[1].hint == "a golden crown"
+    assert not w.isWindowModified()
+
+
+def test_a_long_layer_name_does_not_widen_the_panels(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    w.controller.add_box(Box(16, 16, 64, 64))
+    w.controller.select(1)
+    qtbot.wait(50)
+    size, canvas_width = w.size(), w.canvas.width()
+    w.controller.rename(1, "A very long layer name " * 5)
+    qtbot.wait(50)
+    assert w.size() == size and w.canvas.width() == canvas_width
+    label = w.prompt_panel.selection_label
+    assert label.text().startswith("A very long layer name") and label.toolTip() == label.text()

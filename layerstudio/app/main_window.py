@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         # The hint field edits the selected layer's own hint (Layer.hint) and follows the selection.
         self._hint_uid: int | None = None
         c.changed.connect(self._sync_hint)
+        self._change_count = 0
+        c.changed.connect(self._count_change)
         c.changed.connect(self._sync_prompt)
         self.prompt_panel.prompt_edit.textChanged.connect(lambda: c.set_prompt(self.prompt_panel.prompt))
         self.prompt_panel.prompt_edit.installEventFilter(self)  # leaving the box ends its undo step
@@ -439,6 +441,9 @@ class MainWindow(QMainWindow):
                     return True
         return super().eventFilter(watched, event)
 
+    def _count_change(self) -> None:
+        self._change_count += 1
+
     def _sync_prompt(self) -> None:
         """Undo and redo bring back the prompt of their step (typing itself keeps the two equal)."""
         if self.prompt_panel.prompt != self.document.prompt.strip():
@@ -611,6 +616,7 @@ class MainWindow(QMainWindow):
     def generate(self) -> None:
         if self.busy:
             return
+        self._commit_hint()  # Generate draws every layer from its hint: the one being typed too
         doc, p = self.document, self.prompt_panel
         seed = p.seed_spin.value()
         # Seeds follow the panel's seed (background seed, then seed + k per box); locked layers keep theirs.
@@ -742,6 +748,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files
     def maybe_discard(self) -> bool:
         """True when the current document may be replaced (saved, or the user agreed to lose changes)."""
+        self._commit_hint()  # a hint still being typed is a change too
         if self.controller.undo_stack.isClean() or not self.confirm_discard:
             return True
         answer = QMessageBox.warning(
@@ -842,6 +849,7 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: Path) -> bool:
+        self._commit_hint()
         try:
             from ..io.project import save_project
 
@@ -870,6 +878,7 @@ class MainWindow(QMainWindow):
         try:
             from ..io.psd import export_psd
 
+            self._commit_hint()
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
                 export_psd(self.document_for_save(), path)
@@ -891,6 +900,7 @@ class MainWindow(QMainWindow):
                 from ..io.png import export_pngs
             except ImportError:
                 raise UserError("PNG export is not available in this build") from None
+            self._commit_hint()
             export_pngs(self.document_for_save(), Path(directory))
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot export PNGs", file_error(exc, Path(directory), "export"))
@@ -1014,7 +1024,7 @@ class MainWindow(QMainWindow):
         if session is None or (self._autosave_future is not None and not self._autosave_future.done()):
             return
         stack = self.controller.undo_stack
-        state = (stack.index(), id(stack.command(stack.index() - 1)), self.prompt_panel.prompt)
+        state = self._change_count  # merged edits (a slider, typing) leave the stack's index as it was
         if stack.isClean():
             if self._autosaved_state is not None:
                 self._autosave_future = self._autosave_pool.submit(session.clear)

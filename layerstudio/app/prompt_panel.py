@@ -14,6 +14,32 @@ from ..document import MAX_SEED
 from .icons import icon
 
 
+class ElidedLabel(QLabel):
+    """One line cut with '…' to the width it is given (a plain label's minimum width is its whole text, so a
+    long layer name would widen the panel and squeeze the canvas); the full text is its tooltip."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self.setMinimumWidth(1)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1)))
+
+
 class PromptPanel(QWidget):
     generateRequested = Signal()
     regenerateRequested = Signal()
@@ -70,7 +96,7 @@ class PromptPanel(QWidget):
         self.notice_label.hide()
         self.prompt_edit.textChanged.connect(self.notice_label.hide)
         self.hint_edit.textEdited.connect(self.notice_label.hide)
-        self.selection_label = QLabel("No layer selected")
+        self.selection_label = ElidedLabel("No layer selected")
         self.selection_label.setObjectName("hintLabel")
 
         self.progress_bar = QProgressBar()
