@@ -74,6 +74,10 @@ def test_psd_tools_sees_rgba_rle_layers_names_offsets(exported):
     assert psd[1].offset == (-16, -8) and psd[1].size == (64, 48)
     assert [l.visible for l in psd] == [True, True, False, True]
     assert psd[1].opacity == 128
+    # the lock reaches other editors: image and transparent pixels locked, the position free (as ours)
+    locks = psd[2].locks
+    assert locks is not None and locks.composite and locks.transparency and not locks.position
+    assert all(l.locks is None or l.locks.value == 0 for i, l in enumerate(psd) if i != 2)
     assert not any(l.has_mask() for l in psd)
     assert psd._record.image_data.compression == Compression.RLE
     for layer in psd:

@@ -60,7 +60,7 @@ def build_psd(document: Document):
     """The psd-tools PSDImage for `document`, merged image included (ready to be written)."""
     from psd_tools import PSDImage
     from psd_tools.api.layers import PixelLayer
-    from psd_tools.constants import Compression, ProtectedFlags
+    from psd_tools.constants import Compression, ProtectedFlags, Tag
     from psd_tools.psd.image_resources import ImageResource
 
     psd = PSDImage.new("RGBA", (document.width, document.height))
@@ -76,7 +76,9 @@ def build_psd(document: Document):
         pl.visible = layer.visible
         pl.opacity = int(round(layer.opacity * 255))
         if layer.locked:
-            pl.lock(ProtectedFlags.COMPLETE)
+            # Our lock keeps the pixels, not the place: other editors lock image and transparent pixels.
+            # (PixelLayer.lock() sets a copy of the block, so the flags never reached the file.)
+            pl.tagged_blocks.set_data(Tag.PROTECTED_SETTING, int(ProtectedFlags.COMPOSITE | ProtectedFlags.TRANSPARENCY))
         entries.append(_layer_entry(layer))
 
     info = psd._record.layer_and_mask_information.layer_info
