@@ -276,6 +276,27 @@ def test_failed_write_leaves_nothing(tiny_model, tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["composite.png", "layers", "layout.json"]
 
 
+def test_a_failed_psd_write_is_a_user_error_and_leaves_nothing(tiny_model, tmp_path, monkeypatch):
+    from psd_tools.psd.layer_and_mask import LayerAndMaskInformation
+
+    doc = load_project_doc(tiny_model, tmp_path)
+
+    def full(self, fp, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LayerAndMaskInformation, "write", full)
+    with pytest.raises(UserError, match="cannot export .*x.psd: the disk is full"):
+        commands.write_output(doc, commands.parse_output(str(tmp_path / "x.psd")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.lsproj"]
+
+
+def test_an_out_name_too_long_for_the_disk_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="--out .*: File name too long"):
+        commands.parse_output(str(tmp_path / ("x" * 300 + ".psd")))
+    with pytest.raises(UserError, match="File name too long"):
+        commands.parse_output(str(tmp_path / ("x" * 300)))
+
+
 def test_pngs_export_into_a_folder_that_is_a_disk_of_its_own(tiny_model, tmp_path, monkeypatch):
     """A USB stick's top folder: nothing can be renamed into it from its parent, which is another disk."""
     import errno

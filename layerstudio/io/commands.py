@@ -37,6 +37,13 @@ def parse_output(value: str) -> Output:
     (.txt) never quietly becomes a directory."""
     if not value or not value.strip():
         raise UserError("--out is empty")
+    try:
+        return _parse_output(value)
+    except OSError as exc:  # a name too long, say: asking whether it exists already fails
+        raise UserError(f"--out {value}: {exc.strerror or exc}") from None
+
+
+def _parse_output(value: str) -> Output:
     path = Path(value).expanduser()
     suffix = path.suffix.lower()
     kind = {".psd": "psd", ".lsproj": "lsproj"}.get(suffix, "dir")

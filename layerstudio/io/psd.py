@@ -31,7 +31,7 @@ from PIL import Image
 from ..document import Box, Document, Layer, LayoutError, Provenance
 from ..document.layout import GRID, MAX_CANVAS_SIDE
 from ..errors import UserError
-from .atomic import atomic_write
+from .atomic import atomic_write, os_error_message
 
 # Photoshop reserves image resource ids 4000-4999 for plug-ins; ours is marked inside by FORMAT.
 RESOURCE_ID = 4711
@@ -51,9 +51,12 @@ _PSD_LOGGER = "psd_tools"
 def export_psd(document: Document, path: str | os.PathLike) -> None:
     """Write `document` as a layered RGBA PSD at `path`, atomically."""
     psd = build_psd(document)
-    with atomic_write(path) as f:
-        # The record, not PSDImage.save(): save() would recomposite with psd-tools' slow compositor.
-        psd._record.write(f)
+    try:
+        with atomic_write(path) as f:
+            # The record, not PSDImage.save(): save() would recomposite with psd-tools' slow compositor.
+            psd._record.write(f)
+    except OSError as exc:
+        raise UserError(os_error_message(exc, path, "export")) from None
 
 
 def build_psd(document: Document):
