@@ -556,3 +556,16 @@ def test_undo_in_the_prompt_box_is_the_documents_undo(qtbot, tmp_path, tiny):
         qtbot.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert w.document.prompt == "a red circle" and np.array_equal(w.document.layers[1].pixels, generated)
     assert edit.toPlainText() == "a red circle"
+
+
+def test_closing_the_window_during_a_job_cancels_it_cleanly(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    w.prompt_panel.steps_spin.setValue(200)
+    before = [l.pixels.copy() for l in w.document.layers]
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        w.act_generate.trigger()
+        assert w.busy
+        w.close()
+    assert blocker.args == ["cancelled"] and not w.busy
+    assert all(np.array_equal(l.pixels, b) for l, b in zip(w.document.layers, before))

@@ -74,5 +74,9 @@ def run_gui(args) -> int:
     QTimer.singleShot(0, start)
     with loop:
         loop.run_forever()  # returns when the last window closes
+        # A job cancelled by closing the window finishes its clean-up before the widgets are deleted.
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     release_clipboard()
     return 0

@@ -658,11 +658,12 @@ class MainWindow(QMainWindow):
         self.prompt_panel.set_busy(True, label)
         self.statusBar().showMessage(f"{label}…")
         self._task = asyncio.ensure_future(self._run_job(request, undo_text, label), loop=event_loop())
+        # The clean-up is the task's done callback: it runs even for a task cancelled before it started.
+        self._task.add_done_callback(self._job_finished)
         self._update_actions()
         self.layers_panel.refresh()
 
-    async def _run_job(self, request: JobRequest, undo_text: str, label: str) -> None:
-        outcome = "error"
+    async def _run_job(self, request: JobRequest, undo_text: str, label: str) -> str:
         t0 = time.monotonic()
         try:
             first_load = self.worker.engine is None
@@ -670,27 +671,30 @@ class MainWindow(QMainWindow):
             if first_load:
                 self._engine_ready()
             self.controller.apply_result(result, undo_text)
-            outcome = "done"
             self.last_job_seconds = time.monotonic() - t0
             self.prompt_panel.show_notices(result.notices)
             note = f" ({result.notices[0]})" if result.notices else ""
             self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}", 8000)
-        except Cancelled:
-            outcome = "cancelled"
+            return "done"
+        except (Cancelled, asyncio.CancelledError):  # the Cancel button, or the window closing
             self.statusBar().showMessage(f"{label}: cancelled; nothing changed", 8000)
+            return "cancelled"
         except Exception as exc:  # an engine failure must never take the window down
             self._engine_ready()
             self.statusBar().showMessage(f"{undo_text} failed; nothing changed", 8000)
             self._error(f"{label} failed", exc)
-        finally:
-            self.controller.editing_locked = False
-            self.canvas.clear_preview()
-            self.prompt_panel.set_busy(False)
-            self.prompt_panel.clear_preview()
-            self._task = None
-            self._update_actions()
-            self.layers_panel.refresh()
-            self.jobFinished.emit(outcome)
+            return "error"
+
+    def _job_finished(self, task: asyncio.Task) -> None:
+        outcome = "cancelled" if task.cancelled() else task.result()
+        self.controller.editing_locked = False
+        self.canvas.clear_preview()
+        self.prompt_panel.set_busy(False)
+        self.prompt_panel.clear_preview()
+        self._task = None
+        self._update_actions()
+        self.layers_panel.refresh()
+        self.jobFinished.emit(outcome)
 
     def _on_progress(self, step: int, total: int, preview) -> None:
         self.prompt_panel.set_progress(step, total, self._job_label)
@@ -1095,6 +1099,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.worker.cancel()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()  # its clean-up touches the canvas: it must run before the widgets go
         self.save_settings()
         self._autosave_timer.stop()
         if self._recovery is not None:
