@@ -276,6 +276,15 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
         assert w.document.layers[2].pixels is results[k]
     w.act_undo.trigger()
     assert [t[0] for t in shown()] == results and w.document.layers[2].pixels is results[2]
+    # from the keyboard: arrows move along the strip, Return or Space picks
+    strip.setFocus()
+    strip.setCurrentRow(2)
+    qtbot.keyClick(strip, Qt.Key.Key_Left)
+    qtbot.keyClick(strip, Qt.Key.Key_Return)
+    assert w.document.layers[2].pixels is results[1]
+    qtbot.keyClick(strip, Qt.Key.Key_Home)
+    qtbot.keyClick(strip, Qt.Key.Key_Space)
+    assert w.document.layers[2].pixels is results[0]
 
 
 def test_layers_list_shows_five_rows_in_the_default_layout(qtbot, tmp_path):
@@ -569,3 +578,22 @@ def test_closing_the_window_during_a_job_cancels_it_cleanly(qtbot, tmp_path, tin
         w.close()
     assert blocker.args == ["cancelled"] and not w.busy
     assert all(np.array_equal(l.pixels, b) for l, b in zip(w.document.layers, before))
+
+
+def test_boxes_from_the_keyboard(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from layerstudio.document import GRID
+
+    w = make_window(qtbot, tmp_path, None)
+    w.act_new_box.trigger()
+    assert [l.box for l in w.document.layers[1:]] == [Box(32, 32, 96, 96)] and w.controller.selected == 1
+    w.canvas.setFocus()
+    alt, shift = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(w.canvas.viewport(), Qt.Key.Key_Right, alt)  # the right edge out one cell
+    qtbot.keyClick(w.canvas.viewport(), Qt.Key.Key_Down, alt)  # the bottom edge down one
+    assert w.document.layers[1].box == Box(32, 32, 96 + GRID, 96 + GRID)
+    qtbot.keyClick(w.canvas.viewport(), Qt.Key.Key_Up, alt | shift)  # up four cells: never below one
+    assert w.document.layers[1].box == Box(32, 32, 96 + GRID, 32 + GRID)
+    qtbot.keyClick(w.canvas.viewport(), Qt.Key.Key_Left)
+    assert w.document.layers[1].box == Box(32 - GRID, 32, 96, 32 + GRID)

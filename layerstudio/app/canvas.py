@@ -377,11 +377,18 @@ class CanvasView(QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         step = self.NUDGE.get(Qt.Key(event.key()))
         if step is not None and self._drag is None and self.controller.selected > 0:
-            # Arrows nudge the selected box one grid cell (Shift: four), one undo step each.
+            # Arrows nudge the selected box one grid cell (Shift: four), one undo step each; with Alt they
+            # move its right or bottom edge instead (never below one cell).
             i = self.controller.selected
             n = GRID * (4 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1)
+            box = self.controller.document.layers[i].box
+            if event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                box = Box(box.x0, box.y0, max(box.x0 + GRID, box.x1 + step[0] * n),
+                          max(box.y0 + GRID, box.y1 + step[1] * n))
+            else:
+                box = box.translated(step[0] * n, step[1] * n)
             try:
-                self.controller.set_box(i, self.controller.document.layers[i].box.translated(step[0] * n, step[1] * n))
+                self.controller.set_box(i, box)
             except LayoutError as exc:
                 self.message.emit(str(exc))
             event.accept()

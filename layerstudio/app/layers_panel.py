@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import weakref
 
-from PySide6.QtCore import (QAbstractListModel, QByteArray, QMimeData, QModelIndex, QRect, QSize, Qt)
+from PySide6.QtCore import (QAbstractListModel, QByteArray, QEvent, QMimeData, QModelIndex, QRect, QSize, Qt)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget,
                                QListWidgetItem, QSlider, QSpinBox, QStyle, QStyledItemDelegate,
@@ -314,6 +314,7 @@ class LayersPanel(QWidget):
         self.opacity_spin.valueChanged.connect(self._opacity_edited)
         self.opacity_spin.editingFinished.connect(controller.end_merge)
         self.variations.itemClicked.connect(self._variation_clicked)
+        self.variations.installEventFilter(self)  # Return or Space picks the current tile, as a click does
         self.up_button.clicked.connect(lambda: self._move(+1))
         self.down_button.clicked.connect(lambda: self._move(-1))
         self.delete_button.clicked.connect(self._delete)
@@ -441,6 +442,14 @@ class LayersPanel(QWidget):
         self.variations.setEnabled(not locked)
         self.variations_label.setText(f"Variations: {len(layer.variations) + 1} (● in use)"
                                       + (" — locked" if layer.locked else ""))
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.variations and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+                and self.variations.currentItem() is not None):
+            self._variation_clicked(self.variations.currentItem())
+            return True
+        return super().eventFilter(watched, event)
 
     def _variation_clicked(self, item: QListWidgetItem) -> None:
         which = item.data(Qt.ItemDataRole.UserRole)

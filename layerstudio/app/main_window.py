@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMessageBox, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import GRID, Document, LayoutError
+from ..document import GRID, Box, Document, LayoutError
 from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
@@ -231,6 +231,8 @@ class MainWindow(QMainWindow):
                                             "select", "Select, move and resize layers", checkable=True)
         self.act_tool_box = self._action("&Box Tool", lambda: self.canvas.set_tool(Tool.BOX), "B", "box",
                                          "Draw a box for a new layer", checkable=True)
+        self.act_new_box = self._action("&New Box", self.new_box, "Ctrl+Shift+N", "box-add",
+                                        "Add a box in the middle of the canvas (arrows move it, Alt+arrows resize it)")
         group = QActionGroup(self)
         group.addAction(self.act_tool_select)
         group.addAction(self.act_tool_box)
@@ -285,7 +287,7 @@ class MainWindow(QMainWindow):
         self.view_menu = m
 
         m = mb.addMenu("&Layer")
-        m.addActions([self.act_tool_select, self.act_tool_box])
+        m.addActions([self.act_new_box, self.act_tool_select, self.act_tool_box])
         m.addSeparator()
         m.addActions([self.act_rename, self.act_visible, self.act_lock])
         m.addSeparator()
@@ -390,6 +392,7 @@ class MainWindow(QMainWindow):
         self.act_copy.setEnabled(layer is not None)
         self.act_duplicate.setEnabled(layer is not None and not busy)
         self.act_paste.setEnabled(not busy)
+        self.act_new_box.setEnabled(not busy)
         self.act_raise.setEnabled(i > 0 and not busy and i < n - 1)
         self.act_lower.setEnabled(i > 1 and not busy)
         self.act_visible.setEnabled(layer is not None)
@@ -578,6 +581,16 @@ class MainWindow(QMainWindow):
         except (UserError, LayoutError) as exc:
             return self._refuse(exc)
         self.statusBar().showMessage(f"Pasted {self.document.layers[at].name}", 4000)
+
+    def new_box(self) -> None:
+        """A box without the mouse: half the canvas, in the middle, selected."""
+        d = self.document
+        w, h = max(GRID, d.width // 2 // GRID * GRID), max(GRID, d.height // 2 // GRID * GRID)
+        x0, y0 = (d.width - w) // 2 // GRID * GRID, (d.height - h) // 2 // GRID * GRID
+        try:
+            self.controller.add_box(Box(x0, y0, x0 + w, y0 + h))
+        except LayoutError as exc:
+            self._refuse(exc)
 
     def duplicate_selected(self) -> None:
         i = self.controller.selected
