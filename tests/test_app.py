@@ -328,6 +328,10 @@ def test_new_document_presets_and_files(qtbot, tmp_path, tiny):
         [tuple(p) for p in tiny.config.canvas_presets]
     dialog.combo.setCurrentIndex(1)
     assert dialog.canvas_size() == tuple(tiny.config.canvas_presets[1])
+    dialog.combo.setCurrentIndex(dialog.combo.count() - 1)
+    for typed, snapped in ((200, 208), (216, 224), (1000, 1008), (17, 32), (16, 16)):
+        dialog.width_spin.setValue(typed)
+        assert dialog.canvas_size()[0] == snapped  # up to the grid, like boxes and imported pictures
 
     draw_three(w)
     w.prompt_panel.prompt_edit.setPlainText("three shapes")

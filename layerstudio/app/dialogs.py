@@ -64,7 +64,8 @@ class NewDocumentDialog(QDialog):
 
     def _snap(self) -> None:
         for spin in (self.width_spin, self.height_spin):
-            spin.setValue(max(GRID, round(spin.value() / GRID) * GRID))
+            # up, as boxes, imported PSDs and pictures snap: a size never loses pixels (200 -> 208)
+            spin.setValue(min(MAX_CANVAS_SIDE, -(-spin.value() // GRID) * GRID))
 
     def canvas_size(self) -> tuple[int, int]:
         self._snap()
