@@ -36,7 +36,7 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
                              "anchored": False}
     assert resumed.run() == 0
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    dit_steps = [r["step"] for r in log if r["phase"] == "dit"]
+    dit_steps = [r["step"] for r in log if r.get("phase") == "dit"]
     assert dit_steps[-1] == 4 and dit_steps == sorted(set(dit_steps))  # continued, not restarted
     assert Pipeline.load(tmp_path / "model").model_id != first.model_id
 
@@ -178,6 +178,66 @@ def test_a_failed_train_run_removes_only_the_empty_folders_it_made(tmp_path, cap
     empty.mkdir()
     assert main(["train", "--resume", "--out", str(empty)]) == 2
     assert empty.is_dir()  # the user's own folder, even empty, stays
+
+
+def test_a_run_resumes_on_its_own_data_and_is_never_overwritten(tmp_path, capsys):
+    from layerstudio.cli import main
+    from layerstudio.document import Box, Document, Layer
+    from layerstudio.io.psd import export_psd
+
+    data = tmp_path / "psds"
+    data.mkdir()
+    dot = np.zeros((32, 32, 4), np.uint8)
+    dot[8:24, 8:24] = (220, 20, 20, 255)
+    for k in range(2):
+        white = np.full((64, 64, 4), 255, np.uint8)
+        export_psd(Document(64, 64, "", [Layer(Box(0, 0, 64, 64), white, name="white"),
+                                         Layer(Box(16 * k, 16, 16 * k + 32, 48), dot, name="red dot")]),
+                   data / f"{k}.psd")
+    out = tmp_path / "run"
+    common = ["--preset", "tiny", "--out", str(out), "--device", "cpu", "--ae-steps", "1", "--planner-steps", "1",
+              "--batch", "2"]
+    assert main(["train", "--data", str(data), "--steps", "1", *common]) == 0
+    capsys.readouterr()
+    before = (out / "checkpoint.pt").read_bytes()
+    assert main(["train", "--steps", "1", *common]) == 2  # the same --out again, without --resume
+    assert "add --resume" in capsys.readouterr().err and (out / "checkpoint.pt").read_bytes() == before
+
+    assert main(["train", "--resume", "--steps", "2", *common]) == 0  # no --data: the run's own PSDs
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["data"] for r in log if "resumed" in r] == [str(data.resolve())]
+    assert [r["step"] for r in log if r.get("phase") == "dit"] == [1, 2]
+    capsys.readouterr()
+    assert main(["train", "--resume", "--data", "corpus", "--steps", "3", *common]) == 2
+    assert f"trains on {data.resolve()}" in capsys.readouterr().err
+    assert main(["train", "--resume", "--steps", "2", *common]) == 0
+    assert "this run has finished (2 transformer steps)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "-3"], "--steps -3: must be 0 or more"),
+    (["--ae-steps", "-1"], "--ae-steps -1: must be 0 or more"),
+    (["--batch", "0"], "--batch 0: must be 1 or more"),
+    (["--lr", "-1"], "--lr -1.0: must be a positive number"),
+    (["--lr", "nan"], "--lr nan: must be a positive number"),
+    (["--checkpoint-every", "0"], "--checkpoint-every 0: must be 1 or more"),
+    (["--time-limit", "0"], "--time-limit 0.0: must be a positive number of minutes"),
+])
+def test_train_refuses_nonsense_numbers_before_it_makes_anything(argv, message, tmp_path, capsys):
+    from layerstudio.cli import main
+
+    assert main(["train", "--preset", "tiny", "--out", str(tmp_path / "run"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_out_below_a_file_is_a_clear_error(tmp_path, capsys):
+    from layerstudio.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["train", "--preset", "tiny", "--out", str(tmp_path / "afile" / "sub")]) == 2
+    assert "afile exists and is not a directory" in capsys.readouterr().err
 
 
 def test_eval_runs_on_tiny(tmp_path):

@@ -290,7 +290,16 @@ class Trainer:
             ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
             self.cfg = ModelConfig.from_json(ckpt["config"])
             self.state = ckpt["state"]
+            # A run goes on with its own data (runs from before it was recorded: the corpus, or as told).
+            recorded = ckpt.get("data")
+            if args.data is None:
+                args.data = recorded or "corpus"
+            elif recorded is not None and data_source(args.data) != recorded:
+                raise UserError(f"--data {args.data}: the run in {self.out} trains on {recorded}; resume it without "
+                                f"--data, or start a new run from its model with --init {self.out / 'model'}")
+            self._use_data(args)
         else:
+            self._use_data(args)
             self.cfg = preset(args.preset)
             if self.init_dir:  # its token table must keep meaning the same words
                 self.cfg.text.vocab = ModelConfig.load(self.init_dir / CONFIG_FILE).text.vocab
@@ -624,7 +633,8 @@ class Trainer:
         if not self.main:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
-        torch.save({"config": self.cfg.to_json(), "state": self.state, "model": self.model.state_dict(),
+        torch.save({"config": self.cfg.to_json(), "state": self.state, "data": self.args.data,
+                    "model": self.model.state_dict(),
                     "optim": self.optim.state_dict(), "colour_probe": self.colour_probe.state_dict(),
                     "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None,
                     "initial_encoder": self.initial_encoder.state_dict() if self.initial_encoder else None}, tmp)
@@ -638,8 +648,21 @@ class Trainer:
         finally:
             self.model.planner = planner
 
+    @staticmethod
+    def _use_data(args) -> None:
+        args.data = data_source(args.data)
+        if args.data != "corpus":
+            from .psd_dataset import check_folder
+
+            check_folder(args.data)
+
     def run(self) -> int:
         args = self.args
+        if args.resume:
+            self.log({"resumed": str(self.out / CHECKPOINT), "data": args.data, "at": dict(self.state)})
+            if self.state["phase"] == "planner" and self.state.get("planner_step", 0) >= self.planner_steps:
+                self.log({"note": f"this run has finished ({self.state['dit_step']} transformer steps): "
+                                  "raise --steps to train it further"})
         if self.init_report:
             self.log({"init": str(self.init_dir), "copied": self.init_report["copied"],
                       "rows_copied": self.init_report["rows_copied"], "fresh": self.init_report["fresh"]})
@@ -726,14 +749,38 @@ class Trainer:
         return 0
 
 
-def run_train(args) -> int:
-    if args.data != "corpus":
-        from .psd_dataset import check_folder
+def data_source(data: str | None) -> str:
+    """'corpus', or the PSD folder as an absolute path (a resumed run may start from another folder)."""
+    return "corpus" if data in (None, "corpus") else str(Path(data).resolve())
 
-        check_folder(args.data)
+
+def check_train_options(args) -> None:
+    """Nonsense numbers are refused before anything is made (a step count below 0 ran as 0, say)."""
+    for option in ("steps", "ae_steps", "planner_steps"):
+        value = getattr(args, option, None)
+        if value is not None and value < 0:
+            raise UserError(f"--{option.replace('_', '-')} {value}: must be 0 or more")
+    if args.batch is not None and args.batch < 1:
+        raise UserError(f"--batch {args.batch}: must be 1 or more")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise UserError(f"--lr {args.lr}: must be a positive number")
+    if args.checkpoint_every < 1:
+        raise UserError(f"--checkpoint-every {args.checkpoint_every}: must be 1 or more")
+    if args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise UserError(f"--time-limit {args.time_limit}: must be a positive number of minutes")
+
+
+def run_train(args) -> int:
+    check_train_options(args)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {args.out}: exists and is not a directory")
+    for folder in (out, *out.parents):  # the nearest part of the path that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                raise UserError(f"--out {args.out}: {folder} exists and is not a directory")
+            break
+    if not args.resume and (out / CHECKPOINT).exists():
+        raise UserError(f"--out {args.out} already holds a run ({CHECKPOINT}): add --resume to continue it, "
+                        "or choose another --out")
     made = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
     try:
         return Trainer(args).run()
