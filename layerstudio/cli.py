@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_options(p)
 
     p = sub.add_parser("regenerate", help="regenerate one layer of a project, keeping the others")
-    p.add_argument("project", help="a .lsproj project")
+    p.add_argument("project", help="a .lsproj project or a .psd")
     p.add_argument("--layer", type=int, required=True, help="layer index, 0 = background, bottom to top")
     p.add_argument("--hint", help="extra text for this layer only")
     _add_job_options(p)

@@ -276,6 +276,23 @@ def test_failed_write_leaves_nothing(tiny_model, tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["composite.png", "layers", "layout.json"]
 
 
+def test_pngs_never_replace_a_layers_folder_holding_the_users_files(tiny_model, tmp_path):
+    doc = load_project_doc(tiny_model, tmp_path)
+    out = tmp_path / "o"
+    (out / "layers").mkdir(parents=True)
+    (out / "layers" / "mine.png").write_bytes(b"my picture")
+    (out / "notes.txt").write_text("keep")
+    with pytest.raises(UserError, match=r"layers folder holds files an export did not write \(mine.png\)"):
+        commands.write_output(doc, commands.parse_output(str(out)))
+    assert (out / "layers" / "mine.png").read_bytes() == b"my picture"
+    assert sorted(p.name for p in out.iterdir()) == ["layers", "notes.txt"]
+    (out / "layers" / "mine.png").unlink()
+    (out / "layers" / "07.png").write_bytes(b"an earlier export's layer")  # ours: replaced with the rest
+    commands.write_output(doc, commands.parse_output(str(out)))
+    assert sorted(p.name for p in (out / "layers").iterdir()) == [f"{i:02d}.png" for i in range(len(doc.layers))]
+    assert (out / "notes.txt").read_text() == "keep"
+
+
 def test_a_failed_psd_write_is_a_user_error_and_leaves_nothing(tiny_model, tmp_path, monkeypatch):
     from psd_tools.psd.layer_and_mask import LayerAndMaskInformation
 

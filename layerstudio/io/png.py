@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,23 @@ def layout_json(document: Document) -> dict:
     }
 
 
+def _check_layers_folder(directory: Path) -> None:
+    """An earlier export's layers/ is replaced whole: refuse when it holds anything we did not write there."""
+    layers = directory / "layers"
+    try:
+        if not layers.exists() and not layers.is_symlink():
+            return
+        if layers.is_symlink() or not layers.is_dir():
+            raise UserError(f"cannot export to {directory}: {layers} is not a folder of an earlier export")
+        foreign = sorted(p.name for p in layers.iterdir() if not re.fullmatch(r"\d{2,}\.png", p.name))
+    except OSError as exc:
+        raise UserError(os_error_message(exc, layers, "export")) from None
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise UserError(f"cannot export to {directory}: its layers folder holds files an export did not write "
+                        f"({shown}), and an export replaces that folder whole; choose another folder")
+
+
 def _save_png(pixels: np.ndarray, path: Path) -> None:
     Image.fromarray(np.ascontiguousarray(pixels), "RGBA").save(path, "PNG", compress_level=6)
 
@@ -45,6 +63,7 @@ def export_pngs(document: Document, directory: str | os.PathLike) -> Path:
     """Write the PNG set into `directory` (created if needed). All files appear together: they are written
     to a temporary directory and moved into place at the end (see atomic_directory)."""
     directory = Path(directory)
+    _check_layers_folder(directory)
     try:
         with atomic_directory(directory, OWNED) as tmp:
             (tmp / "layers").mkdir()
