@@ -1,4 +1,5 @@
 import json
+import warnings
 from argparse import Namespace
 
 import numpy as np
@@ -194,11 +195,17 @@ def test_a_run_resumes_on_its_own_data_and_is_never_overwritten(tmp_path, capsys
         export_psd(Document(64, 64, "", [Layer(Box(0, 0, 64, 64), white, name="white"),
                                          Layer(Box(16 * k, 16, 16 * k + 32, 48), dot, name="red dot")]),
                    data / f"{k}.psd")
+    (data / "zz_broken.psd").write_bytes(b"8BPS not really a psd")
     out = tmp_path / "run"
     common = ["--preset", "tiny", "--out", str(out), "--device", "cpu", "--ae-steps", "1", "--planner-steps", "1",
               "--batch", "2"]
-    assert main(["train", "--data", str(data), "--steps", "1", *common]) == 0
-    capsys.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["train", "--data", str(data), "--steps", "1", *common]) == 0
+    err = capsys.readouterr().err
+    # the broken file is named once, in the trainer's own words (each data stream used to warn again)
+    assert f"training on 2 PSD files in {data.resolve()}" in err and err.count("skipped zz_broken.psd") == 1
+    assert not [w for w in caught if "zz_broken" in str(w.message)]
     before = (out / "checkpoint.pt").read_bytes()
     assert main(["train", "--steps", "1", *common]) == 2  # the same --out again, without --resume
     assert "add --resume" in capsys.readouterr().err and (out / "checkpoint.pt").read_bytes() == before

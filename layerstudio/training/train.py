@@ -9,7 +9,9 @@ import json
 import math
 import os
 import random
+import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,14 +102,22 @@ class DesignStream(torch.utils.data.IterableDataset):
                                             named_colours=NAMED_COLOUR_RATE))
                 n += 1
         else:
-            from .psd_dataset import PsdFolderDataset
-
-            designs = PsdFolderDataset(self.data)
+            designs = open_psd_folder(self.data)
             if len(designs) == 0:
                 raise UserError(f"no readable PSD files in {self.data}")
             rng = random.Random(self.seed + self.rank * 101 + worker)
             while True:
                 yield to_sample(designs[rng.randrange(len(designs))])
+
+
+def open_psd_folder(folder: str):
+    """The folder's designs, quietly: the trainer names the skipped files once (every data stream and worker
+    opens the folder, and each repeated the warnings)."""
+    from .psd_dataset import PsdFolderDataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return PsdFolderDataset(folder)
 
 
 def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int = 1):
@@ -135,9 +145,7 @@ def build_vocab(data: str, seed: int, designs: int = 1500) -> list[str]:
             d = make_design(seed * 7_919 + i)
             captions += [d.caption, *d.layer_captions]
     else:
-        from .psd_dataset import PsdFolderDataset
-
-        ds = PsdFolderDataset(data)
+        ds = open_psd_folder(data)
         for i in range(len(ds)):
             captions += [ds[i].caption, *ds[i].layer_captions]
     return Tokenizer.build_vocab(captions)
@@ -297,9 +305,9 @@ class Trainer:
             elif recorded is not None and data_source(args.data) != recorded:
                 raise UserError(f"--data {args.data}: the run in {self.out} trains on {recorded}; resume it without "
                                 f"--data, or start a new run from its model with --init {self.out / 'model'}")
-            self._use_data(args)
+            self._use_data()
         else:
-            self._use_data(args)
+            self._use_data()
             self.cfg = preset(args.preset)
             if self.init_dir:  # its token table must keep meaning the same words
                 self.cfg.text.vocab = ModelConfig.load(self.init_dir / CONFIG_FILE).text.vocab
@@ -648,13 +656,18 @@ class Trainer:
         finally:
             self.model.planner = planner
 
-    @staticmethod
-    def _use_data(args) -> None:
+    def _use_data(self) -> None:
+        args = self.args
         args.data = data_source(args.data)
         if args.data != "corpus":
             from .psd_dataset import check_folder
 
             check_folder(args.data)
+            if self.main:
+                designs = open_psd_folder(args.data)
+                skipped = "".join(f"\n  skipped {path.name}: {reason}" for path, reason in designs.skipped)
+                print(f"training on {len(designs)} PSD file{'' if len(designs) == 1 else 's'} in "
+                      f"{args.data}{skipped}", file=sys.stderr, flush=True)
 
     def run(self) -> int:
         args = self.args
