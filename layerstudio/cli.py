@@ -25,8 +25,9 @@ HANDLERS = {
 }
 
 
-def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model directory (config.json + model.safetensors); default: the shipped model")
+def _add_engine_options(p: argparse.ArgumentParser,
+                        model_default: str = "the shipped model") -> None:
+    p.add_argument("--model", help=f"model directory (config.json + model.safetensors); default: {model_default}")
     p.add_argument("--device", help="cpu, cuda, cuda:N or mps; default: CUDA, then MPS, then CPU")
 
 
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--preset", help="model preset for engine benchmarks (default: per benchmark)")
     p.add_argument("--batches", help="train: comma-separated batch sizes (default 48,96,192 on CUDA, else 4,8,16)")
-    _add_engine_options(p)
+    _add_engine_options(p, "the shipped model for train; random weights of --preset for attention and regenerate")
 
     p = sub.add_parser("info", help="versions, device and default model")
     _add_engine_options(p)
@@ -123,9 +124,13 @@ def run_info(args) -> int:
     print(f"device      {device}")
     model_dir = DEFAULT_MODEL_DIR if not args.model else args.model
     model_dir = Path(model_dir)
+    from .engine.model import CONFIG_FILE, WEIGHTS_FILE
+
     files = sorted(model_dir.glob("*")) if model_dir.is_dir() else []
     size = sum(f.stat().st_size for f in files if f.is_file())
-    state = f"{size / 1e6:.1f} MB" if files else "missing"
+    lacking = [name for name in (CONFIG_FILE, WEIGHTS_FILE) if not (model_dir / name).is_file()]
+    state = ("missing" if not model_dir.is_dir() else
+             f"not a model folder: no {' or '.join(lacking)}" if lacking else f"{size / 1e6:.1f} MB")
     print(f"model       {model_dir} ({state})")
     return 0
 

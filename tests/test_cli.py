@@ -29,7 +29,15 @@ def test_info_reports_versions_device_and_model():
     out = subprocess.run([sys.executable, "-m", "layerstudio", "info"], capture_output=True, text=True, check=True).stdout
     assert "layerstudio 0.1.0" in out
     assert "torch" in out and "device      cpu" in out
-    assert "models/default" in out
+    assert "models/default" in out and " MB)" in out
+
+
+def test_info_says_when_model_is_not_a_model_folder(tmp_path, capsys):
+    from layerstudio.cli import main
+
+    (tmp_path / "a.psd").write_bytes(b"x" * 1000)
+    assert main(["info", "--model", str(tmp_path)]) == 0
+    assert "not a model folder: no config.json or model.safetensors" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, file, model", [

@@ -367,5 +367,7 @@ def run_eval(args) -> int:
         print(json.dumps(report))
     else:
         for key, value in report.items():
+            if isinstance(value, dict):  # per-colour figures: one "name value" pair after another
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
             print(f"{key:>32}  {value}")
     return 0
