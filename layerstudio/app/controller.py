@@ -330,16 +330,21 @@ class DocumentController(QObject):
         self._push("Pick Variation", layers)
 
 
+def centred_box(width: int, height: int, canvas_width: int, canvas_height: int) -> Box:
+    """A width x height box in the middle of the canvas, its corner on the grid."""
+    x0, y0 = (canvas_width - width) // 2 // GRID * GRID, (canvas_height - height) // 2 // GRID * GRID
+    return Box(x0, y0, x0 + width, y0 + height)
+
+
 def picture_layer(pixels: np.ndarray, width: int, height: int, name: str, seed: int = 0) -> Layer:
     """A picture from elsewhere as a locked layer (generating would replace it otherwise), centred on
     the canvas; its box is grown to the grid with transparent pixels, as drawn boxes are."""
     h, w = pixels.shape[:2]
     bw, bh = -(-w // GRID) * GRID, -(-h // GRID) * GRID
-    x0, y0 = (width - bw) // 2 // GRID * GRID, (height - bh) // 2 // GRID * GRID
     padded = np.zeros((bh, bw, 4), np.uint8)
     left, top = (bw - w) // 2, (bh - h) // 2
     padded[top:top + h, left:left + w] = pixels
-    return Layer(Box(x0, y0, x0 + bw, y0 + bh), padded, name=name, locked=True, seed=seed)
+    return Layer(centred_box(bw, bh, width, height), padded, name=name, locked=True, seed=seed)
 
 
 def blank_document(width: int, height: int, prompt: str = "", seed: int = 0) -> Document:

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMessageBox, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import GRID, Box, Document, LayoutError
+from ..document import GRID, Document, LayoutError
 from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
-from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, picture_layer
+from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, centred_box, picture_layer
 from .dialogs import FALLBACK_PRESETS, NewDocumentDialog
 from .icons import app_icon, icon
 from .layers_panel import LayersPanel
@@ -541,12 +541,11 @@ class MainWindow(QMainWindow):
         return True
 
     def cut_layer(self) -> None:
-        i = self.controller.selected
+        i, layer = self.controller.selected, self.controller.selected_layer
         if i == 0:
             return self._refuse(LayoutError("the background cannot be cut: copy it instead"))
-        if self.controller.selected > 0 and self.controller.selected_layer.locked:
-            return self._refuse(LayoutError(f"layer '{self.controller.selected_layer.name}' is locked: "
-                                            "unlock it to cut it, or copy it"))
+        if layer is not None and layer.locked:  # refused before the copy: a failed cut leaves the clipboard be
+            return self._refuse(LayoutError(f"layer '{layer.name}' is locked: unlock it to cut it, or copy it"))
         if self.copy_layer("Cut"):
             self.delete_selected("Cut")
 
@@ -563,10 +562,7 @@ class MainWindow(QMainWindow):
                     raise UserError(f"the copied layer: the clipboard holds {len(clip.layers)} layers, not one")
                 layer = clip.layers[0]
                 if layer.box.intersection(doc.canvas_box) is None:
-                    box = layer.box
-                    x0 = (doc.width - box.width) // 2 // GRID * GRID
-                    y0 = (doc.height - box.height) // 2 // GRID * GRID
-                    layer = layer.moved_to(box.translated(x0 - box.x0, y0 - box.y0))
+                    layer = layer.moved_to(centred_box(layer.box.width, layer.box.height, doc.width, doc.height))
                 at = self.controller.insert_layer(layer, "Paste Layer")
             elif mime is not None and mime.hasImage():
                 image = QApplication.clipboard().image()
@@ -586,9 +582,8 @@ class MainWindow(QMainWindow):
         """A box without the mouse: half the canvas, in the middle, selected."""
         d = self.document
         w, h = max(GRID, d.width // 2 // GRID * GRID), max(GRID, d.height // 2 // GRID * GRID)
-        x0, y0 = (d.width - w) // 2 // GRID * GRID, (d.height - h) // 2 // GRID * GRID
         try:
-            self.controller.add_box(Box(x0, y0, x0 + w, y0 + h))
+            self.controller.add_box(centred_box(w, h, d.width, d.height))
         except LayoutError as exc:
             self._refuse(exc)
 

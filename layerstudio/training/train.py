@@ -136,7 +136,8 @@ def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int 
         yield [next(it) for _ in range(batch)]
 
 
-def build_vocab(data: str, seed: int, designs: int = 1500) -> list[str]:
+def build_vocab(data, seed: int, designs: int = 1500) -> list[str]:
+    """From 'corpus' (that many of its designs) or an opened PSD folder (all of it)."""
     captions = []
     if data == "corpus":
         from .corpus import make_design
@@ -145,7 +146,7 @@ def build_vocab(data: str, seed: int, designs: int = 1500) -> list[str]:
             d = make_design(seed * 7_919 + i)
             captions += [d.caption, *d.layer_captions]
     else:
-        ds = open_psd_folder(data)
+        ds = data
         for i in range(len(ds)):
             captions += [ds[i].caption, *ds[i].layer_captions]
     return Tokenizer.build_vocab(captions)
@@ -312,7 +313,8 @@ class Trainer:
             if self.init_dir:  # its token table must keep meaning the same words
                 self.cfg.text.vocab = ModelConfig.load(self.init_dir / CONFIG_FILE).text.vocab
             else:
-                self.cfg.text.vocab = build_vocab(args.data, args.seed, 100 if self.cfg.name == "tiny" else 1500)
+                self.cfg.text.vocab = build_vocab("corpus" if self.psd_designs is None else self.psd_designs, args.seed,
+                                                  100 if self.cfg.name == "tiny" else 1500)
             ckpt = None
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
@@ -657,14 +659,16 @@ class Trainer:
             self.model.planner = planner
 
     def _use_data(self) -> None:
+        """Resolve --data; a PSD folder is opened once here (the vocabulary reads it) and its skipped files named."""
         args = self.args
         args.data = data_source(args.data)
+        self.psd_designs = None
         if args.data != "corpus":
             from .psd_dataset import check_folder
 
             check_folder(args.data)
+            designs = self.psd_designs = open_psd_folder(args.data)
             if self.main:
-                designs = open_psd_folder(args.data)
                 skipped = "".join(f"\n  skipped {path.name}: {reason}" for path, reason in designs.skipped)
                 print(f"training on {len(designs)} PSD file{'' if len(designs) == 1 else 's'} in "
                       f"{args.data}{skipped}", file=sys.stderr, flush=True)
