@@ -252,7 +252,7 @@ def test_eval_runs_on_tiny(tmp_path):
     report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))
     for key in ("alpha_inside_boxes", "empty_layer_rate", "colour_adherence", "autoencoder_psnr_db",
                 "autoencoder_alpha_iou", "autoencoder_psnr_recoloured_db", "decomposition_psnr_db",
-                "true_object_shape_iou"):
+                "true_object_shape_iou", "true_text_alpha_iou"):
         assert key in report
     # the metric itself recognises the ground truth's colours
     assert report["colour_adherence_ground_truth"] >= 0.9

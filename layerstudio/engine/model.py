@@ -43,20 +43,25 @@ class LayerModel(nn.Module):
                             "config.json and the weights)" if directory.exists() else "does not exist"))
         cfg = ModelConfig.load(directory / CONFIG_FILE)
         model = cls(cfg)
-        if not has_planner(directory / WEIGHTS_FILE):
-            model.planner = None
+        names = weight_names(directory / WEIGHTS_FILE)
+        if names is not None:
+            if not any(k.startswith("planner.") for k in names):
+                model.planner = None
+            if "transformer.glyph_in.weight" not in names:
+                model.transformer.glyph_in = None
         load_weights(model, directory / WEIGHTS_FILE)
         return model.eval(), model_id(directory)
 
 
-def has_planner(weights: Path) -> bool:
+def weight_names(weights: Path) -> set[str] | None:
+    """The tensor names in a weights file (parts a model was saved without are left out), None if unreadable."""
     from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(str(weights), framework="pt") as f:
-            return any(k.startswith("planner.") for k in f.keys())
+            return set(f.keys())
     except (SafetensorError, OSError):
-        return True  # load_weights names the problem
+        return None  # load_weights names the problem
 
 
 def model_id(directory: Path) -> str:

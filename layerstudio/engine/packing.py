@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..document import Box
+from .glyphs import glyph_tokens
 
 
 @dataclass
@@ -18,6 +19,7 @@ class LayerSlot:
     position: int  # 0 composite, 1 background, k + 1 foreground k
     box: Box  # snapped canvas box
     latent: torch.Tensor | None = None  # (C, h, w) with h = box.height / latent_factor
+    glyph: torch.Tensor | None = None  # (box.height, box.width) coverage of the lettering it shows (engine/glyphs)
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Packed:
     layer_pos: torch.Tensor  # (B, L) long
     layer_valid: torch.Tensor  # (B, L) bool
     spans: list[list[tuple[int, int, int, int]]]  # per design, per slot: (start, end, rows, cols)
+    glyph: torch.Tensor | None = None  # (B, N, grid * grid) each token's cell of its slot's glyph; None: no slot has one
 
     @property
     def batch(self) -> int:
@@ -88,6 +91,9 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
     layer_pos = np.zeros((b, l), np.int64)
     layer_valid = np.zeros((b, l), bool)
     spans = []
+    glyph = None
+    if any(s.glyph is not None for d in designs for s in d):
+        glyph = torch.zeros(b, n, grid * grid, device=device, dtype=dtype)
     for i, design in enumerate(designs):
         start, design_spans, latents = 0, [], []
         for j, slot in enumerate(design):
@@ -95,6 +101,8 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
             end = start + rows * cols
             if slot.latent is not None:
                 latents.append((start, end, patchify(slot.latent)))
+            if slot.glyph is not None:
+                glyph[i, start:end] = glyph_tokens(slot.glyph, grid).to(device, dtype)
             cells = _cells(rows, cols)
             pos[i, start:end, 0] = slot.position
             pos[i, start:end, 1:] = cells[:, :2] + np.array([slot.box.y0 // grid, slot.box.x0 // grid], np.float32)
@@ -113,7 +121,7 @@ def pack(designs: list[list[LayerSlot]], patch_dim: int, grid: int = 16, device=
                 tokens[i, s:e] = t.to(device, dtype)
         spans.append(design_spans)
     moved = (torch.from_numpy(a).to(device) for a in (valid, layer, pos, local, layer_pos, layer_valid))
-    return Packed(tokens, *moved, spans)
+    return Packed(tokens, *moved, spans, glyph)
 
 
 def by_shape(fn, tensors: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -14,6 +14,7 @@ from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .device import autocast_for, pick_device
+from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .request import JobRequest, JobResult, ProgressCallback
@@ -147,13 +148,16 @@ class Pipeline:
                          spec.box.width // cfg.latent_factor)
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device)
-                gen_slots.append(LayerSlot(positions[i], spec.box, noise))
-                gen_hint_texts.append(spec.hint or phrases[i])
+                description = spec.hint or phrases[i]
+                gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(description, spec.box)))
+                gen_hint_texts.append(description)
             else:
                 key = pixel_key(spec.given)
-                given_keys.append((positions[i], spec.box, key, spec.hint or spec.phrase))
-                given_slots.append(self._encoded_slot(positions[i], spec.box, spec.given, key))
-                given_hint_texts.append(spec.hint or spec.phrase)
+                description = spec.hint or spec.phrase
+                given_keys.append((positions[i], spec.box, key, description))
+                slot = self._encoded_slot(positions[i], spec.box, spec.given, key)
+                given_slots.append(LayerSlot(slot.position, slot.box, slot.latent, self._glyph(description, spec.box)))
+                given_hint_texts.append(description)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
@@ -182,8 +186,10 @@ class Pipeline:
         x = [slot.latent for slot in gen_slots]
         for step in range(steps):
             t_cur, t_next = sigmas[step], sigmas[step + 1]
-            slots = [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
+            slots = [LayerSlot(s.position, s.box, z, s.glyph) for s, z in zip(gen_slots, x)]
             packed = self._pack([slots] * batch)
+            if packed.glyph is not None:
+                packed.glyph[1:] = 0  # the unguided branch knows neither a layer's description nor its lettering
             cond = self._conditioning(text, text_mask, pooled, gen_hints, t=t_cur, given=False,
                                       composite=composite_tokens)
             with autocast_for(self.device):
@@ -262,6 +268,13 @@ class Pipeline:
             while len(self._latents) > LATENT_CACHE_SIZE:
                 self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
+
+    def _glyph(self, description: str, box: Box) -> torch.Tensor | None:
+        """The description's quoted lettering rendered into the box, for a model that reads glyphs."""
+        if self.model.transformer.glyph_in is None or not description:
+            return None
+        coverage = glyph_for(description, box.width, box.height)
+        return None if coverage is None else torch.from_numpy(coverage)
 
     def _pack(self, designs):
         return pack(designs, self.model.autoencoder.latent_channels * 4, self.config.grid, self.device)

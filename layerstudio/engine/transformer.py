@@ -183,6 +183,11 @@ class LayerTransformer(nn.Module):
         self.box_in = nn.Linear(PLACE_FEATURES, d)  # zero-initialised too: a model trained without it starts unchanged
         nn.init.zeros_(self.box_in.weight)
         nn.init.zeros_(self.box_in.bias)
+        # Quoted words rendered into the layer's box, each token its own cell (engine/glyphs.py); zero-initialised.
+        # None in models trained before it (LayerModel.load): they draw words from the text alone.
+        self.glyph_in: nn.Linear | None = nn.Linear(cfg.grid * cfg.grid, d)
+        nn.init.zeros_(self.glyph_in.weight)
+        nn.init.zeros_(self.glyph_in.bias)
         self.double_blocks = nn.ModuleList(DoubleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.double_blocks))
         self.single_blocks = nn.ModuleList(SingleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.single_blocks))
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
@@ -205,6 +210,8 @@ class LayerTransformer(nn.Module):
         if cond.composite is not None:
             aligned = aligned_composite(cond.composite, cond.composite_present, packed.pos)
             x = x + self.composite_in(aligned.to(x.dtype))
+        if packed.glyph is not None and self.glyph_in is not None:
+            x = x + self.glyph_in(packed.glyph.to(x.dtype))
         return x
 
     def _rope(self, pos: torch.Tensor):

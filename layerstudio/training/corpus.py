@@ -17,11 +17,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from layerstudio import RESOURCES
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
+from layerstudio.engine.glyphs import fit_coverage, text_master
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
@@ -116,6 +117,16 @@ class Design:
     layer_colours: list[tuple[int, int, int]]
     composite: np.ndarray = field(repr=False)
     seed: int = 0
+    # per layer: (lettering, its rectangle in the layer's box) for text layers, else None: the glyph condition
+    glyphs: list = field(default_factory=list)
+
+    def glyph(self, index: int) -> np.ndarray | None:
+        """Layer `index`'s lettering coverage, box-sized (exactly the letters the layer shows), or None."""
+        if index >= len(self.glyphs) or self.glyphs[index] is None:
+            return None
+        text, rect = self.glyphs[index]
+        box = self.document.layers[index].box
+        return fit_coverage(text_master(text)[0], box.width, box.height, rect)
 
 
 # ----------------------------------------------------------------------------------------------- colours
@@ -501,37 +512,6 @@ def _path_polylines(d: str) -> list[np.ndarray]:
     return [p for p in out if len(p) >= 3]
 
 
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
-
-
-@lru_cache(maxsize=256)
-def _text_master(text: str) -> tuple[np.ndarray, float]:
-    """Coverage of `text` at a large size, cropped to its ink, and its aspect ratio (w / h)."""
-    font = _font(160)
-    x0, y0, x1, y1 = font.getbbox(text)
-    img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
-    ImageDraw.Draw(img).text((4 - x0, 4 - y0), text, font=font, fill=255)
-    arr = np.asarray(img)
-    ys, xs = np.nonzero(arr)
-    arr = arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
-    return arr, arr.shape[1] / arr.shape[0]
-
-
-def _fit_master(master: np.ndarray, w: int, h: int, rect) -> np.ndarray:
-    """Resample a cropped coverage master (uint8 or float) to fill `rect` inside a w x h layer."""
-    x0, y0, x1, y1 = rect
-    tw, th = max(1, round(x1 - x0)), max(1, round(y1 - y0))
-    src = master if master.dtype == np.uint8 else np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    down = tw < src.shape[1]
-    img = Image.fromarray(src).resize((tw, th), Image.Resampling.LANCZOS if down else Image.Resampling.BICUBIC)
-    out = np.zeros((h, w), np.float32)
-    ox, oy = int(round(x0)), int(round(y0))
-    out[oy: oy + th, ox: ox + tw] = np.asarray(img, np.float32)[: h - oy, : w - ox] / 255.0
-    return out
-
-
 def _erode(mask: np.ndarray, r: int) -> np.ndarray:
     """Square erosion by r px (separable running minimum)."""
     out = mask
@@ -710,7 +690,7 @@ def _pick_spec(rng: random.Random, avoid: list[str], palette: random.Random, nam
             text = rng.choice(LETTERS)
         else:
             text = rng.choice(DIGITS)
-        _, aspect = _text_master(text)
+        _, aspect = text_master(text)
         spec = _Spec("text", text=text, colour=colour, aspect=aspect)
     elif r < 0.55 and _icon_table():
         slug = rng.choice(sorted(_icon_table()))
@@ -773,9 +753,9 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
 def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow, glow) -> np.ndarray:
     """RGBA uint8 of one foreground layer: object filling `rect` inside a w x h box, with its effects."""
     if spec.kind == "text":
-        cov = _fit_master(_text_master(spec.text)[0], w, h, rect)
+        cov = fit_coverage(text_master(spec.text)[0], w, h, rect)
     elif spec.kind == "icon":
-        cov = _fit_master(_icon_master(spec.text)[0], w, h, rect)
+        cov = fit_coverage(_icon_master(spec.text)[0], w, h, rect)
     else:
         cov = _shape_mask(spec.kind, w, h, rect, rng)
     if spec.outline:
@@ -865,7 +845,7 @@ def _fill(box: Box, pad, ow: float, oh: float):
 
 def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool,
                 taken: list, max_overlap: float):
-    """(Layer box, rgba pixels) for one spec: its box snapped, touching the canvas and within the area range.
+    """(Layer box, rgba pixels, the object's rectangle in the box) for one spec: its box snapped, touching the canvas and within the area range.
 
     Placements that hide much of an earlier object (`taken`, object rectangles) are tried again a few times,
     so most objects stay visible in the composite; some overlap is kept on purpose.
@@ -891,7 +871,7 @@ def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, a
     taken.append((x0, y0, x1, y1))
     rect = (x0 - box.x0, y0 - box.y0, x1 - box.x0, y1 - box.y0)
     pixels = _render_layer(spec, rect, box.width, box.height, rng, shadow, glow)
-    return box, pixels
+    return box, pixels, rect
 
 
 def _join(items: list[str]) -> str:
@@ -983,11 +963,13 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
     colours = [colour_rgb(bg_name)]
-    for spec, box, pixels in placed:
+    glyphs: list = [None]
+    for spec, box, pixels, rect in placed:
         cap = _caption(spec, rng)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
         colours.append(colour_rgb(spec.colour))
+        glyphs.append((spec.text, rect) if spec.kind == "text" else None)
     caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
-    return Design(doc, caption, captions, colours, doc.compose(), seed)
+    return Design(doc, caption, captions, colours, doc.compose(), seed, glyphs)

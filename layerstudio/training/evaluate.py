@@ -229,6 +229,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     phrase_found = own_phrase = 0
     own_shape_iou = []  # a layer drawn from its own true object, against the truth: does it draw that shape?
     own_shape_aligned = []  # the same, each shape cropped to its bounds: the shape alone, not its place
+    own_text_iou = []  # the same for words, letters and numbers: is the lettering legible?
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
@@ -260,6 +261,9 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         own = [(truth.pixels, layer.pixels) for p, c, truth, layer
                in zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]) if p == c]
         own_shape_iou += [alpha_iou(t, g) for t, g in own]
+        own_text_iou += [alpha_iou(truth.pixels, layer.pixels) for i, (p, c, truth, layer)
+                         in enumerate(zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]))
+                         if p == c and design.glyph(i + 1) is not None]
         own_shape_aligned += [shape_iou(t, g) for t, g in own]
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
@@ -288,6 +292,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "layers_with_their_true_object": round(own_phrase / max(fg_layers, 1), 4),
         "true_object_alpha_iou": round(float(np.mean(own_shape_iou)), 4) if own_shape_iou else None,
         "true_object_shape_iou": round(float(np.mean(own_shape_aligned)), 4) if own_shape_aligned else None,
+        "true_text_alpha_iou": round(float(np.mean(own_text_iou)), 4) if own_text_iou else None,
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),

@@ -58,23 +58,34 @@ class Sample:
     layer_captions: list[str]
     composite: torch.Tensor  # (4, H, W)
     colours: list[int]  # per layer, see colour_targets
+    glyphs: list[torch.Tensor | None]  # per layer, its lettering's coverage (text layers of the corpus), else None
 
 
 def to_sample(design) -> Sample:
-    """Runs in the data loader's workers, so the colour targets cost the training step nothing. The composite and
-    layers are views of one tensor: a worker hands each tensor's memory to the training process on its own, and
-    that costs about as much per tensor as per design (3x faster to take 96 designs with one tensor each)."""
+    """Runs in the data loader's workers, so the colour targets and glyphs cost the training step nothing. The
+    composite, layers and glyphs are views of one tensor: a worker hands each tensor's memory to the training process
+    on its own, and that costs about as much per tensor as per design (3x faster to take 96 designs with one tensor
+    each)."""
     doc = design.document
     pixels = [design.composite, *(l.pixels for l in doc.layers)]
-    whole = torch.empty(sum(p.size for p in pixels))
+    glyphs = [design.glyph(i) for i in range(len(doc.layers))]
+    whole = torch.empty(sum(p.size for p in pixels) + sum(g.size for g in glyphs if g is not None))
     images, start = [], 0
     for p in pixels:
         image = whole[start:start + p.size].view(p.shape[2], p.shape[0], p.shape[1])
         image.copy_(to_tensor(p))
         images.append(image)
         start += p.size
+    glyph_views = []
+    for g in glyphs:
+        if g is not None:
+            view = whole[start:start + g.size].view(g.shape)
+            view.copy_(torch.from_numpy(g))
+            start += g.size
+            g = view
+        glyph_views.append(g)
     return Sample(doc.width, doc.height, design.caption, [l.box for l in doc.layers], images[1:],
-                  list(design.layer_captions), images[0], colour_targets([l.pixels for l in doc.layers]))
+                  list(design.layer_captions), images[0], colour_targets([l.pixels for l in doc.layers]), glyph_views)
 
 
 # Share of corpus layers painted in a colour name outside the twelve ("crimson", "sky blue"): the model learns
@@ -502,11 +513,14 @@ class Trainer:
             else:
                 grids.append(None)
             for i in range(n):
-                slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i]))
+                rate = BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE
+                hinted = rng.random() < rate
+                # a layer's lettering comes with its description, as the pipeline renders it from the hint or phrase
+                glyph = s.glyphs[i].to(self.device) if hinted and s.glyphs[i] is not None else None
+                slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i], glyph))
                 ts.append(0.0 if given[i] else t)
                 gv.append(given[i])
-                rate = BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE
-                hs.append(s.layer_captions[i] if rng.random() < rate else "")
+                hs.append(s.layer_captions[i] if hinted else "")
             designs.append(slots)
             layer_t.append(ts), layer_given.append(gv), hints.append(hs)
             prompts.append("" if rng.random() < 0.1 else s.caption)

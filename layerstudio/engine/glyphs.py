@@ -1,0 +1,107 @@
+"""Glyph conditioning: words in quotes are rendered with the font that ships with Pillow, fitted to the layer's box,
+and each transformer token is given the coverage of its own 16 x 16 px cell (`LayerTransformer.glyph_in`).
+
+The small model could not learn to spell from character tokens: 'FUN' came out as glyph-like squiggles. Text
+diffusion models (GlyphControl, TextDiffuser) give the model the rendered text as an image instead; here it says
+where the letters' strokes go, and the model still draws the layer's colour, fill and effects. The corpus draws its
+words with this same renderer, so in training the glyph is exactly the letters' coverage."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from .text import quoted_ranges
+
+MAX_GLYPH_CHARS = 64  # a layer's lettering, not a paragraph: longer text is cut (the master grows with it)
+# Room left for a drop shadow or a glow beyond the letters (left, top, right, bottom), as shares of the letters'
+# smaller side: fitted to where the corpus puts the letters of such layers (training/corpus.py `_effects`, `_fill`;
+# shadows fall below).
+SHADOW_PAD = (0.08, 0.02, 0.08, 0.10)
+GLOW_PAD = (0.14, 0.14, 0.14, 0.14)
+NO_PAD = (0.0, 0.0, 0.0, 0.0)
+
+
+@lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=256)
+def text_master(text: str) -> tuple[np.ndarray, float] | None:
+    """Coverage of `text` at a large size, cropped to its ink, and its aspect ratio (w / h); None without ink."""
+    f = font(160)
+    x0, y0, x1, y1 = f.getbbox(text)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
+    ImageDraw.Draw(img).text((4 - x0, 4 - y0), text, font=f, fill=255)
+    arr = np.asarray(img)
+    ys, xs = np.nonzero(arr)
+    if len(ys) == 0:
+        return None
+    arr = arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return arr, arr.shape[1] / arr.shape[0]
+
+
+def fit_coverage(master: np.ndarray, w: int, h: int, rect) -> np.ndarray:
+    """Resample a cropped coverage master (uint8 or float) to fill `rect` inside a w x h layer."""
+    x0, y0, x1, y1 = rect
+    tw, th = max(1, round(x1 - x0)), max(1, round(y1 - y0))
+    src = master if master.dtype == np.uint8 else np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    down = tw < src.shape[1]
+    img = Image.fromarray(src).resize((tw, th), Image.Resampling.LANCZOS if down else Image.Resampling.BICUBIC)
+    out = np.zeros((h, w), np.float32)
+    ox, oy = int(round(x0)), int(round(y0))
+    out[oy: oy + th, ox: ox + tw] = np.asarray(img, np.float32)[: h - oy, : w - ox] / 255.0
+    return out
+
+
+def drawn_text(description: str) -> str:
+    """The lettering a layer's description asks for: its quoted text ("the word 'SALE' in red" -> 'SALE'), several
+    quotes joined by a space; '' when it quotes nothing."""
+    pieces = []
+    for start, end in quoted_ranges(description):
+        piece = " ".join(description[start + 1:end - 1].split())
+        if piece:
+            pieces.append(piece)
+    return " ".join(pieces)[:MAX_GLYPH_CHARS]
+
+
+def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float, float, float]:
+    """The largest rectangle of `aspect` in a w x h box that leaves `pad` (left, top, right, bottom; shares of its
+    smaller side) free, centred in what is left (the corpus fits its objects to their boxes the same way)."""
+    left, top, right, bottom = pad
+    height = min(w / aspect, float(h))  # the pad grows with the letters: a few rounds settle it
+    for _ in range(4):
+        side = height * min(aspect, 1.0)
+        height = min((w - (left + right) * side) / aspect, h - (top + bottom) * side)
+    width, side = height * aspect, height * min(aspect, 1.0)
+    x0 = left * side + (w - (left + right) * side - width) / 2
+    y0 = top * side + (h - (top + bottom) * side - height) / 2
+    return x0, y0, x0 + width, y0 + height
+
+
+def glyph_for(description: str, w: int, h: int) -> np.ndarray | None:
+    """(h, w) float32 coverage of the description's lettering fitted to a w x h box, or None (nothing quoted, or
+    nothing the font draws)."""
+    text = drawn_text(description)
+    master = text_master(text) if text else None
+    if master is None:
+        return None
+    words = set(re.findall(r"[a-z]+", description.lower()))
+    pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
+    rect = fitted_rect(master[1], w, h, pad)
+    if rect[3] - rect[1] < 2:  # too long to letter in this box
+        return None
+    return fit_coverage(master[0], w, h, rect)
+
+
+def glyph_tokens(coverage: torch.Tensor, grid: int) -> torch.Tensor:
+    """(H, W) coverage -> (H/grid * W/grid, grid * grid): each token's cell, in the row-major token order."""
+    h, w = coverage.shape
+    x = coverage.reshape(h // grid, grid, w // grid, grid).permute(0, 2, 1, 3)
+    return x.reshape((h // grid) * (w // grid), grid * grid)

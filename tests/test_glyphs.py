@@ -1,0 +1,141 @@
+"""Glyph conditioning: quoted words rendered into their box and given to each token as its cell's coverage."""
+import numpy as np
+import pytest
+import torch
+
+from layerstudio.document import Box, Layout
+from layerstudio.engine.config import BACKGROUND, preset
+from layerstudio.engine.glyphs import drawn_text, glyph_for, glyph_tokens
+from layerstudio.engine.model import LayerModel
+from layerstudio.engine.packing import LayerSlot, pack
+from layerstudio.engine.pipeline import Pipeline
+from layerstudio.training.corpus import make_design
+
+
+def ink_bounds(coverage):
+    ys, xs = np.nonzero(coverage > 0.5)
+    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+
+
+def test_the_lettering_is_what_the_description_quotes():
+    assert drawn_text("the word 'SALE' in red with a drop shadow") == "SALE"
+    assert drawn_text("a red circle") == ""
+    assert drawn_text("Don't panic, it's a \u201cBIG  DEAL\u201d and \u2018NOW\u2019") == "BIG DEAL NOW"
+    assert drawn_text("''") == ""
+
+
+def test_glyphs_fill_their_box_centred_and_leave_room_for_effects():
+    plain = glyph_for("the word 'HELLO' in blue", 160, 64)
+    assert plain.shape == (64, 160) and plain.dtype == np.float32
+    x0, y0, x1, y1 = ink_bounds(plain)
+    assert x0 <= 2 and x1 >= 158  # a wide word in a wide box fills its width...
+    assert abs((y0 + y1) / 2 - 32) <= 2  # ...centred the other way
+    glow = ink_bounds(glyph_for("the word 'HELLO' in blue with a soft glow", 160, 64))
+    assert glow[0] > x0 + 4 and glow[2] < x1 - 4  # a glow needs room around the letters
+    shadow = ink_bounds(glyph_for("'HELLO' written in blue with a drop shadow", 160, 64))
+    assert 64 - shadow[3] > shadow[1]  # a drop shadow falls below: more room under the letters than above
+    assert glyph_for("a blue circle", 64, 64) is None
+    assert glyph_for("the word '   ' in blue", 64, 64) is None  # nothing the font draws
+    assert glyph_for("the word 'SUPERCALIFRAGILISTIC EXPIALIDOCIOUS' in red", 16, 16) is None  # no room to letter
+
+
+def test_corpus_text_layers_are_exactly_their_glyph():
+    checked = 0
+    for seed in range(10_000_000, 10_000_040):
+        design = make_design(seed)
+        for i, (layer, caption) in enumerate(zip(design.document.layers, design.layer_captions)):
+            glyph = design.glyph(i)
+            is_text = "'" in caption
+            assert (glyph is not None) == is_text, caption
+            if glyph is None or any(w in caption for w in ("shadow", "glow", "translucent")):
+                continue
+            assert glyph.shape == layer.pixels.shape[:2]
+            np.testing.assert_allclose(layer.pixels[..., 3] / 255.0, glyph, atol=1 / 255 + 1e-6)
+            checked += 1
+    assert checked >= 10
+
+
+def test_each_token_gets_its_own_cell_of_the_glyph():
+    coverage = torch.arange(32 * 48, dtype=torch.float32).reshape(32, 48)
+    tokens = glyph_tokens(coverage, 16)
+    assert tokens.shape == (6, 256)
+    torch.testing.assert_close(tokens[4], coverage[16:32, 16:32].reshape(-1))  # row 1, column 1 of 2 x 3
+    c = 4
+    slots = [LayerSlot(BACKGROUND, Box(0, 0, 64, 64), torch.zeros(c, 8, 8)),
+             LayerSlot(BACKGROUND + 1, Box(16, 0, 64, 32), torch.zeros(c, 4, 6), coverage)]
+    packed = pack([slots], 4 * c)
+    assert packed.glyph.shape == (1, 16 + 6, 256)
+    assert packed.glyph[0, :16].abs().sum() == 0  # the background has none
+    torch.testing.assert_close(packed.glyph[0, 16:], tokens)
+    assert pack([slots[:1]], 4 * c).glyph is None
+
+
+def test_the_glyph_input_starts_silent_and_then_shapes_the_layer():
+    model = LayerModel(preset("tiny")).eval()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+        model.transformer.glyph_in.weight.zero_()
+        model.transformer.glyph_in.bias.zero_()
+    c = model.autoencoder.latent_channels
+    text, mask, pooled = model.text(["the word 'HI' in red"])
+    from layerstudio.engine.transformer import Conditioning
+    cond = Conditioning(text, mask, pooled, torch.full((1, 2), 0.7), torch.tensor([[True, False]]),
+                        torch.zeros(1, 2, pooled.shape[-1]))
+    latents = [torch.randn(c, 8, 8), torch.randn(c, 4, 4)]
+    glyph = torch.from_numpy(glyph_for("'HI'", 32, 32))
+
+    def run(with_glyph):
+        slots = [LayerSlot(BACKGROUND, Box(0, 0, 64, 64), latents[0]),
+                 LayerSlot(BACKGROUND + 1, Box(16, 16, 48, 48), latents[1], glyph if with_glyph else None)]
+        with torch.no_grad():
+            return model.transformer(pack([slots], 4 * c), cond)[0, 16:]
+
+    torch.testing.assert_close(run(True), run(False))  # zero-initialised: a model trained without it is unchanged
+    with torch.no_grad():
+        model.transformer.glyph_in.weight.normal_(0, 0.5)
+    assert not torch.allclose(run(True), run(False), atol=1e-3)
+
+
+def test_pipeline_gives_the_glyph_to_the_guided_branch_only(monkeypatch):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    seen = []
+    real = pipe.model.transformer.forward_generated
+
+    def spy(packed, cond, cache):
+        seen.append(None if packed.glyph is None else packed.glyph.clone())
+        return real(packed, cond, cache)
+
+    monkeypatch.setattr(pipe.model.transformer, "forward_generated", spy)
+    doc = pipe.generate(Layout(128, 128, "shapes", [Box(16, 16, 112, 64)], seed=2), steps=1)
+    assert seen[-1] is None  # nothing quoted, no glyph
+    pipe.regenerate(doc, 1, seed=7, hint="the word 'HI' in red", steps=1, guidance=3.0)
+    glyph = seen[-1]
+    expected = torch.from_numpy(glyph_for("the word 'HI' in red", 96, 48))
+    torch.testing.assert_close(glyph[0], glyph_tokens(expected, 16))
+    assert glyph[1].abs().sum() == 0  # the unguided branch knows neither the hint nor its lettering
+
+
+def test_models_saved_without_the_glyph_input_still_load_and_run(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    Pipeline.from_preset("tiny").save(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    save_file({k: v for k, v in tensors.items() if not k.startswith("transformer.glyph_in.")},
+              tmp_path / "model.safetensors")
+    old = Pipeline.load(tmp_path)
+    assert old.model.transformer.glyph_in is None
+    doc = old.generate(Layout(64, 64, "the word 'HI' in red", [Box(0, 0, 64, 32)], seed=1), steps=1)
+    assert doc.layers[1].pixels.shape == (32, 64, 4)
+    old.save(tmp_path / "again")  # saved as it was: still without the input
+    assert not any(k.startswith("transformer.glyph_in.") for k in load_file(tmp_path / "again" / "model.safetensors"))
+
+
+@pytest.mark.parametrize("hint", ["", "the word 'GO' in red"])
+def test_a_hint_with_lettering_regenerates_only_its_layer(hint):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(128, 128, "a red star", [Box(0, 0, 64, 64), Box(48, 48, 128, 96)], seed=3), steps=1)
+    again = pipe.regenerate(doc, 2, seed=5, hint=hint, steps=1)
+    assert np.array_equal(again.layers[1].pixels, doc.layers[1].pixels)
+    assert np.array_equal(again.layers[0].pixels, doc.layers[0].pixels)
