@@ -5,7 +5,7 @@ import torch
 
 from layerstudio.document import Box, Layout
 from layerstudio.engine.config import BACKGROUND, preset
-from layerstudio.engine.glyphs import drawn_text, glyph_for, glyph_tokens
+from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_tokens
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.pipeline import Pipeline
@@ -36,6 +36,9 @@ def test_glyphs_fill_their_box_centred_and_leave_room_for_effects():
     assert 64 - shadow[3] > shadow[1]  # a drop shadow falls below: more room under the letters than above
     assert glyph_for("a blue circle", 64, 64) is None
     assert glyph_for("the word '   ' in blue", 64, 64) is None  # nothing the font draws
+    # a character the font lacks would draw as an empty box: such lettering is left to the model
+    assert drawable("A") and drawable("?") and not drawable("\U0001F600")
+    assert glyph_for("the word 'HI \U0001F600' in red", 64, 64) is None
     assert glyph_for("the word 'SUPERCALIFRAGILISTIC EXPIALIDOCIOUS' in red", 16, 16) is None  # no room to letter
 
 

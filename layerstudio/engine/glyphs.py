@@ -47,6 +47,15 @@ def text_master(text: str) -> tuple[np.ndarray, float] | None:
     return arr, arr.shape[1] / arr.shape[0]
 
 
+@lru_cache(maxsize=4096)
+def drawable(char: str) -> bool:
+    """Whether the font has the character: one it lacks draws as the font's empty box (emoji, CJK, many symbols)."""
+    if char.isspace():
+        return True
+    f = font(32)
+    return bytes(f.getmask(char)) != bytes(f.getmask("\ue000"))  # a private-use character: the empty box
+
+
 def fit_coverage(master: np.ndarray, w: int, h: int, rect) -> np.ndarray:
     """Resample a cropped coverage master (uint8 or float) to fill `rect` inside a w x h layer."""
     x0, y0, x1, y1 = rect
@@ -89,7 +98,8 @@ def glyph_for(description: str, w: int, h: int) -> np.ndarray | None:
     """(h, w) float32 coverage of the description's lettering fitted to a w x h box, or None (nothing quoted, or
     nothing the font draws)."""
     text = drawn_text(description)
-    master = text_master(text) if text else None
+    # lettering the font cannot draw whole is left to the model (a box for each missing character misleads it)
+    master = text_master(text) if text and all(drawable(c) for c in text) else None
     if master is None:
         return None
     words = set(re.findall(r"[a-z]+", description.lower()))
