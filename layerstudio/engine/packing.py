@@ -32,7 +32,7 @@ class Packed:
     layer_pos: torch.Tensor  # (B, L) long
     layer_valid: torch.Tensor  # (B, L) bool
     spans: list[list[tuple[int, int, int, int]]]  # per design, per slot: (start, end, rows, cols)
-    glyph: torch.Tensor | None = None  # (B, N, grid * grid) each token's cell of its slot's glyph; None: no slot has one
+    glyph: torch.Tensor | None = None  # (B, N, grid * grid) each token's cell of its glyph; None: no slot has one
 
     @property
     def batch(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -155,8 +156,8 @@ class Pipeline:
                 key = pixel_key(spec.given)
                 description = spec.hint or spec.phrase
                 given_keys.append((positions[i], spec.box, key, description))
-                slot = self._encoded_slot(positions[i], spec.box, spec.given, key)
-                given_slots.append(LayerSlot(slot.position, slot.box, slot.latent, self._glyph(description, spec.box)))
+                given_slots.append(replace(self._encoded_slot(positions[i], spec.box, spec.given, key),
+                                           glyph=self._glyph(description, spec.box)))
                 given_hint_texts.append(description)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])

@@ -117,16 +117,12 @@ class Design:
     layer_colours: list[tuple[int, int, int]]
     composite: np.ndarray = field(repr=False)
     seed: int = 0
-    # per layer: (lettering, its rectangle in the layer's box) for text layers, else None: the glyph condition
-    glyphs: list = field(default_factory=list)
+    # per layer of the corpus: a text layer's lettering coverage, box-sized (exactly its letters: the glyph
+    # condition), else None; empty for designs from PSDs
+    glyphs: list[np.ndarray | None] = field(default_factory=list, repr=False)
 
     def glyph(self, index: int) -> np.ndarray | None:
-        """Layer `index`'s lettering coverage, box-sized (exactly the letters the layer shows), or None."""
-        if index >= len(self.glyphs) or self.glyphs[index] is None:
-            return None
-        text, rect = self.glyphs[index]
-        box = self.document.layers[index].box
-        return fit_coverage(text_master(text)[0], box.width, box.height, rect)
+        return self.glyphs[index] if index < len(self.glyphs) else None
 
 
 # ----------------------------------------------------------------------------------------------- colours
@@ -750,8 +746,9 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
     return core
 
 
-def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow, glow) -> np.ndarray:
-    """RGBA uint8 of one foreground layer: object filling `rect` inside a w x h box, with its effects."""
+def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow, glow) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA uint8 of one foreground layer: object filling `rect` inside a w x h box, with its effects; and the
+    object's own coverage (for text, the glyph condition)."""
     if spec.kind == "text":
         cov = fit_coverage(text_master(spec.text)[0], w, h, rect)
     elif spec.kind == "icon":
@@ -781,7 +778,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
         g = np.clip(_blur(cov, radius) * 1.6, 0, 1) * strength
         gc = _shade(base, 0.5) if spec.colour not in ("black", "grey") else np.asarray(COLOURS["white"], np.float32)
         rgb, alpha = _over(rgb, alpha, np.broadcast_to(gc, (h, w, 3)), g)
-    return _to_rgba(rgb, alpha)
+    return _to_rgba(rgb, alpha), cov
 
 
 def _place(rng: random.Random, spec: _Spec, cw: int, ch: int, area: float, allow_off: bool):
@@ -845,7 +842,8 @@ def _fill(box: Box, pad, ow: float, oh: float):
 
 def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, allow_off: bool,
                 taken: list, max_overlap: float):
-    """(Layer box, rgba pixels, the object's rectangle in the box) for one spec: its box snapped, touching the canvas and within the area range.
+    """(Layer box, rgba pixels, the object's coverage) for one spec: its box snapped, touching the canvas and within
+    the area range.
 
     Placements that hide much of an earlier object (`taken`, object rectangles) are tried again a few times,
     so most objects stay visible in the composite; some overlap is kept on purpose.
@@ -870,8 +868,8 @@ def _foreground(rng: random.Random, spec: _Spec, cw: int, ch: int, area_range, a
     x0, y0, x1, y1 = _fill(box, pad, x1 - x0, y1 - y0)
     taken.append((x0, y0, x1, y1))
     rect = (x0 - box.x0, y0 - box.y0, x1 - box.x0, y1 - box.y0)
-    pixels = _render_layer(spec, rect, box.width, box.height, rng, shadow, glow)
-    return box, pixels, rect
+    pixels, coverage = _render_layer(spec, rect, box.width, box.height, rng, shadow, glow)
+    return box, pixels, coverage
 
 
 def _join(items: list[str]) -> str:
@@ -964,12 +962,12 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     captions = [bg_caption]
     colours = [colour_rgb(bg_name)]
     glyphs: list = [None]
-    for spec, box, pixels, rect in placed:
+    for spec, box, pixels, coverage in placed:
         cap = _caption(spec, rng)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
         colours.append(colour_rgb(spec.colour))
-        glyphs.append((spec.text, rect) if spec.kind == "text" else None)
+        glyphs.append(coverage if spec.kind == "text" else None)
     caption = _global_caption(rng, captions[1:], bg_caption, wording)
     doc = Document(cw, ch, caption, layers)
     return Design(doc, caption, captions, colours, doc.compose(), seed, glyphs)

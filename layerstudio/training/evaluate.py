@@ -258,13 +258,12 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in generated.layers[1:]]
         phrase_found += sum(p in truth_captions for p in dealt)
         own_phrase += sum(p == c for p, c in zip(dealt, truth_captions))
-        own = [(truth.pixels, layer.pixels) for p, c, truth, layer
-               in zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]) if p == c]
-        own_shape_iou += [alpha_iou(t, g) for t, g in own]
-        own_text_iou += [alpha_iou(truth.pixels, layer.pixels) for i, (p, c, truth, layer)
-                         in enumerate(zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]))
-                         if p == c and design.glyph(i + 1) is not None]
-        own_shape_aligned += [shape_iou(t, g) for t, g in own]
+        own = [(i, truth.pixels, layer.pixels) for i, (p, c, truth, layer)
+               in enumerate(zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]), start=1) if p == c]
+        ious = [alpha_iou(t, g) for _, t, g in own]
+        own_shape_iou += ious
+        own_text_iou += [iou for (i, _, _), iou in zip(own, ious) if design.glyph(i) is not None]
+        own_shape_aligned += [shape_iou(t, g) for _, t, g in own]
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))

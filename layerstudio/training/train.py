@@ -516,8 +516,7 @@ class Trainer:
                 rate = BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE
                 hinted = rng.random() < rate
                 # a layer's lettering comes with its description, as the pipeline renders it from the hint or phrase
-                glyph = s.glyphs[i].to(self.device) if hinted and s.glyphs[i] is not None else None
-                slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i], glyph))
+                slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i], s.glyphs[i] if hinted else None))
                 ts.append(0.0 if given[i] else t)
                 gv.append(given[i])
                 hs.append(s.layer_captions[i] if hinted else "")
