@@ -268,7 +268,7 @@ def test_corpus_designs_round_trip_through_psd_export(tmp_path):
 
 
 def test_icon_paths_rasterise_with_nonzero_winding_and_arcs():
-    from layerstudio.training.corpus import _icon_table, _path_polylines, _rasterise
+    from layerstudio.engine.silhouettes import _path_polylines, _rasterise, icon_table
 
     # Outer square clockwise; inner square counter-clockwise cuts a hole, clockwise does not (nonzero rule).
     hole = _rasterise(_path_polylines("M2,2H22V22H2Z M8,8V16H16V8Z"), 24, ss=4)
@@ -278,4 +278,4 @@ def test_icon_paths_rasterise_with_nonzero_winding_and_arcs():
     # Two relative arcs make a circle of radius 10: area pi r^2.
     circle = _rasterise(_path_polylines("M2,12a10,10 0 1,0 20,0a10,10 0 1,0 -20,0z"), 24, ss=4)
     assert abs(circle.sum() - np.pi * 100) < 3
-    assert len(_icon_table()) >= 50  # the shipped clip-art resource is found
+    assert len(icon_table()) >= 50  # the shipped clip-art resource is found

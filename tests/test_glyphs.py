@@ -5,10 +5,11 @@ import torch
 
 from layerstudio.document import Box, Layout
 from layerstudio.engine.config import BACKGROUND, preset
-from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_tokens
+from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.pipeline import Pipeline
+from layerstudio.engine.silhouettes import named_object
 from layerstudio.training.corpus import make_design
 
 
@@ -34,7 +35,7 @@ def test_glyphs_fill_their_box_centred_and_leave_room_for_effects():
     assert glow[0] > x0 + 4 and glow[2] < x1 - 4  # a glow needs room around the letters
     shadow = ink_bounds(glyph_for("'HELLO' written in blue with a drop shadow", 160, 64))
     assert 64 - shadow[3] > shadow[1]  # a drop shadow falls below: more room under the letters than above
-    assert glyph_for("a blue circle", 64, 64) is None
+    assert glyph_for("a blue blob", 64, 64) is None  # names nothing the corpus draws
     assert glyph_for("the word '   ' in blue", 64, 64) is None  # nothing the font draws
     # a character the font lacks would draw as an empty box: such lettering is left to the model
     assert drawable("A") and drawable("?") and not drawable("\U0001F600")
@@ -42,20 +43,55 @@ def test_glyphs_fill_their_box_centred_and_leave_room_for_effects():
     assert glyph_for("the word 'SUPERCALIFRAGILISTIC EXPIALIDOCIOUS' in red", 16, 16) is None  # no room to letter
 
 
-def test_corpus_text_layers_are_exactly_their_glyph():
-    checked = 0
+def test_corpus_layers_are_exactly_their_glyph():
+    checked = set()
     for seed in range(10_000_000, 10_000_040):
         design = make_design(seed)
-        for i, (layer, caption) in enumerate(zip(design.document.layers, design.layer_captions)):
+        assert design.glyph(0) is None  # backgrounds have none
+        for i, (layer, caption) in enumerate(zip(design.document.layers[1:], design.layer_captions[1:]), start=1):
             glyph = design.glyph(i)
-            is_text = "'" in caption
-            assert (glyph is not None) == is_text, caption
-            if glyph is None or any(w in caption for w in ("shadow", "glow", "translucent")):
+            assert glyph is not None and glyph.shape == layer.pixels.shape[:2], caption
+            if any(w in caption for w in ("shadow", "glow", "translucent")):
                 continue
-            assert glyph.shape == layer.pixels.shape[:2]
             np.testing.assert_allclose(layer.pixels[..., 3] / 255.0, glyph, atol=1 / 255 + 1e-6)
-            checked += 1
-    assert checked >= 10
+            checked.add(glyph_kind(caption))
+    assert checked == {"text", "icon", "shape"}
+
+
+def test_a_named_shape_or_icon_is_the_object_the_corpus_draws():
+    assert named_object("a red star") == ("shape", "star")
+    assert named_object("an orange starburst with a glow") == ("shape", "starburst")  # the longest name wins
+    assert named_object("a yellow moon and star icon")[0] == "icon"
+    assert named_object("a blue moon") == ("shape", "crescent moon")  # everyday names
+    assert named_object("a star in ghost white") == ("shape", "star")  # 'ghost white' is a colour
+    assert named_object("a category of things") is None  # whole words only
+    assert glyph_kind("the word 'CAT' in red") == "text" and glyph_kind("a cat") == "icon"
+    # what inference draws for a corpus caption lands on the corpus's own object: icons exactly, shapes up to the
+    # variants the seed picks (a star's depth, an arrow's direction)
+    ious = {"icon": [], "shape": []}
+    for seed in range(10_000_000, 10_000_060):
+        design = make_design(seed)
+        for i, (layer, caption) in enumerate(zip(design.document.layers[1:], design.layer_captions[1:]), start=1):
+            kind = glyph_kind(caption)
+            if kind == "text" or any(w in caption for w in ("shadow", "glow")):
+                continue
+            drawn = glyph_for(caption, layer.box.width, layer.box.height, seed=i) > 0.5
+            truth = design.glyph(i) > 0.5
+            ious[kind].append((drawn & truth).sum() / (drawn | truth).sum())
+    assert len(ious["icon"]) >= 10 and min(ious["icon"]) > 0.97
+    assert len(ious["shape"]) >= 10 and np.mean(ious["shape"]) > 0.75
+
+
+def test_silhouettes_keep_their_proportions_and_outlines():
+    circle = glyph_for("a green circle", 160, 64)
+    x0, y0, x1, y1 = ink_bounds(circle)
+    assert abs((x1 - x0) - (y1 - y0)) <= 2 and abs((x0 + x1) / 2 - 80) <= 2  # round, centred in a wide box
+    filled = glyph_for("a green square", 64, 64)
+    outlined = glyph_for("an outlined green square", 64, 64)
+    assert filled[32, 32] > 0.99 and outlined[32, 32] < 0.01 and outlined[32, 2] > 0.99  # a hole, an edge
+    icon = glyph_for("a purple owl icon", 96, 96)
+    assert 0.05 < icon.mean() < 0.9
+    assert np.array_equal(glyph_for("a red star", 64, 64, seed=4), glyph_for("a red star", 64, 64, seed=4))
 
 
 def test_each_token_gets_its_own_cell_of_the_glyph():
@@ -112,12 +148,14 @@ def test_pipeline_gives_the_glyph_to_the_guided_branch_only(monkeypatch):
 
     monkeypatch.setattr(pipe.model.transformer, "forward_generated", spy)
     doc = pipe.generate(Layout(128, 128, "shapes", [Box(16, 16, 112, 64)], seed=2), steps=1)
-    assert seen[-1] is None  # nothing quoted, no glyph
+    assert seen[-1] is None  # nothing quoted, no object named: no glyph
     pipe.regenerate(doc, 1, seed=7, hint="the word 'HI' in red", steps=1, guidance=3.0)
     glyph = seen[-1]
     expected = torch.from_numpy(glyph_for("the word 'HI' in red", 96, 48))
     torch.testing.assert_close(glyph[0], glyph_tokens(expected, 16))
     assert glyph[1].abs().sum() == 0  # the unguided branch knows neither the hint nor its lettering
+    pipe.regenerate(doc, 0, seed=7, hint="a sky full of stars and a star", steps=1)
+    assert seen[-1] is None  # backgrounds get no silhouette: the corpus never gives them one
 
 
 def test_models_saved_without_the_glyph_input_still_load_and_run(tmp_path):

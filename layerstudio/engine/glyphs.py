@@ -4,9 +4,14 @@ and each transformer token is given the coverage of its own 16 x 16 px cell (`La
 The small model could not learn to spell from character tokens: 'FUN' came out as glyph-like squiggles. Text
 diffusion models (GlyphControl, TextDiffuser) give the model the rendered text as an image instead; here it says
 where the letters' strokes go, and the model still draws the layer's colour, fill and effects. The corpus draws its
-words with this same renderer, so in training the glyph is exactly the letters' coverage."""
+words with this same renderer, so in training the glyph is exactly the letters' coverage.
+
+A description that quotes nothing but names a shape or an icon the corpus draws ('a red star', 'a green owl
+icon') gets that object's silhouette the same way (engine/silhouettes.py): the small model drew such objects as
+lumps, and its icons as blobs."""
 from __future__ import annotations
 
+import random
 import re
 from functools import lru_cache
 
@@ -14,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from .silhouettes import SHAPES, fit_coverage, icon_master, named_object, silhouette
 from .text import quoted_ranges
 
 MAX_GLYPH_CHARS = 64  # a layer's lettering, not a paragraph: longer text is cut (the master grows with it)
@@ -56,19 +62,6 @@ def drawable(char: str) -> bool:
     return bytes(f.getmask(char)) != bytes(f.getmask("\ue000"))  # a private-use character: the empty box
 
 
-def fit_coverage(master: np.ndarray, w: int, h: int, rect) -> np.ndarray:
-    """Resample a cropped coverage master (uint8 or float) to fill `rect` inside a w x h layer."""
-    x0, y0, x1, y1 = rect
-    tw, th = max(1, round(x1 - x0)), max(1, round(y1 - y0))
-    src = master if master.dtype == np.uint8 else np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    down = tw < src.shape[1]
-    img = Image.fromarray(src).resize((tw, th), Image.Resampling.LANCZOS if down else Image.Resampling.BICUBIC)
-    out = np.zeros((h, w), np.float32)
-    ox, oy = int(round(x0)), int(round(y0))
-    out[oy: oy + th, ox: ox + tw] = np.asarray(img, np.float32)[: h - oy, : w - ox] / 255.0
-    return out
-
-
 def drawn_text(description: str) -> str:
     """The lettering a layer's description asks for: its quoted text ("the word 'SALE' in red" -> 'SALE'), several
     quotes joined by a space; '' when it quotes nothing."""
@@ -94,20 +87,45 @@ def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float
     return x0, y0, x0 + width, y0 + height
 
 
-def glyph_for(description: str, w: int, h: int) -> np.ndarray | None:
-    """(h, w) float32 coverage of the description's lettering fitted to a w x h box, or None (nothing quoted, or
-    nothing the font draws)."""
-    text = drawn_text(description)
-    # lettering the font cannot draw whole is left to the model (a box for each missing character misleads it)
-    master = text_master(text) if text and all(drawable(c) for c in text) else None
-    if master is None:
-        return None
+def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | None:
+    """(h, w) float32 coverage of what the description asks for, fitted to a w x h box: its quoted lettering, or
+    else the silhouette of a shape or icon it names; None when it names neither (or quotes text the font lacks)."""
     words = set(re.findall(r"[a-z]+", description.lower()))
     pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
+    text = drawn_text(description)
+    if not text:
+        return _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
+    # lettering the font cannot draw whole is left to the model (a box for each missing character misleads it)
+    master = text_master(text) if all(drawable(c) for c in text) else None
+    if master is None:
+        return None
     rect = fitted_rect(master[1], w, h, pad)
     if rect[3] - rect[1] < 2:  # too long to letter in this box
         return None
     return fit_coverage(master[0], w, h, rect)
+
+
+def _silhouette_for(description: str, w: int, h: int, pad, outlined: bool, seed: int) -> np.ndarray | None:
+    named = named_object(description)
+    if named is None:
+        return None
+    category, key = named
+    if category == "icon":
+        aspect = icon_master(key)[1]
+    else:  # a shape takes the box's proportions within those the corpus draws it at (a circle stays round)
+        lo, hi = SHAPES[key]
+        aspect = min(max(w / h, lo), hi)
+    rect = fitted_rect(aspect, w, h, pad)
+    # the seed picks among a shape's variants (a star's depth, an arrow's direction) as the corpus does
+    return silhouette(category, key, w, h, rect, random.Random(seed), outlined)
+
+
+def glyph_kind(description: str) -> str | None:
+    """What the description's glyph shows: "text", "icon", "shape", or None."""
+    if drawn_text(description):
+        return "text"
+    named = named_object(description)
+    return named[0] if named else None
 
 
 def glyph_tokens(coverage: torch.Tensor, grid: int) -> torch.Tensor:

@@ -150,14 +150,14 @@ class Pipeline:
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device)
                 description = spec.hint or phrases[i]
-                gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(description, spec.box)))
+                gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(i, description, spec)))
                 gen_hint_texts.append(description)
             else:
                 key = pixel_key(spec.given)
                 description = spec.hint or spec.phrase
                 given_keys.append((positions[i], spec.box, key, description))
                 given_slots.append(replace(self._encoded_slot(positions[i], spec.box, spec.given, key),
-                                           glyph=self._glyph(description, spec.box)))
+                                           glyph=self._glyph(i, description, spec)))
                 given_hint_texts.append(description)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])
@@ -270,11 +270,12 @@ class Pipeline:
                 self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
 
-    def _glyph(self, description: str, box: Box) -> torch.Tensor | None:
-        """The description's quoted lettering rendered into the box, for a model that reads glyphs."""
-        if self.model.transformer.glyph_in is None or not description:
+    def _glyph(self, index: int, description: str, spec) -> torch.Tensor | None:
+        """A foreground layer's lettering or named object drawn into its box, for a model that reads glyphs (the
+        corpus gives backgrounds none)."""
+        if self.model.transformer.glyph_in is None or not description or index == 0:
             return None
-        coverage = glyph_for(description, box.width, box.height)
+        coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed)
         return None if coverage is None else torch.from_numpy(coverage)
 
     def _pack(self, designs):

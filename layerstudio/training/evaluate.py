@@ -14,6 +14,7 @@ from PIL import Image
 
 from ..document import Box, Layout
 from ..engine.config import BACKGROUND
+from ..engine.glyphs import glyph_kind
 from ..engine.packing import LayerSlot
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
 from ..engine.colours import colour_rgb, lab
@@ -230,6 +231,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     own_shape_iou = []  # a layer drawn from its own true object, against the truth: does it draw that shape?
     own_shape_aligned = []  # the same, each shape cropped to its bounds: the shape alone, not its place
     own_text_iou = []  # the same for words, letters and numbers: is the lettering legible?
+    own_icon_iou = []  # the same for icons and for geometric shapes
+    own_figure_iou = []
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
     results = []
     for k, design in enumerate(designs):
@@ -262,7 +265,10 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
                in enumerate(zip(dealt, truth_captions, doc.layers[1:], generated.layers[1:]), start=1) if p == c]
         ious = [alpha_iou(t, g) for _, t, g in own]
         own_shape_iou += ious
-        own_text_iou += [iou for (i, _, _), iou in zip(own, ious) if design.glyph(i) is not None]
+        kinds = [glyph_kind(design.layer_captions[i]) for i, _, _ in own]
+        own_text_iou += [iou for kind, iou in zip(kinds, ious) if kind == "text"]
+        own_icon_iou += [iou for kind, iou in zip(kinds, ious) if kind == "icon"]
+        own_figure_iou += [iou for kind, iou in zip(kinds, ious) if kind == "shape"]
         own_shape_aligned += [shape_iou(t, g) for _, t, g in own]
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
@@ -292,6 +298,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "true_object_alpha_iou": round(float(np.mean(own_shape_iou)), 4) if own_shape_iou else None,
         "true_object_shape_iou": round(float(np.mean(own_shape_aligned)), 4) if own_shape_aligned else None,
         "true_text_alpha_iou": round(float(np.mean(own_text_iou)), 4) if own_text_iou else None,
+        "true_icon_alpha_iou": round(float(np.mean(own_icon_iou)), 4) if own_icon_iou else None,
+        "true_geometric_alpha_iou": round(float(np.mean(own_figure_iou)), 4) if own_figure_iou else None,
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
