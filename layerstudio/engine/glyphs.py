@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .silhouettes import SHAPES, fit_coverage, icon_master, named_object, silhouette
+from .silhouettes import SHAPES, facing, fit_coverage, icon_master, named_object, silhouette
 from .text import quoted_ranges
 
 MAX_GLYPH_CHARS = 64  # a layer's lettering, not a paragraph: longer text is cut (the master grows with it)
@@ -116,8 +116,9 @@ def _silhouette_for(description: str, w: int, h: int, pad, outlined: bool, seed:
         lo, hi = SHAPES[key]
         aspect = min(max(w / h, lo), hi)
     rect = fitted_rect(aspect, w, h, pad)
-    # the seed picks among a shape's variants (a star's depth, an arrow's direction) as the corpus does
-    return silhouette(category, key, w, h, rect, random.Random(seed), outlined)
+    # the seed picks among a shape's variants (a star's depth, an arrow's direction) as the corpus does, unless
+    # the words say which way it points
+    return silhouette(category, key, w, h, rect, random.Random(seed), outlined, facing(description))
 
 
 def glyph_kind(description: str) -> str | None:

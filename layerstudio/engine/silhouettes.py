@@ -119,8 +119,10 @@ class _Translated:
         self._d.rounded_rectangle(self._box(xy), **kw)
 
 
-def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarray:
-    """Anti-aliased coverage (h x w float32 in 0..1) of a shape filling `rect` = (x0, y0, x1, y1) in px."""
+def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random, facing: str | None = None) -> np.ndarray:
+    """Anti-aliased coverage (h x w float32 in 0..1) of a shape filling `rect` = (x0, y0, x1, y1) in px. `facing`
+    ("left", "right", "up", "down") overrides the random way an arrow or a triangle points where the corpus draws
+    it that way (arrows left or right, triangles up or down); the rng is drawn from the same either way."""
     f = max(1, min(SS, MAX_SS_SIDE // max(w, h, 1)))
     img = Image.new("L", (w * f, h * f), 0)
     d = ImageDraw.Draw(img)
@@ -139,7 +141,10 @@ def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarra
         d.ellipse((x0, y0, x1 - 1, y1 - 1), fill=fill)
         d.ellipse((x0 + t, y0 + t, x1 - 1 - t, y1 - 1 - t), fill=0)
     elif kind == "triangle":
-        if rng.random() < 0.8:
+        up = rng.random() < 0.8
+        if facing in ("up", "down"):
+            up = facing == "up"
+        if up:
             pts = [(cx, y0), (x1, y1), (x0, y1)]
         else:
             pts = [(x0, y0), (x1, y0), (cx, y1)]
@@ -175,7 +180,10 @@ def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random) -> np.ndarra
         head = rng.uniform(0.35, 0.5)
         pts = [(0, 0.5 - shaft / 2), (1 - head, 0.5 - shaft / 2), (1 - head, 0), (1, 0.5), (1 - head, 1),
                (1 - head, 0.5 + shaft / 2), (0, 0.5 + shaft / 2)]
-        if rng.random() < 0.5:
+        left = rng.random() < 0.5
+        if facing in ("left", "right"):
+            left = facing == "left"
+        if left:
             pts = [(1 - x, y) for x, y in pts]
         d.polygon([(x0 + x * rw, y0 + y * rh) for x, y in pts], fill=fill)
     elif kind == "crescent moon":
@@ -447,13 +455,33 @@ def named_object(description: str) -> tuple[str, str] | None:
     return None
 
 
+_DIRECTION = r"(up|down|left|right)(?:wards?)?"
+_FACING_PATTERNS = (  # a direction the words give explicitly, before one merely next to the object's name
+    re.compile(r"\b(?:pointing|points|pointed|facing|faces|aiming|heading)\s+(?:to\s+the\s+|towards?\s+the\s+)?"
+               + _DIRECTION + r"\b"),
+    re.compile(r"\b" + _DIRECTION + r"(?:[- ](?:pointing|facing))?\s+(?:arrow|triangle)"),
+)
+_UPSIDE_DOWN = re.compile(r"\b(?:upside[- ]down|inverted)\b")
+
+
+def facing(description: str) -> str | None:
+    """Which way a layer's words say its arrow or triangle points ("a blue arrow pointing left", "a right arrow",
+    "an upside-down triangle"): "up", "down", "left", "right", or None."""
+    text = description.lower()
+    for pattern in _FACING_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            return found.group(1)
+    return "down" if _UPSIDE_DOWN.search(text) else None
+
+
 def silhouette(category: str, key: str, w: int, h: int, rect, rng: random.Random,
-               outlined: bool = False) -> np.ndarray:
+               outlined: bool = False, facing: str | None = None) -> np.ndarray:
     """Coverage (h x w float32) of a shape or an icon filling `rect` in a w x h box, as the corpus draws it."""
     if category == "icon":
         cov = fit_coverage(icon_master(key)[0], w, h, rect)
     else:
-        cov = shape_mask(key, w, h, rect, rng)
+        cov = shape_mask(key, w, h, rect, rng, facing)
     if outlined and key not in NEVER_OUTLINED:
         side = min(rect[2] - rect[0], rect[3] - rect[1])
         cov = np.clip(cov - erode(cov, max(2, int(round(side * OUTLINE_SHARE)))), 0.0, 1.0)

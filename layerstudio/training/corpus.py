@@ -321,7 +321,29 @@ def _pick_spec(rng: random.Random, avoid: list[str], palette: random.Random, nam
     return spec
 
 
-def _caption(spec: _Spec, rng: random.Random) -> str:
+POINTING_KINDS = ("arrow", "triangle")  # shapes the corpus draws pointing either way (arrows across, triangles up or down)
+
+
+def pointing(kind: str, coverage: np.ndarray) -> str:
+    """Which way the arrow or triangle in `coverage` points: towards its thinner end ("left", "right", "up",
+    "down"). Read off the pixels, so the corpus can say it without drawing from the pixels' random stream."""
+    rows, cols = np.nonzero(coverage > 0.5)
+    part = coverage[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    if kind == "arrow":
+        strip = max(1, part.shape[1] // 10)
+        return "left" if part[:, :strip].sum() < part[:, -strip:].sum() else "right"
+    strip = max(1, part.shape[0] // 10)
+    return "up" if part[:strip].sum() < part[-strip:].sum() else "down"
+
+
+def _pointing_words(direction: str, wording: random.Random) -> str:
+    if direction == "down" and wording.random() < 0.4:
+        return wording.choice([" upside down", " upside-down"])
+    return wording.choice([f" pointing {direction}", f" pointing {direction}", f" facing {direction}"]
+                          + ([f" pointing to the {direction}"] if direction in ("left", "right") else []))
+
+
+def _caption(spec: _Spec, rng: random.Random, pointing_words: str = "") -> str:
     c = spec.colour
     if spec.kind == "text":
         t = spec.text
@@ -351,6 +373,7 @@ def _caption(spec: _Spec, rng: random.Random) -> str:
             core = _article(f"translucent {c} {kind}")
         else:
             core = _article(f"{c} {kind}")
+        core += pointing_words
     if spec.shadow:
         core += rng.choice([" with a drop shadow", " with a soft shadow"])
     elif spec.glow:
@@ -575,7 +598,10 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     colours = [colour_rgb(bg_name)]
     glyphs: list = [None]
     for spec, box, pixels, coverage in placed:
-        cap = _caption(spec, rng)
+        # half the arrows and triangles say which way they point (the engine draws the silhouette that way)
+        words = (_pointing_words(pointing(spec.kind, coverage), wording)
+                 if spec.kind in POINTING_KINDS and wording.random() < 0.5 else "")
+        cap = _caption(spec, rng, words)
         layers.append(Layer(box, pixels, name=cap))
         captions.append(cap)
         colours.append(colour_rgb(spec.colour))
