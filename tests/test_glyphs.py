@@ -9,8 +9,8 @@ from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kin
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.silhouettes import facing, named_object
-from layerstudio.training.corpus import make_design, pointing
+from layerstudio.engine.silhouettes import facing, named_object, pointing
+from layerstudio.training.corpus import make_design
 
 
 def ink_bounds(coverage):

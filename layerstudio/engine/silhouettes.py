@@ -475,6 +475,22 @@ def facing(description: str) -> str | None:
     return "down" if _UPSIDE_DOWN.search(text) else None
 
 
+POINTING_KINDS = ("arrow", "triangle")  # shapes the corpus draws pointing either way (arrows across, triangles up or down)
+
+
+def pointing(kind: str, coverage: np.ndarray) -> str:
+    """Which way the arrow or triangle in `coverage` points: towards its thinner end ("left", "right", "up",
+    "down"): `facing` read back off the pixels, so the corpus can say it without drawing from its pixels' random
+    stream."""
+    rows, cols = np.nonzero(coverage > 0.5)
+    part = coverage[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    if kind == "arrow":
+        strip = max(1, part.shape[1] // 10)
+        return "left" if part[:, :strip].sum() < part[:, -strip:].sum() else "right"
+    strip = max(1, part.shape[0] // 10)
+    return "up" if part[:strip].sum() < part[-strip:].sum() else "down"
+
+
 def silhouette(category: str, key: str, w: int, h: int, rect, rng: random.Random,
                outlined: bool = False, facing: str | None = None) -> np.ndarray:
     """Coverage (h x w float32) of a shape or an icon filling `rect` in a w x h box, as the corpus draws it."""

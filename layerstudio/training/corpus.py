@@ -18,8 +18,8 @@ from PIL import Image, ImageFilter
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
 from layerstudio.engine.glyphs import text_master
-from layerstudio.engine.silhouettes import (NEVER_OUTLINED, SHAPE_KINDS, SHAPES, erode, fit_coverage, icon_master,
-                                           icon_table, silhouette)
+from layerstudio.engine.silhouettes import (NEVER_OUTLINED, POINTING_KINDS, SHAPE_KINDS, SHAPES, erode, fit_coverage,
+                                           icon_master, icon_table, pointing, silhouette)
 
 # The canvases the default model trains on; 256 x 256 comes up most often.
 CANVAS_SIZES: list[tuple[int, int]] = [(256, 256), (320, 256), (256, 320), (320, 192), (192, 320)]
@@ -319,21 +319,6 @@ def _pick_spec(rng: random.Random, avoid: list[str], palette: random.Random, nam
     spec.glow = 0.22 <= effect < 0.32
     spec.translucent = not spec.outline and rng.random() < 0.07
     return spec
-
-
-POINTING_KINDS = ("arrow", "triangle")  # shapes the corpus draws pointing either way (arrows across, triangles up or down)
-
-
-def pointing(kind: str, coverage: np.ndarray) -> str:
-    """Which way the arrow or triangle in `coverage` points: towards its thinner end ("left", "right", "up",
-    "down"). Read off the pixels, so the corpus can say it without drawing from the pixels' random stream."""
-    rows, cols = np.nonzero(coverage > 0.5)
-    part = coverage[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    if kind == "arrow":
-        strip = max(1, part.shape[1] // 10)
-        return "left" if part[:, :strip].sum() < part[:, -strip:].sum() else "right"
-    strip = max(1, part.shape[0] // 10)
-    return "up" if part[:strip].sum() < part[-strip:].sum() else "down"
 
 
 def _pointing_words(direction: str, wording: random.Random) -> str:
