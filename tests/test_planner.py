@@ -1,6 +1,7 @@
 """The planner: cutting a prompt into phrases and dealing them to anonymous boxes."""
 import random
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,7 +11,7 @@ from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
-                                       as_sentence, cut_phrases, locate, tag_sequence, whole_units, whole_words)
+                                       as_sentence, best_match, colour_evidence, cut_phrases, locate, tag_sequence, whole_units, whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
@@ -216,15 +217,54 @@ def test_generate_names_layers_after_their_phrases_and_regenerate_keeps_them():
     assert fresh.layers[1].name == "Mine" and sorted(l.provenance.phrase for l in fresh.layers[1:]) == sorted(OBJECTS)
 
 
-def test_decomposition_and_models_without_a_planner_deal_nothing():
+def picture_of_objects(boxes_and_colours, size=128):
+    """White canvas, each box filled with a square of its colour inside a margin: what decomposition is given."""
+    image = np.full((size, size, 4), 255, np.uint8)
+    for box, rgb in boxes_and_colours:
+        image[box.y0 + 4:box.y1 - 4, box.x0 + 4:box.x1 - 4, :3] = rgb
+    return image
+
+
+def test_decomposition_deals_each_box_the_object_its_colours_show():
+    # the boxes overlap: the blue words' box hides part of the red circle's, whose visible rest is still red
+    red, blue, green = Box(0, 0, 64, 64), Box(32, 32, 128, 80), Box(16, 88, 64, 128)
+    image = picture_of_objects([(red, (220, 38, 38)), (blue, (35, 85, 220)), (green, (40, 160, 60))])
     pipe = Pipeline.from_preset("tiny", seed=0)
     pipe.model.planner = oracle_planner()
-    image = torch.randint(0, 256, (128, 128, 4), dtype=torch.uint8).numpy()
-    doc = pipe.decompose(image, [Box(0, 0, 64, 64)], prompt=PROMPT, steps=1)
-    assert [l.provenance.phrase for l in doc.layers] == ["", ""]
+    for boxes, seed in (([red, blue, green], 1), ([green, red, blue], 7)):
+        dealt = [l.provenance.phrase for l in pipe.decompose(image, boxes, prompt=PROMPT, seed=seed, steps=1).layers]
+        colour_of = {red: OBJECTS[0], blue: OBJECTS[1], green: OBJECTS[2]}
+        assert dealt == ["", *(colour_of[b] for b in boxes)]
+
+
+def test_colour_evidence_reads_only_what_a_box_shows():
+    below, above = Box(0, 0, 64, 64), Box(0, 0, 64, 48)
+    image = picture_of_objects([(below, (220, 38, 38)), (above, (35, 85, 220))])
+    evidence = colour_evidence(image, [below, above], [0, 1], ["a red disc", "a blue star", "the word 'red'"])
+    # the lower box's visible strip is white and red; the upper box blue (and a strip of the red below it); a
+    # colour in quotes is lettering
+    assert evidence[0, 0] > 0.3 and evidence[0, 1] == 0 and evidence[1, 1] > 0.6 and evidence[1, 0] < 0.1
+    assert (evidence[:, 2] == 0).all()
+    # a box hidden almost entirely reads all of itself
+    hidden = colour_evidence(image, [above, below], [0], ["a blue star"])
+    assert hidden[0, 0] > 0.6
+
+
+def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again():
+    fit = np.array([[0.9, 0.8, 0.0], [0.95, 0.1, 0.0], [0.5, 0.4, 0.3], [0.2, 0.9, 0.1]])
+    match = best_match(fit)
+    assert match[1] == 0 and match[3] == 1 and sorted(match.values()).count(2) == 1
+    assert sorted(best_match(np.zeros((5, 2))).values()) == [0, 0, 0, 1, 1]
+
+
+def test_models_without_a_planner_deal_nothing():
+    pipe = Pipeline.from_preset("tiny", seed=0)
     pipe.model.planner = None
     doc = pipe.generate(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1), steps=1)
     assert doc.layers[1].provenance.phrase == "" and doc.layers[1].name == "Layer 1"
+    doc = pipe.decompose(picture_of_objects([(Box(0, 0, 64, 64), (220, 38, 38))]), [Box(0, 0, 64, 64)],
+                         prompt=PROMPT, steps=1)
+    assert [l.provenance.phrase for l in doc.layers] == ["", ""]
 
 
 def test_a_saved_model_without_planner_weights_loads_without_one(tmp_path):

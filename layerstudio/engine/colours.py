@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 from PIL import ImageColor
 
 # The corpus's caption colours and the colour each one is drawn in (clearly apart from each other).
@@ -78,20 +79,20 @@ def _pattern() -> re.Pattern:
 
 def lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
     """sRGB (0-255) -> CIELAB (D65)."""
-    def linear(c):
-        c = c / 255.0
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    return tuple(float(v) for v in lab_array(np.array(rgb, np.float64)))
 
-    r, g, b = (linear(c) for c in rgb)
-    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
-    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
 
-    def f(t):
-        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+def lab_array(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (0-255), shape (..., 3) -> CIELAB (D65), same shape."""
+    c = np.asarray(rgb, np.float64) / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = c @ _SRGB_TO_XYZ.T / _WHITE
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
-    fx, fy, fz = f(x), f(y), f(z)
-    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+_SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+_WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
 _HEX = re.compile(r"(?<![\w#])#([0-9a-f]{6}|[0-9a-f]{3})(?!\w)", re.IGNORECASE)

@@ -18,6 +18,7 @@ from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
+from .refit import refit_colours
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
 
@@ -218,6 +219,9 @@ class Pipeline:
             # alpha dipped to ~175 in places, and other viewers showed those faintly see-through. (A picture
             # being decomposed may be transparent itself: there the background keeps the alpha it decodes to.)
             layers[0][..., 3] = 255
+        if request.composite is not None:
+            layers = refit_colours([spec.box for spec in request.layers], layers, request.composite,
+                                   [spec.generated for spec in request.layers])
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
@@ -242,18 +246,20 @@ class Pipeline:
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to
         generated foreground layers with neither a hint nor a phrase. A layer drawn from a user's hint has none.
-        Decomposition deals nothing: the given picture decides what each box holds."""
+        Decomposition deals by the picture too: a layer knowing what it shows separates it from the rest far
+        better: each layer against the truth, on 48 held-out designs, 20.4 dB dealt by colours against 21.1 given the
+        true phrases (and 15.0 dealt nothing, on 16 of them)."""
         phrases = ["" if spec.generated and spec.hint else spec.phrase for spec in request.layers]
         planner = self.model.planner
         wanted = [i - 1 for i, spec in enumerate(request.layers)
                   if i > 0 and spec.generated and not spec.hint and not spec.phrase]
-        if planner is None or request.kind == "decompose" or not wanted or not request.prompt.strip():
+        if planner is None or not wanted or not request.prompt.strip():
             return phrases
         boxes = [spec.box for spec in request.layers[1:]]
         seed = hash_seeds(request.layers[i + 1].seed for i in wanted)
         with autocast_for(self.device):
             dealt = planner.deal(request.prompt, request.width, request.height, boxes, wanted,
-                                 [p for p in phrases if p], seed)
+                                 [p for p in phrases if p], seed, request.composite)
         for i, phrase in dealt.items():
             phrases[i + 1] = phrase
         return phrases

@@ -7,25 +7,32 @@ a hint reached 92%. Given every other layer, a regenerated layer took the one co
 time. So a small second model does the sharing out: it tags the prompt's words as background phrase,
 object phrases or neither, scores each (object phrase, box) pair from the box's shape and place (words
 go in wide boxes), and the phrases are dealt to the boxes by sampling without replacement, seeded by
-the layers' seeds. The transformer then draws each layer from its phrase (the hint path it was trained
-with). Phrases are exact substrings of the prompt, so the app can show them as layer names."""
+the layers' seeds (a picture being decomposed is dealt by the colours each box shows). The transformer then
+draws each layer from its phrase (the hint path it was trained with). Phrases are exact substrings of the
+prompt, so the app can show them as layer names."""
 from __future__ import annotations
 
 import math
 import random
 from collections import Counter
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..document import Box
 from .config import TextConfig
-from .colours import colour_spans
+from .colours import colour_spans, lab_array
 from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
 BOX_FEATURES = 8
+# Decomposition: a colour within this CIELAB distance counts as the one a phrase names, and what a box shows
+# outweighs the planner's guess from its place (48 held-out designs, decomposed layers against the truth, weight
+# 1 / 3 / 10 / 30: 19.6 / 20.1 / 20.4 / 20.3 dB).
+NEAR_COLOUR = 20.0
+COLOUR_WEIGHT = 10.0
 
 
 def box_features(box: Box, width: int, height: int, index: int, count: int) -> list[float]:
@@ -69,10 +76,11 @@ class Planner(nn.Module):
     # -- inference
     @torch.no_grad()
     def deal(self, prompt: str, width: int, height: int, boxes: list[Box], wanted: list[int],
-             taken: list[str], seed: int) -> dict[int, str]:
+             taken: list[str], seed: int, picture: np.ndarray | None = None) -> dict[int, str]:
         """Object phrases for the foreground boxes in `wanted` (indices into `boxes`, all foreground boxes
         bottom to top). Phrases in `taken` (other layers' phrases) are dealt last. Empty if the prompt
-        names no objects."""
+        names no objects. Given the `picture` being decomposed, each box gets the phrase that best fits both
+        its place and the colours it shows, instead of a draw."""
         read = as_sentence(prompt)
         features, _, spans = self.encode([read])
         tags = self.tag(features[0].float()).argmax(-1).tolist()
@@ -85,6 +93,9 @@ class Planner(nn.Module):
         feats = torch.tensor([box_features(boxes[i], width, height, i, len(boxes)) for i in wanted],
                              dtype=features.dtype, device=features.device)
         logits = self.scores(features[0], tokens, feats).float().cpu()
+        if picture is not None:
+            fit = logits.log_softmax(-1).numpy() + COLOUR_WEIGHT * colour_evidence(picture, boxes, wanted, texts)
+            return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
         rng = random.Random(seed)
         taken_keys = {t.strip().lower() for t in taken}
         free = [k for k, t in enumerate(texts) if t.strip().lower() not in taken_keys] or list(range(len(texts)))
@@ -135,6 +146,50 @@ class Planner(nn.Module):
             loss = loss + torch.stack(assignment).mean()
             stats["box_accuracy"] = round(correct / total, 4)
         return loss, stats
+
+
+def best_match(fit: np.ndarray) -> dict[int, int]:
+    """Rows (boxes) to columns (phrases), the best-fitting free pair first; every phrase is used once before
+    any is used again (more boxes than phrases)."""
+    rows, free, out = set(range(fit.shape[0])), set(), {}
+    while rows:
+        free = free or set(range(fit.shape[1]))
+        row, col = max(((r, c) for r in rows for c in free), key=lambda rc: fit[rc])
+        out[row] = col
+        rows.remove(row)
+        free.remove(col)
+    return out
+
+
+def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
+    """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
+    phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
+    height, width = picture.shape[:2]
+    pixels = lab_array(picture[..., :3])
+    opaque = picture[..., 3] > 127
+    named = [lab_array(np.array([rgb for _, _, rgb in colour_spans(t, quoted_ranges(t))], np.float64).reshape(-1, 3))
+             for t in texts]
+    out = np.zeros((len(wanted), len(texts)), np.float32)
+    for row, i in enumerate(wanted):
+        area = _box_mask(boxes[i], width, height)
+        visible = area.copy()
+        for above in boxes[i + 1:]:
+            visible &= ~_box_mask(above, width, height)
+        region = (visible if visible.sum() >= 0.1 * area.sum() else area) & opaque
+        if not region.any():
+            continue
+        shown = pixels[region]
+        for k, colours in enumerate(named):
+            if len(colours):
+                near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
+                out[row, k] = near.mean()
+    return out
+
+
+def _box_mask(box: Box, width: int, height: int) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    mask[max(box.y0, 0):min(box.y1, height), max(box.x0, 0):min(box.x1, width)] = True
+    return mask
 
 
 def locate(prompt: str, captions: list[str]) -> list[tuple[int, int]] | None:
