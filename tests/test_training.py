@@ -262,6 +262,7 @@ def test_eval_runs_on_tiny(tmp_path):
     assert 0 <= report["background_colour"] <= 1
     assert report["layers_with_their_true_object"] <= report["layers_with_a_prompt_object"] <= 1
     assert 0 <= report["style_prompts_dealt_nothing"] <= 1
+    assert 0 <= report["decomposed_layers_with_their_true_object"] <= 1 and "decomposition_stack_psnr_db" in report
     assert (tmp_path / "sheet.png").stat().st_size > 1000
 
 

@@ -1,25 +1,29 @@
 """Decomposed layers that stack back into the picture they came from.
 
 The model draws each layer's shape well enough, but its colours are only near the picture's: stacked again, the
-layers of 48 held-out designs came within 22 dB of their picture (visibly off). Where a layer shows, the picture
-says exactly what its colour must be, so the generated layers' colours are corrected until they compose to it;
-alpha stays as drawn. Measured on those designs: the stack 22.3 -> 50.3 dB, each layer against the truth 20.4 ->
-20.8 dB (the background 27.0 -> 27.7)."""
+layers of held-out designs came within 22 dB of their picture (visibly off). Where a layer shows, the picture
+says what its colour must be, so the generated layers' colours are corrected until they compose to it; alpha stays
+as drawn. Where a layer is hidden (the background behind the objects) or only half shows (anti-aliased edges), it
+takes the correction of what shows around it: corrected pixel by pixel there too, the background kept every
+object's silhouette in another shade. Measured on 32 held-out designs: the stack 21.8 -> 40.1 dB, each layer
+against the truth 20.0 -> 20.9 dB (the background 26.3 -> 28.9)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..document import Box
 
-ROUNDS = 2  # each round spreads what clipping to 0-255 left over; two bring the stack past 50 dB, where more
-# rounds only trade the layers' own accuracy for decibels nobody can see
+ROUNDS = 2  # each round spreads what clipping to 0-255 left over; after two, where layers show, the stack is within
+# 50 dB of the picture, and more rounds only trade the layers' own accuracy for decibels nobody can see
+SPREAD_RADII = (64, 16, 4)  # px: from what covers a large object to what follows a gradient closely
 
 
 def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarray,
                   adjustable: list[bool]) -> list[np.ndarray]:
     """Layers (RGBA uint8, box-sized, bottom first) with the colours of the `adjustable` ones changed as little as
     possible so that, stacked, they give `picture` (RGBA uint8, the canvas). Each pixel's error is shared among
-    the layers by how much each shows there; pixels off the canvas and hidden ones keep their colour."""
+    the layers by how much each shows there; hidden and half-shown pixels take the correction around them, and
+    pixels off the canvas keep their colour."""
     height, width = picture.shape[:2]
     target = picture[..., :3].astype(np.float32) / 255.0 * (picture[..., 3:].astype(np.float32) / 255.0)
     parts, alphas, colours = [], [], []
@@ -40,11 +44,21 @@ def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarra
         shows[k] = alphas[k] * through
         through = through * (1.0 - alphas[k])
     norm = sum(w * w for w, free in zip(shows, adjustable) if free) + 1e-6
-    for _ in range(ROUNDS):
-        error = target - sum(w[..., None] * c for w, c in zip(shows, colours))
-        for k, free in enumerate(adjustable):
-            if free:
-                colours[k] = np.clip(colours[k] + error * (shows[k] / norm)[..., None], 0.0, 1.0)
+
+    def fit(rounds: int):
+        for _ in range(rounds):
+            error = target - sum(w[..., None] * c for w, c in zip(shows, colours))
+            for k, free in enumerate(adjustable):
+                if free:
+                    colours[k] = np.clip(colours[k] + error * (shows[k] / norm)[..., None], 0.0, 1.0)
+
+    drawn = [c.copy() for c in colours]
+    fit(ROUNDS)
+    # The picture corrects a layer only where it shows; hidden parts (the background behind the objects) take the
+    # correction of what shows around them, or they stand out as the objects' silhouettes in a different shade.
+    for k, free in enumerate(adjustable):
+        if free:
+            colours[k] = np.clip(drawn[k] + _spread(colours[k] - drawn[k], shows[k]), 0.0, 1.0)
     out = []
     for box, pixels, (x0, y0, x1, y1), colour, free in zip(boxes, layers, parts, colours, adjustable):
         if free and x1 > x0 and y1 > y0:
@@ -53,3 +67,29 @@ def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarra
                 np.round(colour[y0:y1, x0:x1] * 255.0).astype(np.uint8)
         out.append(pixels)
     return out
+
+
+def _spread(change: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """`change` (H, W, 3) kept where `weight` (how much a layer shows, 0-1) is high, and filled in elsewhere
+    from the weighted average of its surroundings, coarse to fine (normalised box filters)."""
+    # trusted where the layer shows 90% or more, not at all under half: there the picture is mostly other layers
+    weight = np.clip((weight - 0.5) / 0.4, 0.0, 1.0)
+    filled = np.zeros_like(change)
+    for radius in SPREAD_RADII:
+        amount = _box_sum(weight, radius)
+        estimate = _box_sum(change * weight[..., None], radius) / np.maximum(amount, 1e-6)[..., None]
+        trust = np.clip(amount / (0.25 * (2 * radius + 1) ** 2), 0.0, 1.0)[..., None]
+        filled = trust * estimate + (1.0 - trust) * filled
+    return weight[..., None] * change + (1.0 - weight[..., None]) * filled
+
+
+def _box_sum(image: np.ndarray, radius: int) -> np.ndarray:
+    """Sum over the (2 radius + 1)^2 square around each pixel (cut at the edges), by running sums."""
+    out = image.astype(np.float64)
+    for axis in (0, 1):
+        size = out.shape[axis]
+        padded = np.cumsum(np.concatenate([np.zeros_like(np.take(out, [0], axis)), out], axis), axis)
+        hi = np.minimum(np.arange(size) + radius + 1, size)
+        lo = np.maximum(np.arange(size) - radius, 0)
+        out = np.take(padded, hi, axis) - np.take(padded, lo, axis)
+    return out.astype(np.float32)

@@ -233,7 +233,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     own_text_iou = []  # the same for words, letters and numbers: is the lettering legible?
     own_icon_iou = []  # the same for icons and for geometric shapes
     own_figure_iou = []
-    ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr = [], [], [], []
+    ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr, dec_stack_psnr = [], [], [], [], []
+    dec_own_phrase = 0
     results = []
     for k, design in enumerate(designs):
         doc = design.document
@@ -278,6 +279,9 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         decomposed = pipe.decompose(design.composite, [l.box for l in doc.layers[1:]], design.caption,
                                     seed=k, steps=steps)
         dec_psnr += [psnr(t.pixels, d.pixels) for t, d in zip(doc.layers, decomposed.layers)]
+        dec_stack_psnr.append(psnr(design.composite, decomposed.compose()))
+        dec_dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in decomposed.layers[1:]]
+        dec_own_phrase += sum(p == c for p, c in zip(dec_dealt, truth_captions))
         results.append((design, generated, decomposed))
     report = {
         "model": pipe.model_id,
@@ -304,6 +308,9 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
+        # the decomposed layers stacked again, against the picture they came from
+        "decomposition_stack_psnr_db": round(float(np.mean(dec_stack_psnr)), 2),
+        "decomposed_layers_with_their_true_object": round(dec_own_phrase / max(fg_layers, 1), 4),
         "steps": steps or pipe.config.default_steps,
     }
     report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
@@ -322,7 +329,9 @@ def checker(h: int, w: int, cell: int = 8) -> np.ndarray:
 
 
 def contact_sheet(results, path: str, tile: int = 160, max_rows: int = 12) -> None:
-    """Per design: prompt, ground truth, generated composite, its layers on a checkerboard, decomposition."""
+    """Per design: prompt, ground truth, generated composite, its layers on a checkerboard, and the ground truth
+    decomposed: its background (what the model put behind the objects) and its objects without it (the layers
+    stacked are the picture again, so they show nothing)."""
     from PIL import ImageDraw, ImageFont
 
     from ..document import Document
@@ -330,7 +339,7 @@ def contact_sheet(results, path: str, tile: int = 160, max_rows: int = 12) -> No
     font = ImageFont.load_default(size=12)
     rows = results[:max_rows]
     layer_cols = 4
-    cols = 3 + layer_cols
+    cols = 4 + layer_cols
     text_h = 34
     sheet = Image.new("RGB", (cols * (tile + 8) + 8, len(rows) * (tile + text_h + 8) + 8), (32, 32, 36))
     draw = ImageDraw.Draw(sheet)
@@ -354,7 +363,8 @@ def contact_sheet(results, path: str, tile: int = 160, max_rows: int = 12) -> No
         for j, layer in enumerate(generated.layers[1:layer_cols + 1]):
             single = Document(generated.width, generated.height, "", [layer])
             put(single.compose(), 2 + j, r, f"layer {j + 1}")
-        put(decomposed.compose(), cols - 1, r, "decomposed")
+        put(decomposed.layers[0].pixels, cols - 2, r, "decomposed: background")
+        put(decomposed.compose(decomposed.layers[1:]), cols - 1, r, "decomposed: objects")
     try:
         sheet.save(path)
     except OSError as exc:
