@@ -9,9 +9,10 @@ from torch import nn
 
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
+from layerstudio.engine.decomposition import colour_evidence
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
-                                       as_sentence, best_match, colour_evidence, cut_phrases, locate, tag_sequence, whole_units, whole_words)
+                                       as_sentence, best_match, cut_phrases, locate, tag_sequence, whole_units, whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt

@@ -14,11 +14,11 @@ from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
+from .decomposition import refit_colours, seen_coverage
 from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .refit import refit_colours
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
 
@@ -151,14 +151,14 @@ class Pipeline:
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device)
                 description = spec.hint or phrases[i]
-                gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(i, description, spec)))
+                gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(request, i, description)))
                 gen_hint_texts.append(description)
             else:
                 key = pixel_key(spec.given)
                 description = spec.hint or spec.phrase
                 given_keys.append((positions[i], spec.box, key, description))
                 given_slots.append(replace(self._encoded_slot(positions[i], spec.box, spec.given, key),
-                                           glyph=self._glyph(i, description, spec)))
+                                           glyph=self._glyph(request, i, description)))
                 given_hint_texts.append(description)
 
         prompts = [request.prompt] + ([""] if use_cfg else [])
@@ -276,12 +276,16 @@ class Pipeline:
                 self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
 
-    def _glyph(self, index: int, description: str, spec) -> torch.Tensor | None:
+    def _glyph(self, request: JobRequest, index: int, description: str) -> torch.Tensor | None:
         """A foreground layer's lettering or named object drawn into its box, for a model that reads glyphs (the
-        corpus gives backgrounds none)."""
+        corpus gives backgrounds none); in a picture being decomposed, where the object shows."""
         if self.model.transformer.glyph_in is None or not description or index == 0:
             return None
+        spec = request.layers[index]
         coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed)
+        if request.composite is not None:
+            coverage = seen_coverage(request.composite, [s.box for s in request.layers[1:]], index - 1, description,
+                                     coverage)
         return None if coverage is None else torch.from_numpy(coverage)
 
     def _pack(self, designs):

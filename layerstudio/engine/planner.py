@@ -23,15 +23,14 @@ from torch import nn
 
 from ..document import Box
 from .config import TextConfig
-from .colours import colour_spans, lab_array
+from .colours import colour_spans
+from .decomposition import colour_evidence
 from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
 BOX_FEATURES = 8
-# Decomposition: a colour within this CIELAB distance counts as the one a phrase names, and what a box shows
-# outweighs the planner's guess from its place (48 held-out designs, decomposed layers against the truth, weight
-# 1 / 3 / 10 / 30: 19.6 / 20.1 / 20.4 / 20.3 dB).
-NEAR_COLOUR = 20.0
+# Decomposition: what a box shows outweighs the planner's guess from its place (48 held-out designs, decomposed
+# layers against the truth, weight 1 / 3 / 10 / 30: 19.6 / 20.1 / 20.4 / 20.3 dB).
 COLOUR_WEIGHT = 10.0
 
 
@@ -159,37 +158,6 @@ def best_match(fit: np.ndarray) -> dict[int, int]:
         rows.remove(row)
         free.remove(col)
     return out
-
-
-def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
-    """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
-    phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
-    height, width = picture.shape[:2]
-    pixels = lab_array(picture[..., :3])
-    opaque = picture[..., 3] > 127
-    named = [lab_array(np.array([rgb for _, _, rgb in colour_spans(t, quoted_ranges(t))], np.float64).reshape(-1, 3))
-             for t in texts]
-    out = np.zeros((len(wanted), len(texts)), np.float32)
-    for row, i in enumerate(wanted):
-        area = _box_mask(boxes[i], width, height)
-        visible = area.copy()
-        for above in boxes[i + 1:]:
-            visible &= ~_box_mask(above, width, height)
-        region = (visible if visible.sum() >= 0.1 * area.sum() else area) & opaque
-        if not region.any():
-            continue
-        shown = pixels[region]
-        for k, colours in enumerate(named):
-            if len(colours):
-                near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
-                out[row, k] = near.mean()
-    return out
-
-
-def _box_mask(box: Box, width: int, height: int) -> np.ndarray:
-    mask = np.zeros((height, width), bool)
-    mask[max(box.y0, 0):min(box.y1, height), max(box.x0, 0):min(box.x1, width)] = True
-    return mask
 
 
 def locate(prompt: str, captions: list[str]) -> list[tuple[int, int]] | None:

@@ -1,10 +1,13 @@
-"""Decomposed layers' colours refitted so the layers stack back into the picture."""
+"""Decomposition: what each box shows read off the picture, and layers refitted to stack back into it."""
+from dataclasses import replace
+
 import numpy as np
 
 import layerstudio.engine.pipeline as pipeline_module
 from layerstudio.document import Box, Document, Layer
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.refit import refit_colours
+from layerstudio.engine.request import JobRequest
+from layerstudio.engine.decomposition import refit_colours, seen_coverage
 
 WIDTH, HEIGHT = 96, 64
 
@@ -83,3 +86,44 @@ def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
     doc = pipe.decompose(image, [[0, 0, 48, 48], [32, 16, 96, 64]], "two things", seed=3, steps=2)
     assert len(seen) == 1 and np.array_equal(seen[0][0], image) and seen[0][1] == [True, True, True]
     assert all((layer.pixels == 7).all() for layer in doc.layers)
+
+
+def test_seen_coverage_is_the_named_colour_where_the_box_shows_and_the_silhouette_where_it_is_hidden():
+    picture = np.full((HEIGHT, WIDTH, 4), 255, np.uint8)
+    y, x = np.mgrid[:HEIGHT, :WIDTH]
+    disc = np.hypot(y - 32, x - 24) < 20
+    picture[disc, :3] = (200, 40, 40)  # a shaded red: "red" is (220, 38, 38)
+    below, above = Box(-16, 0, 64, 64), Box(32, 0, 96, 64)  # the lower box runs off the canvas's left edge
+    picture[:, 32:, :3] = (35, 85, 220)
+    silhouette = np.full((64, 80), 0.5, np.float32)
+    coverage = seen_coverage(picture, [below, above], 0, "a red disc", silhouette)
+    assert coverage.shape == (64, 80)
+    shown = disc[:, :32]
+    assert np.array_equal(coverage[:, 16:48] == 1, shown)  # on the canvas, left of the upper box: the disc
+    # under the upper box and off the canvas nothing shows: the silhouette stands in
+    assert (coverage[:, 48:] == 0.5).all() and (coverage[:, :16] == 0.5).all()
+    # the words in quotes are lettering, not a colour; a description naming no colour keeps the silhouette
+    assert seen_coverage(picture, [below, above], 0, "the word 'red'", silhouette) is silhouette
+    assert seen_coverage(picture, [below, above], 0, "a red disc", None)[:, 48:].max() == 0
+    # the upper box shows its blue everywhere
+    assert (seen_coverage(picture, [below, above], 1, "a blue square", None) == 1).all()
+
+
+def test_a_decomposed_layer_is_given_what_its_box_shows(monkeypatch):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    picture = np.full((HEIGHT, WIDTH, 4), 255, np.uint8)
+    picture[8:40, 8:40, :3] = (220, 38, 38)
+    request = JobRequest.decompose(picture, [[0, 0, 48, 48]], "a red square", seed=1, steps=1)
+    request.layers[1] = replace(request.layers[1], hint="a red square")  # the random tiny planner deals anything
+    given = []
+    original = pipeline_module.Pipeline._glyph
+
+    def spy(self, request, index, description):
+        glyph = original(self, request, index, description)
+        given.append((index, description, glyph))
+        return glyph
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "_glyph", spy)
+    pipe.run(request)
+    assert [(i, d) for i, d, _ in given] == [(0, ""), (1, "a red square")]
+    assert np.array_equal(given[1][2].numpy() == 1, picture[:48, :48, 0] == 220)

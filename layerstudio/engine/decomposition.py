@@ -1,0 +1,167 @@
+"""Decomposition: reading off the picture what each box shows, and layers that stack back into it.
+
+Which object each box holds: the share of its visible pixels near each colour a phrase names
+(`colour_evidence`, for the planner). The object's coverage: where those pixels are, and where upper boxes hide
+it, the silhouette its words name (`seen_coverage`, the glyph input, as the corpus gives each object its own
+coverage). On 32 held-out designs (seeds 20,000,000+) each decomposed layer against the truth: 20.9 dB with
+silhouettes alone, 23.8 with what the picture shows (IoU 0.79 -> 0.86).
+
+The colours: the model draws each layer's shape well enough, but its colours are only near the picture's: stacked
+again, the layers of held-out designs came within 22 dB of their picture (visibly off). Where a layer shows, the
+picture says what its colour must be, so the generated layers' colours are corrected until they compose to it;
+alpha stays as drawn. Where a layer is hidden (the background behind the objects) or only half shows (anti-aliased
+edges), it takes the correction of what shows around it: corrected pixel by pixel there too, the background kept
+every object's silhouette in another shade. Measured on 32 held-out designs: the stack 21.8 -> 40.1 dB, each
+layer against the truth 20.0 -> 20.9 dB (the background 26.3 -> 28.9)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..document import Box
+from .colours import colour_spans, lab_array
+from .text import quoted_ranges
+
+NEAR_COLOUR = 20.0  # CIELAB distance: a pixel this near a named colour counts as showing it (which box is which)
+# the object's pixels: wider, as gradient fills shade the colour (32 designs, 25 / 35 / 45: 23.5 / 23.8 / 23.5 dB)
+SHOWN_COLOUR = 35.0
+ROUNDS = 2  # each round spreads what clipping to 0-255 left over; after two, where layers show, the stack is within
+# 50 dB of the picture, and more rounds only trade the layers' own accuracy for decibels nobody can see
+SPREAD_RADII = (64, 16, 4)  # px: from what covers a large object to what follows a gradient closely
+
+
+def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
+    """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
+    phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
+    height, width = picture.shape[:2]
+    pixels = lab_array(picture[..., :3])
+    opaque = picture[..., 3] > 127
+    named = [lab_array(np.array([rgb for _, _, rgb in colour_spans(t, quoted_ranges(t))], np.float64).reshape(-1, 3))
+             for t in texts]
+    out = np.zeros((len(wanted), len(texts)), np.float32)
+    for row, i in enumerate(wanted):
+        area = _box_mask(boxes[i], width, height)
+        visible = area.copy()
+        for above in boxes[i + 1:]:
+            visible &= ~_box_mask(above, width, height)
+        region = (visible if visible.sum() >= 0.1 * area.sum() else area) & opaque
+        if not region.any():
+            continue
+        shown = pixels[region]
+        for k, colours in enumerate(named):
+            if len(colours):
+                near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
+                out[row, k] = near.mean()
+    return out
+
+
+def _box_mask(box: Box, width: int, height: int) -> np.ndarray:
+    mask = np.zeros((height, width), bool)
+    mask[max(box.y0, 0):min(box.y1, height), max(box.x0, 0):min(box.x1, width)] = True
+    return mask
+
+
+def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description: str,
+                  silhouette: np.ndarray | None) -> np.ndarray | None:
+    """(h, w) coverage of foreground box `index` (of `boxes`, bottom to top): its pixels near a colour the
+    description names where the box shows, and `silhouette` (or nothing) where boxes above it hide it or it runs
+    off the canvas. Just the silhouette when the description names no colour: the picture cannot tell its object
+    from the rest."""
+    colours = [rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))]
+    if not colours:
+        return silhouette
+    box, (height, width) = boxes[index], picture.shape[:2]
+    rows, cols = _crop(box, width, height)
+    shown = np.zeros((box.height, box.width, 4), np.uint8)
+    shown[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    distance = np.linalg.norm(lab_array(shown[..., :3])[..., None, :] - lab_array(np.array(colours, np.float64)),
+                              axis=-1).min(-1)
+    coverage = ((distance < SHOWN_COLOUR) & (shown[..., 3] > 127)).astype(np.float32)
+    visible = np.zeros((box.height, box.width), bool)
+    visible[rows, cols] = True
+    for above in boxes[index + 1:]:
+        visible[max(above.y0 - box.y0, 0):max(above.y1 - box.y0, 0),
+                max(above.x0 - box.x0, 0):max(above.x1 - box.x0, 0)] = False
+    hidden_guess = silhouette if silhouette is not None else np.zeros_like(coverage)
+    return np.where(visible, coverage, hidden_guess).astype(np.float32)
+
+
+def _crop(box: Box, width: int, height: int) -> tuple[slice, slice]:
+    """The part of a box-sized array that lies on the canvas."""
+    return (slice(max(-box.y0, 0), min(height, box.y1) - box.y0), slice(max(-box.x0, 0), min(width, box.x1) - box.x0))
+
+
+def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarray,
+                  adjustable: list[bool]) -> list[np.ndarray]:
+    """Layers (RGBA uint8, box-sized, bottom first) with the colours of the `adjustable` ones changed as little as
+    possible so that, stacked, they give `picture` (RGBA uint8, the canvas). Each pixel's error is shared among
+    the layers by how much each shows there; hidden and half-shown pixels take the correction around them, and
+    pixels off the canvas keep their colour."""
+    height, width = picture.shape[:2]
+    target = picture[..., :3].astype(np.float32) / 255.0 * (picture[..., 3:].astype(np.float32) / 255.0)
+    parts, alphas, colours = [], [], []
+    for box, pixels in zip(boxes, layers):
+        x0, y0, x1, y1 = max(box.x0, 0), max(box.y0, 0), min(box.x1, width), min(box.y1, height)
+        alpha = np.zeros((height, width), np.float32)
+        colour = np.zeros((height, width, 3), np.float32)
+        if x1 > x0 and y1 > y0:
+            inside = pixels[y0 - box.y0:y1 - box.y0, x0 - box.x0:x1 - box.x0].astype(np.float32) / 255.0
+            alpha[y0:y1, x0:x1] = inside[..., 3]
+            colour[y0:y1, x0:x1] = inside[..., :3]
+        parts.append((x0, y0, x1, y1))
+        alphas.append(alpha)
+        colours.append(colour)
+    # How much each layer shows at each pixel: its alpha times what the layers above let through.
+    shows, through = [None] * len(layers), np.ones((height, width), np.float32)
+    for k in reversed(range(len(layers))):
+        shows[k] = alphas[k] * through
+        through = through * (1.0 - alphas[k])
+    norm = sum(w * w for w, free in zip(shows, adjustable) if free) + 1e-6
+
+    def fit(rounds: int):
+        for _ in range(rounds):
+            error = target - sum(w[..., None] * c for w, c in zip(shows, colours))
+            for k, free in enumerate(adjustable):
+                if free:
+                    colours[k] = np.clip(colours[k] + error * (shows[k] / norm)[..., None], 0.0, 1.0)
+
+    drawn = [c.copy() for c in colours]
+    fit(ROUNDS)
+    # The picture corrects a layer only where it shows; hidden parts (the background behind the objects) take the
+    # correction of what shows around them, or they stand out as the objects' silhouettes in a different shade.
+    for k, free in enumerate(adjustable):
+        if free:
+            colours[k] = np.clip(drawn[k] + _spread(colours[k] - drawn[k], shows[k]), 0.0, 1.0)
+    out = []
+    for box, pixels, (x0, y0, x1, y1), colour, free in zip(boxes, layers, parts, colours, adjustable):
+        if free and x1 > x0 and y1 > y0:
+            pixels = pixels.copy()
+            pixels[y0 - box.y0:y1 - box.y0, x0 - box.x0:x1 - box.x0, :3] = \
+                np.round(colour[y0:y1, x0:x1] * 255.0).astype(np.uint8)
+        out.append(pixels)
+    return out
+
+
+def _spread(change: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """`change` (H, W, 3) kept where `weight` (how much a layer shows, 0-1) is high, and filled in elsewhere
+    from the weighted average of its surroundings, coarse to fine (normalised box filters)."""
+    # trusted where the layer shows 90% or more, not at all under half: there the picture is mostly other layers
+    weight = np.clip((weight - 0.5) / 0.4, 0.0, 1.0)
+    filled = np.zeros_like(change)
+    for radius in SPREAD_RADII:
+        amount = _box_sum(weight, radius)
+        estimate = _box_sum(change * weight[..., None], radius) / np.maximum(amount, 1e-6)[..., None]
+        trust = np.clip(amount / (0.25 * (2 * radius + 1) ** 2), 0.0, 1.0)[..., None]
+        filled = trust * estimate + (1.0 - trust) * filled
+    return weight[..., None] * change + (1.0 - weight[..., None]) * filled
+
+
+def _box_sum(image: np.ndarray, radius: int) -> np.ndarray:
+    """Sum over the (2 radius + 1)^2 square around each pixel (cut at the edges), by running sums."""
+    out = image.astype(np.float64)
+    for axis in (0, 1):
+        size = out.shape[axis]
+        padded = np.cumsum(np.concatenate([np.zeros_like(np.take(out, [0], axis)), out], axis), axis)
+        hi = np.minimum(np.arange(size) + radius + 1, size)
+        lo = np.maximum(np.arange(size) - radius, 0)
+        out = np.take(padded, hi, axis) - np.take(padded, lo, axis)
+    return out.astype(np.float32)
