@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_spans, lab
+from layerstudio.engine.colours import (BASE_COLOURS, colour_names, colour_spans, lab, lab_array, named_colour_of,
+                                        rgb_from_lab, snap_to_colour)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
 from layerstudio.training.corpus import HELD_OUT_COLOURS, NAMED_COLOURS, PALETTE, make_design
@@ -141,3 +142,61 @@ def test_a_name_spelled_letter_by_letter_is_dropped_as_a_whole():
         assert (dropped[:, name].all(1) | ~dropped[:, name].any(1)).all()  # all of its letters, or none
     # "tomato" and "red" are two names, each drawn on its own
     assert (dropped[:, tomato[0]] != dropped[:, tomato[-1] + 1]).any()
+
+
+def gradient_layer(rgb, size=32):
+    """An object in `rgb` shaded top to bottom (as corpus gradients are), a black outline ring, clear corners."""
+    pixels = np.zeros((size, size, 4), np.uint8)
+    shade = np.linspace(-25, 25, size)[:, None, None]
+    pixels[..., :3] = np.clip(np.array(rgb) + shade, 0, 255).astype(np.uint8)
+    y, x = np.mgrid[:size, :size]
+    r = np.hypot(y - size / 2 + 0.5, x - size / 2 + 0.5)
+    pixels[..., 3] = np.where(r < size / 2 - 1, 255, 0)
+    pixels[(r > size / 2 - 4) & (r < size / 2 - 1), :3] = 0
+    return pixels
+
+
+def test_snapping_moves_a_layers_main_colour_onto_the_one_asked_and_keeps_its_shading():
+    drawn = gradient_layer((200, 60, 60))
+    wanted = (220, 38, 38)
+    snapped = snap_to_colour(drawn, wanted)
+    solid = drawn[..., 3] > 127
+    main = lambda px: np.median(lab_array(px[..., :3])[solid], axis=0)
+    assert np.linalg.norm(main(drawn) - lab(wanted)) > 8 and np.linalg.norm(main(snapped) - lab(wanted)) < 1.5
+    lightness = lambda px: lab_array(px[..., :3])[solid & (drawn[..., 0] > 0)][:, 0]
+    assert abs(lightness(snapped).std() - lightness(drawn).std()) < 2  # still shaded
+    outline = solid & (drawn[..., :3].sum(-1) == 0)
+    assert (snapped[outline, :3] == 0).all() and np.array_equal(snapped[..., 3], drawn[..., 3])
+    # a layer in another colour altogether, or with nothing solid, is left as drawn
+    assert snap_to_colour(drawn, (35, 85, 220)) is drawn
+    empty = np.zeros((8, 8, 4), np.uint8)
+    assert snap_to_colour(empty, wanted) is empty
+
+
+def test_the_colour_a_description_names():
+    assert named_colour_of("a shaded crimson star with a drop shadow") == colour_names()["crimson"]
+    assert named_colour_of("the word 'blue' in #3fa2c4") == (0x3f, 0xa2, 0xc4)  # the quoted word is lettering
+    assert named_colour_of("a red to blue gradient background") is None
+    assert named_colour_of("a star") is None and named_colour_of("") is None
+
+
+def test_lab_round_trips():
+    rgb = np.random.default_rng(0).integers(0, 256, (500, 3)).astype(np.float64)
+    assert np.abs(rgb_from_lab(lab_array(rgb)) - rgb).max() < 1e-6
+
+
+def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.pipeline import Pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, rgb: asked.append(rgb) or px)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert asked == []  # no words, no colour
+    pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
+    pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)
+    assert asked == [(0x3f, 0xa2, 0xc4), colour_names()["olive"]]
+    pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
+    assert len(asked) == 2

@@ -91,6 +91,51 @@ def lab_array(rgb: np.ndarray) -> np.ndarray:
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
+def rgb_from_lab(values: np.ndarray) -> np.ndarray:
+    """CIELAB (D65), shape (..., 3) -> sRGB 0-255 (float, clipped): the inverse of `lab_array`."""
+    values = np.asarray(values, np.float64)
+    fy = (values[..., 0] + 16) / 116
+    f = np.stack([fy + values[..., 1] / 500, fy, fy - values[..., 2] / 200], axis=-1)
+    xyz = np.where(f > 0.206893, f ** 3, (f - 16 / 116) / 7.787) * _WHITE
+    c = np.clip(xyz @ np.linalg.inv(_SRGB_TO_XYZ).T, 0.0, 1.0)
+    c = np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
+    return np.clip(c * 255.0, 0.0, 255.0)
+
+
+def named_colour_of(description: str) -> tuple[int, int, int] | None:
+    """The one colour a layer's description names outside quoted lettering, or None (none, or several: 'a red
+    to blue gradient' says nothing about which pixel is which)."""
+    from .text import quoted_ranges  # text reads its colour features from here
+
+    found = {rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))}
+    return found.pop() if len(found) == 1 else None
+
+
+def snap_to_colour(pixels: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
+    """A generated layer (RGBA uint8) with its main colour moved onto `rgb`, as the words asked: the model lands
+    within about 8-15 delta E of a named colour, and a designer who writes '#e63946' means that colour. The
+    fill's shades move with it (a gradient stays a gradient), colours far from it (an outline, a dark shadow) less
+    or not at all. A layer whose main colour is far from the one asked is left alone: it drew something else."""
+    solid = pixels[..., 3] > 127
+    if solid.sum() < 4:
+        return pixels
+    values = lab_array(pixels[..., :3])
+    target = lab_array(np.array(rgb, np.float64))
+    if np.linalg.norm(target - np.median(values[solid], axis=0)) > SNAP_LIMIT:
+        return pixels
+    for _ in range(2):  # shades that move only part of the way pull the median back; a second pass lands it
+        main = np.median(values[solid], axis=0)
+        moves = np.clip(1.0 - np.linalg.norm(values - main, axis=-1) / SNAP_REACH, 0.0, 1.0)
+        values = values + moves[..., None] * (target - main)
+    out = pixels.copy()
+    out[..., :3] = np.round(rgb_from_lab(values)).astype(np.uint8)
+    return out
+
+
+SNAP_LIMIT = 40.0  # delta E: farther than this, the layer shows another colour than the one named
+SNAP_REACH = 30.0  # delta E from the main colour: pixels this far or farther keep their colour
+
+
 _SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 

@@ -13,6 +13,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
+from .colours import named_colour_of, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_colours, seen_coverage
 from .device import autocast_for, pick_device
@@ -219,7 +220,13 @@ class Pipeline:
             # alpha dipped to ~175 in places, and other viewers showed those faintly see-through. (A picture
             # being decomposed may be transparent itself: there the background keeps the alpha it decodes to.)
             layers[0][..., 3] = 255
-        if request.composite is not None:
+        if request.composite is None:
+            for i in gen_index:
+                wanted_colour = named_colour_of(request.layers[i].hint or phrases[i] if i > 0
+                                                else request.layers[0].hint or self._background_phrase(request))
+                if wanted_colour is not None:
+                    layers[i] = snap_to_colour(layers[i], wanted_colour)
+        else:
             layers = refit_colours([spec.box for spec in request.layers], layers, request.composite,
                                    [spec.generated for spec in request.layers])
         composite = Document(request.width, request.height, request.prompt,
@@ -263,6 +270,13 @@ class Pipeline:
         for i, phrase in dealt.items():
             phrases[i + 1] = phrase
         return phrases
+
+    def _background_phrase(self, request: JobRequest) -> str:
+        planner = self.model.planner
+        if planner is None or not request.prompt.strip():
+            return ""
+        with autocast_for(self.device):
+            return planner.background_phrase(request.prompt)
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:
         # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.

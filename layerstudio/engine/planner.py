@@ -74,24 +74,34 @@ class Planner(nn.Module):
 
     # -- inference
     @torch.no_grad()
+    def _cut(self, prompt: str):
+        """The prompt as read, its token features (T, D) and character spans, background and object phrases."""
+        read = as_sentence(prompt)
+        features, _, spans = self.encode([read])
+        tags = self.tag(features[0].float()).argmax(-1).tolist()
+        background, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
+        return read, features[0], spans[0], whole_words(read, background), whole_words(read, objects)
+
+    def background_phrase(self, prompt: str) -> str:
+        """The words of the prompt about the background ('a plain crimson background'), or ''."""
+        read, _, _, background, _ = self._cut(prompt)
+        return " ".join(read[a:b] for a, b in background)
+
+    @torch.no_grad()
     def deal(self, prompt: str, width: int, height: int, boxes: list[Box], wanted: list[int],
              taken: list[str], seed: int, picture: np.ndarray | None = None) -> dict[int, str]:
         """Object phrases for the foreground boxes in `wanted` (indices into `boxes`, all foreground boxes
         bottom to top). Phrases in `taken` (other layers' phrases) are dealt last. Empty if the prompt
         names no objects. Given the `picture` being decomposed, each box gets the phrase that best fits both
         its place and the colours it shows, instead of a draw."""
-        read = as_sentence(prompt)
-        features, _, spans = self.encode([read])
-        tags = self.tag(features[0].float()).argmax(-1).tolist()
-        _, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
-        objects = whole_words(read, objects)
+        read, features, spans, _, objects = self._cut(prompt)
         if not objects or not wanted:
             return {}
         texts = [read[a:b] for a, b in objects]
-        tokens = phrase_tokens(spans[0], objects)
+        tokens = phrase_tokens(spans, objects)
         feats = torch.tensor([box_features(boxes[i], width, height, i, len(boxes)) for i in wanted],
                              dtype=features.dtype, device=features.device)
-        logits = self.scores(features[0], tokens, feats).float().cpu()
+        logits = self.scores(features, tokens, feats).float().cpu()
         if picture is not None:
             fit = logits.log_softmax(-1).numpy() + COLOUR_WEIGHT * colour_evidence(picture, boxes, wanted, texts)
             return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
