@@ -8,6 +8,7 @@ from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
+from layerstudio.engine.patterns import pattern_for
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.silhouettes import facing, named_object, pointing
 from layerstudio.training.corpus import make_design
@@ -47,7 +48,15 @@ def test_corpus_layers_are_exactly_their_glyph():
     checked = set()
     for seed in range(10_000_000, 10_000_040):
         design = make_design(seed)
-        assert design.glyph(0) is None  # backgrounds have none
+        background = design.document.layers[0].pixels
+        if pattern_for(design.layer_captions[0], 16, 16, 0) is None:
+            assert design.glyph(0) is None  # plain, gradient and noise backgrounds have none
+        else:  # stripes and dots: the glyph is the pattern, the second colour painted where it covers
+            pattern = design.glyph(0)
+            assert pattern.shape == background.shape[:2]
+            for where in (pattern == 0, pattern == 1):
+                assert where.any() and (background[where] == background[where][0]).all()
+            checked.add("pattern")
         for i, (layer, caption) in enumerate(zip(design.document.layers[1:], design.layer_captions[1:]), start=1):
             glyph = design.glyph(i)
             assert glyph is not None and glyph.shape == layer.pixels.shape[:2], caption
@@ -55,7 +64,7 @@ def test_corpus_layers_are_exactly_their_glyph():
                 continue
             np.testing.assert_allclose(layer.pixels[..., 3] / 255.0, glyph, atol=1 / 255 + 1e-6)
             checked.add(glyph_kind(caption))
-    assert checked == {"text", "icon", "shape"}
+    assert checked == {"text", "icon", "shape", "pattern"}
 
 
 def test_a_named_shape_or_icon_is_the_object_the_corpus_draws():

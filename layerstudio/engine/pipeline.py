@@ -20,6 +20,7 @@ from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
+from .patterns import pattern_for
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
 
@@ -144,6 +145,7 @@ class Pipeline:
             composite_tokens = composite_grid(patchify(given_slots[0].latent), canvas.height // cfg.grid,
                                               canvas.width // cfg.grid)
         phrases = self._phrases(request)
+        descriptions = self._descriptions(request, phrases)
         gen_index, gen_slots, gen_hint_texts = [], [], []
         for i, spec in enumerate(request.layers):
             if spec.generated:
@@ -151,12 +153,12 @@ class Pipeline:
                          spec.box.width // cfg.latent_factor)
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device)
-                description = spec.hint or phrases[i]
+                description = descriptions[i]
                 gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(request, i, description)))
                 gen_hint_texts.append(description)
             else:
                 key = pixel_key(spec.given)
-                description = spec.hint or spec.phrase
+                description = descriptions[i]
                 given_keys.append((positions[i], spec.box, key, description))
                 given_slots.append(replace(self._encoded_slot(positions[i], spec.box, spec.given, key),
                                            glyph=self._glyph(request, i, description)))
@@ -222,8 +224,7 @@ class Pipeline:
             layers[0][..., 3] = 255
         if request.composite is None:
             for i in gen_index:
-                wanted_colour = named_colour_of(request.layers[i].hint or phrases[i] if i > 0
-                                                else request.layers[0].hint or self._background_phrase(request))
+                wanted_colour = named_colour_of(descriptions[i])
                 if wanted_colour is not None:
                     layers[i] = snap_to_colour(layers[i], wanted_colour)
         else:
@@ -271,12 +272,16 @@ class Pipeline:
             phrases[i + 1] = phrase
         return phrases
 
-    def _background_phrase(self, request: JobRequest) -> str:
+    def _descriptions(self, request: JobRequest, phrases: list[str]) -> list[str]:
+        """Per layer, the words it is drawn from: its hint, else its phrase; a background generated from the
+        prompt alone, the prompt's words about it ('a navy background with thin orange stripes')."""
+        out = [spec.hint or phrase for spec, phrase in zip(request.layers, phrases)]
         planner = self.model.planner
-        if planner is None or not request.prompt.strip():
-            return ""
-        with autocast_for(self.device):
-            return planner.background_phrase(request.prompt)
+        if (not out[0] and request.layers[0].generated and request.composite is None and planner is not None
+                and request.prompt.strip()):
+            with autocast_for(self.device):
+                out[0] = planner.background_phrase(request.prompt)
+        return out
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:
         # Regenerating one layer again and again re-uses the same context: encode each distinct layer once.
@@ -291,15 +296,21 @@ class Pipeline:
         return LayerSlot(position, box, latent)
 
     def _glyph(self, request: JobRequest, index: int, description: str) -> torch.Tensor | None:
-        """A foreground layer's lettering or named object drawn into its box, for a model that reads glyphs (the
-        corpus gives backgrounds none); in a picture being decomposed, where the object shows."""
-        if self.model.transformer.glyph_in is None or not description or index == 0:
+        """What a model that reads glyphs is given of a layer's shape: a foreground layer's lettering or named
+        object drawn into its box (in a picture being decomposed, where the object shows); a generated
+        background's stripes or dots."""
+        if self.model.transformer.glyph_in is None or not description:
             return None
         spec = request.layers[index]
-        coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed)
-        if request.composite is not None:
-            coverage = seen_coverage(request.composite, [s.box for s in request.layers[1:]], index - 1, description,
-                                     coverage)
+        if index == 0:
+            if request.composite is not None or not spec.generated:  # the pixels already say where the pattern is
+                return None
+            coverage = pattern_for(description, spec.box.width, spec.box.height, spec.seed)
+        else:
+            coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed)
+            if request.composite is not None:
+                coverage = seen_coverage(request.composite, [s.box for s in request.layers[1:]], index - 1,
+                                         description, coverage)
         return None if coverage is None else torch.from_numpy(coverage)
 
     def _pack(self, designs):

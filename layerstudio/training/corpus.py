@@ -18,6 +18,7 @@ from PIL import Image, ImageFilter
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
 from layerstudio.engine.glyphs import text_master
+from layerstudio.engine.patterns import THIN_STRIPE, dot_params, dots, stripe_params, stripes
 from layerstudio.engine.silhouettes import (NEVER_OUTLINED, POINTING_KINDS, SHAPE_KINDS, SHAPES, erode, fit_coverage,
                                            icon_master, icon_table, pointing, silhouette)
 
@@ -133,17 +134,6 @@ def _article(phrase: str) -> str:
 
 # ----------------------------------------------------------------------------------------------- masks
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-
-
-
-
-
-
 def _blur(mask: np.ndarray, radius: float) -> np.ndarray:
     img = Image.fromarray(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8))
     return np.asarray(img.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255.0
@@ -192,14 +182,15 @@ def _to_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, wording: random.Random,
                 palette: random.Random, named: float):
-    """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used). `named`: the chance that the
-    colour is one of NAMED_COLOURS rather than the twelve."""
+    """(rgb uint8 H x W x 4, caption, dominant colour name, colour names used, the pattern's coverage or None).
+    `named`: the chance that the colour is one of NAMED_COLOURS rather than the twelve."""
     name = rng.choice(_NAMES)
     if palette.random() < named:
         name = palette.choice(sorted(NAMED_COLOURS)) if palette.random() >= HEX_SHARE else _random_hex(palette, [])
     base = colour_rgb(name)
     style = rng.choices(["solid", "linear", "radial", "stripes", "dots", "noise"], weights=[3, 3, 2, 2, 2, 2])[0]
     used = [name]
+    pattern = None
     if style == "solid":
         rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
         caption = rng.choice([f"a plain {name} background", f"a solid {name} background", f"a flat {name} background"])
@@ -231,28 +222,17 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
     elif style == "stripes":
         other = _distinct(rng, [name])
         used.append(other)
-        period = rng.uniform(14, 40)
-        width = period * rng.uniform(0.2, 0.4)  # stripes cover less than half: the base colour dominates
-        angle = rng.choice([0.0, math.pi / 2, math.pi / 4, -math.pi / 4])
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        u = xs * math.cos(angle) + ys * math.sin(angle)
-        dist = np.abs(((u / period) % 1.0) - 0.5) * period  # distance to the stripe's middle line
-        cov = _smoothstep(width / 2 - dist + 0.5)
-        rgb = _gradient(base, COLOURS[other], cov)
-        thin = "thin " if width < 7 else ""
+        period, width, angle = stripe_params(rng)
+        pattern = stripes(w, h, period, width, angle)
+        rgb = _gradient(base, COLOURS[other], pattern)
+        thin = "thin " if width < THIN_STRIPE else ""
         caption = rng.choice([_article(f"{name} background with {thin}{other} stripes"),
                               f"{other} stripes on a {name} background"])
     elif style == "dots":
         other = _distinct(rng, [name])
         used.append(other)
-        period = rng.uniform(16, 36)
-        rad = period * rng.uniform(0.15, 0.28)
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        ox, oy = rng.uniform(0, period), rng.uniform(0, period)
-        dx = ((xs + ox) % period) - period / 2
-        dy = ((ys + oy) % period) - period / 2
-        cov = _smoothstep(rad - np.sqrt(dx * dx + dy * dy) + 0.5)
-        rgb = _gradient(base, COLOURS[other], cov)
+        pattern = dots(w, h, *dot_params(rng))
+        rgb = _gradient(base, COLOURS[other], pattern)
         caption = rng.choice([_article(f"{name} background with {other} dots"), f"{other} polka dots on {name}",
                               _article(f"{name} background with {other} polka dots")])
     else:  # soft noise: low-frequency value noise modulating the colour's brightness
@@ -266,7 +246,7 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
         rgb = np.where(amount >= 0, c + (255 - c) * amount, c * (1 + amount))
         caption = rng.choice([f"a soft {name} textured background", f"a mottled {name} background",
                               _article(f"{name} background with soft noise")])
-    return _to_rgba(np.asarray(rgb), np.ones((h, w), np.float32)), caption, name, used
+    return _to_rgba(np.asarray(rgb), np.ones((h, w), np.float32)), caption, name, used, pattern
 
 
 # ----------------------------------------------------------------------------------------------- foreground
@@ -570,7 +550,7 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
 
     wording = random.Random(f"wording {seed}")  # its own stream: a new way of putting it leaves the pixels as they were
     palette = random.Random(f"palette {seed}")
-    bg_pixels, bg_caption, bg_name, bg_used = _background(rng, nrng, cw, ch, wording, palette, named_colours)
+    bg_pixels, bg_caption, bg_name, bg_used, bg_pattern = _background(rng, nrng, cw, ch, wording, palette, named_colours)
     specs = [_pick_spec(rng, bg_used, palette, named_colours) for _ in range(n)]
     taken: list = []
     max_overlap = 0.8 if stress else 0.35
@@ -581,7 +561,7 @@ def make_design(seed: int, canvas: tuple[int, int] | None = None, max_layers: in
     layers = [Layer(Box(0, 0, cw, ch), bg_pixels, name=bg_caption)]
     captions = [bg_caption]
     colours = [colour_rgb(bg_name)]
-    glyphs: list = [None]
+    glyphs: list = [bg_pattern]
     for spec, box, pixels, coverage in placed:
         # half the arrows and triangles say which way they point (the engine draws the silhouette that way)
         words = (_pointing_words(pointing(spec.kind, coverage), wording)

@@ -39,9 +39,10 @@ CHECKPOINT = "checkpoint.pt"
 ANCHOR_WEIGHT = 0.3
 PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
 STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
-# How often a layer is given its own caption as a hint. The planner hints every foreground layer it can;
-# the background is never hinted by it, and layers of prompts it cannot cut stay anonymous.
-FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.3
+# How often a layer is given its own caption as a hint (and its glyph). The planner hints every foreground layer
+# it can, and since session 18 the background with the prompt's words about it (its stripes or dots come with
+# them); layers of prompts it cannot cut stay anonymous.
+FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.7
 HIGH_NOISE_CENTRE = 1.0  # logit of the median of sample_t's logit-normal half
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
 
