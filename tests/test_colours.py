@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from layerstudio.engine.colours import (BASE_COLOURS, colour_names, colour_spans, lab, lab_array, named_colour_of,
-                                        rgb_from_lab, snap_to_colour)
+from layerstudio.engine.colours import (BASE_COLOURS, colour_names, colour_spans, lab, lab_array, named_colours,
+                                        rgb_from_lab, snap_to_colours)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
 from layerstudio.training.corpus import HELD_OUT_COLOURS, NAMED_COLOURS, PALETTE, make_design
@@ -159,7 +159,7 @@ def gradient_layer(rgb, size=32):
 def test_snapping_moves_a_layers_main_colour_onto_the_one_asked_and_keeps_its_shading():
     drawn = gradient_layer((200, 60, 60))
     wanted = (220, 38, 38)
-    snapped = snap_to_colour(drawn, wanted)
+    snapped = snap_to_colours(drawn, [wanted])
     solid = drawn[..., 3] > 127
     main = lambda px: np.median(lab_array(px[..., :3])[solid], axis=0)
     assert np.linalg.norm(main(drawn) - lab(wanted)) > 8 and np.linalg.norm(main(snapped) - lab(wanted)) < 1.5
@@ -168,16 +168,29 @@ def test_snapping_moves_a_layers_main_colour_onto_the_one_asked_and_keeps_its_sh
     outline = solid & (drawn[..., :3].sum(-1) == 0)
     assert (snapped[outline, :3] == 0).all() and np.array_equal(snapped[..., 3], drawn[..., 3])
     # a layer in another colour altogether, or with nothing solid, is left as drawn
-    assert snap_to_colour(drawn, (35, 85, 220)) is drawn
+    assert snap_to_colours(drawn, [(35, 85, 220)]) is drawn
     empty = np.zeros((8, 8, 4), np.uint8)
-    assert snap_to_colour(empty, wanted) is empty
+    assert snap_to_colours(empty, [wanted]) is empty
 
 
-def test_the_colour_a_description_names():
-    assert named_colour_of("a shaded crimson star with a drop shadow") == colour_names()["crimson"]
-    assert named_colour_of("the word 'blue' in #3fa2c4") == (0x3f, 0xa2, 0xc4)  # the quoted word is lettering
-    assert named_colour_of("a red to blue gradient background") is None
-    assert named_colour_of("a star") is None and named_colour_of("") is None
+def test_the_colours_a_description_names():
+    assert named_colours("a shaded crimson star with a drop shadow") == [colour_names()["crimson"]]
+    assert named_colours("the word 'blue' in #3fa2c4") == [(0x3f, 0xa2, 0xc4)]  # the quoted word is lettering
+    assert named_colours("red stripes on a red and #0000ff background") == [BASE_COLOURS["red"], (0, 0, 255)]
+    assert named_colours("a star") == [] and named_colours("") == []
+
+
+def test_stripes_and_their_ground_each_take_their_own_colour():
+    y, x = np.mgrid[:48, :48]
+    stripe = (x // 6) % 3 == 0
+    drawn = np.zeros((48, 48, 4), np.uint8)
+    drawn[..., 3] = 255
+    drawn[..., :3] = np.where(stripe[..., None], (150, 70, 200), (110, 80, 40))  # near purple, near brown
+    purple, brown = BASE_COLOURS["purple"], BASE_COLOURS["brown"]
+    snapped = snap_to_colours(drawn, [purple, brown])
+    for where, rgb in ((stripe, purple), (~stripe, brown)):
+        assert np.abs(snapped[where, :3].astype(int) - rgb).max() <= 1
+        assert np.linalg.norm(lab_array(drawn[where][0, :3]) - lab(rgb)) > 5
 
 
 def test_lab_round_trips():
@@ -191,12 +204,15 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     from layerstudio.engine.pipeline import Pipeline
 
     asked = []
-    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, rgb: asked.append(rgb) or px)
+    monkeypatch.setattr(pipeline_module, "snap_to_colours", lambda px, colours: asked.append(colours) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert asked == []  # no words, no colour
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)
-    assert asked == [(0x3f, 0xa2, 0xc4), colour_names()["olive"]]
+    pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # which pixel is which?
+    pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
+    red, blue = BASE_COLOURS["red"], BASE_COLOURS["blue"]
+    assert asked == [[(0x3f, 0xa2, 0xc4)], [colour_names()["olive"]], [red, blue]]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
-    assert len(asked) == 2
+    assert len(asked) == 3

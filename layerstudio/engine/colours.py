@@ -102,31 +102,37 @@ def rgb_from_lab(values: np.ndarray) -> np.ndarray:
     return np.clip(c * 255.0, 0.0, 255.0)
 
 
-def named_colour_of(description: str) -> tuple[int, int, int] | None:
-    """The one colour a layer's description names outside quoted lettering, or None (none, or several: 'a red
-    to blue gradient' says nothing about which pixel is which)."""
+def named_colours(description: str) -> list[tuple[int, int, int]]:
+    """The distinct colours a layer's description names outside quoted lettering, in order."""
     from .text import quoted_ranges  # text reads its colour features from here
 
-    found = {rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))}
-    return found.pop() if len(found) == 1 else None
+    return list(dict.fromkeys(rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))))
 
 
-def snap_to_colour(pixels: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
-    """A generated layer (RGBA uint8) with its main colour moved onto `rgb`, as the words asked: the model lands
-    within about 8-15 delta E of a named colour, and a designer who writes '#e63946' means that colour. The
+def snap_to_colours(pixels: np.ndarray, colours: list[tuple[int, int, int]]) -> np.ndarray:
+    """A generated layer (RGBA uint8) with its main colour moved onto the one asked, as the words asked: the model
+    lands within about 8-15 delta E of a named colour, and a designer who writes '#e63946' means that colour. The
     fill's shades move with it (a gradient stays a gradient), colours far from it (an outline, a dark shadow) less
-    or not at all. A layer whose main colour is far from the one asked is left alone: it drew something else."""
+    or not at all. A layer whose main colour is far from the one asked is left alone: it drew something else.
+    Given two colours (stripes and their ground), each pixel goes with the nearer, and each part moves so."""
     solid = pixels[..., 3] > 127
-    if solid.sum() < 4:
+    if solid.sum() < 4 or not colours:
         return pixels
     values = lab_array(pixels[..., :3])
-    target = lab_array(np.array(rgb, np.float64))
-    if np.linalg.norm(target - np.median(values[solid], axis=0)) > SNAP_LIMIT:
+    targets = lab_array(np.array(colours, np.float64))
+    nearest = np.linalg.norm(values[..., None, :] - targets, axis=-1).argmin(-1)
+    moved = False
+    for k, target in enumerate(targets):
+        part = nearest == k
+        if (solid & part).sum() < 4 or np.linalg.norm(target - np.median(values[solid & part], axis=0)) > SNAP_LIMIT:
+            continue
+        for _ in range(2):  # shades that move only part of the way pull the median back; a second pass lands it
+            main = np.median(values[solid & part], axis=0)
+            moves = part * np.clip(1.0 - np.linalg.norm(values - main, axis=-1) / SNAP_REACH, 0.0, 1.0)
+            values = values + moves[..., None] * (target - main)
+        moved = True
+    if not moved:
         return pixels
-    for _ in range(2):  # shades that move only part of the way pull the median back; a second pass lands it
-        main = np.median(values[solid], axis=0)
-        moves = np.clip(1.0 - np.linalg.norm(values - main, axis=-1) / SNAP_REACH, 0.0, 1.0)
-        values = values + moves[..., None] * (target - main)
     out = pixels.copy()
     out[..., :3] = np.round(rgb_from_lab(values)).astype(np.uint8)
     return out

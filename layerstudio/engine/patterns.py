@@ -52,6 +52,11 @@ _STRIPES = re.compile(r"\bstripe[sd]?\b|\bstriped\b")
 _DOTS = re.compile(r"\b(?:polka[- ])?dots?\b|\bdotted\b")
 
 
+def names_pattern(description: str) -> bool:
+    text = description.lower()
+    return bool(_STRIPES.search(text) or _DOTS.search(text))
+
+
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
     """(h, w) coverage of the pattern a background's words name, its free choices (spacing, direction) drawn from
     the seed within the corpus's ranges and the words ('thin', 'vertical', 'horizontal', 'diagonal'); None if the

@@ -13,14 +13,14 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import named_colour_of, snap_to_colour
+from .colours import named_colours, snap_to_colours
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_colours, seen_coverage
 from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .patterns import pattern_for
+from .patterns import names_pattern, pattern_for
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
 
@@ -224,9 +224,11 @@ class Pipeline:
             layers[0][..., 3] = 255
         if request.composite is None:
             for i in gen_index:
-                wanted_colour = named_colour_of(descriptions[i])
-                if wanted_colour is not None:
-                    layers[i] = snap_to_colour(layers[i], wanted_colour)
+                wanted = named_colours(descriptions[i])
+                # two colours say which pixel is which only as stripes or dots and their ground ('a red to blue
+                # gradient' does not: its middle would tear in two)
+                if len(wanted) == 1 or len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
+                    layers[i] = snap_to_colours(layers[i], wanted)
         else:
             layers = refit_colours([spec.box for spec in request.layers], layers, request.composite,
                                    [spec.generated for spec in request.layers])
