@@ -263,7 +263,30 @@ def test_eval_runs_on_tiny(tmp_path):
     assert report["layers_with_their_true_object"] <= report["layers_with_a_prompt_object"] <= 1
     assert 0 <= report["style_prompts_dealt_nothing"] <= 1
     assert 0 <= report["decomposed_layers_with_their_true_object"] <= 1 and "decomposition_stack_psnr_db" in report
+    assert report["background_pattern_iou"] is None or 0 <= report["background_pattern_iou"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_pattern_followed_compares_a_background_with_the_pattern_asked_for():
+    from types import SimpleNamespace
+
+    from layerstudio.document import Layer
+    from layerstudio.engine.patterns import pattern_for
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.evaluate import pattern_followed
+
+    design = next(d for d in map(make_design, range(10_000_000, 10_000_100)) if d.glyph(0) is not None)
+    words = design.layer_captions[0]
+    pipe = SimpleNamespace(model=SimpleNamespace(planner=SimpleNamespace(background_phrase=lambda prompt: words)))
+    truth = design.document.layers[0]
+    ground = truth.pixels[design.glyph(0) < 0.5][0]
+    second = truth.pixels[design.glyph(0) >= 0.5][0]
+    asked = pattern_for(words, truth.box.width, truth.box.height, 5) >= 0.5
+    follows = Layer(truth.box, np.where(asked[..., None], second, ground).astype(np.uint8), seed=5)
+    plain = Layer(truth.box, np.broadcast_to(ground, truth.pixels.shape).copy(), seed=5)
+    assert pattern_followed(pipe, design, follows) == 1.0 and pattern_followed(pipe, design, plain) == 0.0
+    elsewhere = Layer(truth.box, follows.pixels, seed=6)  # the pattern of another seed: shifted or turned
+    assert pattern_followed(pipe, design, elsewhere) < 0.9
 
 
 def test_shape_iou_sees_the_shape_not_its_place():

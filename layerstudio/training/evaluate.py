@@ -16,8 +16,9 @@ from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.glyphs import glyph_kind
 from ..engine.packing import LayerSlot
+from ..engine.patterns import pattern_for
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
-from ..engine.colours import colour_rgb, lab
+from ..engine.colours import colour_rgb, lab, lab_array
 from ..errors import UserError
 from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
 
@@ -199,6 +200,25 @@ def style_prompts_dealt_nothing(pipe: Pipeline) -> float | None:
     return sum(not d for d in dealt) / len(dealt)
 
 
+def pattern_followed(pipe: Pipeline, design, background) -> float:
+    """A generated stripes or dots background against the pattern the engine asked for (from the prompt's words
+    about the background and the layer's seed): IoU of the pixels nearer the truth's second colour than its
+    ground colour with the asked pattern. 0 when the engine asked for none (the words were not read as a
+    pattern)."""
+    planner = pipe.model.planner
+    words = planner.background_phrase(design.caption) if planner is not None else ""
+    height, width = background.pixels.shape[:2]
+    asked = pattern_for(words, width, height, background.seed)
+    if asked is None:
+        return 0.0
+    truth, cover = design.document.layers[0].pixels[..., :3], design.glyph(0)
+    ground, second = (lab_array(np.median(truth[where], axis=0)) for where in (cover < 0.5, cover >= 0.5))
+    drawn = lab_array(background.pixels[..., :3])
+    nearer_second = np.linalg.norm(drawn - second, axis=-1) < np.linalg.norm(drawn - ground, axis=-1)
+    wanted = asked >= 0.5
+    return float((nearer_second & wanted).sum() / max((nearer_second | wanted).sum(), 1))
+
+
 def held_out(count: int, seed: int, canvases) -> list:
     return [make_design(seed + i, canvas=tuple(canvases[i % len(canvases)])) for i in range(count)]
 
@@ -235,11 +255,14 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     own_figure_iou = []
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr, dec_stack_psnr = [], [], [], [], []
     dec_own_phrase = 0
+    pattern_iou = []  # stripes and dots backgrounds: their second colour where the engine asked for the pattern
     results = []
     for k, design in enumerate(designs):
         doc = design.document
         layout = Layout(doc.width, doc.height, design.caption, [l.box for l in doc.layers[1:]], seed=k)
         generated = pipe.generate(layout, steps=steps)
+        if design.glyph(0) is not None:
+            pattern_iou.append(pattern_followed(pipe, design, generated.layers[0]))
         for layer, truth, asked in zip(generated.layers[1:], doc.layers[1:], layout.boxes):
             fg_layers += 1
             total, inside = alpha_in_box(layer, asked.snapped())
@@ -310,6 +333,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
         # the decomposed layers stacked again, against the picture they came from
         "decomposition_stack_psnr_db": round(float(np.mean(dec_stack_psnr)), 2),
+        "background_pattern_iou": round(float(np.mean(pattern_iou)), 4) if pattern_iou else None,
         "decomposed_layers_with_their_true_object": round(dec_own_phrase / max(fg_layers, 1), 4),
         "steps": steps or pipe.config.default_steps,
     }
