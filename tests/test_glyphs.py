@@ -211,3 +211,53 @@ def test_a_hint_with_lettering_regenerates_only_its_layer(hint):
     again = pipe.regenerate(doc, 2, seed=5, hint=hint, steps=1)
     assert np.array_equal(again.layers[1].pixels, doc.layers[1].pixels)
     assert np.array_equal(again.layers[0].pixels, doc.layers[0].pixels)
+
+
+def test_background_words_give_their_pattern():
+    vertical = pattern_for("a grey background with vertical white stripes", 96, 64, seed=3)
+    assert (vertical == vertical[:1]).all() and not (vertical == vertical[:, :1]).all()  # columns alike
+    horizontal = pattern_for("horizontal red stripes on blue", 96, 64, seed=3)
+    assert (horizontal == horizontal[:, :1]).all()
+    diagonal = pattern_for("a black background with diagonal yellow stripes", 96, 64, seed=3)
+    assert not (diagonal == diagonal[:1]).all() and not (diagonal == diagonal[:, :1]).all()
+    def widest(words, seed):
+        covered = pattern_for(words, 96, 16, seed)[0] >= 0.5
+        return np.diff(np.flatnonzero(np.diff(np.r_[0, covered.astype(int), 0])))[::2].max()
+
+    for seed in range(6):  # thin stripes as the corpus draws them: under 7 px wide (7 anti-aliased), others wider
+        assert widest("thin vertical orange stripes on navy", seed) <= 7 < widest("vertical orange stripes", seed)
+    dots = pattern_for("white polka dots on teal", 64, 64, seed=1)
+    assert 0.05 < (dots >= 0.5).mean() < 0.3
+    assert pattern_for("a soft teal radial gradient", 64, 64, 0) is None
+    # the same seed and words draw the same pattern; another seed another
+    assert np.array_equal(pattern_for("red stripes on blue", 64, 64, 4), pattern_for("red stripes on blue", 64, 64, 4))
+    assert not np.array_equal(pattern_for("red stripes on blue", 64, 64, 4), pattern_for("red stripes on blue", 64, 64, 5))
+
+
+def test_corpus_stripes_run_the_way_their_words_say():
+    said = set()
+    for seed in range(10_000_000, 10_000_300):
+        design = make_design(seed)
+        words, pattern = design.layer_captions[0], design.glyph(0)
+        for way, rows_alike, columns_alike in (("vertical", True, False), ("horizontal", False, True)):
+            if way in words:
+                assert (pattern == pattern[:1]).all() == rows_alike and (pattern == pattern[:, :1]).all() == columns_alike
+                said.add(way)
+        if "diagonal" in words:
+            assert not (pattern == pattern[:1]).all() and not (pattern == pattern[:, :1]).all()
+            said.add("diagonal")
+    assert said == {"vertical", "horizontal", "diagonal"}
+
+
+def test_a_generated_background_is_given_the_pattern_its_words_name(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    seen = []
+    original = pipeline_module.Pipeline._glyph
+    monkeypatch.setattr(pipeline_module.Pipeline, "_glyph",
+                        lambda self, request, i, words: seen.append((i, original(self, request, i, words))) or seen[-1][1])
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    pipe.regenerate(doc, 0, seed=9, hint="vertical red stripes on blue", steps=1)
+    glyph = [g for i, g in seen if i == 0][-1]
+    assert np.array_equal(glyph.numpy(), pattern_for("vertical red stripes on blue", 64, 64, 9))

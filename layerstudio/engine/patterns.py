@@ -9,7 +9,8 @@ import re
 
 import numpy as np
 
-STRIPE_ANGLES = (0.0, math.pi / 2, math.pi / 4, -math.pi / 4)  # vertical, horizontal, the two diagonals
+STRIPE_ANGLES = (0.0, math.pi / 2, math.pi / 4, -math.pi / 4)
+STRIPE_WAYS = ("vertical", "horizontal", "diagonal", "diagonal")  # the words for them
 THIN_STRIPE = 7.0  # px: narrower stripes the corpus calls thin
 
 
@@ -69,10 +70,9 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         if thin != (width < THIN_STRIPE):  # as the corpus words it: thin stripes under 7 px, others not
             width = (rng.uniform(0.6, 0.95) if thin else rng.uniform(1.0, 1.6)) * THIN_STRIPE
             period = max(period, width / 0.4)
-        for words, choices in (("vertical", (0.0,)), ("horizontal", (math.pi / 2,)),
-                               ("diagonal", (math.pi / 4, -math.pi / 4))):
-            if words in text:
-                angle = rng.choice(choices)
+        ways = [a for a, way in zip(STRIPE_ANGLES, STRIPE_WAYS) if re.search(rf"\b{way}\b", text)]
+        if ways:
+            angle = rng.choice(ways)
         return stripes(w, h, period, width, angle)
     if _DOTS.search(text):
         return dots(w, h, *dot_params(rng))

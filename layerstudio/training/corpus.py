@@ -18,7 +18,8 @@ from PIL import Image, ImageFilter
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
 from layerstudio.engine.glyphs import text_master
-from layerstudio.engine.patterns import THIN_STRIPE, dot_params, dots, stripe_params, stripes
+from layerstudio.engine.patterns import (STRIPE_ANGLES, STRIPE_WAYS, THIN_STRIPE, dot_params, dots, stripe_params,
+                                         stripes)
 from layerstudio.engine.silhouettes import (NEVER_OUTLINED, POINTING_KINDS, SHAPE_KINDS, SHAPES, erode, fit_coverage,
                                            icon_master, icon_table, pointing, silhouette)
 
@@ -226,8 +227,10 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
         pattern = stripes(w, h, period, width, angle)
         rgb = _gradient(base, COLOURS[other], pattern)
         thin = "thin " if width < THIN_STRIPE else ""
-        caption = rng.choice([_article(f"{name} background with {thin}{other} stripes"),
-                              f"{other} stripes on a {name} background"])
+        # half of them say which way they run (the wording's own stream: the pixels stay as they were)
+        way = f"{STRIPE_WAYS[STRIPE_ANGLES.index(angle)]} " if wording.random() < 0.5 else ""
+        caption = rng.choice([_article(f"{name} background with {thin}{way}{other} stripes"),
+                              f"{thin}{way}{other} stripes on a {name} background"])
     elif style == "dots":
         other = _distinct(rng, [name])
         used.append(other)
