@@ -98,45 +98,48 @@ def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarra
     pixels off the canvas keep their colour."""
     height, width = picture.shape[:2]
     target = picture[..., :3].astype(np.float32) / 255.0 * (picture[..., 3:].astype(np.float32) / 255.0)
+    # Each layer is worked on where it lies on the canvas only: a 4096 px canvas of 50 layers fits in memory.
     parts, alphas, colours = [], [], []
     for box, pixels in zip(boxes, layers):
-        x0, y0, x1, y1 = max(box.x0, 0), max(box.y0, 0), min(box.x1, width), min(box.y1, height)
-        alpha = np.zeros((height, width), np.float32)
-        colour = np.zeros((height, width, 3), np.float32)
-        if x1 > x0 and y1 > y0:
-            inside = pixels[y0 - box.y0:y1 - box.y0, x0 - box.x0:x1 - box.x0].astype(np.float32) / 255.0
-            alpha[y0:y1, x0:x1] = inside[..., 3]
-            colour[y0:y1, x0:x1] = inside[..., :3]
-        parts.append((x0, y0, x1, y1))
-        alphas.append(alpha)
-        colours.append(colour)
+        x0, y0, x1, y1 = max(box.x0, 0), max(box.y0, 0), max(min(box.x1, width), 0), max(min(box.y1, height), 0)
+        x1, y1 = max(x1, x0), max(y1, y0)
+        inside = pixels[y0 - box.y0:y1 - box.y0, x0 - box.x0:x1 - box.x0].astype(np.float32) / 255.0
+        parts.append((slice(y0, y1), slice(x0, x1)))
+        alphas.append(inside[..., 3])
+        colours.append(inside[..., :3])
     # How much each layer shows at each pixel: its alpha times what the layers above let through.
     shows, through = [None] * len(layers), np.ones((height, width), np.float32)
     for k in reversed(range(len(layers))):
-        shows[k] = alphas[k] * through
-        through = through * (1.0 - alphas[k])
-    norm = sum(w * w for w, free in zip(shows, adjustable) if free) + 1e-6
+        shows[k] = alphas[k] * through[parts[k]]
+        through[parts[k]] *= 1.0 - alphas[k]
+    norm = np.full((height, width), 1e-6, np.float32)
+    for part, w, free in zip(parts, shows, adjustable):
+        if free:
+            norm[part] += w * w
 
     def fit(rounds: int):
         for _ in range(rounds):
-            error = target - sum(w[..., None] * c for w, c in zip(shows, colours))
+            error = target.copy()
+            for part, w, c in zip(parts, shows, colours):
+                error[part] -= w[..., None] * c
             for k, free in enumerate(adjustable):
                 if free:
-                    colours[k] = np.clip(colours[k] + error * (shows[k] / norm)[..., None], 0.0, 1.0)
+                    step = error[parts[k]] * (shows[k] / norm[parts[k]])[..., None]
+                    colours[k] = np.clip(colours[k] + step, 0.0, 1.0)
 
     drawn = [c.copy() for c in colours]
     fit(ROUNDS)
     # The picture corrects a layer only where it shows; hidden parts (the background behind the objects) take the
     # correction of what shows around them, or they stand out as the objects' silhouettes in a different shade.
     for k, free in enumerate(adjustable):
-        if free:
+        if free and colours[k].size:
             colours[k] = np.clip(drawn[k] + _spread(colours[k] - drawn[k], shows[k]), 0.0, 1.0)
     out = []
-    for box, pixels, (x0, y0, x1, y1), colour, free in zip(boxes, layers, parts, colours, adjustable):
-        if free and x1 > x0 and y1 > y0:
+    for box, pixels, (rows, cols), colour, free in zip(boxes, layers, parts, colours, adjustable):
+        if free and colour.size:
             pixels = pixels.copy()
-            pixels[y0 - box.y0:y1 - box.y0, x0 - box.x0:x1 - box.x0, :3] = \
-                np.round(colour[y0:y1, x0:x1] * 255.0).astype(np.uint8)
+            pixels[rows.start - box.y0:rows.stop - box.y0, cols.start - box.x0:cols.stop - box.x0, :3] = \
+                np.round(colour * 255.0).astype(np.uint8)
         out.append(pixels)
     return out
 
