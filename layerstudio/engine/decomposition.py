@@ -33,31 +33,26 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
     """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
     phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
     height, width = picture.shape[:2]
-    pixels = lab_array(picture[..., :3])
-    opaque = picture[..., 3] > 127
     named = [lab_array(np.array([rgb for _, _, rgb in colour_spans(t, quoted_ranges(t))], np.float64).reshape(-1, 3))
              for t in texts]
     out = np.zeros((len(wanted), len(texts)), np.float32)
     for row, i in enumerate(wanted):
-        area = _box_mask(boxes[i], width, height)
-        visible = area.copy()
+        box = boxes[i]
+        y0, y1, x0, x1 = max(box.y0, 0), min(box.y1, height), max(box.x0, 0), min(box.x1, width)
+        if y1 <= y0 or x1 <= x0:
+            continue
+        visible = np.ones((y1 - y0, x1 - x0), bool)
         for above in boxes[i + 1:]:
-            visible &= ~_box_mask(above, width, height)
-        region = (visible if visible.sum() >= 0.1 * area.sum() else area) & opaque
+            visible[max(above.y0 - y0, 0):max(above.y1 - y0, 0), max(above.x0 - x0, 0):max(above.x1 - x0, 0)] = False
+        region = (visible if visible.sum() >= 0.1 * visible.size else True) & (picture[y0:y1, x0:x1, 3] > 127)
         if not region.any():
             continue
-        shown = pixels[region]
+        shown = lab_array(picture[y0:y1, x0:x1, :3][region])
         for k, colours in enumerate(named):
             if len(colours):
                 near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
                 out[row, k] = near.mean()
     return out
-
-
-def _box_mask(box: Box, width: int, height: int) -> np.ndarray:
-    mask = np.zeros((height, width), bool)
-    mask[max(box.y0, 0):min(box.y1, height), max(box.x0, 0):min(box.x1, width)] = True
-    return mask
 
 
 def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description: str,
