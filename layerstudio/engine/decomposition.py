@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..document import Box
-from .colours import colour_spans, lab_array
-from .text import quoted_ranges
+from .colours import lab_array, named_colours
 
 NEAR_COLOUR = 20.0  # CIELAB distance: a pixel this near a named colour counts as showing it (which box is which)
 # the object's pixels: wider, as gradient fills shade the colour (32 designs, 25 / 35 / 45: 23.5 / 23.8 / 23.5 dB)
@@ -33,21 +32,19 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
     """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
     phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
     height, width = picture.shape[:2]
-    named = [lab_array(np.array([rgb for _, _, rgb in colour_spans(t, quoted_ranges(t))], np.float64).reshape(-1, 3))
-             for t in texts]
+    named = [lab_array(np.array(named_colours(t), np.float64).reshape(-1, 3)) for t in texts]
     out = np.zeros((len(wanted), len(texts)), np.float32)
     for row, i in enumerate(wanted):
         box = boxes[i]
-        y0, y1, x0, x1 = max(box.y0, 0), min(box.y1, height), max(box.x0, 0), min(box.x1, width)
-        if y1 <= y0 or x1 <= x0:
+        rows, cols = _crop(box, width, height)
+        on_canvas = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+        if not on_canvas.size:
             continue
-        visible = np.ones((y1 - y0, x1 - x0), bool)
-        for above in boxes[i + 1:]:
-            visible[max(above.y0 - y0, 0):max(above.y1 - y0, 0), max(above.x0 - x0, 0):max(above.x1 - x0, 0)] = False
-        region = (visible if visible.sum() >= 0.1 * visible.size else True) & (picture[y0:y1, x0:x1, 3] > 127)
+        visible = _visible(boxes, i, width, height)[rows, cols]
+        region = (visible if visible.sum() >= 0.1 * visible.size else True) & (on_canvas[..., 3] > 127)
         if not region.any():
             continue
-        shown = lab_array(picture[y0:y1, x0:x1, :3][region])
+        shown = lab_array(on_canvas[..., :3][region])
         for k, colours in enumerate(named):
             if len(colours):
                 near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
@@ -61,7 +58,7 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
     description names where the box shows, and `silhouette` (or nothing) where boxes above it hide it or it runs
     off the canvas. Just the silhouette when the description names no colour: the picture cannot tell its object
     from the rest."""
-    colours = [rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))]
+    colours = named_colours(description)
     if not colours:
         return silhouette
     box, (height, width) = boxes[index], picture.shape[:2]
@@ -71,18 +68,25 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
     distance = np.linalg.norm(lab_array(shown[..., :3])[..., None, :] - lab_array(np.array(colours, np.float64)),
                               axis=-1).min(-1)
     coverage = ((distance < SHOWN_COLOUR) & (shown[..., 3] > 127)).astype(np.float32)
+    hidden_guess = silhouette if silhouette is not None else np.zeros_like(coverage)
+    return np.where(_visible(boxes, index, width, height), coverage, hidden_guess).astype(np.float32)
+
+
+def _visible(boxes: list[Box], index: int, width: int, height: int) -> np.ndarray:
+    """(h, w) of box `index`: True where it lies on the canvas and no box stacked above it covers it."""
+    box = boxes[index]
     visible = np.zeros((box.height, box.width), bool)
-    visible[rows, cols] = True
+    visible[_crop(box, width, height)] = True
     for above in boxes[index + 1:]:
         visible[max(above.y0 - box.y0, 0):max(above.y1 - box.y0, 0),
                 max(above.x0 - box.x0, 0):max(above.x1 - box.x0, 0)] = False
-    hidden_guess = silhouette if silhouette is not None else np.zeros_like(coverage)
-    return np.where(visible, coverage, hidden_guess).astype(np.float32)
+    return visible
 
 
 def _crop(box: Box, width: int, height: int) -> tuple[slice, slice]:
-    """The part of a box-sized array that lies on the canvas."""
-    return (slice(max(-box.y0, 0), min(height, box.y1) - box.y0), slice(max(-box.x0, 0), min(width, box.x1) - box.x0))
+    """The part of a box-sized array that lies on the canvas (empty slices for a box off it)."""
+    rows, cols = max(-box.y0, 0), max(-box.x0, 0)
+    return (slice(rows, max(min(height, box.y1) - box.y0, rows)), slice(cols, max(min(width, box.x1) - box.x0, cols)))
 
 
 def refit_colours(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarray,
