@@ -81,6 +81,23 @@ def test_init_starts_from_another_models_weights(tmp_path):
                                atol=1e-3, rtol=1e-3)  # the exported model is fp16
 
 
+def test_a_run_started_from_another_keeps_its_colour_probe(tmp_path):
+    """The probe is a training head, not part of the model; saved beside the weights, a continued run starts with
+    the probe it was trained with instead of a random one that pushes the features while it learns."""
+    assert Trainer(train_args(tmp_path / "a", ae_steps=1, steps=1, planner_steps=0)).run() == 0
+    trained = Trainer(train_args(tmp_path / "a", resume=True)).colour_probe.state_dict()  # as checkpointed
+    assert (tmp_path / "a" / "model" / "colour_probe.safetensors").is_file()
+    continued = Trainer(train_args(tmp_path / "b", init=str(tmp_path / "a" / "model"), ae_steps=0))
+    state = continued.colour_probe.state_dict()
+    assert continued.init_report["probe"]["copied"] == len(state)
+    assert all(torch.equal(state[k], trained[k]) for k in state)
+    # a model without one (the app's own saves) starts a fresh probe
+    Pipeline.from_preset("tiny", seed=5).save(tmp_path / "plain")
+    fresh = Trainer(train_args(tmp_path / "c", init=str(tmp_path / "plain"), ae_steps=0))
+    assert "probe" not in fresh.init_report
+    assert not torch.equal(fresh.colour_probe.state_dict()["layer.1.weight"], trained["layer.1.weight"])
+
+
 def test_autoencoder_steps_after_init_keep_the_latents_near_the_initial_encoders(tmp_path):
     """The initial model's transformer knows its encoder's latents: the encoder may improve, anchored to them."""
     import torch

@@ -29,11 +29,15 @@ from ..engine.packing import LayerSlot, by_shape, pack, patchify, token_noise
 from ..engine.pipeline import to_tensor
 from ..engine.text import Tokenizer
 from ..engine.transformer import Conditioning, composite_grid
-from ..engine.weights import check_finite
+from ..engine.weights import check_finite, save_weights
 from ..errors import UserError
 from .corpus import style_prompt
 
 CHECKPOINT = "checkpoint.pt"
+# Saved beside the model's weights (the app never reads it) so a run started with --init keeps the colour probe
+# it was trained with: a fresh probe took ~400 of a 1,000-step run to fall from 6 to under 1, its random head
+# pushing the text and transformer features meanwhile.
+PROBE_FILE = "colour_probe.safetensors"
 # Starting from a trained model: the encoder may change, but its latents (normalised) stay within ~0.1 RMS of the
 # initial ones, which the transformer has learnt; the reconstruction loss runs 0.05-0.1.
 ANCHOR_WEIGHT = 0.3
@@ -360,6 +364,8 @@ class Trainer:
         self.colour_probe = ColourProbe(self.model.text.width, self.cfg.transformer.width, len(COLOURS)).to(self.device)
         if ckpt is not None and ckpt.get("colour_probe") is not None:
             self.colour_probe.load_state_dict(ckpt["colour_probe"])
+        elif self.init_dir and (self.init_dir / PROBE_FILE).is_file():
+            self.init_report["probe"] = init_from(self.colour_probe, self.init_dir / PROBE_FILE)
         self.optim = self._make_optimizer()
         if ckpt is not None and ckpt.get("optim") is not None:
             self.optim.load_state_dict(ckpt["optim"])
@@ -671,6 +677,7 @@ class Trainer:
             self.model.save(self.out / "model", dtype=torch.float16)
         finally:
             self.model.planner = planner
+        save_weights(self.colour_probe, self.out / "model" / PROBE_FILE)
 
     def _use_data(self) -> None:
         """Resolve --data; a PSD folder is opened once here (the vocabulary reads it) and its skipped files named."""
@@ -696,7 +703,9 @@ class Trainer:
                                   "raise --steps to train it further"})
         if self.init_report:
             self.log({"init": str(self.init_dir), "copied": self.init_report["copied"],
-                      "rows_copied": self.init_report["rows_copied"], "fresh": self.init_report["fresh"]})
+                      "rows_copied": self.init_report["rows_copied"], "fresh": self.init_report["fresh"],
+                      "colour_probe": "fresh" if "probe" not in self.init_report else
+                      f"{self.init_report['probe']['copied']} tensors copied"})
         data_seed = args.seed + self.state["ae_step"] * 7 + self.state["dit_step"] * 13
         # Designs render on the CPU: one worker keeps up with a CPU step; a GPU step needs several.
         cpus = max(1, (os.cpu_count() or 2) // self.world - 1)
