@@ -7,7 +7,7 @@ import layerstudio.engine.pipeline as pipeline_module
 from layerstudio.document import Box, Document, Layer
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.request import JobRequest
-from layerstudio.engine.decomposition import refit_colours, seen_coverage
+from layerstudio.engine.decomposition import refit_colours, refit_layers, seen_coverage
 
 WIDTH, HEIGHT = 96, 64
 
@@ -73,6 +73,37 @@ def test_hidden_parts_take_the_correction_around_them():
     assert np.abs(hidden - (90, 140, 200)).max() <= 2  # not a darker square where the object was
 
 
+def disc(box, radius):
+    y, x = np.mgrid[:box.height, :box.width]
+    r = np.hypot(y + 0.5 - box.height / 2, x + 0.5 - box.width / 2)
+    return (np.clip(radius + 0.5 - r, 0, 1) * 255).astype(np.uint8)
+
+
+def test_an_object_drawn_too_small_is_widened_instead_of_leaving_its_rim_in_the_background():
+    boxes = [Box(0, 0, WIDTH, HEIGHT), Box(24, 8, 72, 56)]
+    background = np.full((HEIGHT, WIDTH, 4), (240, 220, 60, 255), np.uint8)
+    red = np.zeros((48, 48, 4), np.uint8)
+    red[..., :3], red[..., 3] = (200, 30, 40), disc(boxes[1], 22)
+    picture = stack(boxes, [background, red])
+    drawn_red = red.copy()
+    drawn_red[..., :3], drawn_red[..., 3] = (185, 45, 50), disc(boxes[1], 17)  # 5 px short, colour a little off
+    drawn = [shift(background, -25), drawn_red]
+    rim = (disc(boxes[1], 20) == 255) & (disc(boxes[1], 18) == 0)
+    rim_in_background = np.zeros((HEIGHT, WIDTH), bool)
+    rim_in_background[8:56, 24:72] = rim
+
+    colours_only = refit_colours(boxes, drawn, picture, [True, True])
+    assert colours_only[0][rim_in_background, 1].mean() < 100  # the object's red left in the background
+    layers = refit_layers(boxes, drawn, picture, [True, True])
+    assert np.abs(layers[0][rim_in_background, :3].astype(int) - (240, 220, 60)).max() <= 8
+    assert layers[1][rim, 3].min() >= 240  # the object covers its rim
+    assert np.abs(premultiplied(stack(boxes, layers)) - premultiplied(picture)).mean() < 1
+    assert np.array_equal(layers[0][..., 3], drawn[0][..., 3])  # the background's alpha is its own
+    # a layer the user gave keeps its alpha (and its colours): only the generated background changes
+    given = refit_layers(boxes, drawn, picture, [True, False])
+    assert np.array_equal(given[1], drawn[1])
+
+
 def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
     pipe = Pipeline.from_preset("tiny", seed=0)
     image = np.random.default_rng(2).integers(0, 256, (64, 96, 4), dtype=np.uint8)
@@ -82,7 +113,7 @@ def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
         seen.append((picture, adjustable))
         return [np.full_like(px, 7) for px in layers]
 
-    monkeypatch.setattr(pipeline_module, "refit_colours", refit)
+    monkeypatch.setattr(pipeline_module, "refit_layers", refit)
     doc = pipe.decompose(image, [[0, 0, 48, 48], [32, 16, 96, 64]], "two things", seed=3, steps=2)
     assert len(seen) == 1 and np.array_equal(seen[0][0], image) and seen[0][1] == [True, True, True]
     assert all((layer.pixels == 7).all() for layer in doc.layers)

@@ -15,7 +15,7 @@ from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .colours import named_colours, snap_to_colours
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
-from .decomposition import refit_colours, seen_coverage
+from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
@@ -230,8 +230,8 @@ class Pipeline:
                 if len(wanted) == 1 or len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
                     layers[i] = snap_to_colours(layers[i], wanted)
         else:
-            layers = refit_colours([spec.box for spec in request.layers], layers, request.composite,
-                                   [spec.generated for spec in request.layers])
+            layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
+                                  [spec.generated for spec in request.layers])
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
