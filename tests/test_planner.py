@@ -9,7 +9,8 @@ from torch import nn
 
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import preset
-from layerstudio.engine.decomposition import colour_evidence
+from layerstudio.engine.decomposition import colour_evidence, shape_evidence
+from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
                                        as_sentence, best_match, cut_phrases, locate, tag_sequence, whole_units, whole_words)
@@ -249,6 +250,24 @@ def test_colour_evidence_reads_only_what_a_box_shows():
     # a box hidden almost entirely reads all of itself
     hidden = colour_evidence(image, [above, below], [0], ["a blue star"])
     assert hidden[0, 0] > 0.6
+
+
+def test_decomposition_tells_objects_of_one_colour_apart_by_their_shapes():
+    prompt = "A purple crescent moon and a purple circle on white."
+    moon, circle = "a purple crescent moon", "a purple circle"
+    left, right = Box(8, 8, 72, 72), Box(88, 8, 152, 72)
+    image = np.full((80, 160, 4), 255, np.uint8)
+    for box, phrase in ((left, moon), (right, circle)):
+        shape = glyph_for(phrase, box.width, box.height) > 0.5
+        image[box.y0:box.y1, box.x0:box.x1][shape, :3] = (124, 58, 237)  # purple
+    evidence = shape_evidence(image, [left, right], [0, 1], [circle, moon, "the word 'purple'"])
+    assert evidence[0, 1] > 0.9 and evidence[1, 0] > 0.9 and evidence[0, 0] < 0.8 and evidence[1, 1] < 0.8
+    assert (evidence[:, 2] == 0).all()  # no colour named outside the quotes: the picture cannot tell its pixels
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.model.planner = oracle_planner(prompt, ("white", moon, circle))
+    for boxes, seed in (([left, right], 1), ([right, left], 7)):
+        layers = pipe.decompose(image, boxes, prompt=prompt, seed=seed, steps=1).layers
+        assert [l.provenance.phrase.lower() for l in layers] == ["", *({left: moon, right: circle}[b] for b in boxes)]
 
 
 def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again():

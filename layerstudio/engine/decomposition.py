@@ -1,7 +1,8 @@
 """Decomposition: reading off the picture what each box shows, and layers that stack back into it.
 
 Which object each box holds: the share of its visible pixels near each colour a phrase names
-(`colour_evidence`, for the planner). The object's coverage: where those pixels are, and where upper boxes hide
+(`colour_evidence`, for the planner), and how well those pixels make the shape or lettering the phrase names
+(`shape_evidence`: two purple objects are told apart by it). The object's coverage: where those pixels are, and where upper boxes hide
 it, the silhouette its words name (`seen_coverage`, the glyph input, as the corpus gives each object its own
 coverage). On 32 held-out designs (seeds 20,000,000+) each decomposed layer against the truth: 20.9 dB with
 silhouettes alone, 23.8 with what the picture shows (IoU 0.79 -> 0.86).
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..document import Box
 from .colours import lab_array, named_colours
+from .glyphs import glyph_for
 
 NEAR_COLOUR = 20.0  # CIELAB distance: a pixel this near a named colour counts as showing it (which box is which)
 # the object's pixels: wider, as gradient fills shade the colour (32 designs, 25 / 35 / 45: 23.5 / 23.8 / 23.5 dB)
@@ -53,6 +55,27 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
             if len(colours):
                 near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
                 out[row, k] = near.mean()
+    return out
+
+
+def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
+    """(wanted boxes, phrases): how well the pixels of each phrase's colours in each box's visible part match the
+    shape or lettering the phrase names, fitted to the box (IoU; 0 for a phrase that names no colour or no
+    shape). Colours alone cannot tell a purple moon's box from a purple circle's."""
+    height, width = picture.shape[:2]
+    out = np.zeros((len(wanted), len(texts)), np.float32)
+    for row, i in enumerate(wanted):
+        box, visible = boxes[i], _visible(boxes, i, width, height)
+        if visible.sum() < 0.1 * visible.size:
+            continue
+        for k, text in enumerate(texts):
+            expected = glyph_for(text, box.width, box.height) if named_colours(text) else None
+            if expected is None:
+                continue
+            shown = seen_coverage(picture, boxes, i, text, None) > 0.5
+            expected = (expected > 0.5) & visible
+            union = (shown | expected).sum()
+            out[row, k] = (shown & expected).sum() / union if union else 0.0
     return out
 
 

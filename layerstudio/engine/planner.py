@@ -24,7 +24,7 @@ from torch import nn
 from ..document import Box
 from .config import TextConfig
 from .colours import colour_spans
-from .decomposition import colour_evidence
+from .decomposition import colour_evidence, shape_evidence
 from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
@@ -32,6 +32,10 @@ BOX_FEATURES = 8
 # Decomposition: what a box shows outweighs the planner's guess from its place (48 held-out designs, decomposed
 # layers against the truth, weight 1 / 3 / 10 / 30: 19.6 / 20.1 / 20.4 / 20.3 dB).
 COLOUR_WEIGHT = 10.0
+# ... and the shape its colours make: 300 held-out designs (seeds 20,000,000+), boxes dealt their true object
+# with colours alone 0.90, shape weight 3 / 10 / 20 / 40: 0.98 / 0.99 / 0.995 / 0.995 (first 150: 0.979 / 0.994
+# / 0.997 / 1.0; the next 150 at 0, 20 and 40: 0.881 / 0.992 / 0.990)
+SHAPE_WEIGHT = 20.0
 
 
 def box_features(box: Box, width: int, height: int, index: int, count: int) -> list[float]:
@@ -103,7 +107,8 @@ class Planner(nn.Module):
                              dtype=features.dtype, device=features.device)
         logits = self.scores(features, tokens, feats).float().cpu()
         if picture is not None:
-            fit = logits.log_softmax(-1).numpy() + COLOUR_WEIGHT * colour_evidence(picture, boxes, wanted, texts)
+            fit = (logits.log_softmax(-1).numpy() + COLOUR_WEIGHT * colour_evidence(picture, boxes, wanted, texts)
+                   + SHAPE_WEIGHT * shape_evidence(picture, boxes, wanted, texts))
             return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
         rng = random.Random(seed)
         taken_keys = {t.strip().lower() for t in taken}
