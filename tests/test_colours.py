@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from layerstudio.engine.colours import (BASE_COLOURS, colour_names, colour_spans, lab, lab_array, named_colours,
-                                        rgb_from_lab, snap_to_colours)
+from layerstudio.engine.colours import (BASE_COLOURS, between_colours, colour_names, colour_spans, lab, lab_array,
+                                        named_colours, rgb_from_lab, snap_to_colour)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
 from layerstudio.training.corpus import HELD_OUT_COLOURS, NAMED_COLOURS, PALETTE, make_design
@@ -159,7 +159,7 @@ def gradient_layer(rgb, size=32):
 def test_snapping_moves_a_layers_main_colour_onto_the_one_asked_and_keeps_its_shading():
     drawn = gradient_layer((200, 60, 60))
     wanted = (220, 38, 38)
-    snapped = snap_to_colours(drawn, [wanted])
+    snapped = snap_to_colour(drawn, wanted)
     solid = drawn[..., 3] > 127
     main = lambda px: np.median(lab_array(px[..., :3])[solid], axis=0)
     assert np.linalg.norm(main(drawn) - lab(wanted)) > 8 and np.linalg.norm(main(snapped) - lab(wanted)) < 1.5
@@ -168,9 +168,9 @@ def test_snapping_moves_a_layers_main_colour_onto_the_one_asked_and_keeps_its_sh
     outline = solid & (drawn[..., :3].sum(-1) == 0)
     assert (snapped[outline, :3] == 0).all() and np.array_equal(snapped[..., 3], drawn[..., 3])
     # a layer in another colour altogether, or with nothing solid, is left as drawn
-    assert snap_to_colours(drawn, [(35, 85, 220)]) is drawn
+    assert snap_to_colour(drawn, (35, 85, 220)) is drawn
     empty = np.zeros((8, 8, 4), np.uint8)
-    assert snap_to_colours(empty, [wanted]) is empty
+    assert snap_to_colour(empty, wanted) is empty
 
 
 def test_the_colours_a_description_names():
@@ -180,17 +180,31 @@ def test_the_colours_a_description_names():
     assert named_colours("a star") == [] and named_colours("") == []
 
 
-def test_stripes_and_their_ground_each_take_their_own_colour():
+def test_a_pattern_background_is_put_in_its_two_colours_where_the_model_drew_the_pattern():
     y, x = np.mgrid[:48, :48]
     stripe = (x // 6) % 3 == 0
+    edge = (x % 18 == 6)  # the column right of each stripe, drawn half way between
     drawn = np.zeros((48, 48, 4), np.uint8)
     drawn[..., 3] = 255
     drawn[..., :3] = np.where(stripe[..., None], (150, 70, 200), (110, 80, 40))  # near purple, near brown
+    drawn[edge, :3] = (130, 75, 120)
+    speckle = np.random.default_rng(0).random((48, 48)) < 0.2
+    drawn[speckle & ~edge, :3] = np.where(stripe[speckle & ~edge, None], (60, 90, 250), (200, 40, 30))  # off hue
     purple, brown = BASE_COLOURS["purple"], BASE_COLOURS["brown"]
-    snapped = snap_to_colours(drawn, [purple, brown])
-    for where, rgb in ((stripe, purple), (~stripe, brown)):
-        assert np.abs(snapped[where, :3].astype(int) - rgb).max() <= 1
+    fixed = between_colours(drawn, purple, brown)
+    for where, rgb in ((stripe & ~speckle, purple), (~stripe & ~edge & ~speckle, brown)):
+        assert np.abs(fixed[where, :3].astype(int) - rgb).max() <= 1
         assert np.linalg.norm(lab_array(drawn[where][0, :3]) - lab(rgb)) > 5
+    # every pixel is a blend of the two: the speckles too, nearer the colour of the part they lie in
+    ends = lab_array(np.array([purple, brown], np.float64))
+    line = ends[1] - ends[0]
+    off_line = np.cross(lab_array(fixed[..., :3]) - ends[0], line) / np.linalg.norm(line)
+    assert np.linalg.norm(off_line, axis=-1).max() < 1.5
+    purple_share = lambda px: np.linalg.norm(lab_array(px[..., :3]) - ends[1], axis=-1) / np.linalg.norm(line)
+    assert (purple_share(fixed[speckle & stripe & ~edge]) > 0.5).all()
+    assert (purple_share(fixed[speckle & ~stripe & ~edge]) < 0.5).all()
+    assert (np.abs(purple_share(fixed[edge]) - 0.5) < 0.3).all()  # a soft edge stays soft
+    assert np.array_equal(fixed[..., 3], drawn[..., 3])
 
 
 def test_lab_round_trips():
@@ -204,7 +218,8 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     from layerstudio.engine.pipeline import Pipeline
 
     asked = []
-    monkeypatch.setattr(pipeline_module, "snap_to_colours", lambda px, colours: asked.append(colours) or px)
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour: asked.append([colour]) or px)
+    monkeypatch.setattr(pipeline_module, "between_colours", lambda px, *pair: asked.append(list(pair)) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert asked == []  # no words, no colour

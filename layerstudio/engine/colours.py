@@ -109,32 +109,46 @@ def named_colours(description: str) -> list[tuple[int, int, int]]:
     return list(dict.fromkeys(rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))))
 
 
-def snap_to_colours(pixels: np.ndarray, colours: list[tuple[int, int, int]]) -> np.ndarray:
+def snap_to_colour(pixels: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     """A generated layer (RGBA uint8) with its main colour moved onto the one asked, as the words asked: the model
     lands within about 8-15 delta E of a named colour, and a designer who writes '#e63946' means that colour. The
     fill's shades move with it (a gradient stays a gradient), colours far from it (an outline, a dark shadow) less
-    or not at all. A layer whose main colour is far from the one asked is left alone: it drew something else.
-    Given two colours (stripes and their ground), each pixel goes with the nearer, and each part moves so."""
+    or not at all. A layer whose main colour is far from the one asked is left alone: it drew something else."""
     solid = pixels[..., 3] > 127
-    if solid.sum() < 4 or not colours:
+    if solid.sum() < 4:
         return pixels
     values = lab_array(pixels[..., :3])
-    targets = lab_array(np.array(colours, np.float64))
-    nearest = np.linalg.norm(values[..., None, :] - targets, axis=-1).argmin(-1)
-    moved = False
-    for k, target in enumerate(targets):
-        part = nearest == k
-        if (solid & part).sum() < 4 or np.linalg.norm(target - np.median(values[solid & part], axis=0)) > SNAP_LIMIT:
-            continue
-        for _ in range(2):  # shades that move only part of the way pull the median back; a second pass lands it
-            main = np.median(values[solid & part], axis=0)
-            moves = part * np.clip(1.0 - np.linalg.norm(values - main, axis=-1) / SNAP_REACH, 0.0, 1.0)
-            values = values + moves[..., None] * (target - main)
-        moved = True
-    if not moved:
+    target = lab_array(np.array(colour, np.float64))
+    if np.linalg.norm(target - np.median(values[solid], axis=0)) > SNAP_LIMIT:
         return pixels
+    for _ in range(2):  # shades that move only part of the way pull the median back; a second pass lands it
+        main = np.median(values[solid], axis=0)
+        moves = np.clip(1.0 - np.linalg.norm(values - main, axis=-1) / SNAP_REACH, 0.0, 1.0)
+        values = values + moves[..., None] * (target - main)
     out = pixels.copy()
     out[..., :3] = np.round(rgb_from_lab(values)).astype(np.uint8)
+    return out
+
+
+def between_colours(pixels: np.ndarray, first: tuple[int, int, int], second: tuple[int, int, int]) -> np.ndarray:
+    """A generated stripes or dots background (RGBA uint8) in exactly its two named colours: each pixel moved onto
+    the CIELAB line between them, where it is nearest, and that line stretched so the model's two main colours
+    land on the named ones. Where the model put the pattern stays, and its soft edges; the colours it strewed
+    beside it (on the default model, speckles of every hue) go."""
+    a, b = lab_array(np.array([first, second], np.float64))
+    along = b - a
+    if not along.any():
+        return pixels
+    values = lab_array(pixels[..., :3])
+    share = np.clip((values - a) @ along / (along @ along), 0.0, 1.0)
+    # the model's two main colours lie short of the named ones: the pixels nearer each end land on it
+    solid = pixels[..., 3] > 127
+    nearer_first, nearer_second = solid & (share < 0.5), solid & (share >= 0.5)
+    if nearer_first.any() and nearer_second.any():
+        lo, hi = np.median(share[nearer_first]), np.median(share[nearer_second])
+        share = np.clip((share - lo) / (hi - lo), 0.0, 1.0)
+    out = pixels.copy()
+    out[..., :3] = np.round(rgb_from_lab(a + share[..., None] * along)).astype(np.uint8)
     return out
 
 

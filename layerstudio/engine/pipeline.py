@@ -13,7 +13,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import named_colours, snap_to_colours
+from .colours import between_colours, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
@@ -225,10 +225,10 @@ class Pipeline:
         if request.composite is None:
             for i in gen_index:
                 wanted = named_colours(descriptions[i])
-                # two colours say which pixel is which only as stripes or dots and their ground ('a red to blue
-                # gradient' does not: its middle would tear in two)
-                if len(wanted) == 1 or len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
-                    layers[i] = snap_to_colours(layers[i], wanted)
+                if len(wanted) == 1:
+                    layers[i] = snap_to_colour(layers[i], wanted[0])
+                elif len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
+                    layers[i] = between_colours(layers[i], *wanted)
         else:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
