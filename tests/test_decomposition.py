@@ -3,6 +3,7 @@ from dataclasses import replace
 
 import numpy as np
 
+import layerstudio.engine.decomposition as decomposition
 import layerstudio.engine.pipeline as pipeline_module
 from layerstudio.document import Box, Document, Layer
 from layerstudio.engine.pipeline import Pipeline
@@ -102,6 +103,30 @@ def test_an_object_drawn_too_small_is_widened_instead_of_leaving_its_rim_in_the_
     # a layer the user gave keeps its alpha (and its colours): only the generated background changes
     given = refit_layers(boxes, drawn, picture, [True, False])
     assert np.array_equal(given[1], drawn[1])
+
+
+def test_a_striped_background_is_continued_behind_the_objects_and_a_gradient_is_not_repeated():
+    y, x = np.mgrid[:HEIGHT, :WIDTH]
+    background = np.full((HEIGHT, WIDTH, 4), 255, np.uint8)
+    background[(x + y) % 12 < 4, :3] = (220, 38, 38)  # red diagonal stripes on white
+    boxes = [Box(0, 0, WIDTH, HEIGHT), Box(32, 16, 64, 48)]
+    square = np.zeros((32, 32, 4), np.uint8)
+    square[..., 2:] = 255  # opaque blue
+    picture = stack(boxes, [background, square])
+    drawn = shift(background, -20)
+    drawn[16:48, 32:64, :3] = (230, 150, 150)  # the model's guess behind the square: a smudge of the two
+    layers = refit_layers(boxes, [drawn, square], picture, [True, False])
+    behind = layers[0][20:44, 36:60, :3].astype(int)
+    assert np.abs(behind - background[20:44, 36:60, :3]).max() <= 2
+    # a gradient does not repeat: behind the square it takes the correction around it, not copies of elsewhere
+    ramp = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
+    ramp[..., 0], ramp[..., 1], ramp[..., 3] = x * 2, 255 - y * 3, 255
+    gradient = decomposition._periodic_fill(ramp[..., :3] / 255.0, np.ones((HEIGHT, WIDTH), bool))
+    assert gradient is None
+    stripes = background[..., :3] / 255.0
+    hidden = np.ones((HEIGHT, WIDTH), bool)
+    hidden[16:48, 32:64] = False
+    assert np.abs(decomposition._periodic_fill(np.where(hidden[..., None], stripes, 0.5), hidden) - stripes).max() < 1e-6
 
 
 def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
