@@ -126,7 +126,13 @@ def test_a_striped_background_is_continued_behind_the_objects_and_a_gradient_is_
     stripes = background[..., :3] / 255.0
     hidden = np.ones((HEIGHT, WIDTH), bool)
     hidden[16:48, 32:64] = False
-    assert np.abs(decomposition._periodic_fill(np.where(hidden[..., None], stripes, 0.5), hidden) - stripes).max() < 1e-6
+    filled, trusted = decomposition._periodic_fill(np.where(hidden[..., None], stripes, 0.5), hidden)
+    assert np.abs(filled - stripes).max() < 1e-6 and np.array_equal(trusted, hidden)
+    # a visible pixel unlike its period neighbours (another layer's leftover) is not copied, and not trusted
+    stray = np.where(hidden[..., None], stripes, 0.5)
+    stray[10, 10] = (0.0, 0.0, 1.0)
+    filled, trusted = decomposition._periodic_fill(stray, hidden)
+    assert not trusted[10, 10] and trusted.sum() == hidden.sum() - 1 and np.abs(filled - stripes).max() < 1e-6
 
 
 def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
