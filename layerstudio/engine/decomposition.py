@@ -2,9 +2,9 @@
 
 Which object each box holds: the share of its visible pixels near each colour a phrase names
 (`colour_evidence`, for the planner), and how well those pixels make the shape or lettering the phrase names
-(`shape_evidence`: two purple objects are told apart by it). The object's coverage: where those pixels are, and where upper boxes hide
-it, the silhouette its words name (`seen_coverage`, the glyph input, as the corpus gives each object its own
-coverage). On 32 held-out designs (seeds 20,000,000+) each decomposed layer against the truth: 20.9 dB with
+(`shape_evidence`: two purple objects are told apart by it). The object's coverage: where those pixels are,
+and where upper boxes hide it, the silhouette its words name (`seen_coverage`, the glyph input, as the corpus
+gives each object its own coverage). On 32 held-out designs (seeds 20,000,000+) each decomposed layer against the truth: 20.9 dB with
 silhouettes alone, 23.8 with what the picture shows (IoU 0.79 -> 0.86).
 
 The colours: the model draws each layer's shape well enough, but its colours are only near the picture's: stacked
