@@ -254,6 +254,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     own_icon_iou = []  # the same for icons and for geometric shapes
     own_figure_iou = []
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr, dec_stack_psnr = [], [], [], [], []
+    dec_background_psnr = {False: [], True: []}  # plain backgrounds, and stripes or dots
     dec_own_phrase = 0
     pattern_iou = []  # stripes and dots backgrounds: their second colour where the engine asked for the pattern
     results = []
@@ -302,6 +303,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         decomposed = pipe.decompose(design.composite, [l.box for l in doc.layers[1:]], design.caption,
                                     seed=k, steps=steps)
         dec_psnr += [psnr(t.pixels, d.pixels) for t, d in zip(doc.layers, decomposed.layers)]
+        dec_background_psnr[design.glyph(0) is not None].append(dec_psnr[-len(doc.layers)])
         dec_stack_psnr.append(psnr(design.composite, decomposed.compose()))
         dec_dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in decomposed.layers[1:]]
         dec_own_phrase += sum(p == c for p, c in zip(dec_dealt, truth_captions))
@@ -333,6 +335,9 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
         # the decomposed layers stacked again, against the picture they came from
         "decomposition_stack_psnr_db": round(float(np.mean(dec_stack_psnr)), 2),
+        # the background alone: what the decomposition put behind the objects shows here
+        **{f"decomposed_{kind}_background_psnr_db": round(float(np.mean(dec_background_psnr[patterned])), 2)
+           if dec_background_psnr[patterned] else None for kind, patterned in (("plain", False), ("patterned", True))},
         "background_pattern_iou": round(float(np.mean(pattern_iou)), 4) if pattern_iou else None,
         "decomposed_layers_with_their_true_object": round(dec_own_phrase / max(fg_layers, 1), 4),
         "steps": steps or pipe.config.default_steps,
