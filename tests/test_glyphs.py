@@ -49,14 +49,14 @@ def test_corpus_layers_are_exactly_their_glyph():
     for seed in range(10_000_000, 10_000_040):
         design = make_design(seed)
         background = design.document.layers[0].pixels
+        pattern = design.glyph(0)
         if pattern_for(design.layer_captions[0], 16, 16, 0) is None:
-            assert design.glyph(0) is None  # plain, gradient and noise backgrounds have none
-        else:  # stripes and dots: the glyph is the pattern, the second colour painted where it covers
-            pattern = design.glyph(0)
+            assert pattern is None  # plain, one-colour gradient and noise backgrounds have none
+        else:  # stripes, dots, a gradient between two colours: the second colour painted as far as the glyph covers
             assert pattern.shape == background.shape[:2]
-            for where in (pattern == 0, pattern == 1):
-                assert where.any() and (background[where] == background[where][0]).all()
-            checked.add("pattern")
+            first, second = (background[pattern == share][0, :3].astype(float) for share in (0, 1))
+            np.testing.assert_allclose(background[..., :3], first + pattern[..., None] * (second - first), atol=1)
+            checked.add("gradient" if "gradient" in design.layer_captions[0] else "pattern")
         for i, (layer, caption) in enumerate(zip(design.document.layers[1:], design.layer_captions[1:]), start=1):
             glyph = design.glyph(i)
             assert glyph is not None and glyph.shape == layer.pixels.shape[:2], caption
@@ -64,7 +64,7 @@ def test_corpus_layers_are_exactly_their_glyph():
                 continue
             np.testing.assert_allclose(layer.pixels[..., 3] / 255.0, glyph, atol=1 / 255 + 1e-6)
             checked.add(glyph_kind(caption))
-    assert checked == {"text", "icon", "shape", "pattern"}
+    assert checked == {"text", "icon", "shape", "pattern", "gradient"}
 
 
 def test_a_named_shape_or_icon_is_the_object_the_corpus_draws():
@@ -229,6 +229,16 @@ def test_background_words_give_their_pattern():
     dots = pattern_for("white polka dots on teal", 64, 64, seed=1)
     assert 0.05 < (dots >= 0.5).mean() < 0.3
     assert pattern_for("a soft teal radial gradient", 64, 64, 0) is None
+    assert pattern_for("a teal gradient", 64, 64, 0) is None  # shades of one colour: no second colour's share
+    # a gradient between two colours: the second's share, rising from 0 to 1 the way the words say
+    left_to_right = pattern_for("a red to blue gradient from left to right", 96, 64, 0)
+    assert (left_to_right == left_to_right[:1]).all() and (np.diff(left_to_right[0]) > 0).all()
+    assert left_to_right[0, 0] == 0 and left_to_right[0, -1] == 1
+    top_down = pattern_for("a vertical gradient from navy to pink", 96, 64, 0)
+    assert np.allclose(top_down, top_down[:, :1], atol=1e-6) and (np.diff(top_down[:, 0]) > 0).all()
+    # no direction in the words: the seed's, its far end on the canvas's rim
+    turned = [pattern_for("a background fading from teal to white", 96, 64, seed) for seed in range(4)]
+    assert all(t.min() == 0 and t.max() == 1 for t in turned) and len({t.tobytes() for t in turned}) == 4
     # the same seed and words draw the same pattern; another seed another
     assert np.array_equal(pattern_for("red stripes on blue", 64, 64, 4), pattern_for("red stripes on blue", 64, 64, 4))
     assert not np.array_equal(pattern_for("red stripes on blue", 64, 64, 4), pattern_for("red stripes on blue", 64, 64, 5))
@@ -261,3 +271,7 @@ def test_a_generated_background_is_given_the_pattern_its_words_name(monkeypatch)
     pipe.regenerate(doc, 0, seed=9, hint="vertical red stripes on blue", steps=1)
     glyph = [g for i, g in seen if i == 0][-1]
     assert np.array_equal(glyph.numpy(), pattern_for("vertical red stripes on blue", 64, 64, 9))
+    pipe.regenerate(doc, 0, seed=4, hint="a gradient from teal to white", steps=1)
+    glyph = [g for i, g in seen if i == 0][-1]
+    assert np.array_equal(glyph.numpy(), pattern_for("a gradient from teal to white", 64, 64, 4))
+    assert glyph.min() == 0 and glyph.max() == 1

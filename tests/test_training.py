@@ -281,6 +281,7 @@ def test_eval_runs_on_tiny(tmp_path):
     assert 0 <= report["style_prompts_dealt_nothing"] <= 1
     assert 0 <= report["decomposed_layers_with_their_true_object"] <= 1 and "decomposition_stack_psnr_db" in report
     assert report["background_pattern_iou"] is None or 0 <= report["background_pattern_iou"] <= 1
+    assert (report["two_colour_gradient_psnr_db"] is None) == (report["two_colour_gradients"] == 0)
     plain, patterned = report["decomposed_plain_background_psnr_db"], report["decomposed_patterned_background_psnr_db"]
     assert all(db is None or db > 0 for db in (plain, patterned)) and (plain, patterned) != (None, None)
     assert (tmp_path / "sheet.png").stat().st_size > 1000
@@ -290,11 +291,11 @@ def test_pattern_followed_compares_a_background_with_the_pattern_asked_for():
     from types import SimpleNamespace
 
     from layerstudio.document import Layer
-    from layerstudio.engine.patterns import pattern_for
+    from layerstudio.engine.patterns import names_pattern, pattern_for
     from layerstudio.training.corpus import make_design
     from layerstudio.training.evaluate import pattern_followed
 
-    design = next(d for d in map(make_design, range(10_000_000, 10_000_100)) if d.glyph(0) is not None)
+    design = next(d for d in map(make_design, range(10_000_000, 10_000_100)) if names_pattern(d.layer_captions[0]))
     words = design.layer_captions[0]
     pipe = SimpleNamespace(model=SimpleNamespace(planner=SimpleNamespace(background_phrase=lambda prompt: words)))
     truth = design.document.layers[0]
@@ -532,3 +533,27 @@ def test_eval_rejects_bad_options_before_it_runs(argv, message, tmp_path, capsys
     assert main(["eval", "--model", str(tmp_path / "absent"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_gradient_followed_compares_a_background_with_the_gradient_asked_for():
+    from types import SimpleNamespace
+
+    from layerstudio.document import Layer
+    from layerstudio.engine.patterns import names_two_colour_gradient, pattern_for
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.evaluate import gradient_followed
+
+    design = next(d for d in map(make_design, range(10_000_000, 10_000_100))
+                  if names_two_colour_gradient(d.layer_captions[0]))
+    words = design.layer_captions[0]
+    pipe = SimpleNamespace(model=SimpleNamespace(planner=SimpleNamespace(background_phrase=lambda prompt: words)))
+    truth = design.document.layers[0]
+    first, second = truth.pixels[design.glyph(0) == 0][0], truth.pixels[design.glyph(0) == 1][0]
+    asked = pattern_for(words, truth.box.width, truth.box.height, 5)[..., None]
+    follows = Layer(truth.box, np.round(first + asked * (second.astype(float) - first)).astype(np.uint8), seed=5)
+    plain = Layer(truth.box, np.broadcast_to(first, truth.pixels.shape).copy(), seed=5)
+    assert gradient_followed(pipe, design, follows) > 50 > 30 > gradient_followed(pipe, design, plain)
+    elsewhere = Layer(truth.box, follows.pixels, seed=6)  # the gradient of another seed runs another way
+    assert gradient_followed(pipe, design, elsewhere) < 30
+    stripes = SimpleNamespace(model=SimpleNamespace(planner=SimpleNamespace(background_phrase=lambda p: "red stripes on blue")))
+    assert gradient_followed(stripes, design, follows) is None

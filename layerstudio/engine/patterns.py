@@ -1,6 +1,7 @@
-"""Background patterns the default model knows: stripes and dots. The corpus paints its patterned backgrounds with
-them, and the engine gives a background whose words name one its pattern through the glyph input, as it gives an
-object its silhouette. The model alone drew stripes and dots as noisy texture."""
+"""Background patterns the default model knows: stripes, dots and two-colour gradients. The corpus paints its
+patterned backgrounds with them, and the engine gives a background whose words name one its pattern through the glyph
+input, as it gives an object its silhouette. The model alone drew stripes and dots as noisy texture, and a gradient
+between two colours as one colour between them."""
 from __future__ import annotations
 
 import math
@@ -35,6 +36,20 @@ def dots(w: int, h: int, period: float, radius: float, ox: float, oy: float) -> 
     return smoothstep(radius - np.sqrt(dx * dx + dy * dy) + 0.5)
 
 
+def linear_ramp(w: int, h: int, angle: float) -> np.ndarray:
+    """(h, w) 0..1 ramp across the area along direction `angle`."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = xs * math.cos(angle) + ys * math.sin(angle)
+    t -= t.min()
+    return t / max(float(t.max()), 1e-6)
+
+
+def two_colour_ramp(w: int, h: int, angle: float) -> np.ndarray:
+    """(h, w) share of the second colour in a gradient between two: skewed so the first colour, named first,
+    covers most of the canvas."""
+    return linear_ramp(w, h, angle) ** 1.8
+
+
 def stripe_params(rng: random.Random) -> tuple[float, float, float]:
     """Period, width and angle as the corpus draws them."""
     period = rng.uniform(14, 40)
@@ -51,6 +66,11 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
 
 _STRIPES = re.compile(r"\bstripe[sd]?\b|\bstriped\b")
 _DOTS = re.compile(r"\b(?:polka[- ])?dots?\b|\bdotted\b")
+_GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
+# where the first colour sits: the words a user might use for a gradient's direction (angle of the ramp's rise)
+_GRADIENT_WAYS = ((r"\bleft to right\b|\bhorizontal\b", 0.0), (r"\bright to left\b", math.pi),
+                  (r"\btop to bottom\b|\bvertical\b", math.pi / 2), (r"\bbottom to top\b", -math.pi / 2),
+                  (r"\bdiagonal\b", math.pi / 4))
 
 
 def names_pattern(description: str) -> bool:
@@ -60,8 +80,8 @@ def names_pattern(description: str) -> bool:
 
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
     """(h, w) coverage of the pattern a background's words name, its free choices (spacing, direction) drawn from
-    the seed within the corpus's ranges and the words ('thin', 'vertical', 'horizontal', 'diagonal'); None if the
-    words name neither stripes nor dots."""
+    the seed within the corpus's ranges and the words ('thin', 'vertical', 'horizontal', 'diagonal'); for a gradient
+    between two named colours, the second colour's share; None if the words name no pattern."""
     text = description.lower()
     rng = random.Random(seed)
     if _STRIPES.search(text):
@@ -76,4 +96,13 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         return stripes(w, h, period, width, angle)
     if _DOTS.search(text):
         return dots(w, h, *dot_params(rng))
+    if names_two_colour_gradient(description) and "radial" not in text:
+        ways = [angle for words, angle in _GRADIENT_WAYS if re.search(words, text)]
+        return two_colour_ramp(w, h, ways[0] if ways else rng.uniform(0, 2 * math.pi))
     return None
+
+
+def names_two_colour_gradient(description: str) -> bool:
+    from .colours import named_colours
+
+    return bool(_GRADIENT.search(description.lower())) and len(named_colours(description)) == 2

@@ -300,7 +300,7 @@ class Pipeline:
     def _glyph(self, request: JobRequest, index: int, description: str) -> torch.Tensor | None:
         """What a model that reads glyphs is given of a layer's shape: a foreground layer's lettering or named
         object drawn into its box (in a picture being decomposed, where the object shows); a generated
-        background's stripes or dots."""
+        background's stripes, dots or the ramp of a gradient between two colours."""
         if self.model.transformer.glyph_in is None or not description:
             return None
         spec = request.layers[index]

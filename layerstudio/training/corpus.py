@@ -18,8 +18,8 @@ from PIL import Image, ImageFilter
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
 from layerstudio.engine.glyphs import text_master
-from layerstudio.engine.patterns import (STRIPE_ANGLES, STRIPE_WAYS, THIN_STRIPE, dot_params, dots, stripe_params,
-                                         stripes)
+from layerstudio.engine.patterns import (STRIPE_ANGLES, STRIPE_WAYS, THIN_STRIPE, dot_params, dots, linear_ramp,
+                                         stripe_params, stripes, two_colour_ramp)
 from layerstudio.engine.silhouettes import (NEVER_OUTLINED, POINTING_KINDS, SHAPE_KINDS, SHAPES, erode, fit_coverage,
                                            icon_master, icon_table, pointing, silhouette)
 
@@ -156,14 +156,6 @@ def _over(top_rgb, top_a, bot_rgb, bot_a):
     return rgb, a
 
 
-def _linear_field(w: int, h: int, angle: float) -> np.ndarray:
-    """0..1 ramp across a w x h area along `angle`."""
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    t = xs * math.cos(angle) + ys * math.sin(angle)
-    t -= t.min()
-    return t / max(float(t.max()), 1e-6)
-
-
 def _gradient(a, b, t: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     return a + (b - a) * t[..., None]
@@ -198,17 +190,16 @@ def _background(rng: random.Random, nrng: np.random.Generator, w: int, h: int, w
         if wording.random() < 0.4:  # people write "on white": a bare colour at the end is the background too
             caption = wording.choice([name, f"plain {name}", f"solid {name}", _article(f"{name} canvas")])
     elif style == "linear":
-        t = _linear_field(w, h, rng.uniform(0, 2 * math.pi))
+        angle = rng.uniform(0, 2 * math.pi)
         if rng.random() < 0.3:
             other = _distinct(rng, [name])
             used.append(other)
-            # The first colour covers most of the canvas, so it stays the dominant one.
-            t = t ** 1.8
-            rgb = _gradient(base, COLOURS[other], t)
+            pattern = two_colour_ramp(w, h, angle)  # the engine gives the model the ramp as it gives stripes
+            rgb = _gradient(base, COLOURS[other], pattern)
             caption = rng.choice([_article(f"{name} to {other} gradient background"), f"a gradient from {name} to {other}"])
         else:
             s = rng.uniform(0.2, 0.35)
-            rgb = _gradient(_shade(base, s), _shade(base, -s), t)
+            rgb = _gradient(_shade(base, s), _shade(base, -s), linear_ramp(w, h, angle))
             caption = rng.choice([_article(f"{name} gradient background"), f"a soft {name} gradient",
                                   f"a smooth {name} gradient background"])
     elif style == "radial":
@@ -367,7 +358,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
         s = rng.uniform(0.22, 0.35)
         # Light colours darken only a little, or yellow turns mustard and the named colour is lost.
         dark = -min(s, _darken_limit(spec.colour, s))
-        rgb = _gradient(_shade(base, s), _shade(base, dark), _linear_field(w, h, rng.uniform(0, 2 * math.pi)))
+        rgb = _gradient(_shade(base, s), _shade(base, dark), linear_ramp(w, h, rng.uniform(0, 2 * math.pi)))
     else:
         rgb = np.broadcast_to(np.asarray(base, np.float32), (h, w, 3))
     alpha = cov * (rng.uniform(0.55, 0.8) if spec.translucent else 1.0)

@@ -16,9 +16,9 @@ from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.glyphs import glyph_kind
 from ..engine.packing import LayerSlot
-from ..engine.patterns import pattern_for
+from ..engine.patterns import names_pattern, names_two_colour_gradient, pattern_for
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
-from ..engine.colours import colour_rgb, lab, lab_array
+from ..engine.colours import colour_rgb, lab, lab_array, named_colours
 from ..errors import UserError
 from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
 
@@ -219,6 +219,25 @@ def pattern_followed(pipe: Pipeline, design, background) -> float:
     return float((nearer_second & wanted).sum() / max((nearer_second | wanted).sum(), 1))
 
 
+def gradient_followed(pipe: Pipeline, design, background) -> float | None:
+    """PSNR (dB) of a generated background whose words ask for a gradient between two colours against that
+    gradient: the named colours mixed by the ramp the engine asked for (its direction is the layer seed's where
+    the words give none, so the truth's own direction is not the measure). None when the words ask for no such
+    gradient."""
+    planner = pipe.model.planner
+    words = planner.background_phrase(design.caption) if planner is not None else ""
+    if not names_two_colour_gradient(words) or names_pattern(words):
+        return None
+    height, width = background.pixels.shape[:2]
+    asked = pattern_for(words, width, height, background.seed)
+    if asked is None:  # a radial gradient
+        return None
+    first, second = (np.array(c, np.float64) for c in named_colours(words))
+    wanted = first + asked[..., None] * (second - first)
+    return psnr(np.dstack([np.clip(np.round(wanted), 0, 255), np.full(asked.shape, 255)]).astype(np.uint8),
+                background.pixels)
+
+
 def held_out(count: int, seed: int, canvases) -> list:
     return [make_design(seed + i, canvas=tuple(canvases[i % len(canvases)])) for i in range(count)]
 
@@ -257,13 +276,16 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     dec_background_psnr = {False: [], True: []}  # plain backgrounds, and stripes or dots
     dec_own_phrase = 0
     pattern_iou = []  # stripes and dots backgrounds: their second colour where the engine asked for the pattern
+    gradient_psnr = []  # gradients between two colours: against the one the engine asked for
     results = []
     for k, design in enumerate(designs):
         doc = design.document
         layout = Layout(doc.width, doc.height, design.caption, [l.box for l in doc.layers[1:]], seed=k)
         generated = pipe.generate(layout, steps=steps)
-        if design.glyph(0) is not None:
+        if names_pattern(design.layer_captions[0]):
             pattern_iou.append(pattern_followed(pipe, design, generated.layers[0]))
+        elif (followed := gradient_followed(pipe, design, generated.layers[0])) is not None:
+            gradient_psnr.append(followed)
         for layer, truth, asked in zip(generated.layers[1:], doc.layers[1:], layout.boxes):
             fg_layers += 1
             total, inside = alpha_in_box(layer, asked.snapped())
@@ -303,7 +325,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         decomposed = pipe.decompose(design.composite, [l.box for l in doc.layers[1:]], design.caption,
                                     seed=k, steps=steps)
         dec_psnr += [psnr(t.pixels, d.pixels) for t, d in zip(doc.layers, decomposed.layers)]
-        dec_background_psnr[design.glyph(0) is not None].append(dec_psnr[-len(doc.layers)])
+        dec_background_psnr[names_pattern(design.layer_captions[0])].append(dec_psnr[-len(doc.layers)])
         dec_stack_psnr.append(psnr(design.composite, decomposed.compose()))
         dec_dealt = [l.provenance.phrase.lower() if l.provenance else "" for l in decomposed.layers[1:]]
         dec_own_phrase += sum(p == c for p, c in zip(dec_dealt, truth_captions))
@@ -339,6 +361,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         **{f"decomposed_{kind}_background_psnr_db": round(float(np.mean(dec_background_psnr[patterned])), 2)
            if dec_background_psnr[patterned] else None for kind, patterned in (("plain", False), ("patterned", True))},
         "background_pattern_iou": round(float(np.mean(pattern_iou)), 4) if pattern_iou else None,
+        "two_colour_gradient_psnr_db": round(float(np.mean(gradient_psnr)), 2) if gradient_psnr else None,
+        "two_colour_gradients": len(gradient_psnr),
         "decomposed_layers_with_their_true_object": round(dec_own_phrase / max(fg_layers, 1), 4),
         "steps": steps or pipe.config.default_steps,
     }
