@@ -557,3 +557,19 @@ def test_gradient_followed_compares_a_background_with_the_gradient_asked_for():
     assert gradient_followed(pipe, design, elsewhere) < 30
     stripes = SimpleNamespace(model=SimpleNamespace(planner=SimpleNamespace(background_phrase=lambda p: "red stripes on blue")))
     assert gradient_followed(stripes, design, follows) is None
+
+
+def test_the_decoder_trains_on_the_layers_glyphs(tmp_path):
+    import random
+
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.train import Trainer, to_sample
+
+    args = Namespace(out=str(tmp_path), preset="tiny", data="corpus", steps=0, ae_steps=0, batch=2, lr=3e-3,
+                     seed=0, checkpoint_every=100, time_limit=None, resume=False, device="cpu")
+    trainer = Trainer(args)
+    samples = [to_sample(make_design(s, canvas=(64, 64), max_layers=3)) for s in (1, 2, 3)]
+    assert all(g is not None for s in samples for g in s.glyphs[1:])
+    loss, _ = trainer.ae_loss(samples, random.Random(0))
+    loss.backward()
+    assert all(conv.weight.grad.abs().sum() > 0 for conv in trainer.model.autoencoder.decoder.glyph_in)

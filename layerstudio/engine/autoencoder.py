@@ -3,7 +3,10 @@ joint, one transformer over every layer's box-cropped latent tokens with 3-D rot
 and colours agree across layers (ART's multi-layer transparent autoencoder)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig
@@ -59,7 +62,9 @@ class DecoderBlock(nn.Module):
 
 class JointDecoder(nn.Module):
     """Joint attention over every layer's tokens, then per layer a convolutional upsampler from the latent grid
-    to pixels, fed the attended features and (skip) the layer's own latent."""
+    to pixels, fed the attended features and (skip) the layer's own latent, and at each x2 stage (if the config
+    says so) the layer's glyph: an 8x smaller latent blurred thin stripes and lettering (held-out thin stripes
+    18.9 dB through the autoencoder against 32 on average); the glyph holds them at pixel resolution."""
 
     def __init__(self, cfg: AutoencoderConfig, max_layers: int, grid: int):
         super().__init__()
@@ -76,6 +81,11 @@ class JointDecoder(nn.Module):
             ups += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), nn.SiLU()]
         ups.append(nn.Conv2d(chans[-1], 4, 3, padding=1))
         self.upsample = nn.Sequential(*ups)
+        self.glyph_in: nn.ModuleList | None = None
+        if cfg.decoder_glyph:  # (coverage, 1 where the layer has a glyph) per stage; zero: a model trained without
+            self.glyph_in = nn.ModuleList(nn.Conv2d(2, b, 3, padding=1, bias=False) for b in chans[1:])
+            for conv in self.glyph_in:
+                nn.init.zeros_(conv.weight)
 
     def forward(self, packed: Packed, wanted: list[list[bool]] | None = None) -> list[list[torch.Tensor | None]]:
         """Every slot's tokens take part in the joint attention; pixels are made only for the wanted slots."""
@@ -87,15 +97,46 @@ class JointDecoder(nn.Module):
         x = self.to_grid(self.norm(x))
         jobs = [(i, j) for i, spans in enumerate(packed.spans) for j in range(len(spans))
                 if wanted is None or wanted[i][j]]
+        glyphs = self.glyph_in is not None and packed.glyph is not None
         inputs = []
         for i, j in jobs:
             s, e, rows, cols = packed.spans[i][j]
-            inputs.append(torch.cat([unpatchify(x[i, s:e], rows, cols), unpatchify(packed.tokens[i, s:e], rows, cols)]))
-        images = by_shape(lambda batch: self.upsample(self.merge(batch)), inputs)
+            parts = [unpatchify(x[i, s:e], rows, cols), unpatchify(packed.tokens[i, s:e], rows, cols)]
+            if glyphs:  # at latent resolution, each cell's pixels as channels, so one stack per shape holds both
+                parts.append(F.pixel_unshuffle(self._glyph_image(packed.glyph[i, s:e], rows, cols).to(x.dtype),
+                                               self.latent_factor))
+            inputs.append(torch.cat(parts))
+        images = by_shape(self._upsample, inputs)
         out: list[list[torch.Tensor | None]] = [[None] * len(spans) for spans in packed.spans]
         for (i, j), image in zip(jobs, images):
             out[i][j] = image
         return out
+
+    @property
+    def latent_factor(self) -> int:
+        return 2 ** (len(self.cfg.decoder_channels) - 1)
+
+    def _glyph_image(self, tokens: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+        """A slot's glyph tokens (rows * cols, grid * grid) -> (2, H, W): the coverage, and 1 where the slot has a
+        glyph at all (0 throughout where it has none, as a layer without one packs)."""
+        g = self.grid
+        coverage = tokens.reshape(rows, cols, g, g).permute(0, 2, 1, 3).reshape(1, rows * g, cols * g)
+        return torch.cat([coverage, (coverage.amax() > 0).to(coverage.dtype).expand_as(coverage)])
+
+    def _upsample(self, batch: torch.Tensor) -> torch.Tensor:
+        if self.glyph_in is None:
+            return self.upsample(self.merge(batch))
+        features = self.merge[0].in_channels
+        x, glyph = self.merge(batch[:, :features]), batch[:, features:]
+        if glyph.shape[1]:
+            glyph = F.pixel_shuffle(glyph, self.latent_factor)
+        for k, inject in enumerate(self.glyph_in):
+            up, conv, act = self.upsample[3 * k: 3 * k + 3]
+            x = conv(up(x))
+            if glyph.shape[1]:
+                x = x + inject(F.adaptive_avg_pool2d(glyph, x.shape[-2:]))
+            x = act(x)
+        return self.upsample[-1](x)
 
 
 class LayerAutoencoder(nn.Module):
@@ -143,6 +184,6 @@ class LayerAutoencoder(nn.Module):
 
     def decode(self, designs: list[list[LayerSlot]], wanted: list[list[bool]] | None = None):
         """Slots carry normalised latents; returns straight 0..1 RGBA per wanted slot (else None)."""
-        raw = [[LayerSlot(s.position, s.box, self.denormalise(s.latent)) for s in d] for d in designs]
+        raw = [[replace(s, latent=self.denormalise(s.latent)) for s in d] for d in designs]
         return [[None if img is None else unpremultiply(img) for img in d] for d in self.decode_raw(raw, wanted)]
 

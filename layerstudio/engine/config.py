@@ -20,6 +20,8 @@ class AutoencoderConfig:
     decoder_depth: int = 2
     decoder_heads: int = 4
     decoder_channels: tuple[int, ...] = (64, 48, 32, 16)  # at the latent grid, then after each x2 upsampling
+    # the decoder also reads each layer's glyph (lettering, silhouette, background pattern) at pixel resolution
+    decoder_glyph: bool = False
 
 
 @dataclass
@@ -110,19 +112,20 @@ def preset(name: str) -> ModelConfig:
         return ModelConfig(
             name="tiny",
             autoencoder=AutoencoderConfig(latent_channels=4, encoder_channels=(8, 8, 8, 8), decoder_width=32,
-                                          decoder_depth=1, decoder_heads=2, decoder_channels=(8, 8, 8, 4)),
+                                          decoder_depth=1, decoder_heads=2, decoder_channels=(8, 8, 8, 4),
+                                          decoder_glyph=True),
             transformer=TransformerConfig(width=32, heads=2, double_blocks=1, single_blocks=1, mlp_ratio=2.0),
             text=TextConfig(width=32, depth=1, heads=2, max_tokens=16),
             default_steps=2, guidance=1.0, noise_offset=0.5,
         )
     if name == "default":
-        return ModelConfig(name="default", noise_offset=0.5)
+        return ModelConfig(name="default", autoencoder=AutoencoderConfig(decoder_glyph=True), noise_offset=0.5)
     if name == "large":
         return ModelConfig(
             name="large",
             autoencoder=AutoencoderConfig(latent_channels=16, encoder_channels=(64, 128, 256, 256),
                                           decoder_width=512, decoder_depth=6, decoder_heads=8,
-                                          decoder_channels=(256, 128, 64, 32)),
+                                          decoder_channels=(256, 128, 64, 32), decoder_glyph=True),
             transformer=TransformerConfig(width=1024, heads=16, double_blocks=12, single_blocks=12, mlp_ratio=4.0),
             text=TextConfig(width=512, depth=6, heads=8, max_tokens=77),
             default_steps=20, guidance=3.0, schedule_shift=3.0, noise_offset=0.5,

@@ -210,7 +210,7 @@ class Pipeline:
                 progress(step + 1, steps, self._preview(request, gen_index, clean))
 
         # Joint decode: the generated layers together with every given layer (and the composite if given).
-        decode_slots = given_slots + [LayerSlot(s.position, s.box, z) for s, z in zip(gen_slots, x)]
+        decode_slots = given_slots + [LayerSlot(s.position, s.box, z, s.glyph) for s, z in zip(gen_slots, x)]
         wanted = [False] * len(given_slots) + [True] * len(gen_slots)
         with autocast_for(self.device):
             decoded = model.autoencoder.decode([decode_slots], [wanted])[0][len(given_slots):]

@@ -459,10 +459,12 @@ class Trainer:
         metas, targets = [], []
         for s in samples:
             composite, *images = recolour([s.composite, *s.images], rng)
-            meta = [(BACKGROUND + i, b) for i, b in enumerate(s.boxes)]
+            # the decoder reads a layer's glyph as often as the transformer is given it
+            meta = [(BACKGROUND + i, b, g if rng.random() < (BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE)
+                     else None) for i, (b, g) in enumerate(zip(s.boxes, s.glyphs))]
             if rng.random() < 0.3:  # the composite is encoded for decomposition; decode it too sometimes
                 images.insert(0, composite)
-                meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height)))
+                meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height), None))
             metas.append(meta)
             # the encoder's input and the decoder's target
             targets += [premultiply(image.to(self.device)) for image in images]
@@ -474,7 +476,7 @@ class Trainer:
             drift = [((z - z0) / ae.latent_scale[:, None, None]).float().pow(2).mean() for z, z0 in zip(latents, initial)]
         # noise: robustness to the sampler's small latent errors
         noisy = iter(z + 0.05 * torch.randn_like(z) for z in latents)
-        designs = [[LayerSlot(position, box, next(noisy)) for position, box in meta] for meta in metas]
+        designs = [[LayerSlot(position, box, next(noisy), glyph) for position, box, glyph in meta] for meta in metas]
         outputs = [img for d in ae.decode_raw(designs) for img in d]
         recon = sum(F.mse_loss(o.float(), t) + 0.5 * F.l1_loss(o.float(), t) for o, t in zip(outputs, targets))
         recon = recon / len(targets)
