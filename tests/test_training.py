@@ -282,6 +282,7 @@ def test_eval_runs_on_tiny(tmp_path):
     assert 0 <= report["decomposed_layers_with_their_true_object"] <= 1 and "decomposition_stack_psnr_db" in report
     assert report["background_pattern_iou"] is None or 0 <= report["background_pattern_iou"] <= 1
     assert (report["two_colour_gradient_psnr_db"] is None) == (report["two_colour_gradients"] == 0)
+    assert report["autoencoder_psnr_glyphs_db"] > 0
     plain, patterned = report["decomposed_plain_background_psnr_db"], report["decomposed_patterned_background_psnr_db"]
     assert all(db is None or db > 0 for db in (plain, patterned)) and (plain, patterned) != (None, None)
     assert (tmp_path / "sheet.png").stat().st_size > 1000

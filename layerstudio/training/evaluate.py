@@ -243,13 +243,15 @@ def held_out(count: int, seed: int, canvases) -> list:
 
 
 @torch.no_grad()
-def autoencode(pipe: Pipeline, layers) -> list[np.ndarray]:
-    """Encode every layer (box, pixels), decode them jointly."""
+def autoencode(pipe: Pipeline, layers, glyphs=None) -> list[np.ndarray]:
+    """Encode every layer (box, pixels), decode them jointly; with `glyphs` (per layer, coverage or None) as
+    generation decodes, given each layer's glyph."""
     ae = pipe.model.autoencoder
     slots = []
     for i, (box, pixels) in enumerate(layers):
         z = ae.encode(to_tensor(pixels)[None].to(pipe.device))[0]
-        slots.append(LayerSlot(BACKGROUND + i, box, z))
+        glyph = glyphs[i] if glyphs is not None and i < len(glyphs) and glyphs[i] is not None else None
+        slots.append(LayerSlot(BACKGROUND + i, box, z, None if glyph is None else torch.from_numpy(glyph).to(pipe.device)))
     return [to_pixels(img) for img in ae.decode([slots])[0]]
 
 
@@ -273,6 +275,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     own_icon_iou = []  # the same for icons and for geometric shapes
     own_figure_iou = []
     ae_psnr, ae_iou, ae_psnr_recoloured, dec_psnr, dec_stack_psnr = [], [], [], [], []
+    ae_psnr_glyphs, ae_pattern_psnr = [], []  # decoded given each layer's glyph; stripes and dots (without, with)
     dec_background_psnr = {False: [], True: []}  # plain backgrounds, and stripes or dots
     dec_own_phrase = 0
     pattern_iou = []  # stripes and dots backgrounds: their second colour where the engine asked for the pattern
@@ -320,6 +323,10 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
+        with_glyphs = autoencode(pipe, [(l.box, l.pixels) for l in doc.layers], design.glyphs)
+        ae_psnr_glyphs += [psnr(truth.pixels, recon) for truth, recon in zip(doc.layers, with_glyphs)]
+        if names_pattern(design.layer_captions[0]):
+            ae_pattern_psnr.append((ae_psnr[-len(doc.layers)], ae_psnr_glyphs[-len(doc.layers)]))
         layers = recoloured(design, seed + k)
         ae_psnr_recoloured += [psnr(px, recon) for (_, px), recon in zip(layers, autoencode(pipe, layers))]
         decomposed = pipe.decompose(design.composite, [l.box for l in doc.layers[1:]], design.caption,
@@ -353,6 +360,10 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "true_geometric_alpha_iou": round(float(np.mean(own_figure_iou)), 4) if own_figure_iou else None,
         "autoencoder_psnr_db": round(float(np.mean(ae_psnr)), 2),
         "autoencoder_alpha_iou": round(float(np.mean(ae_iou)), 4),
+        # decoded as generation decodes, given each layer's glyph (lettering, silhouette, pattern)
+        "autoencoder_psnr_glyphs_db": round(float(np.mean(ae_psnr_glyphs)), 2),
+        **{f"autoencoder_pattern_psnr{suffix}_db": round(float(np.mean([p[k] for p in ae_pattern_psnr])), 2)
+           if ae_pattern_psnr else None for k, suffix in ((0, ""), (1, "_glyphs"))},
         "autoencoder_psnr_recoloured_db": round(float(np.mean(ae_psnr_recoloured)), 2),
         "decomposition_psnr_db": round(float(np.mean(dec_psnr)), 2),
         # the decomposed layers stacked again, against the picture they came from
