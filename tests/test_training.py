@@ -574,3 +574,23 @@ def test_the_decoder_trains_on_the_layers_glyphs(tmp_path):
     loss, _ = trainer.ae_loss(samples, random.Random(0))
     loss.backward()
     assert all(conv.weight.grad.abs().sum() > 0 for conv in trainer.model.autoencoder.decoder.glyph_in)
+
+
+def test_a_zero_initialised_addition_to_the_init_model_trains_faster(tmp_path):
+    """Started from a model without the decoder's glyph input, those new (zero) weights train at ten times the
+    rate; the rest, and a fresh but random-initialised part, at the common one."""
+    from layerstudio.engine.config import preset
+    from layerstudio.engine.model import LayerModel
+
+    old = preset("tiny")
+    old.autoencoder.decoder_glyph = False
+    LayerModel(old).save(tmp_path / "old")
+    args = Namespace(out=str(tmp_path / "run"), preset="tiny", data="corpus", steps=1, ae_steps=0, batch=2, lr=1e-3,
+                     seed=0, checkpoint_every=100, time_limit=None, resume=False, device="cpu",
+                     init=str(tmp_path / "old"))
+    trainer = Trainer(args)
+    trainer.enter_transformer_phase()
+    glyph_in = {id(p) for p in trainer.model.autoencoder.decoder.glyph_in.parameters()}
+    scaled = [g for g in trainer.decoder_optim.param_groups if g["lr_scale"] != 1.0]
+    assert len(scaled) == 1 and {id(p) for p in scaled[0]["params"]} == glyph_in and scaled[0]["lr"] == 1e-2
+    assert all(g["lr_scale"] == 1.0 for g in trainer.optim.param_groups)
