@@ -231,7 +231,7 @@ def test_background_words_give_their_pattern():
     assert pattern_for("a soft teal radial gradient", 64, 64, 0) is None
     assert pattern_for("a teal gradient", 64, 64, 0) is None  # shades of one colour: no second colour's share
     # a gradient between two colours: the second's share, rising from 0 to 1 the way the words say
-    left_to_right = pattern_for("a red to blue gradient from left to right", 96, 64, 0)
+    left_to_right = pattern_for("a horizontal red to blue gradient", 96, 64, 0)
     assert (left_to_right == left_to_right[:1]).all() and (np.diff(left_to_right[0]) > 0).all()
     assert left_to_right[0, 0] == 0 and left_to_right[0, -1] == 1
     top_down = pattern_for("a vertical gradient from navy to pink", 96, 64, 0)

@@ -67,10 +67,9 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
 _STRIPES = re.compile(r"\bstripe[sd]?\b|\bstriped\b")
 _DOTS = re.compile(r"\b(?:polka[- ])?dots?\b|\bdotted\b")
 _GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
-# where the first colour sits: the words a user might use for a gradient's direction (angle of the ramp's rise)
-_GRADIENT_WAYS = ((r"\bleft to right\b|\bhorizontal\b", 0.0), (r"\bright to left\b", math.pi),
-                  (r"\btop to bottom\b|\bvertical\b", math.pi / 2), (r"\bbottom to top\b", -math.pi / 2),
-                  (r"\bdiagonal\b", math.pi / 4))
+# a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
+# left to right, top to bottom, or top left to bottom right, the first colour where it starts
+_GRADIENT_WAYS = {"horizontal": 0.0, "vertical": math.pi / 2, "diagonal": math.pi / 4}
 
 
 def names_pattern(description: str) -> bool:
@@ -81,7 +80,8 @@ def names_pattern(description: str) -> bool:
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
     """(h, w) coverage of the pattern a background's words name, its free choices (spacing, direction) drawn from
     the seed within the corpus's ranges and the words ('thin', 'vertical', 'horizontal', 'diagonal'); for a gradient
-    between two named colours, the second colour's share; None if the words name no pattern."""
+    between two named colours, the second colour's share; None if the words name no pattern. (Other ways of saying
+    which way, "left to right", the planner cuts into objects of their own.)"""
     text = description.lower()
     rng = random.Random(seed)
     if _STRIPES.search(text):
@@ -97,7 +97,7 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     if _DOTS.search(text):
         return dots(w, h, *dot_params(rng))
     if names_two_colour_gradient(description) and "radial" not in text:
-        ways = [angle for words, angle in _GRADIENT_WAYS if re.search(words, text)]
+        ways = [angle for way, angle in _GRADIENT_WAYS.items() if re.search(rf"\b{way}\b", text)]
         return two_colour_ramp(w, h, ways[0] if ways else rng.uniform(0, 2 * math.pi))
     return None
 
