@@ -63,8 +63,9 @@ class DecoderBlock(nn.Module):
 class JointDecoder(nn.Module):
     """Joint attention over every layer's tokens, then per layer a convolutional upsampler from the latent grid
     to pixels, fed the attended features and (skip) the layer's own latent, and at each x2 stage (if the config
-    says so) the layer's glyph: an 8x smaller latent blurred thin stripes and lettering (held-out thin stripes
-    18.9 dB through the autoencoder against 32 on average); the glyph holds them at pixel resolution."""
+    says so) the layer's glyph at pixel resolution: the 8x smaller latent blurs lettering and thin stripes
+    (held-out stripes and dots 22.6 dB through the autoencoder against 32 on average). After 700 training steps
+    it gained text, icons and shapes 1.2 dB each; stripes and dots not yet."""
 
     def __init__(self, cfg: AutoencoderConfig, max_layers: int, grid: int):
         super().__init__()
