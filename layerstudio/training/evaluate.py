@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..document import Box, Layout
 from ..engine.config import BACKGROUND
 from ..engine.glyphs import glyph_kind
 from ..engine.packing import LayerSlot
-from ..engine.patterns import names_pattern, names_two_colour_gradient, pattern_for
+from ..engine.patterns import names_pattern, pattern_for
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
 from ..engine.colours import colour_rgb, lab, lab_array, named_colours
 from ..errors import UserError
@@ -226,11 +227,8 @@ def gradient_followed(pipe: Pipeline, design, background) -> float | None:
     gradient."""
     planner = pipe.model.planner
     words = planner.background_phrase(design.caption) if planner is not None else ""
-    if not names_two_colour_gradient(words) or names_pattern(words):
-        return None
     height, width = background.pixels.shape[:2]
-    asked = pattern_for(words, width, height, background.seed)
-    if asked is None:  # a radial gradient
+    if names_pattern(words) or (asked := pattern_for(words, width, height, background.seed)) is None:
         return None
     first, second = (np.array(c, np.float64) for c in named_colours(words))
     wanted = first + asked[..., None] * (second - first)
@@ -243,16 +241,18 @@ def held_out(count: int, seed: int, canvases) -> list:
 
 
 @torch.no_grad()
-def autoencode(pipe: Pipeline, layers, glyphs=None) -> list[np.ndarray]:
-    """Encode every layer (box, pixels), decode them jointly; with `glyphs` (per layer, coverage or None) as
-    generation decodes, given each layer's glyph."""
+def autoencode(pipe: Pipeline, layers, glyphs=None) -> list[np.ndarray] | tuple[list[np.ndarray], list[np.ndarray]]:
+    """Encode every layer (box, pixels), decode them jointly. Given `glyphs` (per layer, coverage or None), also
+    decoded from the same latents as generation decodes, given each layer's glyph: (without, with)."""
     ae = pipe.model.autoencoder
-    slots = []
-    for i, (box, pixels) in enumerate(layers):
-        z = ae.encode(to_tensor(pixels)[None].to(pipe.device))[0]
-        glyph = glyphs[i] if glyphs is not None and i < len(glyphs) and glyphs[i] is not None else None
-        slots.append(LayerSlot(BACKGROUND + i, box, z, None if glyph is None else torch.from_numpy(glyph).to(pipe.device)))
-    return [to_pixels(img) for img in ae.decode([slots])[0]]
+    slots = [LayerSlot(BACKGROUND + i, box, ae.encode(to_tensor(pixels)[None].to(pipe.device))[0])
+             for i, (box, pixels) in enumerate(layers)]
+    plain = [to_pixels(img) for img in ae.decode([slots])[0]]
+    if glyphs is None:
+        return plain
+    slots = [replace(s, glyph=None if g is None else torch.from_numpy(g).to(pipe.device))
+             for s, g in zip(slots, glyphs)]
+    return plain, [to_pixels(img) for img in ae.decode([slots])[0]]
 
 
 def recoloured(design, seed: int) -> list[tuple]:
@@ -320,10 +320,11 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         own_icon_iou += [iou for kind, iou in zip(kinds, ious) if kind == "icon"]
         own_figure_iou += [iou for kind, iou in zip(kinds, ious) if kind == "shape"]
         own_shape_aligned += [shape_iou(t, g) for _, t, g in own]
-        for truth, recon in zip(doc.layers, autoencode(pipe, [(l.box, l.pixels) for l in doc.layers])):
+        plain, with_glyphs = autoencode(pipe, [(l.box, l.pixels) for l in doc.layers],
+                                        [design.glyph(i) for i in range(len(doc.layers))])
+        for truth, recon in zip(doc.layers, plain):
             ae_psnr.append(psnr(truth.pixels, recon))
             ae_iou.append(alpha_iou(truth.pixels, recon))
-        with_glyphs = autoencode(pipe, [(l.box, l.pixels) for l in doc.layers], design.glyphs)
         ae_psnr_glyphs += [psnr(truth.pixels, recon) for truth, recon in zip(doc.layers, with_glyphs)]
         if names_pattern(design.layer_captions[0]):
             ae_pattern_psnr.append((ae_psnr[-len(doc.layers)], ae_psnr_glyphs[-len(doc.layers)]))

@@ -47,6 +47,13 @@ STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
 # it can, and since session 18 the background with the prompt's words about it (its stripes or dots come with
 # them); layers of prompts it cannot cut stay anonymous.
 FOREGROUND_HINT_RATE, BACKGROUND_HINT_RATE = 0.7, 0.7
+
+
+def hint_rate(index: int) -> float:
+    """How often layer `index` (0: the background) is given its hint and glyph in training."""
+    return BACKGROUND_HINT_RATE if index == 0 else FOREGROUND_HINT_RATE
+
+
 ZERO_STARTED_LR_SCALE = 10.0  # parameters --init's model lacks that start at zero (see Trainer._adamw)
 HIGH_NOISE_CENTRE = 1.0  # logit of the median of sample_t's logit-normal half
 PROBE_WEIGHT = 0.1  # the probe's losses start near 3 and fall to ~0.1; the diffusion loss runs 0.2-0.7
@@ -340,10 +347,10 @@ class Trainer:
         elif self.init_dir:
             self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
             self.state["planner_ready"] = not any(n.startswith("planner.") for n in self.init_report["fresh"])
-            parameters = dict(self.model.named_parameters())
-            self.state["zero_started"] = [n for n in self.init_report["fresh"]
-                                          if n in parameters and not parameters[n].detach().any()]
         named = dict(self.model.named_parameters())
+        if self.init_dir:
+            self.state["zero_started"] = [n for n in self.init_report["fresh"]
+                                          if n in named and not named[n].detach().any()]
         self.zero_started = {id(named[n]) for n in self.state.get("zero_started", []) if n in named}
         self.initial_encoder = None
         if self.state.get("anchored"):
@@ -474,8 +481,8 @@ class Trainer:
         for s in samples:
             composite, *images = recolour([s.composite, *s.images], rng)
             # the decoder reads a layer's glyph as often as the transformer is given it
-            meta = [(BACKGROUND + i, b, g if rng.random() < (BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE)
-                     else None) for i, (b, g) in enumerate(zip(s.boxes, s.glyphs))]
+            meta = [(BACKGROUND + i, b, g if rng.random() < hint_rate(i) else None)
+                    for i, (b, g) in enumerate(zip(s.boxes, s.glyphs))]
             if rng.random() < 0.3:  # the composite is encoded for decomposition; decode it too sometimes
                 images.insert(0, composite)
                 meta.insert(0, (COMPOSITE, Box(0, 0, s.width, s.height), None))
@@ -536,7 +543,7 @@ class Trainer:
             else:
                 grids.append(None)
             for i in range(n):
-                rate = BACKGROUND_HINT_RATE if i == 0 else FOREGROUND_HINT_RATE
+                rate = hint_rate(i)
                 hinted = rng.random() < rate
                 # a layer's lettering comes with its description, as the pipeline renders it from the hint or phrase
                 slots.append(LayerSlot(BACKGROUND + i, s.boxes[i], latents[i], s.glyphs[i] if hinted else None))
