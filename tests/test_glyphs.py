@@ -8,7 +8,7 @@ from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
-from layerstudio.engine.patterns import pattern_for
+from layerstudio.engine.patterns import pattern_colours, pattern_for, pattern_sketch
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.silhouettes import facing, named_object, pointing
 from layerstudio.training.corpus import make_design
@@ -275,3 +275,50 @@ def test_a_generated_background_is_given_the_pattern_its_words_name(monkeypatch)
     glyph = [g for i, g in seen if i == 0][-1]
     assert np.array_equal(glyph.numpy(), pattern_for("a gradient from teal to white", 64, 64, 4))
     assert glyph.min() == 0 and glyph.max() == 1
+
+
+def test_pattern_colours_say_which_named_colour_is_the_pattern():
+    navy, orange, teal, white = (0, 0, 128), (245, 130, 20), (0, 150, 150), (246, 246, 246)
+    assert pattern_colours("a navy background with thin orange stripes") == (navy, orange)
+    assert pattern_colours("orange stripes on navy") == (navy, orange)
+    assert pattern_colours("stripes in orange on a navy background") == (navy, orange)  # none named before the word
+    assert pattern_colours("white polka dots on teal") == (teal, white)
+    assert pattern_colours("a gradient from teal to white") == (teal, white)
+    assert pattern_colours("a white to teal gradient") == (white, teal)
+    assert pattern_colours("a teal striped background") is None  # the second colour is open
+    assert pattern_colours("a teal background with soft noise") is None
+
+
+def test_pattern_sketch_paints_the_pattern_in_its_colours():
+    words = "a grey background with vertical white stripes"
+    sketch = pattern_sketch(words, 96, 64, seed=3)
+    coverage = pattern_for(words, 96, 64, seed=3)
+    ground, pattern = pattern_colours(words)
+    assert sketch.shape == (64, 96, 4) and (sketch[..., 3] == 255).all()
+    assert (sketch[coverage == 1, :3] == pattern).all() and (sketch[coverage == 0, :3] == ground).all()
+    assert pattern_sketch("a soft teal radial gradient", 64, 64, 0) is None
+    assert pattern_sketch("a red to blue radial gradient", 64, 64, 0) is None  # no ramp for radial gradients
+
+
+def test_a_patterned_background_joins_the_sampling_from_its_sketch(monkeypatch):
+    """With the model's velocity zero, what the decoder gets is exactly where the background started: its noise,
+    or, where its words fix a two-colour pattern, the sketch's latent noised to the first step at or under SKETCH_T."""
+    import layerstudio.engine.pipeline as pipeline_module
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    monkeypatch.setattr(pipe.model.transformer, "forward_generated",
+                        lambda packed, cond, cache: torch.zeros_like(packed.tokens))
+    decoded = []
+    original = pipe.model.autoencoder.decode
+    monkeypatch.setattr(pipe.model.autoencoder, "decode",
+                        lambda designs, wanted: decoded.append(designs[0][-1].latent.clone()) or original(designs, wanted))
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=4)
+    sigmas = pipeline_module.schedule(4, pipe.config.schedule_shift)
+    start = next(t for t in sigmas[:-1] if t <= pipeline_module.SKETCH_T)
+    for words, seed in (("vertical red stripes on blue", 9), ("a gradient from teal to white", 4)):
+        pipe.regenerate(doc, 0, seed=seed, hint=words, steps=4)
+        noise = pipeline_module.layer_noise(seed, decoded[-1].shape)
+        sketch = pipe._sketch_latent(pipeline_module.JobRequest.regenerate(doc, 0, seed, words, 4), words)
+        assert torch.allclose(decoded[-1], (1 - start) * sketch + start * noise, atol=1e-5)
+    pipe.regenerate(doc, 0, seed=5, hint="a plain teal background", steps=4)
+    assert torch.equal(decoded[-1], pipeline_module.layer_noise(5, decoded[-1].shape))

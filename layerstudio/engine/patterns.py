@@ -106,3 +106,36 @@ def names_two_colour_gradient(description: str) -> bool:
     from .colours import named_colours
 
     return bool(_GRADIENT.search(description.lower())) and len(named_colours(description)) == 2
+
+
+def pattern_colours(description: str) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """(ground, pattern) colours of a background whose words name a pattern and exactly two colours: a gradient
+    runs from the first named to the second; stripes and dots take the colour named last before the word for them
+    ('a navy background with thin orange stripes', 'purple stripes on brown'), else the first after it."""
+    from .colours import colour_spans, named_colours
+    from .text import quoted_ranges
+
+    colours = named_colours(description)
+    if len(colours) != 2:
+        return None
+    text = description.lower()
+    word = _STRIPES.search(text) or _DOTS.search(text)
+    if word is None:
+        return (colours[0], colours[1]) if _GRADIENT.search(text) else None
+    spans = colour_spans(description, quoted_ranges(description))
+    before = [rgb for start, _, rgb in spans if start < word.start()]
+    pattern = before[-1] if before else spans[0][2]
+    return (colours[1] if pattern == colours[0] else colours[0]), pattern
+
+
+def pattern_sketch(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
+    """(h, w, 4) uint8 opaque picture of the two-colour pattern a background's words ask for (`pattern_for` in the
+    colours of `pattern_colours`), or None where the words leave either open."""
+    colours = pattern_colours(description)
+    coverage = None if colours is None else pattern_for(description, w, h, seed)
+    if coverage is None:
+        return None
+    ground, pattern = (np.asarray(c, np.float32) for c in colours)
+    out = np.full((h, w, 4), 255, np.uint8)
+    out[..., :3] = np.round(ground + (pattern - ground) * coverage[..., None]).astype(np.uint8)
+    return out

@@ -20,12 +20,13 @@ from .device import autocast_for, pick_device
 from .glyphs import glyph_for
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .patterns import names_pattern, pattern_for
+from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
 
 
 LATENT_CACHE_SIZE = 256
+SKETCH_T = 0.4  # a patterned background joins from its sketch at the first step this noisy or less
 CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large model's context is hundreds of MB
 
 
@@ -189,8 +190,14 @@ class Pipeline:
 
         sigmas = schedule(steps, cfg.schedule_shift)
         x = [slot.latent for slot in gen_slots]
+        sketch = self._sketch_latent(request, descriptions[0]) if 0 in gen_index else None
         for step in range(steps):
             t_cur, t_next = sigmas[step], sigmas[step + 1]
+            if sketch is not None and (t_cur <= SKETCH_T or step == steps - 1):
+                # the background joins here from its sketch, noised to t with its own noise (SDEdit): the steps
+                # before gave the other layers a background to be drawn against
+                x[0] = (1.0 - t_cur) * sketch + t_cur * gen_slots[0].latent
+                sketch = None
             slots = [LayerSlot(s.position, s.box, z, s.glyph) for s, z in zip(gen_slots, x)]
             packed = self._pack([slots] * batch)
             if packed.glyph is not None:
@@ -296,6 +303,20 @@ class Pipeline:
             while len(self._latents) > LATENT_CACHE_SIZE:
                 self._latents.pop(next(iter(self._latents)))
         return LayerSlot(position, box, latent)
+
+    def _sketch_latent(self, request: JobRequest, description: str) -> torch.Tensor | None:
+        """The latent of a generated background's two-colour pattern as its words fix it (colours, stripes, dots,
+        gradient ramp), or None. The model drew a gradient between two colours as one colour between them, and
+        stripes and dots softly; started part-way from the sketch it keeps them."""
+        spec = request.layers[0]
+        if request.composite is not None or not description:
+            return None
+        pixels = pattern_sketch(description, spec.box.width, spec.box.height, spec.seed)
+        if pixels is None:
+            return None
+        image = to_tensor(pixels)[None].to(self.device)
+        with autocast_for(self.device):
+            return self.model.autoencoder.encode(image)[0].float()
 
     def _glyph(self, request: JobRequest, index: int, description: str) -> torch.Tensor | None:
         """What a model that reads glyphs is given of a layer's shape: a foreground layer's lettering or named
