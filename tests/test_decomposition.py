@@ -74,6 +74,19 @@ def test_hidden_parts_take_the_correction_around_them():
     assert np.abs(hidden - (90, 140, 200)).max() <= 2  # not a darker square where the object was
 
 
+
+def test_a_background_hidden_behind_an_object_keeps_no_imprint_of_it():
+    # the model's guess behind the square shows the square's own shape, faintly (as the default model's did)
+    rng = np.random.default_rng(2)
+    boxes = [Box(0, 0, WIDTH, HEIGHT), Box(32, 16, 64, 48)]
+    truth = [np.full((HEIGHT, WIDTH, 4), (90, 140, 200, 255), np.uint8), shape_layer(rng, boxes[1])]
+    drawn = shift(truth[0], -20)
+    drawn[20:44, 36:60, :3] += 30
+    for fitted in (refit_colours(boxes, [drawn, truth[1]], stack(boxes, truth), [True, False]),
+                   refit_layers(boxes, [drawn, truth[1]], stack(boxes, truth), [True, False])):
+        hidden = fitted[0][16:48, 32:64, :3].astype(int)
+        assert np.abs(hidden - (90, 140, 200)).max() <= 4
+
 def disc(box, radius):
     y, x = np.mgrid[:box.height, :box.width]
     r = np.hypot(y + 0.5 - box.height / 2, x + 0.5 - box.width / 2)

@@ -262,9 +262,18 @@ def _fill_hidden(fitted: np.ndarray, drawn: np.ndarray, shows: np.ndarray, backg
     by its own pattern from where it shows. The model's guesses behind objects smudged patterns: striped or dotted
     held-out designs' backgrounds against the truth 24.8 -> 32.8 dB (8, tuned on) and 20.9 -> 28.2 dB (11 others);
     no plain background of 61 was taken for a pattern. An `estimate` of what lies under the other layers fills
-    in the repeating background's strays too (leftovers of other layers where it shows)."""
-    corrected = np.clip(drawn + _spread(fitted - drawn, shows), 0.0, 1.0)
+    in the repeating background's strays too (leftovers of other layers where it shows).
+
+    Any other background is filled from its drawn colours' local mean, not the colours themselves: the model's
+    guess behind an object carried that object's faint shape. Captured decompositions, plain, gradient, radial and
+    noise backgrounds against the truth: 36.1 -> 37.9 dB (24, tuned on), 33.8 -> 34.9 dB (37 others), each kind
+    gaining or holding; stripes whose period was not found lost 0.2 dB (6). (A plane fitted locally instead, exact
+    for a drawn ramp, kept more of the guess: 37.1 and 34.4 dB.)"""
     periodic = _periodic_fill(fitted, shows >= 0.9) if background else None
+    if background and periodic is None:
+        ones = np.ones(drawn.shape[:2], np.float32)
+        drawn = _box_sum(drawn, SPREAD_RADII[0]) / _box_sum(ones, SPREAD_RADII[0])[..., None]
+    corrected = np.clip(drawn + _spread(fitted - drawn, shows), 0.0, 1.0)
     if periodic is None:
         return corrected
     repeated, trusted = periodic
