@@ -322,3 +322,23 @@ def test_a_patterned_background_joins_the_sampling_from_its_sketch(monkeypatch):
         assert torch.allclose(decoded[-1], (1 - start) * sketch + start * noise, atol=1e-5)
     pipe.regenerate(doc, 0, seed=5, hint="a plain teal background", steps=4)
     assert torch.equal(decoded[-1], pipeline_module.layer_noise(5, decoded[-1].shape))
+
+
+def test_icons_the_corpus_never_drew_still_give_their_silhouette():
+    from layerstudio.engine.silhouettes import SHAPES, icon_names, icon_table, untrained_spans
+
+    names = icon_names()
+    untrained = {name for name, slug in names.items() if slug not in icon_table()}
+    assert len(untrained) >= 150 and {"dolphin", "butterfly", "piggy bank"} <= untrained
+    assert named_object("a red dolphin with a glow") == ("icon", "dolphin")
+    assert named_object("a pink lightbulb") == ("icon", "lightbulb")  # another name for the corpus's light bulb
+    assert all(named_object(f"a red {kind}") == ("shape", kind) for kind in SHAPES)  # icons never take a shape's name
+    coverage = glyph_for("a red dolphin", 96, 64, seed=0)
+    assert coverage is not None and 0.1 < coverage.mean() < 0.9
+    # the corpus draws only the icons the model was trained on
+    captions = [caption for seed in range(40) for caption in make_design(seed).layer_captions[1:]]
+    assert sum(glyph_kind(caption) == "icon" for caption in captions) >= 20
+    assert not any(untrained_spans(caption) for caption in captions)
+    words = "An eye-catching teal shark and a pink piggy bank"
+    assert [words[a:b] for a, b in untrained_spans(words)] == ["shark", "piggy bank"]  # not 'eye' of 'eye-catching'
+

@@ -13,7 +13,8 @@ from layerstudio.engine.decomposition import colour_evidence, shape_evidence
 from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
-                                       as_sentence, best_match, cut_phrases, locate, tag_sequence, whole_units, whole_words)
+                                       as_sentence, best_match, cut_phrases, locate, mend_cut, tag_sequence, whole_units,
+                                       whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
@@ -294,3 +295,29 @@ def test_a_saved_model_without_planner_weights_loads_without_one(tmp_path):
     pipe.model.planner = None
     pipe.save(tmp_path / "without")
     assert Pipeline.load(tmp_path / "without").model.planner is None
+
+
+def cut_texts(text, background, objects):
+    spans = lambda words: [(text.index(w), text.index(w) + len(w)) for w in words]
+    bg, obj = mend_cut(text, spans(background), spans(objects))
+    return [text[a:b] for a, b in bg], [text[a:b] for a, b in obj]
+
+
+def test_phrases_cut_short_of_an_untrained_icon_name_are_mended():
+    # the planner never saw these names, and its cuts dropped them or split them
+    assert cut_texts("A blue butterfly on grey.", ["grey"], ["A blue"]) == (["grey"], ["A blue butterfly"])
+    assert cut_texts("A purple piggy bank and a red star on white.", ["white"], ["A purple piggy", "bank", "a red star"]) \
+        == (["white"], ["A purple piggy bank", "a red star"])
+    assert cut_texts("A sky blue kangaroo, a red star on white.", ["white"], ["A sky blue", "kangaroo", "a red star"]) \
+        == (["white"], ["A sky blue kangaroo", "a red star"])
+    # a name no phrase touches becomes one, with the words before it back to a word between phrases
+    assert cut_texts("A red star and a green shiny dolphin on white.", ["white"], ["A red star"]) \
+        == (["white"], ["A red star", "a green shiny dolphin"])
+    # a background phrase that is only such a name is an object's
+    assert cut_texts("A pink unicorn on white.", ["unicorn", "white"], []) == (["white"], ["A pink unicorn"])
+    # whole phrases, quoted words and the background's own words are left as they are
+    for text, background, objects in (("A red dolphin with a glow on white.", ["white"], ["A red dolphin with a glow"]),
+                                      ("The word 'SHARK' in red on white.", ["white"], ["The word 'SHARK' in red"]),
+                                      ("A red star on a shark pattern background.", ["a shark pattern background"], ["A red star"]),
+                                      ("A red star on a plain white background.", ["a plain white background"], ["A red star"])):
+        assert cut_texts(text, background, objects) == (background, objects)

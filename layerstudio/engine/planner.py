@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import Counter
 
 import numpy as np
@@ -25,6 +26,7 @@ from ..document import Box
 from .config import TextConfig
 from .colours import colour_spans
 from .decomposition import colour_evidence, shape_evidence
+from .silhouettes import untrained_spans
 from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
@@ -84,7 +86,8 @@ class Planner(nn.Module):
         features, _, spans = self.encode([read])
         tags = self.tag(features[0].float()).argmax(-1).tolist()
         background, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
-        return read, features[0], spans[0], whole_words(read, background), whole_words(read, objects)
+        background, objects = mend_cut(read, whole_words(read, background), whole_words(read, objects))
+        return read, features[0], spans[0], background, objects
 
     def background_phrase(self, prompt: str) -> str:
         """The words of the prompt about the background ('a plain crimson background'), or ''."""
@@ -242,6 +245,45 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
         for t in unit[1:]:
             tags[t] = _INSIDE[kind]
     return tags
+
+
+_BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to", "from",
+                    "above", "below", "next", "near", "all", "plus"}
+
+
+def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+             ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(background, objects) phrases mended where they cut the name of an icon the engine draws and the planner never
+    saw in training ('A blue' for 'A blue butterfly', 'A purple piggy' + 'bank'): the object phrases it
+    touches become one reaching its end; a name no phrase touches becomes a phrase with the words before it up to a
+    word between phrases ('on', 'and', a comma). A background phrase that is such a name alone, or lies inside an
+    object phrase, is an object's. Names inside quotes or the background's other words are left alone."""
+    names = untrained_spans(text)
+    background = [(s, e) for s, e in background
+                  if (s, e) not in names and not any(a <= s and e <= b for a, b in objects)]
+    skip = quoted_ranges(text) + background
+    out = [tuple(span) for span in objects]
+    for a, b in names:
+        if any(s < b and a < e for s, e in skip):
+            continue
+        within = [(s, e) for s, e in out if s <= a and b <= e]
+        if within and within[0][0] < a:  # the name is inside a phrase with words before it: whole already
+            continue
+        touching = [(s, e) for s, e in out if (s < b and a < e) or (e <= a and not text[e:a].strip())]
+        if len(touching) > len(within):
+            merged = (min(s for s, _ in touching), max([b] + [e for _, e in touching]))
+            out = [span for span in out if span not in touching] + [merged]
+            continue
+        if within:
+            continue
+        start = a
+        for word in reversed(list(re.finditer(r"[\w'-]+|[^\w\s]", text[:a]))):
+            taken = any(s < word.end() and word.start() < e for s, e in out + skip)
+            if taken or word.group().lower() in _BETWEEN_PHRASES or not word.group()[0].isalnum():
+                break
+            start = word.start()
+        out.append((start, b))
+    return background, sorted(out)
 
 
 def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -220,14 +220,38 @@ ICON_FILE = RESOURCES / "corpus" / "icons.json"  # Material Design Icons (Apache
 _ICON_MASTER = 256  # px: icons are rasterised once at this size, then resampled into each box
 
 
+# More of the same icon set for the engine alone: the model, never trained on them, draws most of them from their
+# silhouette (a layer whose words name no object it knows came out empty)
+UNTRAINED_ICON_FILE = RESOURCES / "silhouettes" / "icons.json"
+
+
+def _read_icons(path) -> list[dict]:
+    try:
+        icons = json.loads(path.read_text(encoding="utf-8"))["icons"]
+        return [{"slug": i["slug"], "name": i["name"], "path": i["path"]} for i in icons]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 @lru_cache(maxsize=1)
 def icon_table() -> dict[str, tuple[str, str]]:
-    """slug -> (caption name, SVG path data); empty if the resource is missing (icons are then not drawn)."""
-    try:
-        data = json.loads(ICON_FILE.read_text(encoding="utf-8"))
-        return {i["slug"]: (i["name"], i["path"]) for i in data["icons"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+    """The corpus's icons: slug -> (caption name, SVG path data); empty if the resource is missing (icons are then
+    not drawn)."""
+    return {i["slug"]: (i["name"], i["path"]) for i in _read_icons(ICON_FILE)}
+
+
+@lru_cache(maxsize=1)
+def icon_names() -> dict[str, str]:
+    """Every icon name the engine knows -> its slug: the corpus's and the untrained ones (some of which are other
+    names for the corpus's)."""
+    return {name: slug for slug, (name, _) in icon_table().items()} | \
+        {i["name"]: i["slug"] for i in _read_icons(UNTRAINED_ICON_FILE)}
+
+
+@lru_cache(maxsize=1)
+def _icon_paths() -> dict[str, str]:
+    return {i["slug"]: i["path"] for i in _read_icons(UNTRAINED_ICON_FILE)} | \
+        {slug: path for slug, (_, path) in icon_table().items()}
 
 
 class _Ctrl(NamedTuple):
@@ -304,8 +328,7 @@ def _rasterise(polylines: list[np.ndarray], size: int, view: float = 24.0, ss: i
 @lru_cache(maxsize=128)
 def icon_master(slug: str) -> tuple[np.ndarray, float]:
     """An icon's coverage at the master size, cropped to its ink, and its aspect ratio (w / h)."""
-    _, path = icon_table()[slug]
-    cov = _rasterise(_path_polylines(path), _ICON_MASTER)
+    cov = _rasterise(_path_polylines(_icon_paths()[slug]), _ICON_MASTER)
     ys, xs = np.nonzero(cov > 0)
     cov = cov[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
     return np.ascontiguousarray(cov), cov.shape[1] / cov.shape[0]
@@ -439,7 +462,7 @@ def _name_patterns() -> list[tuple[re.Pattern, str, str]]:
     """(whole-word pattern, "shape" or "icon", shape kind or icon slug), longest names first: 'moon and star' and
     'starburst' before 'star'."""
     names = {kind: ("shape", kind) for kind in SHAPES} | {a: ("shape", kind) for a, kind in ALIASES.items()}
-    names |= {name: ("icon", slug) for slug, (name, _) in icon_table().items()}
+    names = {name: ("icon", slug) for name, slug in icon_names().items()} | names  # a shape's name stays the shape's
     return [(re.compile(r"\b" + re.escape(name) + r"\b"), *names[name])
             for name in sorted(names, key=len, reverse=True)]
 
@@ -453,6 +476,26 @@ def named_object(description: str) -> tuple[str, str] | None:
         if pattern.search(text):
             return category, key
     return None
+
+
+def untrained_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the names in `text` of icons the corpus never drew (resources/silhouettes), in order;
+    not where a longer known name holds them, nor inside a hyphenated word."""
+    lowered = text.lower()
+    for start, end, _ in colour_spans(text):
+        lowered = lowered[:start] + " " * (end - start) + lowered[end:]
+    trained = icon_table()
+    taken: list[tuple[int, int]] = []
+    found = []
+    for pattern, category, key in _name_patterns():
+        for m in pattern.finditer(lowered):
+            a, b = m.span()
+            if any(s < b and a < e for s, e in taken) or lowered[a - 1:a] == "-" or lowered[b:b + 1] == "-":
+                continue
+            taken.append((a, b))
+            if category == "icon" and key not in trained:
+                found.append((a, b))
+    return sorted(found)
 
 
 _DIRECTION = r"(up|down|left|right)(?:wards?)?"
