@@ -164,7 +164,8 @@ def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp
     w.prompt_panel.prompt_edit.setPlainText("a red kite")
     assert not notice.isVisible()
     assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
-    assert not notice.isVisible()
+    # (the tiny model's random planner may deal a layer words naming nothing it draws, and say so)
+    assert "longer than this model reads" not in notice.text()
 
 
 def test_cancel_mid_job_leaves_document_unchanged(qtbot, tmp_path, tiny):

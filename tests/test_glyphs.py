@@ -3,13 +3,14 @@ import numpy as np
 import pytest
 import torch
 
-from layerstudio.document import Box, Layout
+from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.patterns import pattern_colours, pattern_for, pattern_sketch
 from layerstudio.engine.pipeline import Pipeline
+from layerstudio.engine.request import JobRequest
 from layerstudio.engine.silhouettes import facing, named_object, pointing
 from layerstudio.training.corpus import make_design
 
@@ -342,3 +343,14 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     words = "An eye-catching teal shark and a pink piggy bank"
     assert [words[a:b] for a, b in untrained_spans(words)] == ["shark", "piggy bank"]  # not 'eye' of 'eye-catching'
 
+
+
+def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    document = Document.from_layout(Layout(64, 64, "", [Box(0, 0, 32, 32), Box(32, 32, 64, 64)], seed=1))
+    document.layers[1].hint, document.layers[2].hint = "a green dragon", "a red star"
+    notices = pipe.run(JobRequest.generate(document, 1, None)).notices
+    assert len(notices) == 1 and "“a green dragon” names no shape or icon" in notices[0] and "star" not in notices[0][:40]
+    document.layers[1].hint = "'DRAGON'"  # lettering needs no silhouette; nor does a dolphin
+    document.layers[2].hint = "a red dolphin"
+    assert pipe.run(JobRequest.generate(document, 1, None)).notices == []

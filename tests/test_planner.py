@@ -321,3 +321,13 @@ def test_phrases_cut_short_of_an_untrained_icon_name_are_mended():
                                       ("A red star on a shark pattern background.", ["a shark pattern background"], ["A red star"]),
                                       ("A red star on a plain white background.", ["a plain white background"], ["A red star"])):
         assert cut_texts(text, background, objects) == (background, objects)
+
+
+def test_a_name_past_what_the_planner_reads_is_not_dealt():
+    planner = Pipeline.from_preset("tiny", seed=0).model.planner
+    prompt = "a red kite and a blue boat and a green tree and a tall house by the sea with a pink dolphin"
+    _, _, spans = planner.encode([as_sentence(prompt)])
+    assert max(e for _, e in spans[0]) < prompt.index("dolphin")  # the tiny planner reads fewer tokens
+    boxes = [Box(0, 0, 32, 32), Box(32, 32, 64, 64), Box(0, 32, 32, 64)]
+    dealt = planner.deal(prompt, 64, 64, boxes, [0, 1, 2], [], seed=3)
+    assert len(dealt) == 3 and not any("dolphin" in phrase for phrase in dealt.values())

@@ -165,6 +165,7 @@ class Pipeline:
                                            glyph=self._glyph(request, i, description)))
                 given_hint_texts.append(description)
 
+        notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
         prompts = [request.prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
         # Context tokens never see the generated ones, so regenerating a layer again (a new seed, another
@@ -259,6 +260,21 @@ class Pipeline:
                            f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
         return out
+
+    def _shapeless_notices(self, request: JobRequest, descriptions: list[str], gen_index: list[int],
+                           gen_slots: list[LayerSlot]) -> list[str]:
+        """A generated object whose words name no shape or icon the model has a silhouette of, nor quote words to
+        letter: the default model drew such a layer ('a green dragon') empty, and the user should know why."""
+        if self.model.transformer.glyph_in is None or request.composite is not None:
+            return []
+        shapeless = list(dict.fromkeys(descriptions[i].strip() for i, slot in zip(gen_index, gen_slots)
+                                       if i > 0 and descriptions[i].strip() and slot.glyph is None))
+        if not shapeless:
+            return []
+        which = " and ".join(f"“{w if len(w) <= 30 else w[:27] + '…'}”" for w in shapeless)
+        return [f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
+                f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it knows "
+                f"(a star, an owl, a dolphin…), or put words in quotes to letter them."]
 
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to

@@ -87,6 +87,7 @@ class Planner(nn.Module):
         tags = self.tag(features[0].float()).argmax(-1).tolist()
         background, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
         background, objects = mend_cut(read, whole_words(read, background), whole_words(read, objects))
+        objects = [span for span, tokens in zip(objects, phrase_tokens(spans[0], objects)) if tokens]  # read ones
         return read, features[0], spans[0], background, objects
 
     def background_phrase(self, prompt: str) -> str:
