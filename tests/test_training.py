@@ -285,7 +285,36 @@ def test_eval_runs_on_tiny(tmp_path):
     assert report["autoencoder_psnr_glyphs_db"] > 0
     plain, patterned = report["decomposed_plain_background_psnr_db"], report["decomposed_patterned_background_psnr_db"]
     assert all(db is None or db > 0 for db in (plain, patterned)) and (plain, patterned) != (None, None)
+    icons = report["untrained_icons"]
+    assert icons["icons"] == 24 and 0 <= icons["empty"] <= 1
+    assert (icons["alpha_iou"] is None) == (icons["empty"] == 1) or 0 <= icons["alpha_iou"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_untrained_icons_scores_drawn_silhouettes_and_counts_empty_layers():
+    from types import SimpleNamespace
+
+    from layerstudio.document import Box, Document, Layer
+    from layerstudio.engine.colours import colour_rgb
+    from layerstudio.engine.glyphs import glyph_for
+    from layerstudio.training.evaluate import untrained_icons
+
+    def fake(draw):
+        def generate(layout):
+            box = layout.boxes[0]
+            words = layout.prompt.split(" on a plain ")[0]
+            name, colour = words.split(" ", 2)[2], colour_rgb(words.split(" ")[1])
+            pixels = np.zeros((box.height, box.width, 4), np.uint8)
+            if draw:
+                pixels[..., :3] = colour
+                pixels[..., 3] = (glyph_for(f"a {name}", box.width, box.height, 0) > 0.5) * 255
+            background = np.full((layout.height, layout.width, 4), 255, np.uint8)
+            return Document(layout.width, layout.height, layout.prompt,
+                            [Layer(Box(0, 0, layout.width, layout.height), background), Layer(box, pixels)])
+        return SimpleNamespace(config=SimpleNamespace(canvas_presets=[(192, 192)]), generate=generate)
+
+    assert untrained_icons(fake(True)) == {"icons": 24, "empty": 0.0, "alpha_iou": 1.0, "colour_right": 1.0}
+    assert untrained_icons(fake(False)) == {"icons": 24, "empty": 1.0, "alpha_iou": None, "colour_right": None}
 
 
 def test_pattern_followed_compares_a_background_with_the_pattern_asked_for():

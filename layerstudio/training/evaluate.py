@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..document import Box, Layout
 from ..engine.config import BACKGROUND
-from ..engine.glyphs import glyph_kind
+from ..engine.glyphs import glyph_for, glyph_kind
 from ..engine.packing import LayerSlot
 from ..engine.patterns import names_pattern, pattern_for
 from ..engine.pipeline import Pipeline, to_pixels, to_tensor
@@ -138,6 +138,38 @@ def simple_colours(pipe: Pipeline) -> tuple[float, float]:
         bg_hits += named[0] == bg
         fg_hits += named[1] == fg
     return bg_hits / len(prompts), fg_hits / len(prompts)
+
+
+UNTRAINED_ICON_SAMPLE = 24
+
+
+def untrained_icons(pipe: Pipeline) -> dict[str, float] | None:
+    """Icons the corpus never drew (resources/silhouettes), each alone on a plain background in one of the twelve
+    colours: the share that came out empty (under 2% of the box opaque), the alpha IoU of the rest against the
+    silhouette the engine gave, and the share in the colour asked. Every 8th name, so the sample is fixed."""
+    from layerstudio.engine.silhouettes import icon_names, icon_table
+
+    names = sorted(name for name, slug in icon_names().items() if slug not in icon_table())[::8][:UNTRAINED_ICON_SAMPLE]
+    if not names:
+        return None
+    width, height = pipe.config.canvas_presets[-1]
+    box = Box(width // 6, height // 6, width * 5 // 6, height * 5 // 6).snapped()
+    colours = list(COLOURS)
+    empty, ious, right = 0, [], 0
+    for seed, name in enumerate(names):
+        fg, bg = colours[seed % len(colours)], colours[(seed + 5) % len(colours)]
+        doc = pipe.generate(Layout(width, height, f"A {fg} {name} on a plain {bg} background.", [box], seed=seed))
+        alpha = doc.layers[1].pixels[..., 3]
+        if (alpha > 127).mean() < 0.02:
+            empty += 1
+            continue
+        silhouette = glyph_for(f"a {name}", box.width, box.height, seed)
+        ious.append(float(((alpha > 127) & (silhouette > 0.5)).sum() / max(((alpha > 127) | (silhouette > 0.5)).sum(), 1)))
+        right += named_colour(doc.layers[1].pixels) == fg
+    drawn = len(names) - empty
+    return {"icons": len(names), "empty": round(empty / len(names), 4),
+            "alpha_iou": round(float(np.mean(ious)), 4) if ious else None,
+            "colour_right": round(right / drawn, 4) if drawn else None}
 
 
 # Colour names beyond the twelve that people write; all are painted in training (NAMED_COLOURS).
@@ -381,6 +413,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
     report["style_prompts_dealt_nothing"] = style_prompts_dealt_nothing(pipe)
     report["named_colour_delta_e"] = named_colour_errors(pipe)
+    report["untrained_icons"] = untrained_icons(pipe)
     if sheet:
         contact_sheet(results, sheet)
         report["sheet"] = sheet
