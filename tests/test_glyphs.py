@@ -227,6 +227,8 @@ def test_background_words_give_their_pattern():
 
     for seed in range(6):  # thin stripes as the corpus draws them: under 7 px wide (7 anti-aliased), others wider
         assert widest("thin vertical orange stripes on navy", seed) <= 7 < widest("vertical orange stripes", seed)
+    assert pattern_for("white pinstripes on navy", 64, 64, seed=1) is not None
+    assert pattern_for("white spots on teal", 64, 64, seed=1) is not None
     dots = pattern_for("white polka dots on teal", 64, 64, seed=1)
     assert 0.05 < (dots >= 0.5).mean() < 0.3
     assert pattern_for("a soft teal radial gradient", 64, 64, 0) is None
@@ -333,6 +335,8 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     assert len(untrained) >= 150 and {"dolphin", "butterfly", "piggy bank"} <= untrained
     assert named_object("a red dolphin with a glow") == ("icon", "dolphin")
     assert named_object("a pink lightbulb") == ("icon", "lightbulb")  # another name for the corpus's light bulb
+    assert named_object("two red dolphins") == ("icon", "dolphin") and named_object("red crosses") == ("shape", "cross")
+    assert named_object("a blue computer mouse") == ("icon", "mouse")  # not the computer
     assert all(named_object(f"a red {kind}") == ("shape", kind) for kind in SHAPES)  # icons never take a shape's name
     coverage = glyph_for("a red dolphin", 96, 64, seed=0)
     assert coverage is not None and 0.1 < coverage.mean() < 0.9

@@ -313,6 +313,12 @@ def test_phrases_cut_short_of_an_untrained_icon_name_are_mended():
     # a name no phrase touches becomes one, with the words before it back to a word between phrases
     assert cut_texts("A red star and a green shiny dolphin on white.", ["white"], ["A red star"]) \
         == (["white"], ["A red star", "a green shiny dolphin"])
+    # colour words read as the background's, and words before the name, are the object's
+    assert cut_texts("a yellow piggy bank and a pink piggy bank on white.", ["yellow", "white"], ["a", "a pink piggy"]) \
+        == (["white"], ["a yellow piggy bank", "a pink piggy bank"])
+    assert cut_texts("a red star and some golden french fries on grey.", ["grey"], ["a red star", "fries"]) \
+        == (["grey"], ["a red star", "some golden french fries"])
+    assert cut_texts("red dolphins on white.", ["dolphins", "white"], ["red"]) == (["white"], ["red dolphins"])
     # a background phrase that is only such a name is an object's
     assert cut_texts("A pink unicorn on white.", ["unicorn", "white"], []) == (["white"], ["A pink unicorn"])
     # whole phrases, quoted words and the background's own words are left as they are

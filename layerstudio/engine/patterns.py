@@ -64,8 +64,8 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
     return period, radius, rng.uniform(0, period), rng.uniform(0, period)
 
 
-_STRIPES = re.compile(r"\bstripe[sd]?\b|\bstriped\b")
-_DOTS = re.compile(r"\b(?:polka[- ])?dots?\b|\bdotted\b")
+_STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
+_DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
 _GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts

@@ -254,36 +254,50 @@ _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", 
 
 def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
              ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(background, objects) phrases mended where they cut the name of an icon the engine draws and the planner never
-    saw in training ('A blue' for 'A blue butterfly', 'A purple piggy' + 'bank'): the object phrases it
-    touches become one reaching its end; a name no phrase touches becomes a phrase with the words before it up to a
-    word between phrases ('on', 'and', a comma). A background phrase that is such a name alone, or lies inside an
-    object phrase, is an object's. Names inside quotes or the background's other words are left alone."""
+    """(background, objects) phrases mended around the names of icons the engine draws and the planner never saw in
+    training, which its cuts split or dropped ('A blue' for 'A blue butterfly', 'A purple piggy' + 'bank', 'yellow'
+    read as the background's in 'a yellow piggy bank'). Each such name becomes one object phrase with the phrases
+    overlapping it and the words before it, back to a word between phrases ('on', 'and', a comma) or the start of
+    an object phrase it then takes in; a background phrase of colour words alone met on the way is the object's. A
+    name inside a phrase with words before it is whole already; names inside quotes or the background's other
+    words are left alone."""
     names = untrained_spans(text)
+    colour_words = colour_spans(text)
+
+    def only_colours(span):
+        words = [m.span() for m in re.finditer(r"[\w'-]+", text[span[0]:span[1]])]
+        return all(any(s <= span[0] + wa and span[0] + wb <= e for s, e, _ in colour_words) or
+                   text[span[0] + wa:span[0] + wb].lower() in ("a", "an", "the") for wa, wb in words)
+
     background = [(s, e) for s, e in background
                   if (s, e) not in names and not any(a <= s and e <= b for a, b in objects)]
-    skip = quoted_ranges(text) + background
     out = [tuple(span) for span in objects]
     for a, b in names:
-        if any(s < b and a < e for s, e in skip):
+        if any(s < b and a < e for s, e in quoted_ranges(text)) or \
+                any(s < b and a < e and not only_colours((s, e)) for s, e in background):
             continue
-        within = [(s, e) for s, e in out if s <= a and b <= e]
-        if within and within[0][0] < a:  # the name is inside a phrase with words before it: whole already
+        if any(s < a and b <= e for s, e in out):  # inside a phrase with words before it: whole already
             continue
-        touching = [(s, e) for s, e in out if (s < b and a < e) or (e <= a and not text[e:a].strip())]
-        if len(touching) > len(within):
-            merged = (min(s for s, _ in touching), max([b] + [e for _, e in touching]))
-            out = [span for span in out if span not in touching] + [merged]
-            continue
-        if within:
-            continue
-        start = a
-        for word in reversed(list(re.finditer(r"[\w'-]+|[^\w\s]", text[:a]))):
-            taken = any(s < word.end() and word.start() < e for s, e in out + skip)
-            if taken or word.group().lower() in _BETWEEN_PHRASES or not word.group()[0].isalnum():
+        overlapping = [(s, e) for s, e in out if s < b and a < e]
+        start, end = min([a] + [s for s, _ in overlapping]), max([b] + [e for _, e in overlapping])
+        out = [span for span in out if span not in overlapping]
+        for word in reversed(list(re.finditer(r"[\w'-]+|[^\w\s]", text[:start]))):
+            phrase = next((span for span in out if span[0] < word.end() and word.start() < span[1]), None)
+            if phrase is not None:  # the start of an object phrase this name ends: taken in whole
+                if text[phrase[1]:start].strip():
+                    break
+                out.remove(phrase)
+                start = phrase[0]
                 break
+            ground = next((span for span in background if span[0] < word.end() and word.start() < span[1]), None)
+            if ground is not None and not only_colours(ground):
+                break
+            if word.group().lower() in _BETWEEN_PHRASES or not word.group()[0].isalnum():
+                break
+            if ground is not None:
+                background.remove(ground)
             start = word.start()
-        out.append((start, b))
+        out.append((start, end))
     return background, sorted(out)
 
 

@@ -463,7 +463,7 @@ def _name_patterns() -> list[tuple[re.Pattern, str, str]]:
     'starburst' before 'star'."""
     names = {kind: ("shape", kind) for kind in SHAPES} | {a: ("shape", kind) for a, kind in ALIASES.items()}
     names = {name: ("icon", slug) for name, slug in icon_names().items()} | names  # a shape's name stays the shape's
-    return [(re.compile(r"\b" + re.escape(name) + r"\b"), *names[name])
+    return [(re.compile(r"\b" + re.escape(name) + r"(?:s|es)?\b"), *names[name])  # "two dolphins" too
             for name in sorted(names, key=len, reverse=True)]
 
 
