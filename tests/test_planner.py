@@ -13,8 +13,8 @@ from layerstudio.engine.decomposition import colour_evidence, shape_evidence
 from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
-                                       as_sentence, best_match, cut_phrases, locate, mend_cut, tag_sequence, whole_units,
-                                       whole_words)
+                                       as_sentence, best_match, cut_phrases, locate, mend_cut, stand_in, tag_sequence,
+                                       whole_units, whole_words)
 from layerstudio.engine.request import JobRequest, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
@@ -337,3 +337,22 @@ def test_a_name_past_what_the_planner_reads_is_not_dealt():
     boxes = [Box(0, 0, 32, 32), Box(32, 32, 64, 64), Box(0, 32, 32, 64)]
     dealt = planner.deal(prompt, 64, 64, boxes, [0, 1, 2], [], seed=3)
     assert len(dealt) == 3 and not any("dolphin" in phrase for phrase in dealt.values())
+
+
+def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
+    text = "a yellow banana, an avocado and a red star pointing left on a white canvas."
+    unknown = [(text.index(w), text.index(w) + len(w)) for w in ("banana", "avocado", "pointing", "left", "canvas")]
+    reading, origin = stand_in(text, unknown)
+    assert reading == "a yellow cat, an owl and a red star pointing left on a white canvas."
+    assert origin[reading.index("cat")] == origin[reading.index("cat") + 2] == unknown[0]
+    assert origin[reading.index("owl")] == unknown[1]
+    assert all(text[origin[k][0]] == reading[k] for k in range(len(reading)) if reading[k] not in "catowl")
+    # not where no noun goes, nor a colour name the vocabulary lacks
+    shiny = "a shiny red car and a beige star on white."
+    spans = [(shiny.index("shiny"), shiny.index("shiny") + 5), (shiny.index("beige"), shiny.index("beige") + 5)]
+    assert stand_in(shiny, spans)[0] == shiny
+    # the planner's cut of the stand-in reading comes back in the prompt's own characters
+    planner = Pipeline.from_preset("tiny", seed=0).model.planner
+    read, _, spans, background, objects = planner._cut("a yellow banana on white")
+    assert read == "a yellow banana on white." and all(0 <= a <= b <= len(read) for a, b in spans)
+    assert all(read[a:b].strip() == read[a:b] and read[a:b] for a, b in background + objects)

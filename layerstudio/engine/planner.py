@@ -83,7 +83,9 @@ class Planner(nn.Module):
     def _cut(self, prompt: str):
         """The prompt as read, its token features (T, D) and character spans, background and object phrases."""
         read = as_sentence(prompt)
-        features, _, spans = self.encode([read])
+        reading, origin = stand_in(read, self.tokenizer.unknown_words(read))
+        features, _, spans = self.encode([reading])
+        spans = [[(origin[s][0], origin[e - 1][1]) if e > s else (origin[s][0],) * 2 for s, e in spans[0]]]
         tags = self.tag(features[0].float()).argmax(-1).tolist()
         background, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
         background, objects = mend_cut(read, whole_words(read, background), whole_words(read, objects))
@@ -250,6 +252,44 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
 
 _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to", "from",
                     "above", "below", "next", "near", "all", "plus"}
+
+
+# nouns the planner learnt as objects', read in place of ones it never saw: 'an owl', else 'a cat'
+_STAND_IN = {"an": "owl"}
+_STAND_IN_ELSE = "cat"
+
+
+_BEFORE_NOUN = {"a", "an", "the", "some", "two", "three", "one"}
+_LEARNT_SPELLED = {"left", "right", "up", "down", "canvas"}  # words the corpus has where nouns go, learnt spelled
+
+
+def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """`text` with each unknown word where a noun goes ('a yellow banana on', after an article or a colour name and
+    before a word between phrases or punctuation) read as a noun the planner knows, and per character of the
+    result the characters of `text` it stands for. Spelled letter by letter, a noun the planner never saw broke its cut: 'a yellow banana
+    on white' gave the object 'a' and a yellow background, and could drop the next object. (Other words it never
+    saw, such as 'pointing' or 'Minimal', it learnt spelled; the corpus's cuts stay as they were.)"""
+    colours = colour_spans(text)
+    words = [(m.start(), m.end(), m.group().lower()) for m in re.finditer(r"[\w'-]+|[^\w\s]", text)]
+    starts = {a: k for k, (a, _, _) in enumerate(words)}
+    out, origin, pos = [], [], 0
+    for a, b in unknown:
+        k = starts.get(a)
+        if k is None or words[k][2] in _LEARNT_SPELLED or any(s < b and a < e for s, e, _ in colours):
+            continue
+        before = words[k - 1] if k > 0 else None
+        after = words[k + 1][2] if k + 1 < len(words) else "."
+        colour_before = before is not None and any(s <= before[0] and before[1] <= e for s, e, _ in colours)
+        if not ((colour_before or before is not None and before[2] in _BEFORE_NOUN) and
+                (after in _BETWEEN_PHRASES or not after[0].isalnum())):
+            continue
+        noun = _STAND_IN.get(before[2], _STAND_IN_ELSE)
+        out.append(text[pos:a]), origin.extend((i, i + 1) for i in range(pos, a))
+        out.append(noun), origin.extend([(a, b)] * len(noun))
+        pos = b
+    out.append(text[pos:]), origin.extend((i, i + 1) for i in range(pos, len(text)))
+    origin.append((len(text), len(text)))  # BOS's empty span (0, 0) and spans ending at the text's end
+    return "".join(out), origin
 
 
 def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]

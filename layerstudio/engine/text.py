@@ -66,6 +66,11 @@ class Tokenizer:
                     ids.append(self.stoi.get(f"#{c}", UNK)), spans.append((start + k, start + k + 1))
         return ids[:max_tokens], spans[:max_tokens]
 
+    def unknown_words(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the words outside quotes that this vocabulary lacks (each read letter by letter)."""
+        return [(start, start + len(piece)) for kind, piece, start in _pieces(text)
+                if kind == "word" and piece[0].isalpha() and piece not in self.stoi and _BRITISH.get(piece) not in self.stoi]
+
     def unread(self, text: str, max_tokens: int) -> str:
         """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores."""
         _, spans = self.encode_spans(text, max_tokens + 1)
