@@ -351,6 +351,8 @@ def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
     shiny = "a shiny red car and a beige star on white."
     spans = [(shiny.index("shiny"), shiny.index("shiny") + 5), (shiny.index("beige"), shiny.index("beige") + 5)]
     assert stand_in(shiny, spans)[0] == shiny
+    party = "Something cheerful for a party."
+    assert stand_in(party, [(party.index("party"), party.index("party") + 5)])[0] == party  # what it is for
     # the planner's cut of the stand-in reading comes back in the prompt's own characters
     planner = Pipeline.from_preset("tiny", seed=0).model.planner
     read, _, spans, background, objects = planner._cut("a yellow banana on white")

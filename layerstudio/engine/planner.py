@@ -260,6 +260,7 @@ _STAND_IN_ELSE = "cat"
 
 
 _BEFORE_NOUN = {"a", "an", "the", "some", "two", "three", "one"}
+_PURPOSE = {"for", "like", "as", "about"}
 _LEARNT_SPELLED = {"left", "right", "up", "down", "canvas"}  # words the corpus has where nouns go, learnt spelled
 
 
@@ -280,8 +281,9 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
         before = words[k - 1] if k > 0 else None
         after = words[k + 1][2] if k + 1 < len(words) else "."
         colour_before = before is not None and any(s <= before[0] and before[1] <= e for s, e, _ in colours)
-        if not ((colour_before or before is not None and before[2] in _BEFORE_NOUN) and
-                (after in _BETWEEN_PHRASES or not after[0].isalnum())):
+        purpose = k > 1 and words[k - 2][2] in _PURPOSE  # 'for a party' says what the design is for
+        if purpose or not ((colour_before or before is not None and before[2] in _BEFORE_NOUN) and
+                           (after in _BETWEEN_PHRASES or not after[0].isalnum())):
             continue
         noun = _STAND_IN.get(before[2], _STAND_IN_ELSE)
         out.append(text[pos:a]), origin.extend((i, i + 1) for i in range(pos, a))
