@@ -250,8 +250,8 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
     return tags
 
 
-_BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to", "from",
-                    "above", "below", "next", "near", "all", "plus"}
+_BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to",
+                    "from", "above", "below", "next", "near", "all", "plus"}
 
 
 # nouns the planner learnt as objects', read in place of ones it never saw: 'an owl', else 'a cat'
@@ -267,9 +267,10 @@ _LEARNT_SPELLED = {"left", "right", "up", "down", "canvas"}  # words the corpus 
 def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """`text` with each unknown word where a noun goes ('a yellow banana on', after an article or a colour name and
     before a word between phrases or punctuation) read as a noun the planner knows, and per character of the
-    result the characters of `text` it stands for. Spelled letter by letter, a noun the planner never saw broke its cut: 'a yellow banana
-    on white' gave the object 'a' and a yellow background, and could drop the next object. (Other words it never
-    saw, such as 'pointing' or 'Minimal', it learnt spelled; the corpus's cuts stay as they were.)"""
+    result the characters of `text` it stands for. Spelled letter by letter, a noun the planner never saw broke
+    its cut: 'a yellow banana on white' gave the object 'a' and a yellow background, and could drop the next
+    object. (Other words it never saw, such as 'pointing' or 'Minimal', it learnt spelled; the corpus's cuts stay
+    as they were.)"""
     colours = colour_spans(text)
     words = [(m.start(), m.end(), m.group().lower()) for m in re.finditer(r"[\w'-]+|[^\w\s]", text)]
     starts = {a: k for k, (a, _, _) in enumerate(words)}

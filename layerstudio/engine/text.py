@@ -69,7 +69,8 @@ class Tokenizer:
     def unknown_words(self, text: str) -> list[tuple[int, int]]:
         """Character spans of the words outside quotes that this vocabulary lacks (each read letter by letter)."""
         return [(start, start + len(piece)) for kind, piece, start in _pieces(text)
-                if kind == "word" and piece[0].isalpha() and piece not in self.stoi and _BRITISH.get(piece) not in self.stoi]
+                if kind == "word" and piece[0].isalpha() and piece not in self.stoi
+                and _BRITISH.get(piece) not in self.stoi]
 
     def unread(self, text: str, max_tokens: int) -> str:
         """The end of `text` past the first `max_tokens` tokens (BOS included): what a model reading it ignores."""

@@ -159,13 +159,14 @@ def untrained_icons(pipe: Pipeline) -> dict[str, float] | None:
     for seed, name in enumerate(names):
         fg, bg = colours[seed % len(colours)], colours[(seed + 5) % len(colours)]
         doc = pipe.generate(Layout(width, height, f"A {fg} {name} on a plain {bg} background.", [box], seed=seed))
-        alpha = doc.layers[1].pixels[..., 3]
-        if (alpha > 127).mean() < 0.02:
+        layer = doc.layers[1].pixels
+        if (layer[..., 3] > 127).mean() < 0.02:
             empty += 1
             continue
-        silhouette = glyph_for(f"a {name}", box.width, box.height, seed)
-        ious.append(float(((alpha > 127) & (silhouette > 0.5)).sum() / max(((alpha > 127) | (silhouette > 0.5)).sum(), 1)))
-        right += named_colour(doc.layers[1].pixels) == fg
+        silhouette = np.zeros_like(layer)
+        silhouette[..., 3] = (glyph_for(f"a {name}", box.width, box.height, seed) > 0.5) * 255
+        ious.append(alpha_iou(layer, silhouette))
+        right += named_colour(layer) == fg
     drawn = len(names) - empty
     return {"icons": len(names), "empty": round(empty / len(names), 4),
             "alpha_iou": round(float(np.mean(ious)), 4) if ious else None,
