@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from layerstudio.document import Box, Layout, LayoutError
+from layerstudio.document import Box, Document, Layout, LayoutError
 from layerstudio.engine.config import BACKGROUND, preset
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, by_shape, pack, patchify, token_noise
@@ -521,3 +521,12 @@ def test_decoder_reads_each_layers_glyph_at_pixel_resolution():
     del data["autoencoder"]["decoder_glyph"]
     old = ModelConfig.from_json(data)
     assert not old.autoencoder.decoder_glyph and LayerModel(old).autoencoder.decoder.glyph_in is None
+
+
+def test_a_canvas_larger_than_the_model_was_trained_on_is_reported():
+    pipe = Pipeline.from_preset("tiny")
+    largest = max(max(size) for size in pipe.config.canvas_presets)
+    for width, told in ((largest, False), (largest + 64, True)):
+        document = Document.from_layout(Layout(width, 64, "", [Box(0, 0, 32, 32)], seed=1))
+        notices = pipe.run(JobRequest.generate(document, 1, None)).notices
+        assert any(f"up to {largest} px" in n and f"{width} x 64" in n for n in notices) == told

@@ -259,6 +259,12 @@ class Pipeline:
                 out.append(f"{what} is longer than this model reads: it ignored the last "
                            f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
+        # places past those it was trained on: the default model, trained up to 256 px, drew coloured bands along
+        # the right and bottom of a 512 px canvas (the background 72 levels off white in its last 32 rows; 6 at 256)
+        trained = max(max(size) for size in self.config.canvas_presets)
+        if max(request.width, request.height) > trained:
+            out.append(f"This model was trained on canvases up to {trained} px; on {request.width} x "
+                       f"{request.height} px expect artefacts towards the right and bottom edges.")
         return out
 
     def _shapeless_notices(self, request: JobRequest, descriptions: list[str], gen_index: list[int],
