@@ -245,8 +245,9 @@ class Pipeline:
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
 
     def notices(self, request: JobRequest) -> list[str]:
-        """What the user should know about how their words were read: the model reads a fixed number of
-        tokens, and a long prompt's end (its last objects, often) would otherwise vanish without a word."""
+        """What the user should know about how the request was read: the model reads a fixed number of tokens,
+        and a long prompt's end (its last objects, often) would otherwise vanish without a word; and a canvas
+        larger than those it was trained on."""
         texts = [("The prompt", request.prompt)] + [(f"Layer {i}'s hint", spec.hint) for i, spec
                                                    in enumerate(request.layers) if spec.generated and spec.hint]
         out = []
@@ -334,11 +335,7 @@ class Pipeline:
         if request.composite is not None or not description:
             return None
         pixels = pattern_sketch(description, spec.box.width, spec.box.height, spec.seed)
-        if pixels is None:
-            return None
-        image = to_tensor(pixels)[None].to(self.device)
-        with autocast_for(self.device):
-            return self.model.autoencoder.encode(image)[0].float()
+        return None if pixels is None else self._encoded_slot(BACKGROUND, spec.box, pixels, pixel_key(pixels)).latent
 
     def _glyph(self, request: JobRequest, index: int, description: str) -> torch.Tensor | None:
         """What a model that reads glyphs is given of a layer's shape: a foreground layer's lettering or named

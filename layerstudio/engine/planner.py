@@ -259,6 +259,7 @@ _STAND_IN = {"an": "owl"}
 _STAND_IN_ELSE = "cat"
 
 
+_WORDS = re.compile(r"[\w'-]+|[^\w\s]")  # words and punctuation marks, one at a time
 _BEFORE_NOUN = {"a", "an", "the", "some", "two", "three", "one"}
 _PURPOSE = {"for", "like", "as", "about"}
 _LEARNT_SPELLED = {"left", "right", "up", "down", "canvas"}  # words the corpus has where nouns go, learnt spelled
@@ -272,7 +273,7 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
     object. (Other words it never saw, such as 'pointing' or 'Minimal', it learnt spelled; the corpus's cuts stay
     as they were.)"""
     colours = colour_spans(text)
-    words = [(m.start(), m.end(), m.group().lower()) for m in re.finditer(r"[\w'-]+|[^\w\s]", text)]
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORDS.finditer(text)]
     starts = {a: k for k, (a, _, _) in enumerate(words)}
     out, origin, pos = [], [], 0
     for a, b in unknown:
@@ -324,7 +325,7 @@ def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         overlapping = [(s, e) for s, e in out if s < b and a < e]
         start, end = min([a] + [s for s, _ in overlapping]), max([b] + [e for _, e in overlapping])
         out = [span for span in out if span not in overlapping]
-        for word in reversed(list(re.finditer(r"[\w'-]+|[^\w\s]", text[:start]))):
+        for word in reversed(list(_WORDS.finditer(text[:start]))):
             phrase = next((span for span in out if span[0] < word.end() and word.start() < span[1]), None)
             if phrase is not None:  # the start of an object phrase this name ends: taken in whole
                 if text[phrase[1]:start].strip():

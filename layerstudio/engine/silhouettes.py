@@ -248,6 +248,11 @@ def icon_names() -> dict[str, str]:
         {i["name"]: i["slug"] for i in _read_icons(UNTRAINED_ICON_FILE)}
 
 
+def untrained_icon_names() -> list[str]:
+    """Names of the icons the corpus never drew, sorted."""
+    return sorted(name for name, slug in icon_names().items() if slug not in icon_table())
+
+
 @lru_cache(maxsize=1)
 def _icon_paths() -> dict[str, str]:
     return {i["slug"]: i["path"] for i in _read_icons(UNTRAINED_ICON_FILE)} | \

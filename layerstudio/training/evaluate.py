@@ -147,9 +147,9 @@ def untrained_icons(pipe: Pipeline) -> dict[str, float] | None:
     """Icons the corpus never drew (resources/silhouettes), each alone on a plain background in one of the twelve
     colours: the share that came out empty (under 2% of the box opaque), the alpha IoU of the rest against the
     silhouette the engine gave, and the share in the colour asked. Every 8th name, so the sample is fixed."""
-    from layerstudio.engine.silhouettes import icon_names, icon_table
+    from layerstudio.engine.silhouettes import untrained_icon_names
 
-    names = sorted(name for name, slug in icon_names().items() if slug not in icon_table())[::8][:UNTRAINED_ICON_SAMPLE]
+    names = untrained_icon_names()[::8][:UNTRAINED_ICON_SAMPLE]
     if not names:
         return None
     width, height = pipe.config.canvas_presets[-1]
