@@ -289,6 +289,11 @@ def test_eval_runs_on_tiny(tmp_path):
     assert icons["icons"] == 24 and 0 <= icons["empty"] <= 1
     assert (icons["alpha_iou"] is None) == (icons["empty"] == 1) or 0 <= icons["alpha_iou"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+    cuts = report["unknown_word_cuts"]
+    assert set(cuts) == {f"{kind}_{key}" for kind in ("as_written", "reworded")
+                         for key in ("prompts", "objects", "background")}
+    assert 0 <= cuts["reworded_prompts"] <= cuts["as_written_prompts"] <= 2  # tiny reads 16 tokens
+    assert all(0 <= v <= 1 for k, v in cuts.items() if not k.endswith("prompts"))
 
 
 def test_untrained_icons_scores_drawn_silhouettes_and_counts_empty_layers():
@@ -359,34 +364,67 @@ def test_shape_iou_sees_the_shape_not_its_place():
     assert shape_iou(circle, empty) == 0.0 and shape_iou(empty, empty) == 1.0
 
 
-def test_the_planner_trains_on_some_prompts_about_the_look_alone():
+def test_the_planner_trains_on_some_prompts_about_the_look_alone_and_some_reworded():
     import random
     import re
     from types import SimpleNamespace
 
     from layerstudio.document import Box
+    from layerstudio.engine.planner import locate
+    from layerstudio.engine.text import Tokenizer
     from layerstudio.training.corpus import STYLE_PHRASES, STYLE_WORDS
 
     seen = {}
+    vocab = ["a", "red", "circle", "and", "stars", "on", "white"]
 
     class Spy:
+        tokenizer = Tokenizer(vocab)
+
         def loss(self, prompts, captions, boxes, sizes):
             seen.update(prompts=prompts, captions=captions)
             return 0.0, {}
 
     samples = [SimpleNamespace(caption=f"A red circle and {k} stars on white.", width=64, height=64,
                                layer_captions=["white", "a red circle", f"{k} stars"],
-                               boxes=[Box(0, 0, 64, 64), Box(0, 0, 16, 16), Box(16, 16, 48, 32)]) for k in range(60)]
+                               boxes=[Box(0, 0, 64, 64), Box(0, 0, 16, 16), Box(16, 16, 48, 32)]) for k in range(80)]
     Trainer.planner_loss(SimpleNamespace(model=SimpleNamespace(planner=Spy())), samples, random.Random(0))
-    styled = [k for k, s in enumerate(samples) if seen["prompts"][k] != s.caption]
-    assert 0 < len(styled) < len(samples) / 4
+    styled = [k for k, s in enumerate(samples) if seen["captions"][k] == []]
+    reworded = [k for k, s in enumerate(samples) if k not in styled and seen["prompts"][k] != s.caption]
+    assert 0 < len(styled) < len(samples) / 4 and 0 < len(reworded) < len(samples) * 0.6
     for k, s in enumerate(samples):
+        prompt = seen["prompts"][k]
         if k in styled:
-            words = set(re.findall(r"[a-z]+", seen["prompts"][k].lower()))
-            assert seen["captions"][k] == [] and (any(p in seen["prompts"][k] for p in STYLE_PHRASES)
-                                                  or words & set(STYLE_WORDS))
-        else:
-            assert seen["captions"][k] == s.layer_captions
+            words = set(re.findall(r"[a-z]+", prompt.lower()))
+            assert any(p in prompt for p in STYLE_PHRASES) or words & set(STYLE_WORDS)
+        else:  # each layer's caption still in the prompt, and only words the vocabulary lacks added
+            assert locate(prompt, seen["captions"][k]) is not None
+            added = set(re.findall(r"[\w-]+", prompt.lower())) - set(re.findall(r"[\w-]+", s.caption.lower()))
+            assert (k in reworded) == bool(added) and not added & set(vocab)
+            assert k in reworded or seen["captions"][k] == s.layer_captions
+
+
+def test_reworded_corpus_prompts_keep_their_layers_and_add_only_unknown_words():
+    import random
+    import re
+
+    from layerstudio.engine.planner import locate
+    from layerstudio.engine.text import Tokenizer
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.unknown_words import reword, word_lists
+
+    designs = [make_design(seed, canvas=(64, 64), named_colours=0.5) for seed in range(40)]
+    tokenizer = Tokenizer(Tokenizer.build_vocab([d.caption for d in designs]))
+    words, held = word_lists(tokenizer.words), word_lists(tokenizer.words, held_out=True)
+    assert not {w for ws in words.values() for w in ws} & {w for ws in held.values() for w in ws}
+    changed = 0
+    for seed, d in enumerate(designs):
+        prompt, captions = reword(d.caption, d.layer_captions, words, random.Random(seed), object_rate=1.0)
+        assert (prompt, captions) == reword(d.caption, d.layer_captions, words, random.Random(seed), object_rate=1.0)
+        assert len(captions) == len(d.layer_captions) and locate(prompt, captions) is not None
+        new_words = set(re.findall(r"[\w-]+", prompt.lower())) - set(re.findall(r"[\w-]+", d.caption.lower()))
+        assert not (new_words - {"a", "an"}) & set(tokenizer.words), new_words  # articles fit the words after them
+        changed += prompt != d.caption
+    assert changed > 30
 
 
 def test_style_prompts_score_what_the_planner_deals():

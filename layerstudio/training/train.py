@@ -32,6 +32,7 @@ from ..engine.transformer import Conditioning, composite_grid
 from ..engine.weights import check_finite, save_weights
 from ..errors import UserError
 from .corpus import style_prompt
+from .unknown_words import reword, word_lists
 
 CHECKPOINT = "checkpoint.pt"
 # Saved beside the model's weights (the app never reads it) so a run started with --init keeps the colour probe
@@ -43,6 +44,7 @@ PROBE_FILE = "colour_probe.safetensors"
 ANCHOR_WEIGHT = 0.3
 PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
 STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
+UNKNOWN_WORDS_RATE = 0.5  # planner prompts reworded with words the vocabulary lacks ('a shiny red sports car')
 # How often a layer is given its own caption as a hint (and its glyph). The planner hints every foreground layer
 # it can, and since session 18 the background with the prompt's words about it (its stripes or dots come with
 # them); layers of prompts it cannot cut stay anonymous.
@@ -593,6 +595,9 @@ class Trainer:
         for i in range(len(samples)):
             if rng.random() < STYLE_ONLY_RATE:
                 prompts[i], captions[i] = style_prompt(rng), []
+            elif rng.random() < UNKNOWN_WORDS_RATE:
+                words = word_lists(self.model.planner.tokenizer.words)
+                prompts[i], captions[i] = reword(prompts[i], captions[i], words, rng)
         return self.model.planner.loss(prompts, captions, [s.boxes[1:] for s in samples],
                                        [(s.width, s.height) for s in samples])
 
