@@ -44,6 +44,10 @@ NOUNS = [
     "panda", "koala", "flamingo", "jellyfish", "seahorse", "hamster", "raccoon", "badger", "beetle", "ladybird",
 ]
 
+# Between two objects in place of ', ' or ' and ' (the corpus lists its objects): 'a cat next to a red tree'.
+RELATIONS = ["beyond", "next to", "beside", "above", "among", "below", "near", "under", "opposite", "to the left of",
+             "to the right of", "on top of", "around", "alongside", "beneath", "facing"]
+
 DESIGN_WORDS = ["card", "banner", "flyer", "logo", "sticker", "badge", "invitation", "label", "cover", "sign"]
 
 
@@ -69,7 +73,8 @@ def _word_lists(vocab: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str,
     icons = untrained_icon_names()
     held_icons = icons[::8]
     parts = {kind: _split(_usable(words, known)) for kind, words in
-             (("adjectives", ADJECTIVES), ("modifiers", NOUN_MODIFIERS), ("nouns", NOUNS), ("design_words", DESIGN_WORDS))}
+             (("adjectives", ADJECTIVES), ("modifiers", NOUN_MODIFIERS), ("nouns", NOUNS), ("design_words", DESIGN_WORDS),
+              ("relations", RELATIONS))}
     held = {kind: part[1] for kind, part in parts.items()}
     held["nouns"] = list(dict.fromkeys(held["nouns"] + held_icons))
     taken = {w for words in held.values() for w in words}
@@ -130,19 +135,23 @@ def _reword_background(caption: str, words: dict[str, list[str]], rng: random.Ra
 def reword(prompt: str, captions: list[str], words: dict[str, list[str]], rng: random.Random,
            object_rate: float = 0.5) -> tuple[str, list[str]]:
     """The prompt and its layer captions (background first), each object's caption reworded with `words` at
-    `object_rate`, the background's now and then, and sometimes an opening naming what the design is ('A cute
-    card:'). Unchanged where a caption is not found in the prompt."""
+    `object_rate`, the background's now and then, some objects joined by a relation ('next to') instead of a
+    comma, and sometimes an opening naming what the design is ('A cute card:'). Unchanged where a caption is not
+    found in the prompt."""
     found = locate(prompt, captions)
     if found is None:
         return prompt, captions
     new = [_reword_background(captions[0], words, rng)] + \
         [_reword_object(c, words, rng) if rng.random() < object_rate else c for c in captions[1:]]
-    out, pos = [], 0
-    for (a, b), text in sorted(zip(found, new)):
+    out, pos, after_object = [], 0, False
+    for k, ((a, b), text) in sorted(enumerate(zip(found, new)), key=lambda item: item[1][0]):
         if prompt[a:a + 1].isupper():
             text = text[:1].upper() + text[1:]
-        out.append(prompt[pos:a]), out.append(text)
-        pos = b
+        between = prompt[pos:a]
+        if after_object and k > 0 and between in (", ", " and ") and rng.random() < 0.3:
+            between = f" {rng.choice(words['relations'])} "
+        out.append(between), out.append(text)
+        pos, after_object = b, k > 0
     out.append(prompt[pos:])
     text = "".join(out)
     if words["design_words"] and rng.random() < 0.15:
