@@ -116,11 +116,15 @@ def _reword_object(caption: str, words: dict[str, list[str]], rng: random.Random
         if not quoted:
             out = out[:at] + " " + rng.choice(words["modifiers"]) + out[at:]
     colours = colour_spans(out, [m.span() for m in re.finditer(r"'[^']*'", out)])
-    if colours and rng.random() < 0.6:  # one or two adjectives before the colour: 'a shiny red star'
-        at = colours[0][0]
+    draw = rng.random()
+    if colours and draw < 0.7:  # one or two adjectives before the colour ('a shiny red star'), or instead of it
+        start, end = colours[0][:2]
         adjectives = rng.sample(words["adjectives"], rng.choice([1, 1, 1, 2]))
         joiner = rng.choice([" ", ", "]) if len(adjectives) == 2 else " "
-        out = out[:at] + joiner.join(adjectives) + " " + out[at:]
+        if draw < 0.15 and not quoted:  # people often name no colour: 'a golden sun'
+            out = out[:start] + joiner.join(adjectives) + out[end:]
+        else:
+            out = out[:start] + joiner.join(adjectives) + " " + out[start:]
     return _with_article(out)
 
 
