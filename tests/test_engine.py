@@ -202,11 +202,34 @@ def test_quotes_mark_lettering_but_apostrophes_do_not():
     assert ids.count(QUOTE) == 2 and ids == tokenizer.encode("A 'SALE' sign", 32)  # read as lettering either way
 
 
+def test_the_text_encoder_leaves_out_words_it_never_learnt():
+    from layerstudio.engine.text import SmallTextEncoder, Tokenizer
+
+    tokenizer = Tokenizer(["a", "an", "red", "car", "on", "white", "background", "black", "swan", "star", "arrow",
+                           "word", "in", "the", "with", "drop", "shadow"])
+    assert tokenizer.learnt_only("A shiny red sports car on a white background.") == "A red car on a white background."
+    assert tokenizer.learnt_only("An elegant, tiny black swan") == "A black swan"  # the article fits again
+    assert tokenizer.learnt_only("Make it pop. A red star. Very fancy!") == "A red star."
+    # colour names, lettering, the corpus's spelled words and icons the engine draws stay, though spelled
+    kept = "a navy arrow pointing left, the word 'Sale' in red, a white dolphin with a drop shadow"
+    assert tokenizer.learnt_only(kept) == kept
+
+    cfg = preset("tiny").text
+    cfg.vocab = ["a", "red", "star", "on", "white"]
+    encoder = SmallTextEncoder(cfg).eval()
+    with torch.no_grad():
+        plain, shiny = encoder(["a red star on white"])[2], encoder(["a shiny red star on white"])[2]
+        assert torch.equal(plain, shiny)
+        encoder.train()  # training reads the captions as written
+        assert not torch.equal(encoder(["a red star on white"])[2], encoder(["a shiny red star on white"])[2])
+
+
 def test_the_unread_end_of_a_long_prompt_or_hint_is_reported():
     pipe = Pipeline.from_preset("tiny")
     limit = pipe.config.text.max_tokens  # 16 on tiny, BOS included
-    words = [f"w{k}" for k in range(limit + 4)]  # unknown words: spelled letter by letter
     tokenizer = pipe.model.text.tokenizer
+    words = ["red", "blue", "green", "pink"] * limit  # colour names: read even where spelled letter by letter
+    assert not pipe.model.text.unread("a red kite " + " ".join(f"w{k}" for k in range(limit + 4)))  # never learnt
     short = "a red kite"
     assert tokenizer.unread(short, limit) == ""
     long = "a red kite with a tail over " + " ".join(words)

@@ -47,6 +47,8 @@ class LayerModel(nn.Module):
         if names is not None:
             if not any(k.startswith("planner.") for k in names):
                 model.planner = None
+            elif "planner.word_start" not in names:
+                model.planner.word_start = None
             if "transformer.glyph_in.weight" not in names:
                 model.transformer.glyph_in = None
         load_weights(model, directory / WEIGHTS_FILE)

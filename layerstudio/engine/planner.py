@@ -27,7 +27,7 @@ from .config import TextConfig
 from .colours import colour_spans
 from .decomposition import colour_evidence, shape_evidence
 from .silhouettes import untrained_spans
-from .text import LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
+from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
 BOX_FEATURES = 8
@@ -55,6 +55,11 @@ class Planner(nn.Module):
         self.embed = nn.Embedding(self.tokenizer.size, width)
         self.colour_in = colour_input(width)
         self.pos = nn.Parameter(torch.randn(text.max_tokens, width) * 0.02)
+        # Added to each word's first token. A word the vocabulary lacks is read letter by letter, and without it two
+        # such words in a row ('sparkling' 'three') read as one run of letters: held-out prompts with unknown words
+        # were cut right 26% of the time where two met, 65% where none did. Zero: as planners saved without it
+        # (None when loaded from one).
+        self.word_start: nn.Parameter | None = nn.Parameter(torch.zeros(width))
         self.mixer = LocalMixer(width)
         layer = nn.TransformerEncoderLayer(width, heads, width * 4, dropout=0.0, activation="gelu",
                                            batch_first=True, norm_first=True)
@@ -69,7 +74,14 @@ class Planner(nn.Module):
         ids, mask, colours, spans = self.tokenizer.batch(prompts, self.max_tokens, device=self.pos.device)
         if self.training:
             ids = drop_colour_names(ids, colours)
-        x = self.mixer(self.embed(ids) + self.colour_in(colours) + self.pos[:ids.shape[1]], mask)
+        x = self.embed(ids) + self.colour_in(colours) + self.pos[:ids.shape[1]]
+        if self.word_start is not None:
+            starts = torch.zeros(ids.shape, dtype=x.dtype, device=x.device)
+            for i, (prompt, row) in enumerate(zip(prompts, spans)):
+                for t, (start, _) in enumerate(row[1:], start=1):  # not BOS
+                    starts[i, t] = start == 0 or not prompt[start - 1].isalnum()
+            x = x + starts[..., None] * self.word_start
+        x = self.mixer(x, mask)
         x = self.norm(self.layers(x, src_key_padding_mask=~mask))
         return x, mask, spans
 
@@ -262,7 +274,6 @@ _STAND_IN_ELSE = "cat"
 _WORDS = re.compile(r"[\w'-]+|[^\w\s]")  # words and punctuation marks, one at a time
 _BEFORE_NOUN = {"a", "an", "the", "some", "two", "three", "one"}
 _PURPOSE = {"for", "like", "as", "about"}
-_LEARNT_SPELLED = {"left", "right", "up", "down", "canvas"}  # words the corpus has where nouns go, learnt spelled
 
 
 def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
@@ -278,7 +289,7 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
     out, origin, pos = [], [], 0
     for a, b in unknown:
         k = starts.get(a)
-        if k is None or words[k][2] in _LEARNT_SPELLED or any(s < b and a < e for s, e, _ in colours):
+        if k is None or words[k][2] in LEARNT_SPELLED or any(s < b and a < e for s, e, _ in colours):
             continue
         before = words[k - 1] if k > 0 else None
         after = words[k + 1][2] if k + 1 < len(words) else "."

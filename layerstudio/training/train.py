@@ -345,10 +345,14 @@ class Trainer:
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
         if ckpt is not None:
+            if "planner.word_start" not in ckpt["model"] and self.model.planner is not None:
+                self.model.planner.word_start = None  # a run started before planners had it
             self.model.load_state_dict(ckpt["model"])
         elif self.init_dir:
             self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
-            self.state["planner_ready"] = not any(n.startswith("planner.") for n in self.init_report["fresh"])
+            # a fresh word_start is zero: the planner reads as the one it was copied from
+            self.state["planner_ready"] = not any(n.startswith("planner.") and n != "planner.word_start"
+                                                  for n in self.init_report["fresh"])
         named = dict(self.model.named_parameters())
         if self.init_dir:
             self.state["zero_started"] = [n for n in self.init_report["fresh"]
