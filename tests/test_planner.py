@@ -297,6 +297,26 @@ def test_a_saved_model_without_planner_weights_loads_without_one(tmp_path):
     assert Pipeline.load(tmp_path / "without").model.planner is None
 
 
+def test_planners_saved_before_word_starts_load_and_read_as_then(tmp_path):
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    planner = pipe.model.planner
+    assert torch.count_nonzero(planner.word_start) == 0  # a fresh one reads as a planner without it
+    with torch.no_grad():
+        planner.word_start.normal_()
+    pipe.save(tmp_path / "with")
+    loaded = Pipeline.load(tmp_path / "with").model.planner
+    assert torch.equal(loaded.word_start, planner.word_start)
+    prompt = "A shiny red sports car and a blue star on white."
+    with torch.no_grad():
+        marked = loaded.encode([prompt])[0]
+        loaded.word_start = None  # as saved before it existed
+        pipe.model.planner = loaded
+        pipe.save(tmp_path / "without")
+        old = Pipeline.load(tmp_path / "without").model.planner
+        assert old.word_start is None and torch.equal(old.encode([prompt])[0], loaded.encode([prompt])[0])
+        assert not torch.equal(marked, old.encode([prompt])[0])
+
+
 def cut_texts(text, background, objects):
     spans = lambda words: [(text.index(w), text.index(w) + len(w)) for w in words]
     bg, obj = mend_cut(text, spans(background), spans(objects))
