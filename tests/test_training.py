@@ -289,6 +289,7 @@ def test_eval_runs_on_tiny(tmp_path):
     assert icons["icons"] == 24 and 0 <= icons["empty"] <= 1
     assert (icons["alpha_iou"] is None) == (icons["empty"] == 1) or 0 <= icons["alpha_iou"] <= 1
     assert (tmp_path / "sheet.png").stat().st_size > 1000
+    assert report["icons_with_adjectives"]["icons"] == 12
     cuts = report["unknown_word_cuts"]
     assert set(cuts) == {f"{kind}_{key}" for kind in ("as_written", "reworded")
                          for key in ("prompts", "objects", "background")}

@@ -175,7 +175,21 @@ def untrained_icons(pipe: Pipeline) -> dict[str, float] | None:
     silhouette the engine gave, and the share in the colour asked. Every 8th name, so the sample is fixed."""
     from layerstudio.engine.silhouettes import untrained_icon_names
 
-    names = untrained_icon_names()[::8][:UNTRAINED_ICON_SAMPLE]
+    return icons_alone(pipe, untrained_icon_names()[::8][:UNTRAINED_ICON_SAMPLE])
+
+
+def icons_with_adjectives(pipe: Pipeline) -> dict[str, float] | None:
+    """As `untrained_icons`, for 12 of the corpus's icons each with an adjective no caption has ('A shiny red
+    airplane'), from the planner's held-out words: read letter by letter, such a word took the colour asked."""
+    from layerstudio.engine.silhouettes import icon_table
+
+    names = sorted(name for name, _ in icon_table().values())[::8][:12]
+    words = word_lists(pipe.model.text.tokenizer.words, held_out=True)["adjectives"] \
+        if hasattr(pipe.model.text, "tokenizer") else []
+    return icons_alone(pipe, names, words) if names and words else None
+
+
+def icons_alone(pipe: Pipeline, names: list[str], adjectives: list[str] = ()) -> dict[str, float] | None:
     if not names:
         return None
     width, height = pipe.config.canvas_presets[-1]
@@ -184,7 +198,10 @@ def untrained_icons(pipe: Pipeline) -> dict[str, float] | None:
     empty, ious, right = 0, [], 0
     for seed, name in enumerate(names):
         fg, bg = colours[seed % len(colours)], colours[(seed + 5) % len(colours)]
-        doc = pipe.generate(Layout(width, height, f"A {fg} {name} on a plain {bg} background.", [box], seed=seed))
+        words = f"{adjectives[seed % len(adjectives)]} {fg}" if adjectives else fg
+        article = "An" if adjectives and words[0] in "aeiou" else "A"
+        doc = pipe.generate(Layout(width, height, f"{article} {words} {name} on a plain {bg} background.", [box],
+                                   seed=seed))
         layer = doc.layers[1].pixels
         if (layer[..., 3] > 127).mean() < 0.02:
             empty += 1
@@ -441,6 +458,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     report["style_prompts_dealt_nothing"] = style_prompts_dealt_nothing(pipe)
     report["named_colour_delta_e"] = named_colour_errors(pipe)
     report["untrained_icons"] = untrained_icons(pipe)
+    report["icons_with_adjectives"] = icons_with_adjectives(pipe)
     report["unknown_word_cuts"] = unknown_word_cuts(pipe, designs, seed)
     if sheet:
         contact_sheet(results, sheet)
