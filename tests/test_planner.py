@@ -359,6 +359,19 @@ def test_a_name_past_what_the_planner_reads_is_not_dealt():
     assert len(dealt) == 3 and not any("dolphin" in phrase for phrase in dealt.values())
 
 
+def test_a_prompt_longer_than_the_planner_reads_gets_a_notice_though_the_text_encoder_reads_it():
+    from layerstudio.engine.request import JobRequest
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    prompt = "a shiny red kite with a long tail"
+    assert pipe.model.text.unread(prompt) == ""  # it leaves out the words it never learnt: all but 'red'
+    assert pipe.model.planner.tokenizer.unread(prompt, pipe.model.planner.max_tokens)
+    request = JobRequest.from_layout(Layout(64, 64, prompt, [Box(0, 0, 32, 32)], seed=1))
+    assert any("longer than this model reads" in n for n in pipe.notices(request))
+    pipe.model.planner = None
+    assert not any("longer than this model reads" in n for n in pipe.notices(request))
+
+
 def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
     text = "a yellow banana, an avocado and a red star pointing left on a white canvas."
     unknown = [(text.index(w), text.index(w) + len(w)) for w in ("banana", "avocado", "pointing", "left", "canvas")]

@@ -251,8 +251,13 @@ class Pipeline:
         texts = [("The prompt", request.prompt)] + [(f"Layer {i}'s hint", spec.hint) for i, spec
                                                    in enumerate(request.layers) if spec.generated and spec.hint]
         out = []
+        planner = self.model.planner
         for what, text in texts:
             unread = self.model.text.unread(text)
+            if planner is not None and text is request.prompt:
+                # the planner reads every word, spelled letter by letter where its vocabulary lacks one; the text
+                # encoder leaves out those it never learnt, and may read further
+                unread = max(unread, planner.tokenizer.unread(text, planner.max_tokens), key=len)
             # the count says where (the same words may come earlier too); a lone final stop is no loss
             words = sum(any(c.isalnum() for c in w) for w in unread.split())
             if words:
