@@ -1,5 +1,6 @@
 """The planner: cutting a prompt into phrases and dealing them to anonymous boxes."""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -386,6 +387,10 @@ def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
     assert stand_in(shiny, spans)[0] == shiny
     party = "Something cheerful for a party."
     assert stand_in(party, [(party.index("party"), party.index("party") + 5)])[0] == party  # what it is for
+    # after adjectives it never saw too, but not in an opening that says what the design is
+    cute = "A cute card: a cute fluffy dragon on white."
+    words = [(m.start(), m.end()) for m in re.finditer(r"cute|card|fluffy|dragon", cute)]
+    assert stand_in(cute, words)[0] == "A cute card: a cute fluffy cat on white."
     # the planner's cut of the stand-in reading comes back in the prompt's own characters
     planner = Pipeline.from_preset("tiny", seed=0).model.planner
     read, _, spans, background, objects = planner._cut("a yellow banana on white")

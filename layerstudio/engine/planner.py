@@ -286,15 +286,20 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
     colours = colour_spans(text)
     words = [(m.start(), m.end(), m.group().lower()) for m in _WORDS.finditer(text)]
     starts = {a: k for k, (a, _, _) in enumerate(words)}
+    unknown_starts = {a for a, _ in unknown}
     out, origin, pos = [], [], 0
     for a, b in unknown:
         k = starts.get(a)
         if k is None or words[k][2] in LEARNT_SPELLED or any(s < b and a < e for s, e, _ in colours):
             continue
-        before = words[k - 1] if k > 0 else None
+        first = k  # back over unknown words before it: 'a cute dragon' reads 'a cute cat'
+        while first > 0 and words[first - 1][0] in unknown_starts and words[first - 1][2] not in LEARNT_SPELLED:
+            first -= 1
+        before = words[first - 1] if first > 0 else None
         after = words[k + 1][2] if k + 1 < len(words) else "."
         colour_before = before is not None and any(s <= before[0] and before[1] <= e for s, e, _ in colours)
-        purpose = k > 1 and words[k - 2][2] in _PURPOSE  # 'for a party' says what the design is for
+        # 'for a party' and 'A cute card: ...' say what the design is, not what is in it
+        purpose = first > 1 and words[first - 2][2] in _PURPOSE or after == ":"
         if purpose or not ((colour_before or before is not None and before[2] in _BEFORE_NOUN) and
                            (after in _BETWEEN_PHRASES or not after[0].isalnum())):
             continue
