@@ -231,3 +231,14 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     assert asked == [[(0x3f, 0xa2, 0xc4)], [colour_names()["olive"]], [red, blue]]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
     assert len(asked) == 3
+
+
+def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpus():
+    from layerstudio.engine.colours import everyday_colours
+
+    found = lambda text: [(text[a:b], rgb) for a, b, rgb in colour_spans(text)]  # noqa: E731
+    assert found("a golden sun on a pale yellow background") == [("golden", (255, 215, 0)),
+                                                                ("pale yellow", colour_names()["light yellow"])]
+    assert found("a red rose")[1:] == []  # a flower, not a colour
+    assert colour_names()["pale green"] == (152, 251, 152)  # CSS's own name keeps its colour
+    assert not set(everyday_colours()) & set(NAMED_COLOURS)

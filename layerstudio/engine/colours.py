@@ -67,7 +67,23 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
         names[dark] = (72, 72, 72)
     names["navy blue"] = names["navy"]
     names.update(BASE_COLOURS)
+    names.update(everyday_colours())
     return names
+
+
+@lru_cache(maxsize=1)
+def everyday_colours() -> dict[str, tuple[int, int, int]]:
+    """Names people write that CSS lacks ("a golden sun" came out grey: read as no colour at all); the corpus
+    never paints them. Values as commonly defined; 'pale X' is CSS's 'light X'. Not names that are mostly
+    things ('rose', 'peach', 'ruby'): 'a red rose' must stay a flower."""
+    out = {"golden": (255, 215, 0), "cream": (255, 253, 208), "baby blue": (137, 207, 240),
+           "burgundy": (128, 0, 32), "mustard": (225, 173, 1), "lilac": (200, 162, 200),
+           "charcoal": (54, 69, 79), "scarlet": (255, 36, 0), "cobalt": (0, 71, 171), "mauve": (224, 176, 255)}
+    for hue in ("yellow", "blue", "green", "pink", "grey", "gray", "cyan"):
+        light = ImageColor.colormap.get(f"light{hue}")
+        if light and f"pale{hue}" not in ImageColor.colormap:  # CSS's own 'pale green' stays
+            out[f"pale {hue}"] = ImageColor.getrgb(light)[:3]
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
-from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, lab
+from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, everyday_colours, lab
 from layerstudio.engine.glyphs import text_master
 from layerstudio.engine.patterns import (STRIPE_ANGLES, STRIPE_WAYS, THIN_STRIPE, dot_params, dots, linear_ramp,
                                          stripe_params, stripes, two_colour_ramp)
@@ -41,7 +41,7 @@ def _painted_names() -> dict[str, tuple[int, int, int]]:
     held = {names[n] for n in HELD_OUT_COLOURS}
     run_together = {n.replace(" ", "") for n in names if " " in n}
     return {n: rgb for n, rgb in names.items() if n not in COLOURS and rgb not in held
-            and n not in run_together and "gray" not in n}
+            and n not in run_together and "gray" not in n and n not in everyday_colours()}
 
 
 NAMED_COLOURS = _painted_names()
