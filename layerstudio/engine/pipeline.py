@@ -248,16 +248,17 @@ class Pipeline:
         """What the user should know about how the request was read: the model reads a fixed number of tokens,
         and a long prompt's end (its last objects, often) would otherwise vanish without a word; and a canvas
         larger than those it was trained on."""
-        texts = [("The prompt", request.prompt)] + [(f"Layer {i}'s hint", spec.hint) for i, spec
-                                                   in enumerate(request.layers) if spec.generated and spec.hint]
-        out = []
+        # the planner reads the prompt too: every word, spelled letter by letter where its vocabulary lacks one;
+        # the text encoder leaves out those it never learnt, and may read further
         planner = self.model.planner
-        for what, text in texts:
+        hints = [(f"Layer {i}'s hint", spec.hint, None) for i, spec in enumerate(request.layers)
+                 if spec.generated and spec.hint]
+        texts = [("The prompt", request.prompt, planner)] + hints
+        out = []
+        for what, text, also_read_by in texts:
             unread = self.model.text.unread(text)
-            if planner is not None and text is request.prompt:
-                # the planner reads every word, spelled letter by letter where its vocabulary lacks one; the text
-                # encoder leaves out those it never learnt, and may read further
-                unread = max(unread, planner.tokenizer.unread(text, planner.max_tokens), key=len)
+            if also_read_by is not None:
+                unread = max(unread, also_read_by.tokenizer.unread(text, also_read_by.max_tokens), key=len)
             # the count says where (the same words may come earlier too); a lone final stop is no loss
             words = sum(any(c.isalnum() for c in w) for w in unread.split())
             if words:

@@ -34,6 +34,12 @@ LEARNT_SPELLED = {"pointing", "facing", "left", "right", "up", "down", "upside",
                   "horizontal", "vertical", "canvas", "more", "shapes", "icons"}
 
 
+def article_for(following: str, like: str = "a") -> str:
+    """'a' or 'an' for the word `following` starts, capitalised as `like` is."""
+    article = "an" if following[:1].lower() in tuple("aeiou") else "a"
+    return article.capitalize() if like[:1].isupper() else article
+
+
 class Tokenizer:
     def __init__(self, vocab: list[str]):
         self.words = list(vocab)
@@ -94,12 +100,9 @@ class Tokenizer:
                 continue
             before = text[pos:a]
             after = re.match(r",?\s*", text[b:]).end()
-            if re.search(r"(?:^|\s)an?\s+$", before, re.IGNORECASE):  # 'an elegant black swan': 'a black swan'
-                article = re.search(r"an?(?=\s+$)", before, re.IGNORECASE)
-                following = text[b + after:b + after + 1].lower()
-                fitting = "an" if following and following in "aeiou" else "a"
-                if article.group()[0].isupper():
-                    fitting = fitting.capitalize()
+            article = re.search(r"(?:^|(?<=\s))an?(?=\s+$)", before, re.IGNORECASE)
+            if article:  # 'an elegant black swan': 'a black swan'
+                fitting = article_for(text[b + after:], article.group())
                 before = before[:article.start()] + fitting + before[article.end():]
             out.append(before)
             pos = b + after

@@ -596,11 +596,11 @@ class Trainer:
         """Some prompts are about the look alone ("Make it pop."): the planner learns to deal no phrase then,
         not to name layers "Make" and "Pop"."""
         prompts, captions = [s.caption for s in samples], [s.layer_captions for s in samples]
+        words = word_lists(self.model.planner.tokenizer.words)
         for i in range(len(samples)):
             if rng.random() < STYLE_ONLY_RATE:
                 prompts[i], captions[i] = style_prompt(rng), []
             elif rng.random() < UNKNOWN_WORDS_RATE:
-                words = word_lists(self.model.planner.tokenizer.words)
                 prompts[i], captions[i] = reword(prompts[i], captions[i], words, rng)
         return self.model.planner.loss(prompts, captions, [s.boxes[1:] for s in samples],
                                        [(s.width, s.height) for s in samples])

@@ -2,7 +2,8 @@
 fluffy dolphin'), for the planner to learn to cut them. It reads such words letter by letter, and trained on the
 corpus's wording alone it cut them apart: 'A shiny' + 'sports car', 'a golden' for 'a golden sun'.
 
-Every fourth word of each list is held out of training for eval's measure of the cuts (`held_out_words`)."""
+Every fourth word of each list is held out of training for eval's measure of the cuts
+(`word_lists(vocab, held_out=True)`)."""
 from __future__ import annotations
 
 import random
@@ -12,6 +13,7 @@ from functools import lru_cache
 from layerstudio.engine.colours import colour_spans
 from layerstudio.engine.planner import locate
 from layerstudio.engine.silhouettes import SHAPE_KINDS, icon_table, untrained_icon_names
+from layerstudio.engine.text import article_for, quoted_ranges
 
 # Words about an object's look that are neither colours nor in the vocabulary (both checked where used).
 ADJECTIVES = [
@@ -73,8 +75,8 @@ def _word_lists(vocab: tuple[str, ...]) -> tuple[dict[str, list[str]], dict[str,
     icons = untrained_icon_names()
     held_icons = icons[::8]
     parts = {kind: _split(_usable(words, known)) for kind, words in
-             (("adjectives", ADJECTIVES), ("modifiers", NOUN_MODIFIERS), ("nouns", NOUNS), ("design_words", DESIGN_WORDS),
-              ("relations", RELATIONS))}
+             (("adjectives", ADJECTIVES), ("modifiers", NOUN_MODIFIERS), ("nouns", NOUNS),
+              ("design_words", DESIGN_WORDS), ("relations", RELATIONS))}
     held = {kind: part[1] for kind, part in parts.items()}
     held["nouns"] = list(dict.fromkeys(held["nouns"] + held_icons))
     taken = {w for words in held.values() for w in words}
@@ -97,12 +99,11 @@ def _with_article(text: str) -> str:
     if not match:
         return text
     rest = text[match.end():]
-    article = "an" if rest[:1].lower() in "aeiou" else "a"
-    return (article.capitalize() if match.group(1)[0].isupper() else article) + " " + rest
+    return article_for(rest, match.group(1)) + " " + rest
 
 
 def _reword_object(caption: str, words: dict[str, list[str]], rng: random.Random) -> str:
-    quoted = [m.span() for m in re.finditer(r"'[^']*'", caption)]
+    quoted = quoted_ranges(caption)
     colours = colour_spans(caption, quoted)
     out = caption
     if words["nouns"] and rng.random() < 0.35:  # another noun in place of the object's name
@@ -115,7 +116,7 @@ def _reword_object(caption: str, words: dict[str, list[str]], rng: random.Random
         at = colours[0][1]
         if not quoted:
             out = out[:at] + " " + rng.choice(words["modifiers"]) + out[at:]
-    colours = colour_spans(out, [m.span() for m in re.finditer(r"'[^']*'", out)])
+    colours = colour_spans(out, quoted_ranges(out))
     draw = rng.random()
     if colours and draw < 0.7:  # one or two adjectives before the colour ('a shiny red star'), or instead of it
         start, end = colours[0][:2]
