@@ -66,6 +66,23 @@ def test_corpus_captions_tag_and_cut_back_into_their_layer_captions():
                sorted(c.lower() for c in design.layer_captions[1:])
 
 
+def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
+    from layerstudio.engine.pipeline import UNNAMED_BACKGROUND
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    bare = "a red circle and a green owl"
+    pipe.model.planner = oracle_planner(bare, ["", "a red circle", "a green owl"])
+    request = JobRequest.from_layout(Layout(128, 128, bare, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
+    assert pipe._descriptions(request, pipe._phrases(request))[0] == UNNAMED_BACKGROUND
+    pipe.model.planner = oracle_planner()
+    request = JobRequest.from_layout(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1))
+    assert pipe._descriptions(request, pipe._phrases(request))[0] == BACKGROUND
+    style = "Bold and bright."  # names nothing: drawn from the prompt as it is
+    pipe.model.planner = oracle_planner(style, [])
+    request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))
+    assert pipe._descriptions(request, pipe._phrases(request))[0] == ""
+
+
 def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     prompt = "a red dot, a red dot and a blue dot on black"
     black = prompt.index("black")
@@ -79,6 +96,11 @@ def test_layer_names_are_one_short_printable_line_or_nothing():
     assert layer_name("+ blue circle +") == "Blue circle"
     long = layer_name("a " + "x" * 3000 + " star")
     assert len(long) == 60 and long.endswith("…")
+    # a long run of words before the thing loses its middle, not the thing; its extras lose their end
+    car = layer_name("a big shiny sparkling gleaming vintage retro orange glittering polished racing car with a glow")
+    assert len(car) <= 60 and car.startswith("Big shiny") and car.endswith("… racing car")
+    circle = layer_name("a red circle with a drop shadow and a soft glow and some sparkles all around its edge")
+    assert len(circle) <= 60 and circle.startswith("Red circle with a drop shadow") and circle.endswith("…")
     assert layer_name("!!! ???") == layer_name("- - -") == layer_name("") == ""
 
 

@@ -365,7 +365,7 @@ def test_shape_iou_sees_the_shape_not_its_place():
     assert shape_iou(circle, empty) == 0.0 and shape_iou(empty, empty) == 1.0
 
 
-def test_the_planner_trains_on_some_prompts_about_the_look_alone_and_some_reworded():
+def test_the_planner_trains_on_some_prompts_about_the_look_alone_and_some_reworded(monkeypatch):
     import random
     import re
     from types import SimpleNamespace
@@ -373,6 +373,7 @@ def test_the_planner_trains_on_some_prompts_about_the_look_alone_and_some_reword
     from layerstudio.document import Box
     from layerstudio.engine.planner import locate
     from layerstudio.engine.text import Tokenizer
+    from layerstudio.training import train
     from layerstudio.training.corpus import STYLE_PHRASES, STYLE_WORDS
 
     seen = {}
@@ -388,7 +389,14 @@ def test_the_planner_trains_on_some_prompts_about_the_look_alone_and_some_reword
     samples = [SimpleNamespace(caption=f"A red circle and {k} stars on white.", width=64, height=64,
                                layer_captions=["white", "a red circle", f"{k} stars"],
                                boxes=[Box(0, 0, 64, 64), Box(0, 0, 16, 16), Box(16, 16, 48, 32)]) for k in range(80)]
-    Trainer.planner_loss(SimpleNamespace(model=SimpleNamespace(planner=Spy())), samples, random.Random(0))
+    trainer = SimpleNamespace(model=SimpleNamespace(planner=Spy()))
+    Trainer.planner_loss(trainer, samples, random.Random(0))
+    rebuilt = [k for k, s in enumerate(samples) if seen["captions"][k] and
+               not seen["prompts"][k].lower().startswith(("a red circle", "a cute"))]
+    assert 0 < len(rebuilt) < len(samples) * 0.6 and all(locate(seen["prompts"][k], seen["captions"][k])
+                                                         for k in rebuilt)
+    monkeypatch.setattr(train, "PHRASING_RATE", 0.0)  # the rewording alone below
+    Trainer.planner_loss(trainer, samples, random.Random(0))
     styled = [k for k, s in enumerate(samples) if seen["captions"][k] == []]
     reworded = [k for k, s in enumerate(samples) if k not in styled and seen["prompts"][k] != s.caption]
     assert 0 < len(styled) < len(samples) / 4 and 0 < len(reworded) < len(samples) * 0.6
@@ -428,6 +436,51 @@ def test_reworded_corpus_prompts_keep_their_layers_and_add_only_unknown_words():
         assert not (new_words - {"a", "an"} - in_phrases) & set(tokenizer.words), new_words
         changed += prompt != d.caption
     assert changed > 30
+
+
+def test_rephrased_prompts_keep_every_layer_caption_and_say_where_boxes_are():
+    import random
+    import re
+
+    from layerstudio.document import Box
+    from layerstudio.engine.planner import locate
+    from layerstudio.training.corpus import make_design
+    from layerstudio.training.phrasing import place_words, rephrase
+
+    shapes = set()
+    for seed in range(60):
+        d = make_design(seed, canvas=(128, 96))
+        boxes = [layer.box for layer in d.document.layers[1:]]
+        prompt, captions = rephrase(d.caption, d.layer_captions, boxes, (128, 96), random.Random(seed))
+        assert (prompt, captions) == rephrase(d.caption, d.layer_captions, boxes, (128, 96), random.Random(seed))
+        found = locate(prompt, captions)
+        assert found is not None and captions[1:] == d.layer_captions[1:]
+        assert captions[0] in ("", d.layer_captions[0]) and (found[0] == (0, 0)) == (captions[0] == "")
+        shapes.add("sentences" if len(re.findall(r"\. [A-Z]", prompt)) >= len(boxes) > 1 else
+                   "no background" if not captions[0] else "other")
+    assert shapes == {"sentences", "no background", "other"}
+    # places come from where the box is, in thirds of the canvas
+    rng = random.Random(0)
+    assert all("left" in place_words(Box(0, 0, 30, 30), 120, 90, rng) and
+               "top" in place_words(Box(40, 0, 80, 20), 120, 90, rng) or
+               "upper" in place_words(Box(0, 0, 30, 30), 120, 90, rng) for _ in range(20))
+    assert {place_words(Box(40, 30, 80, 60), 120, 90, rng) for _ in range(30)} <= \
+        {"in the middle", "in the centre", "in the center", "centred", "at the centre", "in the middle of the canvas"}
+    assert all("bottom" in w or "lower" in w for w in (place_words(Box(90, 70, 120, 90), 120, 90, rng)
+                                                       for _ in range(20)))
+
+
+def test_phrasing_cuts_score_the_planners_cuts_and_dealing_by_place():
+    from layerstudio.training.evaluate import held_out, phrasing_cuts
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    designs = held_out(6, 10_000_000, [(128, 128)])
+    report = phrasing_cuts(pipe, designs, 10_000_000)
+    assert set(report) == {"prompts", "objects", "background", "boxes_dealt_their_object_with_places",
+                           "boxes_dealt_their_object_without_places"}
+    assert all(0 <= v <= 1 for k, v in report.items() if k != "prompts")
+    pipe.model.planner = None
+    assert phrasing_cuts(pipe, designs, 10_000_000) is None
 
 
 def test_style_prompts_score_what_the_planner_deals():

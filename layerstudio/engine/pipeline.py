@@ -28,6 +28,9 @@ from .transformer import Conditioning, composite_grid
 LATENT_CACHE_SIZE = 256
 SKETCH_T = 0.4  # a patterned background joins from its sketch at the first step this noisy or less
 CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large model's context is hundreds of MB
+# A prompt naming objects and no background ('a dog next to a cat') gets a plain white one, as a blank canvas
+# would be; drawn from the whole prompt instead, it took a muddy mix of the objects' colours.
+UNNAMED_BACKGROUND = "a plain white background"
 
 
 def pixel_key(pixels: np.ndarray) -> tuple:
@@ -312,13 +315,15 @@ class Pipeline:
 
     def _descriptions(self, request: JobRequest, phrases: list[str]) -> list[str]:
         """Per layer, the words it is drawn from: its hint, else its phrase; a background generated from the
-        prompt alone, the prompt's words about it ('a navy background with thin orange stripes')."""
+        prompt alone, the prompt's words about it ('a navy background with thin orange stripes'), plain white when
+        the prompt names objects and no background."""
         out = [spec.hint or phrase for spec, phrase in zip(request.layers, phrases)]
         planner = self.model.planner
         if (not out[0] and request.layers[0].generated and request.composite is None and planner is not None
                 and request.prompt.strip()):
             with autocast_for(self.device):
-                out[0] = planner.background_phrase(request.prompt)
+                background, objects = planner.phrases(request.prompt)
+            out[0] = background or (UNNAMED_BACKGROUND if objects else "")
         return out
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:

@@ -106,8 +106,12 @@ class Planner(nn.Module):
 
     def background_phrase(self, prompt: str) -> str:
         """The words of the prompt about the background ('a plain crimson background'), or ''."""
-        read, _, _, background, _ = self._cut(prompt)
-        return " ".join(read[a:b] for a, b in background)
+        return self.phrases(prompt)[0]
+
+    def phrases(self, prompt: str) -> tuple[str, list[str]]:
+        """The prompt's background phrase ('' if it names none) and its object phrases, as the planner cuts them."""
+        read, _, _, background, objects = self._cut(prompt)
+        return " ".join(read[a:b] for a, b in background), [read[a:b] for a, b in objects]
 
     @torch.no_grad()
     def deal(self, prompt: str, width: int, height: int, boxes: list[Box], wanted: list[int],
@@ -195,11 +199,15 @@ def best_match(fit: np.ndarray) -> dict[int, int]:
 
 def locate(prompt: str, captions: list[str]) -> list[tuple[int, int]] | None:
     """Character spans of each layer caption (background first) in the prompt, each found after the
-    spans already taken, or None if one is missing."""
+    spans already taken, or None if one is missing. An empty background caption (a prompt naming no background)
+    is the empty span (0, 0)."""
     lower = prompt.lower()
     used: list[tuple[int, int]] = []
-    for caption in captions:
+    for k, caption in enumerate(captions):
         needle = caption.strip().lower()
+        if not needle and k == 0:
+            used.append((0, 0))
+            continue
         start = lower.find(needle) if needle else -1
         while start >= 0 and any(a < start + len(needle) and start < b for a, b in used):
             start = lower.find(needle, start + 1)
@@ -274,6 +282,8 @@ _STAND_IN_ELSE = "cat"
 _WORDS = re.compile(r"[\w'-]+|[^\w\s]")  # words and punctuation marks, one at a time
 _BEFORE_NOUN = {"a", "an", "the", "some", "two", "three", "one"}
 _PURPOSE = {"for", "like", "as", "about"}
+# Words saying where, not what ('in the middle,'): a stand-in noun there made 'the middle' an object.
+_PLACES = {"middle", "centre", "center", "corner", "top", "bottom", "side", "edge", "upper", "lower", "it", "them"}
 
 
 def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
@@ -290,7 +300,8 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
     out, origin, pos = [], [], 0
     for a, b in unknown:
         k = starts.get(a)
-        if k is None or words[k][2] in LEARNT_SPELLED or any(s < b and a < e for s, e, _ in colours):
+        if k is None or words[k][2] in LEARNT_SPELLED or words[k][2] in _PLACES or \
+                any(s < b and a < e for s, e, _ in colours):
             continue
         first = k  # back over unknown words before it: 'a cute dragon' reads 'a cute cat'
         while first > 0 and words[first - 1][0] in unknown_starts and words[first - 1][2] not in LEARNT_SPELLED:

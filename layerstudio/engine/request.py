@@ -189,11 +189,33 @@ def layer_name(text: str, limit: int = 60) -> str:
         words = words[1:]
     name = " ".join(words).strip(" .,;:!?-+*/&")
     if len(name) > limit:
-        name = name[:limit - 1].rsplit(" ", 1)[0] if " " in name[:limit - 1] else name[:limit - 1]
-        name += "…"
+        name = _shortened(name, limit)
     if not any(c.isalnum() for c in name):
         return ""
     return name[:1].upper() + name[1:]
+
+
+_ATTRIBUTE = re.compile(r" (with|in|on|saying|written|next|beside|above|below|under|over) ")
+
+
+def _shortened(name: str, limit: int) -> str:
+    """`name` in at most `limit` characters, ending in '…' or eliding its middle so that the words naming the thing
+    stay: a long run of adjectives ('Big shiny … orange car') loses its middle, a thing's extras ('with a glow')
+    their end. Cut at the end alone, 'Big shiny sparkling gleaming vintage retro orange car' lost the car."""
+    match = _ATTRIBUTE.search(name)
+    thing = name[:match.start()] if match else name
+    words = thing.split(" ")
+    tail = " ".join(words[-2:]) if len(words) > 2 else words[-1]
+    if len(thing) > limit - 1 and len(tail) + 3 <= limit and len(words) > 1:
+        head = []
+        for word in words[:-2 if len(words) > 2 else -1]:
+            if len(" ".join(head + [word])) + len(tail) + 3 > limit:
+                break
+            head.append(word)
+        if head:
+            return " ".join(head) + " … " + tail
+    cut = name[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def _drawn_from_name(layer: Layer) -> str | None:

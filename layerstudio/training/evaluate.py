@@ -22,6 +22,7 @@ from ..engine.pipeline import Pipeline, to_pixels, to_tensor
 from ..engine.colours import colour_rgb, lab, lab_array, named_colours
 from ..errors import UserError
 from .corpus import COLOURS, HELD_OUT_COLOURS, make_design
+from .phrasing import place_words, rephrase
 from .unknown_words import cut_exactly, reword, word_lists
 
 EMPTY_ALPHA = 0.01  # a layer whose mean alpha over its box is below this is empty
@@ -166,6 +167,44 @@ def unknown_word_cuts(pipe: Pipeline, designs, seed: int) -> dict[str, float] | 
         out[f"{name}_prompts"] = count
         out[f"{name}_objects"] = round(objects / max(count, 1), 4)
         out[f"{name}_background"] = round(ground / max(count, 1), 4)
+    return out
+
+
+def phrasing_cuts(pipe: Pipeline, designs, seed: int) -> dict[str, float] | None:
+    """The planner on the held-out designs' prompts rebuilt as people write them (phrasing.rephrase: a sentence per
+    object, requests, labelled lists, no background, places): the share cut into exactly their object phrases and
+    background. And the share of boxes dealt their own object when each object's place is written after it ('a red
+    star in the top left corner, a blue moon at the bottom, on white') against the same prompt without the places."""
+    planner = pipe.model.planner
+    if planner is None or not designs:
+        return None
+    objects = ground = count = 0
+    dealt = {"with_places": [0, 0], "without_places": [0, 0]}
+    for k, design in enumerate(designs):
+        doc, captions = design.document, design.layer_captions
+        boxes = [layer.box for layer in doc.layers[1:]]
+        rng = random.Random(seed + k)
+        prompt, new = rephrase(design.caption, captions, boxes, (doc.width, doc.height), rng)
+        if not planner.tokenizer.unread(prompt, planner.max_tokens):
+            whole, background = cut_exactly(planner, prompt, new)
+            objects, ground, count = objects + whole, ground + background, count + 1
+        if len(boxes) < 2:
+            continue
+        for name, placed in (("without_places", False), ("with_places", True)):
+            items = [c + (" " + place_words(box, doc.width, doc.height, rng) if placed else "")
+                     for c, box in zip(captions[1:], boxes)]
+            order = sorted(range(len(items)), key=lambda i: random.Random(seed + k + i).random())
+            prompt = ", ".join(items[i] for i in order) + f" on {captions[0]}."
+            if planner.tokenizer.unread(prompt, planner.max_tokens):
+                continue
+            got = planner.deal(prompt, doc.width, doc.height, boxes, list(range(len(boxes))), [], seed + k)
+            dealt[name][0] += sum(got.get(i, "").strip().lower() == c.strip().lower()
+                                  for i, c in enumerate(captions[1:]))
+            dealt[name][1] += len(boxes)
+    out = {"prompts": count, "objects": round(objects / max(count, 1), 4),
+           "background": round(ground / max(count, 1), 4)}
+    for name, (right, total) in dealt.items():
+        out[f"boxes_dealt_their_object_{name}"] = round(right / max(total, 1), 4)
     return out
 
 
@@ -460,6 +499,7 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     report["untrained_icons"] = untrained_icons(pipe)
     report["icons_with_adjectives"] = icons_with_adjectives(pipe)
     report["unknown_word_cuts"] = unknown_word_cuts(pipe, designs, seed)
+    report["phrasing_cuts"] = phrasing_cuts(pipe, designs, seed)
     if sheet:
         contact_sheet(results, sheet)
         report["sheet"] = sheet

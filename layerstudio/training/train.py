@@ -32,6 +32,7 @@ from ..engine.transformer import Conditioning, composite_grid
 from ..engine.weights import check_finite, save_weights
 from ..errors import UserError
 from .corpus import style_prompt
+from .phrasing import rephrase
 from .unknown_words import reword, word_lists
 
 CHECKPOINT = "checkpoint.pt"
@@ -45,6 +46,7 @@ ANCHOR_WEIGHT = 0.3
 PLANNER_LR, PLANNER_BATCH = 1e-3, 32  # a planner step costs little beside rendering its designs
 STYLE_ONLY_RATE = 0.1  # planner prompts that name no object
 UNKNOWN_WORDS_RATE = 0.5  # planner prompts reworded with words the vocabulary lacks ('a shiny red sports car')
+PHRASING_RATE = 0.4  # planner prompts rebuilt as people write them ('A red star. A blue moon.', 'in the top left')
 # How often a layer is given its own caption as a hint (and its glyph). The planner hints every foreground layer
 # it can, and since session 18 the background with the prompt's words about it (its stripes or dots come with
 # them); layers of prompts it cannot cut stay anonymous.
@@ -600,8 +602,12 @@ class Trainer:
         for i in range(len(samples)):
             if rng.random() < STYLE_ONLY_RATE:
                 prompts[i], captions[i] = style_prompt(rng), []
-            elif rng.random() < UNKNOWN_WORDS_RATE:
+                continue
+            if rng.random() < UNKNOWN_WORDS_RATE:
                 prompts[i], captions[i] = reword(prompts[i], captions[i], words, rng)
+            if rng.random() < PHRASING_RATE:
+                prompts[i], captions[i] = rephrase(prompts[i], captions[i], samples[i].boxes[1:],
+                                                   (samples[i].width, samples[i].height), rng)
         return self.model.planner.loss(prompts, captions, [s.boxes[1:] for s in samples],
                                        [(s.width, s.height) for s in samples])
 
