@@ -118,9 +118,13 @@ def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int
             joins[-1] = rng.choice([" and ", ", and "])
         listed = items[0] + "".join(j + item for j, item in zip(joins, items[1:]))
         opener = rng.choice(OPENERS) if rng.random() < 0.6 else ""
-        if rng.random() < 0.25:
+        draw = rng.random()
+        if draw < 0.25:
             new[0] = ""
             text = opener + listed
+        elif draw < 0.4:  # the background first: 'On white, draw a red star and a blue moon'
+            text = rng.choice(["On ", "On ", "Over ", "Against "]) + written_bg + rng.choice([", ", ": ", " "]) + \
+                opener[:1].lower() + opener[1:] + listed
         else:
             labels = TO_BACKGROUND_LABEL if "background" not in written_bg else []
             text = opener + listed + rng.choice(TO_BACKGROUND + labels) + written_bg
