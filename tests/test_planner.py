@@ -1,6 +1,7 @@
 """The planner: cutting a prompt into phrases and dealing them to anonymous boxes."""
 import random
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -74,9 +75,11 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     pipe.model.planner = oracle_planner(bare, ["", "a red circle", "a green owl"])
     request = JobRequest.from_layout(Layout(128, 128, bare, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == UNNAMED_BACKGROUND
+    assert any("names no background" in n for n in pipe.run(replace(request, steps=1)).notices)
     pipe.model.planner = oracle_planner()
     request = JobRequest.from_layout(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == BACKGROUND
+    assert not any("names no background" in n for n in pipe.run(replace(request, steps=1)).notices)
     style = "Bold and bright."  # names nothing: drawn from the prompt as it is
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))

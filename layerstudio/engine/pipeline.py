@@ -169,6 +169,10 @@ class Pipeline:
                 given_hint_texts.append(description)
 
         notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
+        if (0 in gen_index and not request.layers[0].hint and descriptions[0] == UNNAMED_BACKGROUND
+                and UNNAMED_BACKGROUND not in request.prompt.lower()):
+            notices.append("The prompt names no background, so it is plain white. Name one (“on navy”, “a gradient "
+                           "from teal to white”) for another.")
         prompts = [request.prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
         # Context tokens never see the generated ones, so regenerating a layer again (a new seed, another
