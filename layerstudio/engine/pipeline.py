@@ -29,7 +29,8 @@ LATENT_CACHE_SIZE = 256
 SKETCH_T = 0.4  # a patterned background joins from its sketch at the first step this noisy or less
 CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large model's context is hundreds of MB
 # A prompt naming objects and no background ('a dog next to a cat') gets a plain white one, as a blank canvas
-# would be; drawn from the whole prompt instead, it took a muddy mix of the objects' colours.
+# would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
+# heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
 
 
