@@ -86,6 +86,19 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     assert pipe._descriptions(request, pipe._phrases(request))[0] == ""
 
 
+def test_box_scores_read_the_words_beside_each_object_in_its_sentence():
+    from layerstudio.engine.planner import scoring_tokens
+
+    text = "A blue leaf on the left. In the top corner, a red star; 'GO!' below it. Background: navy."
+    tokenizer = Tokenizer(["a", "blue", "leaf", "red", "star", "navy"])
+    spans = tokenizer.encode_spans(text, 200)[1]
+    objects = [(0, 11), (text.index("a red"), text.index("a red") + 10), (text.index("'GO!'"), text.index("'GO!'") + 5)]
+    background = [(text.index("navy"), text.index("navy") + 4)]
+    words = ["".join(text[spans[t][0]:spans[t][1]] for t in tokens)
+             for tokens in scoring_tokens(text, spans, objects, background)]
+    assert words == ["Ablueleafontheleft.", "Inthetopcorner,aredstar;", "'GO!'belowit."]
+
+
 def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     prompt = "a red dot, a red dot and a blue dot on black"
     black = prompt.index("black")

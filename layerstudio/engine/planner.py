@@ -120,11 +120,11 @@ class Planner(nn.Module):
         bottom to top). Phrases in `taken` (other layers' phrases) are dealt last. Empty if the prompt
         names no objects. Given the `picture` being decomposed, each box gets the phrase that best fits both
         its place and the colours it shows, instead of a draw."""
-        read, features, spans, _, objects = self._cut(prompt)
+        read, features, spans, background, objects = self._cut(prompt)
         if not objects or not wanted:
             return {}
         texts = [read[a:b] for a, b in objects]
-        tokens = phrase_tokens(spans, objects)
+        tokens = scoring_tokens(read, spans, objects, background)
         feats = torch.tensor([box_features(boxes[i], width, height, i, len(boxes)) for i in wanted],
                              dtype=features.dtype, device=features.device)
         logits = self.scores(features, tokens, feats).float().cpu()
@@ -160,9 +160,9 @@ class Planner(nn.Module):
                 continue
             tag_targets[i, :len(spans[i])] = torch.tensor(tag_sequence(spans[i], found))
             objects = found[1:]
-            tokens = phrase_tokens(spans[i], objects)
-            if len(objects) < 2 or any(not t for t in tokens):
+            if len(objects) < 2 or any(not t for t in phrase_tokens(spans[i], objects)):
                 continue
+            tokens = scoring_tokens(prompt, spans[i], objects, found[:1])
             width, height = sizes[i]
             feats = torch.tensor([box_features(b, width, height, k, len(objects)) for k, b in enumerate(boxes[i])],
                                  dtype=features.dtype, device=features.device)
@@ -221,6 +221,34 @@ def phrase_tokens(spans: list[tuple[int, int]], phrases: list[tuple[int, int]]) 
     """Per phrase (characters), the tokens starting inside it. BOS's span (0, 0) falls in a phrase that
     starts the prompt: the shipped planner was trained so."""
     return [[k for k, s in enumerate(spans) if a <= s[0] < b] for a, b in phrases]
+
+
+def scoring_tokens(text: str, spans: list[tuple[int, int]], objects: list[tuple[int, int]],
+                   background: list[tuple[int, int]]) -> list[list[int]]:
+    """Per object phrase, its tokens and the tokens outside every phrase that go with it: those after it in its
+    sentence up to the next phrase, or, before a sentence's first phrase, those leading up to it ('In the top left
+    corner, a sun.'). Where a box goes is said beside the object ('a sun in the top left corner'), and the box
+    scores read it from there: with the phrase's own tokens alone, held-out prompts naming each object's place
+    dealt 0.54 of boxes their object, against 0.49 without places."""
+    quoted = quoted_ranges(text)
+    stops = [i for i, c in enumerate(text) if c in ".;!?" and not any(a <= i < b for a, b in quoted)]
+
+    def sentence(at: int) -> int:
+        return sum(stop < at for stop in stops)
+
+    out = phrase_tokens(spans, objects)
+    taken = {t for tokens in out for t in tokens} | \
+        {t for tokens in phrase_tokens(spans, background) for t in tokens} | {0}
+    starts = [(a, k) for k, (a, _) in enumerate(objects)]
+    for t, (s, _) in enumerate(spans):
+        if t in taken:
+            continue
+        same = [(a, k) for a, k in starts if sentence(a) == sentence(s)]
+        before = [(a, k) for a, k in same if a <= s]
+        pick = max(before)[1] if before else min(same)[1] if same else None
+        if pick is not None:
+            out[pick].append(t)
+    return [sorted(tokens) for tokens in out]
 
 
 def tag_sequence(spans: list[tuple[int, int]], found: list[tuple[int, int]]) -> list[int]:
