@@ -48,17 +48,17 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _background_sentence(background: str, rng: random.Random) -> tuple[str, str]:
-    """A sentence about the background and the phrase in it that names it (the new background caption)."""
+def _background_sentence(background: str, rng: random.Random) -> str:
+    """A sentence about the background, naming it with `background` as written."""
     names_it = any(w in background for w in ("background", "gradient", "stripes", "dots", "noise"))
     draw = rng.random()
     if names_it and draw < 0.5:
-        return _sentence(background) + ".", background
+        return _sentence(background) + "."
     if draw < 0.7 and not background.startswith(("a ", "an ")):
-        return f"The background is {background}.", background
+        return f"The background is {background}."
     if draw < 0.85:
-        return f"Background: {background}.", background
-    return rng.choice(["All on ", "Everything on ", "Put them on ", "Set on "]) + background + ".", background
+        return f"Background: {background}."
+    return rng.choice(["All on ", "Everything on ", "Put them on ", "Set on "]) + background + "."
 
 
 def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int, int], rng: random.Random
@@ -102,8 +102,7 @@ def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int
         if rng.random() < 0.15:
             new[0] = ""
         else:
-            bg_sentence, new[0] = _background_sentence(written_bg, rng)
-            sentences.insert(0 if rng.random() < 0.25 else len(sentences), bg_sentence)
+            sentences.insert(0 if rng.random() < 0.25 else len(sentences), _background_sentence(written_bg, rng))
         text = " ".join(sentences)
     elif shape < 0.45:  # labelled
         listed = ", ".join(t + (" " + e if e else "") for t, e in (pieces[k] for k in order))
