@@ -99,6 +99,15 @@ def test_box_scores_read_the_words_beside_each_object_in_its_sentence():
     assert words == ["Ablueleafontheleft.", "Inthetopcorner,aredstar;", "'GO!'belowit."]
 
 
+def test_an_object_said_to_be_somewhere_is_dealt_to_the_box_there():
+    prompt = "an arrow pointing left at the bottom right, a red star in the top left corner and a cat on white."
+    planner = oracle_planner(prompt, ["white", "an arrow pointing left", "a red star", "a cat"])
+    top_left, bottom_right, middle = Box(0, 0, 64, 64), Box(192, 192, 256, 256), Box(96, 96, 160, 160)
+    for seed in range(20):  # the arrow's own 'left' says which way it points, not where it goes
+        dealt = planner.deal(prompt, 256, 256, [middle, bottom_right, top_left], [0, 1, 2], [], seed)
+        assert dealt[1] == "an arrow pointing left" and dealt[2] == "a red star" and dealt[0] == "a cat"
+
+
 def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     prompt = "a red dot, a red dot and a blue dot on black"
     black = prompt.index("black")
