@@ -108,6 +108,24 @@ def test_an_object_said_to_be_somewhere_is_dealt_to_the_box_there():
         assert dealt[1] == "an arrow pointing left" and dealt[2] == "a red star" and dealt[0] == "a cat"
 
 
+def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():
+    from layerstudio.engine.planner import tidy_cut
+
+    def spans(text, *phrases):
+        return [(text.index(p), text.index(p) + len(p)) for p in phrases]
+
+    text = "the word 'SALE' in white next to a red star and a blue moon on white."
+    last_white = (text.rindex("white"), text.rindex("white") + 5)
+    background, objects = tidy_cut(text, [], spans(text, "the word 'SALE' in white next", "a red star",
+                                                   "a blue moon on") + [last_white])
+    assert [text[a:b] for a, b in objects] == ["the word 'SALE' in white", "a red star", "a blue moon"]
+    assert background == [last_white]
+    # a background already found stays; phrases that are right stay as they are
+    text = "a red star pointing up, a grey cat on a plain white background."
+    found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")
+    assert tidy_cut(text, *found) == found
+
+
 def test_locate_takes_repeated_captions_in_turn_and_misses_what_is_absent():
     prompt = "a red dot, a red dot and a blue dot on black"
     black = prompt.index("black")
