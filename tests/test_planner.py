@@ -79,7 +79,12 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     pipe.model.planner = oracle_planner()
     request = JobRequest.from_layout(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == BACKGROUND
-    assert not any("names no background" in n for n in pipe.run(replace(request, steps=1)).notices)
+    notices = pipe.run(replace(request, steps=1)).notices
+    assert not any("names no background" in n for n in notices)
+    # three objects, one box: the two left over are named
+    left = [n for n in notices if "got no box" in n]
+    assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
+    assert sum(f"“{o[:20]}" in left[0] for o in OBJECTS) == 2
     style = "Bold and bright."  # names nothing: drawn from the prompt as it is
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))
@@ -450,6 +455,8 @@ def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
     shiny = "a shiny red car and a beige star on white."
     spans = [(shiny.index("shiny"), shiny.index("shiny") + 5), (shiny.index("beige"), shiny.index("beige") + 5)]
     assert stand_in(shiny, spans)[0] == shiny
+    image = "Create an image of a red star."
+    assert stand_in(image, [(image.index("image"), image.index("image") + 5)])[0] == image  # what it is of
     party = "Something cheerful for a party."
     assert stand_in(party, [(party.index("party"), party.index("party") + 5)])[0] == party  # what it is for
     # after adjectives it never saw too, but not in an opening that says what the design is

@@ -170,6 +170,7 @@ class Pipeline:
                 given_hint_texts.append(description)
 
         notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
+        notices += self._undealt_notices(request, phrases)
         if (0 in gen_index and not request.layers[0].hint and descriptions[0] == UNNAMED_BACKGROUND
                 and UNNAMED_BACKGROUND not in request.prompt.lower()):
             notices.append("The prompt names no background, so it is plain white. Name one (“on navy”, “a gradient "
@@ -296,6 +297,22 @@ class Pipeline:
         return [f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
                 f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it knows "
                 f"(a star, an owl, a dolphin…), or put words in quotes to letter them."]
+
+    def _undealt_notices(self, request: JobRequest, phrases: list[str]) -> list[str]:
+        """Objects of the prompt no layer shows after a whole design is generated: more objects than boxes, and the
+        ones left over would otherwise vanish without a word."""
+        planner = self.model.planner
+        if planner is None or request.kind != "generate" or not request.prompt.strip():
+            return []
+        with autocast_for(self.device):
+            objects = planner.phrases(request.prompt)[1]
+        shown = {p.strip().lower() for p in phrases[1:] if p}
+        left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
+        if not left:
+            return []
+        which = " and ".join(f"“{o if len(o) <= 30 else o[:27] + '…'}”" for o in left)
+        return [f"{which} got no box: the prompt names {len(objects)} objects and there "
+                f"{'is 1 box' if len(phrases) == 2 else f'are {len(phrases) - 1} boxes'}. Draw a box for each."]
 
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to

@@ -367,8 +367,8 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
         before = words[first - 1] if first > 0 else None
         after = words[k + 1][2] if k + 1 < len(words) else "."
         colour_before = before is not None and any(s <= before[0] and before[1] <= e for s, e, _ in colours)
-        # 'for a party' and 'A cute card: ...' say what the design is, not what is in it
-        purpose = first > 1 and words[first - 2][2] in _PURPOSE or after == ":"
+        # 'for a party', 'A cute card: ...' and 'an image of' say what the design is, not what is in it
+        purpose = first > 1 and words[first - 2][2] in _PURPOSE or after in (":", "of")
         if purpose or not ((colour_before or before is not None and before[2] in _BEFORE_NOUN) and
                            (after in _BETWEEN_PHRASES or not after[0].isalnum())):
             continue

@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 
 from layerstudio.document import Box
+from layerstudio.engine.colours import colour_spans
 from layerstudio.engine.planner import locate
+from layerstudio.engine.text import article_for, quoted_ranges
 
 OPENERS = ["Draw ", "Please draw ", "I want ", "I'd like ", "Make ", "Create ", "Show ", "Can you draw ", "Generate ",
            "Give me ", "Paint ", "Make a poster with ", "Create an image of ", "A picture of ", "Design a card with ",
@@ -23,6 +25,65 @@ PARTICIPLES = ["sitting", "standing", "floating", "flying", "placed", "shown", "
                "lying", "perched", "centred"]
 RELATIONS_TO_IT = ["below it", "above it", "next to it", "beside it", "under it", "near it", "behind it",
                    "around it", "to its left", "to its right", "on top of it", "next to them", "below them"]
+
+
+LETTERING_NOUNS = ["sign", "banner", "label", "sticker", "badge", "logo", "title", "heading", "caption", "tag"]
+SCENE_NOUNS = ["sky", "wall", "table", "floor", "backdrop", "paper", "sea", "field", "board", "page"]
+_ARTICLES = ("a ", "an ", "the ")
+
+
+def _without_colour(caption: str) -> str:
+    """'a red star with a glow' -> 'a star with a glow': people often name no colour ('an owl', 'the sun')."""
+    colours = colour_spans(caption, quoted_ranges(caption))
+    if not colours or quoted_ranges(caption):
+        return caption
+    start, end = colours[0][:2]
+    out = (caption[:start] + caption[end:].lstrip()).strip()
+    for article in ("a ", "an "):
+        if out.startswith(article):
+            rest = out[len(article):]
+            return article_for(rest, "a") + " " + rest
+    return out
+
+
+def _lettering_thing(caption: str, rng: random.Random) -> str:
+    """A caption of quoted words said as a thing bearing them: "a red 'SALE' sign"."""
+    quoted = quoted_ranges(caption)
+    colours = colour_spans(caption, quoted)
+    if not quoted or not colours:
+        return caption
+    colour = caption[colours[0][0]:colours[0][1]]
+    words = caption[quoted[0][0]:quoted[0][1]]
+    return f"{article_for(colour, 'a')} {colour} {words} {rng.choice(LETTERING_NOUNS)}"
+
+
+def _scene_background(background: str, rng: random.Random) -> str:
+    """'a plain navy background' / 'navy' -> 'a navy sky': the background named as a place."""
+    colours = colour_spans(background)
+    words = background.split()
+    if len(colours) != 1 or not set(words) <= {"a", "an", "plain", "solid", "flat", "background"} | \
+            set(background[colours[0][0]:colours[0][1]].split()):
+        return background
+    colour = background[colours[0][0]:colours[0][1]]
+    return f"{article_for(colour, 'a')} {colour} {rng.choice(SCENE_NOUNS)}"
+
+
+def _reworded_objects(captions: list[str], rng: random.Random) -> list[str]:
+    """Object captions as people write them: without articles (all or none: 'red star, blue moon'), 'the' for
+    'a', without a colour, lettering as a thing ('a red "SALE" sign')."""
+    bare = rng.random() < 0.15
+    out = []
+    for caption in captions:
+        if quoted_ranges(caption) and rng.random() < 0.15:
+            caption = _lettering_thing(caption, rng)
+        elif rng.random() < 0.15:
+            caption = _without_colour(caption)
+        if bare and caption.startswith(_ARTICLES) and not caption.startswith("the word"):
+            caption = caption.split(" ", 1)[1]
+        elif caption.startswith(("a ", "an ")) and rng.random() < 0.1:
+            caption = "the " + caption.split(" ", 1)[1]
+        out.append(caption)
+    return out
 
 
 def place_words(box: Box, width: int, height: int, rng: random.Random) -> str:
@@ -74,8 +135,11 @@ def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int
     order = sorted(range(1, len(captions)), key=lambda k: found[k][0])
     written = {k: prompt[found[k][0]:found[k][1]] for k in order}
     written = {k: (t[:1].lower() + t[1:] if t[:1] != "'" else t) for k, t in written.items()}
+    written.update(zip(order, _reworded_objects([written[k] for k in order], rng)))
     written_bg = prompt[found[0][0]:found[0][1]]
     written_bg = written_bg[:1].lower() + written_bg[1:]
+    if rng.random() < 0.1:
+        written_bg = _scene_background(written_bg, rng)
     placed = rng.random() < 0.5
     pieces = {}
     for k in order:  # the object with what follows it: a place, a verb, a relation to the one before
@@ -88,7 +152,7 @@ def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int
         elif k != order[0] and rng.random() < 0.1:
             extra.append(rng.choice(RELATIONS_TO_IT))
         pieces[k] = (text, " ".join(extra))
-    new = list(captions)
+    new = [written_bg] + [written[k] for k in range(1, len(captions))]
     shape = rng.random()
     if shape < 0.35:  # a sentence per object
         sentences = []
@@ -128,4 +192,6 @@ def rephrase(prompt: str, captions: list[str], boxes: list[Box], size: tuple[int
             labels = TO_BACKGROUND_LABEL if "background" not in written_bg else []
             text = opener + listed + rng.choice(TO_BACKGROUND + labels) + written_bg
         text = _sentence(text) + rng.choice([".", ".", "", "!", ", please.", " please"])
+    if rng.random() < 0.25 and text[:1] != "'":  # typed in lower case
+        text = text[:1].lower() + text[1:]
     return text, new
