@@ -125,6 +125,11 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
                                                    "a blue moon on") + [last_white])
     assert [text[a:b] for a, b in objects] == ["the word 'SALE' in white", "a red star", "a blue moon"]
     assert background == [last_white]
+    # the request's words and lone articles are no phrase's
+    text = "The background is navy. Draw a cat and 'HOME' written in red."
+    background, objects = tidy_cut(text, spans(text, "is navy"), spans(text, "Draw a cat", "'HOME' written in red", "The"))
+    assert [text[a:b] for a, b in background] == ["navy"]
+    assert [text[a:b] for a, b in objects] == ["a cat", "'HOME' written in red"]
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")

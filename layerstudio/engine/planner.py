@@ -437,22 +437,35 @@ def _only_colours(text: str, span: tuple[int, int], colour_words) -> bool:
 
 def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
              ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(background, objects) with what no object phrase can be taken off: words between phrases at an object's end
-    ("the word 'SALE' in white next" before 'to a red tag'), and a phrase of colour names alone, which is the
-    background where no other phrase is ('... and a blue moon on white' read 'white' as a third object: trained
-    also on prompts naming no background, the planner took 'on white' after two objects for one, 'on navy' not)."""
-    trimmed = []
-    for a, b in objects:
-        words = list(_WORDS.finditer(text, a, b))
-        while len(words) > 1 and words[-1].group().lower() in _BETWEEN_PHRASES:
-            words.pop()
-            b = words[-1].end()
-        trimmed.append((a, b))
+    """(background, objects) with what no phrase can be taken off: words between phrases or of the request at a
+    phrase's ends ("the word 'SALE' in white next" before 'to a red tag'; 'is navy' in 'The background is navy'),
+    phrases of articles alone ('a' for 'a cat'), and a phrase of colour names alone, which is the background
+    where no other phrase is ('... and a blue moon on white' read 'white' as a third object: trained also on
+    prompts naming no background, the planner took 'on white' after two objects for one, 'on navy' not)."""
+    def trim(spans):
+        out = []
+        for a, b in spans:
+            words = list(_WORDS.finditer(text, a, b))
+            while words and words[0].group().lower() in _NOT_IN_PHRASES:
+                words.pop(0)
+            while words and words[-1].group().lower() in _NOT_IN_PHRASES:
+                words.pop()
+            if any(w.group().lower() not in ("a", "an", "the") and any(c.isalnum() for c in w.group())
+                   for w in words):
+                out.append((words[0].start(), words[-1].end()))
+        return out
+
+    background, trimmed = trim(background), trim(objects)
     colour_words = colour_spans(text)
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
     return background, [span for span in trimmed if span not in bare]
+
+
+# Words that start or end no phrase: between phrases, or the request around them ('The background is navy')
+_NOT_IN_PHRASES = _BETWEEN_PHRASES | {"is", "are", "be", "should", "use", "make", "draw", "add", "put", "create",
+                                      "want", "need", "paint", "show", "give", "please", "then", "also"}
 
 
 def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:
