@@ -268,10 +268,10 @@ def test_a_long_layer_name_does_not_widen_the_panels(qtbot, tmp_path):
     w = window(qtbot, tmp_path)
     w.controller.add_box(Box(16, 16, 64, 64))
     w.controller.select(1)
-    qtbot.wait(50)
+    qtbot.wait(300)  # the layout settles (50 ms was too short on a loaded machine)
     size, canvas_width = w.size(), w.canvas.width()
     w.controller.rename(1, "A very long layer name " * 5)
-    qtbot.wait(50)
+    qtbot.wait(300)
     assert w.size() == size and w.canvas.width() == canvas_width
     label = w.prompt_panel.selection_label
     assert label.text().startswith("A very long layer name") and label.toolTip() == label.text()
