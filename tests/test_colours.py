@@ -8,6 +8,7 @@ import torch
 from layerstudio.engine.colours import (BASE_COLOURS, between_colours, colour_names, colour_spans, lab, lab_array,
                                         named_colours, rgb_from_lab, snap_to_colour)
 from layerstudio.engine.config import TextConfig
+from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
 from layerstudio.training.corpus import HELD_OUT_COLOURS, NAMED_COLOURS, PALETTE, make_design
 
@@ -242,3 +243,7 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
     assert found("a red rose")[1:] == []  # a flower, not a colour
     assert colour_names()["pale green"] == (152, 251, 152)  # CSS's own name keeps its colour
     assert not set(everyday_colours()) & set(NAMED_COLOURS)
+    # a thing's name holding one is the thing: the corpus's ice cream keeps its silhouette
+    assert [name for name, _ in found("a purple ice cream and an Ice Cream on a cream background")] == \
+        ["purple", "cream"]
+    assert glyph_for("a purple ice cream", 64, 64) is not None

@@ -86,11 +86,21 @@ def everyday_colours() -> dict[str, tuple[int, int, int]]:
     return out
 
 
+# Colour names that are part of a thing's name after these words: 'a purple ice cream' is no cream (its icon's
+# silhouette was not found, and the layer came out empty, once 'cream' became a colour)
+_NOT_A_COLOUR_AFTER = {"cream": ("ice",)}
+
+
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern:
     alternatives = sorted(colour_names(), key=len, reverse=True)  # "sky blue" before "blue"
-    return re.compile(r"(?<![a-z0-9'-])(" + "|".join(re.escape(n).replace(r"\ ", r"[\s-]+") for n in alternatives)
-                      + r")(?![a-z0-9-])", re.IGNORECASE)
+
+    def alternative(name: str) -> str:
+        guards = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}-)" for w in _NOT_A_COLOUR_AFTER.get(name, ()))
+        return guards + re.escape(name).replace(r"\ ", r"[\s-]+")
+
+    return re.compile(r"(?<![a-z0-9'-])(" + "|".join(alternative(n) for n in alternatives) + r")(?![a-z0-9-])",
+                      re.IGNORECASE)
 
 
 def lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
