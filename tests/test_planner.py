@@ -130,6 +130,16 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     background, objects = tidy_cut(text, spans(text, "is navy"), spans(text, "Draw a cat", "'HOME' written in red", "The"))
     assert [text[a:b] for a, b in background] == ["navy"]
     assert [text[a:b] for a, b in objects] == ["a cat", "'HOME' written in red"]
+    # no phrase goes on across a stop (a background across a comma) or stops at a mere space
+    text = "Red star, blue moon, white background. A shiny red car opposite a blue bus."
+    background, objects = tidy_cut(text, spans(text, "blue moon, white background"),
+                                   spans(text, "Red star", "A shiny", "red car opposite", "a blue bus"))
+    assert [text[a:b] for a, b in background] == ["white background"]
+    assert [text[a:b] for a, b in objects] == ["Red star", "blue moon", "A shiny red car", "a blue bus"]
+    # a background piece naming nothing the engine draws is no object ('A futuristic cover:')
+    text = "A futuristic cover: thin pink stripes on black."
+    assert tidy_cut(text, spans(text, "futuristic cover: thin pink stripes on black"), []) == \
+        (spans(text, "thin pink stripes on black"), [])
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")

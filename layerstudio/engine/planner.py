@@ -25,7 +25,7 @@ from ..document import Box
 from .config import TextConfig
 from .colours import colour_spans
 from .decomposition import colour_evidence, shape_evidence
-from .silhouettes import untrained_spans
+from .silhouettes import named_object, untrained_spans
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
@@ -455,7 +455,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 out.append((words[0].start(), words[-1].end()))
         return out
 
-    background, trimmed = trim(background), trim(objects)
+    background, trimmed = _rejoin(text, trim(background), trim(objects))
+    background, trimmed = trim(background), trim(trimmed)
     colour_words = colour_spans(text)
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
@@ -463,9 +464,49 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     return background, [span for span in trimmed if span not in bare]
 
 
+def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+            ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Phrases cut where no phrase goes on and joined where one does. No caption the planner learnt from holds a
+    stop or a colon outside quotes, nor a background a comma, and none follows another after a mere space: 'A
+    shiny' + 'red car' is one object, and 'Yellow' (background) + 'sun' one object (a piece starting with an
+    article or a quote starts a phrase of its own); 'blue moon White background' across 'A blue moon. White
+    background.' is an object, then the background. Of several background pieces, the one naming a background
+    ('... background', a gradient, stripes) or else the last stays the background; the others that name a thing
+    the engine draws are objects ('blue moon'), the rest ('A futuristic cover:') no phrase."""
+    quoted = quoted_ranges(text)
+    pieces = []  # (start, end, is_background)
+    for kind, spans, stops in ((True, background, ",.;:!?"), (False, objects, ".;:!?")):
+        breaks = [i for i, c in enumerate(text) if c in stops and not any(a <= i < b for a, b in quoted)]
+        for a, b in spans:
+            for cut in [i for i in breaks if a <= i < b] + [b]:
+                piece = text[a:cut]
+                if piece.strip(" " + stops):
+                    start = a + len(piece) - len(piece.lstrip(" " + stops))
+                    pieces.append((start, len(text[:cut].rstrip(" " + stops)), kind))
+                a = cut + 1
+    joined: list[list] = []
+    for a, b, kind in sorted(pieces):
+        starts_anew = re.match(r"(a|an|the)\b|['\"‘“]", text[a:], re.IGNORECASE)
+        if joined and not text[joined[-1][1]:a].strip() and not starts_anew:
+            joined[-1][1], joined[-1][2] = b, kind  # the later piece says what the whole is: 'Yellow' + 'sun'
+        else:
+            joined.append([a, b, kind])
+    grounds = [(a, b) for a, b, kind in joined if kind]
+    objects = [(a, b) for a, b, kind in joined if not kind]
+    if len(grounds) > 1:
+        naming = [g for g in grounds if re.search(r"\b(backgrounds?|backdrop|gradient|stripes|dots|noise)\b",
+                                                  text[g[0]:g[1]], re.IGNORECASE)]
+        keep = (naming or grounds)[-1]
+        objects = sorted(objects + [g for g in grounds if g != keep and named_object(text[g[0]:g[1]])])
+        grounds = [keep]
+    return grounds, objects
+
+
 # Words that start or end no phrase: between phrases, or the request around them ('The background is navy')
 _NOT_IN_PHRASES = _BETWEEN_PHRASES | {"is", "are", "be", "should", "use", "make", "draw", "add", "put", "create",
-                                      "want", "need", "paint", "show", "give", "please", "then", "also"}
+                                      "want", "need", "paint", "show", "give", "please", "then", "also", "opposite",
+                                      "among", "beyond", "around", "beneath", "alongside", "between", "inside",
+                                      "across", "against", "underneath", "atop", "within", "onto", "into"}
 
 
 def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:
