@@ -13,8 +13,8 @@ import asyncio
 import os
 import sys
 
-PROMPT = ("A fluffy sky blue cloud, a shiny gold sun, the word 'SALE' in crimson and a cute white dolphin on a navy "
-          "background with orange stripes.")
+PROMPT = ("A sky blue cloud at the bottom, a gold sun lower left, the word 'SALE' in crimson at the top and a white "
+          "dolphin on the right. A navy background with orange stripes.")
 
 
 def poster_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
