@@ -140,6 +140,13 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "A futuristic cover: thin pink stripes on black."
     assert tidy_cut(text, spans(text, "futuristic cover: thin pink stripes on black"), []) == \
         (spans(text, "thin pink stripes on black"), [])
+    # a coloured place the objects are on is the background, and so is a colour the prompt opens on
+    text = "A yellow star over a navy sky."
+    assert tidy_cut(text, [], spans(text, "A yellow star", "a navy sky")) == \
+        (spans(text, "a navy sky"), spans(text, "A yellow star"))
+    text = "On white, a red star and a blue moon."
+    assert tidy_cut(text, [], spans(text, "a red star", "a blue moon")) == \
+        (spans(text, "white"), spans(text, "a red star", "a blue moon"))
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")

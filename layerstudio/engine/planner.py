@@ -461,7 +461,25 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
-    return background, [span for span in trimmed if span not in bare]
+    trimmed = [span for span in trimmed if span not in bare]
+    if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
+        scene = [span for span in trimmed if re.search(rf"\b(on|over|against)\s+{re.escape(text[span[0]:span[1]])}",
+                                                       text, re.IGNORECASE)
+                 and SCENE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))
+                 and any(span[0] <= s and e <= span[1] for s, e, _ in colour_words)]
+        opening = re.match(r"\s*(?:on|over|against)\s+", text, re.IGNORECASE)
+        if scene:
+            background, trimmed = [scene[-1]], [span for span in trimmed if span != scene[-1]]
+        elif opening:
+            first = next((c for c in colour_words if c[0] == opening.end()), None)
+            if first is not None and not any(a <= first[0] < b for a, b in trimmed):
+                background = [(opening.end(), first[1])]
+    return background, trimmed
+
+
+# Places a design is drawn on, named as things ('a navy sky'): the background, not an object
+SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "field", "board", "page", "canvas",
+               "ground", "grass", "water", "desk", "space"}
 
 
 def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]

@@ -11,7 +11,7 @@ import random
 
 from layerstudio.document import Box
 from layerstudio.engine.colours import colour_spans
-from layerstudio.engine.planner import locate
+from layerstudio.engine.planner import SCENE_NOUNS, locate
 from layerstudio.engine.text import article_for, quoted_ranges
 
 OPENERS = ["Draw ", "Please draw ", "I want ", "I'd like ", "Make ", "Create ", "Show ", "Can you draw ", "Generate ",
@@ -28,7 +28,6 @@ RELATIONS_TO_IT = ["below it", "above it", "next to it", "beside it", "under it"
 
 
 LETTERING_NOUNS = ["sign", "banner", "label", "sticker", "badge", "logo", "title", "heading", "caption", "tag"]
-SCENE_NOUNS = ["sky", "wall", "table", "floor", "backdrop", "paper", "sea", "field", "board", "page"]
 _ARTICLES = ("a ", "an ", "the ")
 
 
@@ -65,7 +64,7 @@ def _scene_background(background: str, rng: random.Random) -> str:
             set(background[colours[0][0]:colours[0][1]].split()):
         return background
     colour = background[colours[0][0]:colours[0][1]]
-    return f"{article_for(colour, 'a')} {colour} {rng.choice(SCENE_NOUNS)}"
+    return f"{article_for(colour, 'a')} {colour} {rng.choice(sorted(SCENE_NOUNS))}"
 
 
 def _reworded_objects(captions: list[str], rng: random.Random) -> list[str]:
