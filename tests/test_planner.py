@@ -140,6 +140,11 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "A futuristic cover: thin pink stripes on black."
     assert tidy_cut(text, spans(text, "futuristic cover: thin pink stripes on black"), []) == \
         (spans(text, "thin pink stripes on black"), [])
+    # adjectives in a row go on across a comma; a piece naming a thing does not ('Red star, blue moon')
+    text = "an old, rusty, brown car, a shiny, yellow sun and 'GO', red star"
+    assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "an old", "rusty, brown car", "a shiny",
+                                                            "yellow sun", "'GO'", "red star"))[1]] == \
+        ["an old, rusty, brown car", "a shiny, yellow sun", "'GO'", "red star"]
     # a coloured place the objects are on is the background, and so is a colour the prompt opens on
     text = "A yellow star over a navy sky."
     assert tidy_cut(text, [], spans(text, "A yellow star", "a navy sky")) == \

@@ -490,7 +490,8 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
     article or a quote starts a phrase of its own); 'blue moon White background' across 'A blue moon. White
     background.' is an object, then the background. Of several background pieces, the one naming a background
     ('... background', a gradient, stripes) or else the last stays the background; the others that name a thing
-    the engine draws are objects ('blue moon'), the rest ('A futuristic cover:') no phrase."""
+    the engine draws are objects ('blue moon'), the rest ('A futuristic cover:') no phrase. An object piece naming
+    nothing goes on across a comma into one that starts without an article ('a big, red ball')."""
     quoted = quoted_ranges(text)
     pieces = []  # (start, end, is_background)
     for kind, spans, stops in ((True, background, ",.;:!?"), (False, objects, ".;:!?")):
@@ -509,8 +510,19 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
             joined[-1][1], joined[-1][2] = b, kind  # the later piece says what the whole is: 'Yellow' + 'sun'
         else:
             joined.append([a, b, kind])
-    grounds = [(a, b) for a, b, kind in joined if kind]
-    objects = [(a, b) for a, b, kind in joined if not kind]
+    # 'a big' + 'red ball' across a comma: adjectives in a row, the first piece naming nothing and no quote
+    merged: list[list] = []
+    for piece in joined:
+        before = merged[-1] if merged else None
+        if (before is not None and not before[2] and not piece[2] and text[before[1]:piece[0]].strip() == ","
+                and not re.match(r"(a|an|the)\b|['\"‘“]", text[piece[0]:], re.IGNORECASE)
+                and not named_object(text[before[0]:before[1]]) and not untrained_spans(text[before[0]:before[1]])
+                and not quoted_ranges(text[before[0]:before[1]])):
+            before[1] = piece[1]
+        else:
+            merged.append(piece)
+    grounds = [(a, b) for a, b, kind in merged if kind]
+    objects = [(a, b) for a, b, kind in merged if not kind]
     if len(grounds) > 1:
         naming = [g for g in grounds if re.search(r"\b(backgrounds?|backdrop|gradient|stripes|dots|noise)\b",
                                                   text[g[0]:g[1]], re.IGNORECASE)]
