@@ -446,9 +446,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         out = []
         for a, b in spans:
             words = list(_WORDS.finditer(text, a, b))
-            while words and words[0].group().lower() in _NOT_IN_PHRASES:
+            while words and (words[0].group().lower() in _NOT_IN_PHRASES or words[0].group() in _DASHES):
                 words.pop(0)
-            while words and words[-1].group().lower() in _NOT_IN_PHRASES:
+            while words and (words[-1].group().lower() in _NOT_IN_PHRASES or words[-1].group() in _DASHES):
                 words.pop()
             if any(w.group().lower() not in ("a", "an", "the") and any(c.isalnum() for c in w.group())
                    for w in words):
@@ -475,6 +475,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
     return background, trimmed
+
+
+_DASHES = {"-", "–", "—", "&", "+", "*", "/"}  # 'Objects - red star': a label's dash is no part of a phrase
 
 
 # Places a design is drawn on, named as things ('a navy sky'): the background, not an object
