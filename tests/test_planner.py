@@ -143,6 +143,10 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "Objects - red star, blue moon."
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "- red star", "blue moon"))[1]] == \
         ["red star", "blue moon"]
+    text = "a red star & a blue moon on white and the word 'ON WHITE'"
+    assert tidy_cut(text, [], spans(text, "a red star", "a blue moon on white")) == \
+        (spans(text, "white"), spans(text, "a red star", "a blue moon"))
+    assert tidy_cut(text, [], spans(text, "the word 'ON WHITE'")) == ([], spans(text, "the word 'ON WHITE'"))
     # adjectives in a row go on across a comma; a piece naming a thing does not ('Red star, blue moon')
     text = "an old, rusty, brown car, a shiny, yellow sun and 'GO', red star"
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "an old", "rusty, brown car", "a shiny",

@@ -462,6 +462,13 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     if bare and not background:
         background = [bare[-1]]
     trimmed = [span for span in trimmed if span not in bare]
+    if not background and trimmed:  # 'a red star & a blue moon on white': the last object ran on into it
+        a, b = trimmed[-1]
+        tail = re.search(r"\s(?:on|over|against)\s+(\S.*)$", text[a:b], re.IGNORECASE)
+        if tail and not any(s < b and a + tail.start(1) < e for s, e in quoted_ranges(text)) and \
+                any(a + tail.start(1) <= s for s, _, _ in colour_words if s < b) and \
+                _only_colours(text, (a + tail.start(1), b), colour_words):
+            background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
         scene = [span for span in trimmed if re.search(rf"\b(on|over|against)\s+{re.escape(text[span[0]:span[1]])}",
                                                        text, re.IGNORECASE)
