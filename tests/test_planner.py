@@ -152,6 +152,10 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "an old", "rusty, brown car", "a shiny",
                                                             "yellow sun", "'GO'", "red star"))[1]] == \
         ["an old, rusty, brown car", "a shiny, yellow sun", "'GO'", "red star"]
+    text = "a black and white cat, a red, white and blue flag and a red circle and blue square"
+    assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a black", "white cat", "a red, white", "blue flag",
+                                                            "a red circle", "blue square"))[1]] == \
+        ["a black and white cat", "a red, white and blue flag", "a red circle", "blue square"]
     # a coloured place the objects are on is the background, and so is a colour the prompt opens on
     text = "A yellow star over a navy sky."
     assert tidy_cut(text, [], spans(text, "A yellow star", "a navy sky")) == \

@@ -520,11 +520,15 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
             joined[-1][1], joined[-1][2] = b, kind  # the later piece says what the whole is: 'Yellow' + 'sun'
         else:
             joined.append([a, b, kind])
-    # 'a big' + 'red ball' across a comma: adjectives in a row, the first piece naming nothing and no quote
+    # 'a big' + 'red ball' across a comma: adjectives in a row, the first piece naming nothing and no quote; and
+    # colours joined by 'and' ('a black' + 'white cat')
+    colour_words = colour_spans(text)
     merged: list[list] = []
     for piece in joined:
         before = merged[-1] if merged else None
-        if (before is not None and not before[2] and not piece[2] and text[before[1]:piece[0]].strip() == ","
+        between = text[before[1]:piece[0]].strip().lower() if before else ""
+        if (before is not None and not before[2] and not piece[2]
+                and (between == "," or between == "and" and _only_colours(text, tuple(before[:2]), colour_words))
                 and not re.match(r"(a|an|the)\b|['\"‘“]", text[piece[0]:], re.IGNORECASE)
                 and not named_object(text[before[0]:before[1]]) and not untrained_spans(text[before[0]:before[1]])
                 and not quoted_ranges(text[before[0]:before[1]])):
