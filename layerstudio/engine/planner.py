@@ -441,7 +441,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     phrase's ends ("the word 'SALE' in white next" before 'to a red tag'; 'is navy' in 'The background is navy'),
     phrases of articles alone ('a' for 'a cat'), and a phrase of colour names alone, which is the background
     where no other phrase is ('... and a blue moon on white' read 'white' as a third object: trained also on
-    prompts naming no background, the planner took 'on white' after two objects for one, 'on navy' not)."""
+    prompts naming no background, the planner took 'on white' after two objects for one, 'on navy' not). Where no
+    background is found still, it is looked for where the last object ran on ('... a blue moon on white'), in a
+    coloured place the objects are on ('over a navy sky') and in a colour the prompt opens on ('On white, ...')."""
     def trim(spans):
         out = []
         for a, b in spans:
