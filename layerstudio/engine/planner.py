@@ -457,9 +457,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 out.append((words[0].start(), words[-1].end()))
         return out
 
-    background, trimmed = _rejoin(text, trim(background), trim(objects))
-    background, trimmed = trim(background), trim(trimmed)
     colour_words = colour_spans(text)
+    background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
+    background, trimmed = trim(background), trim(trimmed)
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
@@ -494,7 +494,10 @@ SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "fie
                "ground", "grass", "water", "desk", "space"}
 
 
-def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+_STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote
+
+
+def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
             ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Phrases cut where no phrase goes on and joined where one does. No caption the planner learnt from holds a
     stop or a colon outside quotes, nor a background a comma, and none follows another after a mere space: 'A
@@ -517,21 +520,19 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
                 a = cut + 1
     joined: list[list] = []
     for a, b, kind in sorted(pieces):
-        starts_anew = re.match(r"(a|an|the)\b|['\"‘“]", text[a:], re.IGNORECASE)
-        if joined and not text[joined[-1][1]:a].strip() and not starts_anew:
+        if joined and not text[joined[-1][1]:a].strip() and not _STARTS_PHRASE.match(text, a):
             joined[-1][1], joined[-1][2] = b, kind  # the later piece says what the whole is: 'Yellow' + 'sun'
         else:
             joined.append([a, b, kind])
     # 'a big' + 'red ball' across a comma: adjectives in a row, the first piece naming nothing and no quote; and
     # colours joined by 'and' ('a black' + 'white cat')
-    colour_words = colour_spans(text)
     merged: list[list] = []
     for piece in joined:
         before = merged[-1] if merged else None
         between = text[before[1]:piece[0]].strip().lower() if before else ""
         if (before is not None and not before[2] and not piece[2]
                 and (between == "," or between == "and" and _only_colours(text, tuple(before[:2]), colour_words))
-                and not re.match(r"(a|an|the)\b|['\"‘“]", text[piece[0]:], re.IGNORECASE)
+                and not _STARTS_PHRASE.match(text, piece[0])
                 and not named_object(text[before[0]:before[1]]) and not untrained_spans(text[before[0]:before[1]])
                 and not quoted_ranges(text[before[0]:before[1]])):
             before[1] = piece[1]

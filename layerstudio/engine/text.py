@@ -40,6 +40,18 @@ def article_for(following: str, like: str = "a") -> str:
     return article.capitalize() if like[:1].isupper() else article
 
 
+_ARTICLE = re.compile(r"^(a|an)\s+", re.IGNORECASE)
+
+
+def with_article(text: str) -> str:
+    """'a'/'an' at the start of `text` made to fit the word after it."""
+    match = _ARTICLE.match(text)
+    if not match:
+        return text
+    rest = text[match.end():]
+    return article_for(rest, match.group(1)) + " " + rest
+
+
 class Tokenizer:
     def __init__(self, vocab: list[str]):
         self.words = list(vocab)

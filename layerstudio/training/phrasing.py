@@ -12,7 +12,7 @@ import random
 from layerstudio.document import Box
 from layerstudio.engine.colours import colour_spans
 from layerstudio.engine.planner import SCENE_NOUNS, locate
-from layerstudio.engine.text import article_for, quoted_ranges
+from layerstudio.engine.text import article_for, quoted_ranges, with_article
 
 OPENERS = ["Draw ", "Please draw ", "I want ", "I'd like ", "Make ", "Create ", "Show ", "Can you draw ", "Generate ",
            "Give me ", "Paint ", "Make a poster with ", "Create an image of ", "A picture of ", "Design a card with ",
@@ -37,12 +37,7 @@ def _without_colour(caption: str) -> str:
     if not colours or quoted_ranges(caption):
         return caption
     start, end = colours[0][:2]
-    out = (caption[:start] + caption[end:].lstrip()).strip()
-    for article in ("a ", "an "):
-        if out.startswith(article):
-            rest = out[len(article):]
-            return article_for(rest, "a") + " " + rest
-    return out
+    return with_article((caption[:start] + caption[end:].lstrip()).strip())
 
 
 def _lettering_thing(caption: str, rng: random.Random) -> str:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from layerstudio.engine.colours import colour_spans
 from layerstudio.engine.planner import locate
 from layerstudio.engine.silhouettes import SHAPE_KINDS, icon_table, untrained_icon_names
-from layerstudio.engine.text import article_for, quoted_ranges
+from layerstudio.engine.text import quoted_ranges, with_article
 
 # Words about an object's look that are neither colours nor in the vocabulary (both checked where used).
 ADJECTIVES = [
@@ -90,18 +90,6 @@ def _object_names() -> list[str]:
     return sorted(names, key=len, reverse=True)  # 'speech bubble' before 'bubble'
 
 
-_ARTICLE = re.compile(r"^(a|an)\s+", re.IGNORECASE)
-
-
-def _with_article(text: str) -> str:
-    """'a'/'an' at the start of `text` made to fit the word after it."""
-    match = _ARTICLE.match(text)
-    if not match:
-        return text
-    rest = text[match.end():]
-    return article_for(rest, match.group(1)) + " " + rest
-
-
 def _reword_object(caption: str, words: dict[str, list[str]], rng: random.Random) -> str:
     quoted = quoted_ranges(caption)
     colours = colour_spans(caption, quoted)
@@ -126,7 +114,7 @@ def _reword_object(caption: str, words: dict[str, list[str]], rng: random.Random
             out = out[:start] + joiner.join(adjectives) + out[end:]
         else:
             out = out[:start] + joiner.join(adjectives) + " " + out[start:]
-    return _with_article(out)
+    return with_article(out)
 
 
 def _reword_background(caption: str, words: dict[str, list[str]], rng: random.Random) -> str:
@@ -134,7 +122,7 @@ def _reword_background(caption: str, words: dict[str, list[str]], rng: random.Ra
     if not colours or rng.random() < 0.6:
         return caption
     at = colours[0][0]
-    return _with_article(caption[:at] + rng.choice(words["adjectives"]) + " " + caption[at:])
+    return with_article(caption[:at] + rng.choice(words["adjectives"]) + " " + caption[at:])
 
 
 def reword(prompt: str, captions: list[str], words: dict[str, list[str]], rng: random.Random,
@@ -160,7 +148,7 @@ def reword(prompt: str, captions: list[str], words: dict[str, list[str]], rng: r
     out.append(prompt[pos:])
     text = "".join(out)
     if words["design_words"] and rng.random() < 0.15:
-        opening = _with_article(f"a {rng.choice(words['adjectives'])} {rng.choice(words['design_words'])}")
+        opening = with_article(f"a {rng.choice(words['adjectives'])} {rng.choice(words['design_words'])}")
         text = f"{opening[:1].upper()}{opening[1:]}: {text[:1].lower()}{text[1:]}"
     return text, new
 
