@@ -163,6 +163,29 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "On white, a red star and a blue moon."
     assert tidy_cut(text, [], spans(text, "a red star", "a blue moon")) == \
         (spans(text, "white"), spans(text, "a red star", "a blue moon"))
+    # a place the objects are in or on is the background though no colour is named; so are colours after 'on' that
+    # no phrase holds
+    for text, place in (("a boat on the sea", "the sea"), ("a bird in the sky", "the sky"),
+                        ("a bird flying over a blue sky.", "blue sky")):
+        assert tidy_cut(text, [], spans(text, text.split()[1], place)) == \
+            (spans(text, place), spans(text, text.split()[1]))
+    text = "a star on white, make it pop."
+    assert tidy_cut(text, [], spans(text, "a star")) == (spans(text, "white"), spans(text, "a star"))
+    # what is said of an object after a comma is the object's; an effect said with 'with' is no object of its own
+    text = "a red star, glowing, a heart, bright red, on pink, a cat, in the top left corner."
+    bright_red = (text.rindex("red"), text.rindex("red") + 3)
+    assert [text[a:b] for a, b in tidy_cut(text, spans(text, "pink"), sorted(
+            spans(text, "a red star", "a heart", "a cat") + [bright_red]))[1]] == \
+        ["a red star, glowing", "a heart, bright red", "a cat"]
+    text = "a red star on white with a glow and a blue moon with a soft glow."
+    assert [text[a:b] for a, b in tidy_cut(text, spans(text, "white"), spans(text, "a red star", "a glow",
+                                                                             "a blue moon", "a soft glow"))[1]] == \
+        ["a red star", "a blue moon with a soft glow"]
+    # one word after an article goes on across 'and' into a piece without one; a piece naming a thing does not
+    text = "a salt and pepper shaker, a star and moon logo, a fluffy dragon and blue moon."
+    assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a salt", "pepper shaker", "a star", "moon logo",
+                                                            "a fluffy dragon", "blue moon"))[1]] == \
+        ["a salt and pepper shaker", "a star", "moon logo", "a fluffy dragon", "blue moon"]
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")
@@ -217,6 +240,9 @@ def test_a_colour_name_read_letter_by_letter_is_cut_as_one_unit():
     # quoted text is one unit too, apostrophes and all
     text = 'The word "Don\'t" on grey.'  # BOS the word " D o n ' t " on grey .
     assert read(text, [O, OS, OI, OI, OI, OI, OI, O, O, OI, O, BS, O]) == (["grey"], ['The word "Don\'t"'])
+    # words in quotes are drawn: never outside, though most of their letters are tagged so
+    text = "'Tom' on grey."  # BOS ' T o m ' on grey .
+    assert read(text, [O, OS, O, O, O, OI, O, BS, O]) == (["grey"], ["'Tom'"])
 
 
 def test_a_prompt_is_read_as_a_sentence_ending_in_a_stop():

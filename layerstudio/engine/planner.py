@@ -320,6 +320,9 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
         if not unit:
             continue
         votes = Counter(_KIND[tags[t]] for t in unit)
+        if (a, b) in quoted:  # words in quotes are drawn: "'Tom and Jerry' on white" lost its only object to outside
+            votes[OUTSIDE] = -1
+            votes[OBJECT_START] = votes.get(OBJECT_START, 0)
         kind = max(votes, key=lambda k: (votes[k], k == _KIND[tags[unit[0]]]))
         if _KIND[tags[unit[0]]] != kind:  # the unit's first token starts the phrase, or goes on with the one before
             tags[unit[0]] = _INSIDE[kind] if _KIND[tags[unit[0] - 1]] == kind else kind
@@ -443,7 +446,10 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     where no other phrase is ('... and a blue moon on white' read 'white' as a third object: trained also on
     prompts naming no background, the planner took 'on white' after two objects for one, 'on navy' not). Where no
     background is found still, it is looked for where the last object ran on ('... a blue moon on white'), in a
-    coloured place the objects are on ('over a navy sky') and in a colour the prompt opens on ('On white, ...')."""
+    place the objects are in or on ('over a navy sky', 'in the sky'), in colours after 'on' that no phrase holds
+    ('a star on white, make it pop') and in a colour the prompt opens on ('On white, ...'). What is said of an
+    object after a comma is its ('a red star, glowing,'), and an effect said with 'with' is no object ('... on white
+    with a glow')."""
     def trim(spans):
         out = []
         for a, b in spans:
@@ -460,6 +466,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = trim(background), trim(trimmed)
+    trimmed = _said_after(text, background, trimmed, colour_words)
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
@@ -472,18 +479,79 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 _only_colours(text, (a + tail.start(1), b), colour_words):
             background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
-        scene = [span for span in trimmed if re.search(rf"\b(on|over|against)\s+{re.escape(text[span[0]:span[1]])}",
-                                                       text, re.IGNORECASE)
-                 and SCENE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))
-                 and any(span[0] <= s and e <= span[1] for s, e, _ in colour_words)]
+        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across)\s+((a|an|the)\s+)?"
+                                                       rf"{re.escape(text[span[0]:span[1]])}", text, re.IGNORECASE)
+                 and SCENE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))]
         opening = re.match(r"\s*(?:on|over|against)\s+", text, re.IGNORECASE)
         if scene:
             background, trimmed = [scene[-1]], [span for span in trimmed if span != scene[-1]]
+        elif (said := _colours_outside(text, trimmed, colour_words)) is not None:  # 'a star on white, make it pop'
+            background = [said]
         elif opening:
             first = next((c for c in colour_words if c[0] == opening.end()), None)
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
     return background, trimmed
+
+
+def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) -> tuple[int, int] | None:
+    """The last run of colour names after 'on', 'over' or 'against' that no phrase holds and a stop or the end
+    follows ('a star on white, make it pop'), or None."""
+    found = None
+    quoted = quoted_ranges(text)
+    for m in re.finditer(r"\b(?:on|over|against)\s+", text, re.IGNORECASE):
+        end = m.end()
+        while (run := next((e for s, e, _ in colour_words if s == end), None)) is not None:
+            end = run + len(text[run:]) - len(text[run:].lstrip(" "))
+        end = len(text[:end].rstrip())
+        if end > m.end() and re.match(r"\s*([,.;:!?]|$)", text[end:]) and \
+                not any(s < end and m.start() < e for s, e in objects + quoted):
+            found = (m.end(), end)
+    return found
+
+
+def _article_and_word(piece: str) -> bool:
+    """'a salt' of 'a salt and pepper shaker': one word after an article, before 'and' and a piece with none."""
+    return re.fullmatch(r"(a|an|the)\s+[\w'-]+", piece.strip(), re.IGNORECASE) is not None
+
+
+# Words that describe an object when said after it, set off by a comma ('a red star, glowing,')
+_DESCRIBING = re.compile(r"bright|dark|light|pale|deep|soft|very|\w+(ing|ed|y|ful|ish|ic|ous|ive|al)", re.IGNORECASE)
+# Effects the corpus draws, said with 'with' ('... with a soft glow'): part of an object, never one
+_EFFECT_WORDS = {"a", "an", "soft", "drop", "glow", "shadow", "outline", "halo", "subtle", "faint", "strong"}
+
+
+def _said_after(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
+                ) -> list[tuple[int, int]]:
+    """Objects with what is said of them after a comma ('a red star, glowing,', 'a heart, bright red, on pink': up to
+    three words describing it, no other phrase but colours the planner cut off alone), and without effects said
+    after other words ('a red star on white with a glow': 'a glow' is no object; said right after an object, it is
+    that object's)."""
+    out: list[list[int]] = []
+    for a, b in objects:
+        words = [w.lower() for w in re.findall(r"[\w'-]+", text[a:b])]
+        with_before = re.search(r"\bwith\s*$", text[:a], re.IGNORECASE)
+        if with_before and set(words) <= _EFFECT_WORDS and set(words) & {"glow", "shadow", "outline", "halo"}:
+            if out and not text[out[-1][1]:with_before.start()].strip():
+                out[-1][1] = b
+            continue
+        if out and out[-1][1] > a:  # taken in by the object before: colours said after it
+            continue
+        out.append([a, b])
+        said = re.match(r"\s*,\s*([\w' -]+?)\s*(?=[,.;:!?]|$)", text[b:])
+        if said is None:
+            continue
+        end = b + said.end(1)
+        spoken = list(re.finditer(r"[\w'-]+", text[b:end]))
+        describing = all(
+            any(s <= b + w.start() and b + w.end() <= e for s, e, _ in colour_words) or
+            _DESCRIBING.fullmatch(w.group()) and w.group().lower() not in _NOT_IN_PHRASES | _PLACES | _MIDDLE_WORDS
+            for w in spoken)
+        others = [span for span in objects + background if span[0] < end and b < span[1]]
+        if 1 <= len(spoken) <= 3 and describing and \
+                all(span in objects and _only_colours(text, span, colour_words) for span in others):
+            out[-1][1] = end
+    return [(a, b) for a, b in out]
 
 
 _DASHES = {"-", "–", "—", "&", "+", "*", "/"}  # 'Objects - red star': a label's dash is no part of a phrase
@@ -531,7 +599,8 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
         before = merged[-1] if merged else None
         between = text[before[1]:piece[0]].strip().lower() if before else ""
         if (before is not None and not before[2] and not piece[2]
-                and (between == "," or between == "and" and _only_colours(text, tuple(before[:2]), colour_words))
+                and (between == "," or between == "and" and (_only_colours(text, tuple(before[:2]), colour_words)
+                                                             or _article_and_word(text[before[0]:before[1]])))
                 and not _STARTS_PHRASE.match(text, piece[0])
                 and not named_object(text[before[0]:before[1]]) and not untrained_spans(text[before[0]:before[1]])
                 and not quoted_ranges(text[before[0]:before[1]])):
