@@ -85,6 +85,13 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     left = [n for n in notices if "got no box" in n]
     assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
     assert sum(f"“{o[:20]}" in left[0] for o in OBJECTS) == 2
+    # one object, three boxes: drawn three times, and said so unless meant ('three stars')
+    for prompt, said in (("a red star on navy", True), ("three red stars on navy", False)):
+        pipe.model.planner = oracle_planner(prompt, ["navy", prompt.removesuffix(" on navy")])
+        request = JobRequest.from_layout(Layout(128, 128, prompt, [Box(0, 0, 64, 64), Box(64, 0, 128, 64),
+                                                                   Box(0, 64, 64, 128)], seed=1))
+        again = [n for n in pipe.run(replace(request, steps=1)).notices if "more than once" in n]
+        assert len(again) == said and (not said or "names 1 object and there are 3 boxes" in again[0])
     style = "Bold and bright."  # names nothing: drawn from the prompt as it is
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))

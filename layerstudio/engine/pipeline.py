@@ -3,7 +3,9 @@ classifier-free guidance, noise seeded per layer, progress with a cheap preview,
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +34,14 @@ CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large mode
 # would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
+# an object meant to be drawn more than once: 'three stars', 'some hearts'
+_MANY = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|some|many|several|\d+)\b|\b\w+[^siu'\W]s\b",
+                   re.IGNORECASE)
+
+
+def short(text: str, limit: int = 30) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for a notice."""
+    return text if len(text) <= limit else text[:limit - 3] + "…"
 
 
 def pixel_key(pixels: np.ndarray) -> tuple:
@@ -293,7 +303,7 @@ class Pipeline:
                                        if i > 0 and descriptions[i].strip() and slot.glyph is None))
         if not shapeless:
             return []
-        which = " and ".join(f"“{w if len(w) <= 30 else w[:27] + '…'}”" for w in shapeless)
+        which = " and ".join(f"“{short(w)}”" for w in shapeless)
         return [f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
                 f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it knows "
                 f"(a star, an owl, a dolphin…), or put words in quotes to letter them."]
@@ -306,13 +316,21 @@ class Pipeline:
             return []
         with autocast_for(self.device):
             objects = planner.phrases(request.prompt)[1]
-        shown = {p.strip().lower() for p in phrases[1:] if p}
+        shown = Counter(p.strip().lower() for p in phrases[1:] if p)
         left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
-        if not left:
+        boxes = f"{'is 1 box' if len(phrases) == 2 else f'are {len(phrases) - 1} boxes'}"
+        if left:
+            which = " and ".join(f"“{short(o)}”" for o in left)
+            return [f"{which} got no box: the prompt names {len(objects)} objects and there {boxes}. "
+                    f"Draw a box for each."]
+        # more boxes than objects: each object once, then again ('three stars' is meant so, 'a red star' not)
+        again = [o for o in dict.fromkeys(p for p in phrases[1:] if p)
+                 if shown[o.strip().lower()] > 1 and not _MANY.search(o)]
+        if not again:
             return []
-        which = " and ".join(f"“{o if len(o) <= 30 else o[:27] + '…'}”" for o in left)
-        return [f"{which} got no box: the prompt names {len(objects)} objects and there "
-                f"{'is 1 box' if len(phrases) == 2 else f'are {len(phrases) - 1} boxes'}. Draw a box for each."]
+        which = " and ".join(f"“{short(o)}”" for o in again)
+        return [f"{which} {'is' if len(again) == 1 else 'are'} drawn more than once: the prompt names "
+                f"{len(objects)} object{'s' if len(objects) != 1 else ''} and there {boxes}. Name one object per box."]
 
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to
