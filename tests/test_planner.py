@@ -120,6 +120,21 @@ def test_an_object_said_to_be_somewhere_is_dealt_to_the_box_there():
         assert dealt[1] == "an arrow pointing left" and dealt[2] == "a red star" and dealt[0] == "a cat"
 
 
+def test_an_object_said_above_below_or_beside_another_is_dealt_the_box_there():
+    from layerstudio.engine.planner import relative_places
+
+    top, bottom, left, right = Box(64, 0, 192, 96), Box(64, 160, 192, 256), Box(0, 64, 96, 192), Box(160, 64, 256, 192)
+    for prompt, boxes, want in (("a yellow sun above a red house on white", [bottom, top], ["a red house", "a yellow sun"]),
+                                ("A blue moon. A red star below it. On white.", [top, bottom], ["A blue moon", "A red star"]),
+                                ("a cat, a dog to its left, on white", [left, right], ["a dog", "a cat"])):
+        planner = oracle_planner(prompt, ["white", *sorted(want, key=prompt.index)])
+        for seed in range(12):
+            assert planner.deal(prompt, 256, 256, boxes, [0, 1], [], seed) == dict(enumerate(want))
+    text = "a sun above it, a cat next to a dog, a ball on top of a box and a star over a navy sky"
+    objects = [(text.index(p), text.index(p) + len(p)) for p in ("a sun", "a cat", "a dog", "a ball", "a box", "a star")]
+    assert relative_places(text, objects) == [(3, 1, -1, 4)]  # 'it' with nothing before, 'next to', the background
+
+
 def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():
     from layerstudio.engine.planner import tidy_cut
 

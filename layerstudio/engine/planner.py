@@ -143,7 +143,8 @@ class Planner(nn.Module):
         fit = logits.numpy() - np.log(-np.log(rng.uniform(1e-9, 1.0, logits.shape)))
         taken_keys = {t.strip().lower() for t in taken}
         free = {k for k, t in enumerate(texts) if t.strip().lower() not in taken_keys}
-        return {wanted[row]: texts[k] for row, k in best_match(fit, free).items()}
+        dealt = keep_relations(best_match(fit, free), [boxes[i] for i in wanted], relative_places(read, objects))
+        return {wanted[row]: texts[k] for row, k in dealt.items()}
 
     # -- training
     def loss(self, prompts: list[str], layer_captions: list[list[str]], boxes: list[list[Box]],
@@ -213,6 +214,50 @@ def place_evidence(text: str, spans: list[tuple[int, int]], beside: list[list[in
             if column is not None:
                 out[b, k] -= abs((box.x0 + box.x1) / 2 / width - column)
     return out - out.mean(0, keepdims=True)
+
+
+# An object's place said against another's: (words, axis 0 across / 1 down, sign of its centre minus the other's)
+_RELATIONS = [(r"above|over|on top of", 1, -1), (r"below|under|beneath|underneath", 1, 1),
+              (r"(?:to the )?left of|to its left|left of it", 0, -1),
+              (r"(?:to the )?right of|to its right|right of it", 0, 1)]
+_RELATION = re.compile(r"\s*,?\s*(?:(?:is|which is|that is|placed|\w+ing)\s+)?(?:(%s)|(%s)|(%s)|(%s))\b" %
+                       tuple(words for words, _, _ in _RELATIONS), re.IGNORECASE)
+
+
+def relative_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """(object, axis, sign, other object) for each object said to be above, below, left or right of another: the
+    one named right after the words ('a sun above a house'), or, for 'it' and 'them', the one before ('A moon. A
+    star below it.')."""
+    out = []
+    for k, (a, b) in enumerate(objects):
+        upto = objects[k + 1][0] if k + 1 < len(objects) else len(text)
+        said = _RELATION.match(text, b, upto)
+        if said is None:
+            continue
+        group = next(g for g in range(4) if said.group(g + 1))
+        _, axis, sign = _RELATIONS[group]
+        rest = text[said.end():upto].strip().lower()
+        if re.match(r"(it|them)\b", rest) or "its" in said.group(0).lower() or "of it" in said.group(0).lower():
+            if k > 0:
+                out.append((k, axis, sign, k - 1))
+        elif not rest and k + 1 < len(objects):
+            out.append((k, axis, sign, k + 1))
+    return out
+
+
+def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tuple[int, int, int, int]]
+                   ) -> dict[int, int]:
+    """`dealt` (box row -> object) with two objects' boxes swapped where one is said to be above, below, left or
+    right of the other and its box is not: the draw decides where the pair goes, the words which is which."""
+    dealt = dict(dealt)
+    for k, axis, sign, other in relations:
+        rows = [next((r for r, c in dealt.items() if c == want), None) for want in (k, other)]
+        if None in rows:
+            continue
+        centre = [(boxes[r].x0 + boxes[r].x1 if axis == 0 else boxes[r].y0 + boxes[r].y1) for r in rows]
+        if sign * (centre[0] - centre[1]) < 0:
+            dealt[rows[0]], dealt[rows[1]] = other, k
+    return dealt
 
 
 def best_match(fit: np.ndarray, first: set[int] = frozenset()) -> dict[int, int]:
