@@ -114,6 +114,8 @@ def _silhouette_for(description: str, w: int, h: int, pad, outlined: bool, seed:
         aspect = icon_master(key)[1]
     else:  # a shape takes the box's proportions within those the corpus draws it at (a circle stays round)
         lo, hi = SHAPES[key]
+        if key == "arrow" and facing(description) in ("up", "down"):  # drawn across, stood on end
+            lo, hi = 1 / hi, 1 / lo
         aspect = min(max(w / h, lo), hi)
     rect = fitted_rect(aspect, w, h, pad)
     # the seed picks among a shape's variants (a star's depth, an arrow's direction) as the corpus does, unless

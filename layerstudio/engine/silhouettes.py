@@ -183,7 +183,9 @@ def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random, facing: str 
         left = rng.random() < 0.5
         if facing in ("left", "right"):
             left = facing == "left"
-        if left:
+        if facing in ("up", "down"):  # never in the corpus; asked for, drawn so, and the model follows the glyph
+            pts = [(y, 1 - x if facing == "up" else x) for x, y in pts]
+        elif left:
             pts = [(1 - x, y) for x, y in pts]
         d.polygon([(x0 + x * rw, y0 + y * rh) for x, y in pts], fill=fill)
     elif kind == "crescent moon":
@@ -523,7 +525,8 @@ def facing(description: str) -> str | None:
     return "down" if _UPSIDE_DOWN.search(text) else None
 
 
-POINTING_KINDS = ("arrow", "triangle")  # shapes the corpus draws pointing either way (arrows across, triangles up or down)
+# shapes the corpus draws pointing either way (arrows across, triangles up or down; arrows up or down only when asked)
+POINTING_KINDS = ("arrow", "triangle")
 
 
 def pointing(kind: str, coverage: np.ndarray) -> str:
@@ -532,7 +535,7 @@ def pointing(kind: str, coverage: np.ndarray) -> str:
     stream."""
     rows, cols = np.nonzero(coverage > 0.5)
     part = coverage[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    if kind == "arrow":
+    if kind == "arrow" and part.shape[1] >= part.shape[0]:  # across, as the corpus draws them
         strip = max(1, part.shape[1] // 10)
         return "left" if part[:, :strip].sum() < part[:, -strip:].sum() else "right"
     strip = max(1, part.shape[0] // 10)
