@@ -5,7 +5,7 @@ import torch
 
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import BACKGROUND, preset
-from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens
+from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens, letterable
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.patterns import pattern_colours, pattern_for, pattern_sketch
@@ -39,9 +39,10 @@ def test_glyphs_fill_their_box_centred_and_leave_room_for_effects():
     assert 64 - shadow[3] > shadow[1]  # a drop shadow falls below: more room under the letters than above
     assert glyph_for("a blue blob", 64, 64) is None  # names nothing the corpus draws
     assert glyph_for("the word '   ' in blue", 64, 64) is None  # nothing the font draws
-    # a character the font lacks would draw as an empty box: such lettering is left to the model
+    # a character the font lacks would draw as an empty box: it is left out of the glyph
     assert drawable("A") and drawable("?") and not drawable("\U0001F600")
-    assert glyph_for("the word 'HI \U0001F600' in red", 64, 64) is None
+    assert np.array_equal(glyph_for("the word 'HI \U0001F600' in red", 64, 64), glyph_for("the word 'HI'", 64, 64))
+    assert glyph_for("the word '\U0001F600'", 64, 64) is None
     assert glyph_for("the word 'SUPERCALIFRAGILISTIC EXPIALIDOCIOUS' in red", 16, 16) is None  # no room to letter
 
 
@@ -358,3 +359,16 @@ def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
     document.layers[1].hint = "'DRAGON'"  # lettering needs no silhouette; nor does a dolphin
     document.layers[2].hint = "a red dolphin"
     assert pipe.run(JobRequest.generate(document, 1, None)).notices == []
+    # characters the font lacks: accents dropped, the rest left out, and said so
+    document.layers[1].hint, document.layers[2].hint = "the word 'Café' in brown", "the words 'I ❤ NY'"
+    notices = pipe.run(JobRequest.generate(document, 1, None)).notices
+    assert notices == ["The font has no “é”: “Café” is lettered “Cafe”.", "The font has no “❤”: “I ❤ NY” is lettered “I NY”."]
+    document.layers[2].hint = "'❤❤'"
+    assert "none of the characters of “❤❤”" in pipe.run(JobRequest.generate(document, 1, None)).notices[1]
+
+
+def test_lettering_the_font_lacks_keeps_what_it_has():
+    assert letterable("Crème brûlée") == "Creme brulee" and letterable("Straße — 5 €") == "Strasse - 5"
+    assert letterable("❤") == "" and letterable("SALE") == "SALE"
+    cafe, plain = glyph_for("the word 'Café'", 128, 48), glyph_for("the word 'Cafe'", 128, 48)
+    assert cafe is not None and np.array_equal(cafe, plain)

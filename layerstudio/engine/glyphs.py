@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -62,6 +63,24 @@ def drawable(char: str) -> bool:
     return bytes(f.getmask(char)) != bytes(f.getmask("\ue000"))  # a private-use character: the empty box
 
 
+# letters the font lacks that no accent stripping reaches, as people write them without the letter
+_SPELLED_OUT = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+                "đ": "d", "Đ": "D", "—": "-", "–": "-", "…": "..."}
+
+
+def letterable(text: str) -> str:
+    """`text` as the font can letter it: a letter it lacks as its base letter ('Café' -> 'Cafe'; the font has no
+    accented letters), other characters it lacks left out ('I ❤ NY' -> 'I NY'), spaces run together."""
+    out = []
+    for char in text:
+        if not drawable(char):
+            plain = _SPELLED_OUT.get(char) or "".join(c for c in unicodedata.normalize("NFKD", char)
+                                                      if not unicodedata.combining(c))
+            char = plain if plain and all(drawable(c) for c in plain) else " "
+        out.append(char)
+    return " ".join("".join(out).split())
+
+
 def drawn_text(description: str) -> str:
     """The lettering a layer's description asks for: its quoted text ("the word 'SALE' in red" -> 'SALE'), several
     quotes joined by a space; '' when it quotes nothing."""
@@ -89,14 +108,16 @@ def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float
 
 def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | None:
     """(h, w) float32 coverage of what the description asks for, fitted to a w x h box: its quoted lettering, or
-    else the silhouette of a shape or icon it names; None when it names neither (or quotes text the font lacks)."""
+    else the silhouette of a shape or icon it names; None when it names neither (or quotes only characters the
+    font lacks)."""
     words = set(re.findall(r"[a-z]+", description.lower()))
     pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
     text = drawn_text(description)
     if not text:
         return _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
-    # lettering the font cannot draw whole is left to the model (a box for each missing character misleads it)
-    master = text_master(text) if all(drawable(c) for c in text) else None
+    # a box for each character the font lacks would mislead the model, and without any glyph it drew nothing
+    # ('Café' came out empty): what the font has, lettered
+    master = text_master(letterable(text)) if letterable(text) else None
     if master is None:
         return None
     rect = fitted_rect(master[1], w, h, pad)

@@ -19,7 +19,7 @@ from .colours import between_colours, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
-from .glyphs import glyph_for
+from .glyphs import drawable, drawn_text, glyph_for, letterable
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
@@ -296,17 +296,26 @@ class Pipeline:
     def _shapeless_notices(self, request: JobRequest, descriptions: list[str], gen_index: list[int],
                            gen_slots: list[LayerSlot]) -> list[str]:
         """A generated object whose words name no shape or icon the model has a silhouette of, nor quote words to
-        letter: the default model drew such a layer ('a green dragon') empty, and the user should know why."""
+        letter: the default model drew such a layer ('a green dragon') empty, and the user should know why; and
+        quoted characters the font lacks, lettered without their accents or left out."""
         if self.model.transformer.glyph_in is None or request.composite is not None:
             return []
-        shapeless = list(dict.fromkeys(descriptions[i].strip() for i, slot in zip(gen_index, gen_slots)
-                                       if i > 0 and descriptions[i].strip() and slot.glyph is None))
-        if not shapeless:
-            return []
-        which = " and ".join(f"“{short(w)}”" for w in shapeless)
-        return [f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
-                f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it knows "
-                f"(a star, an owl, a dolphin…), or put words in quotes to letter them."]
+        layers = [(descriptions[i].strip(), slot) for i, slot in zip(gen_index, gen_slots)
+                  if i > 0 and descriptions[i].strip()]
+        shapeless = list(dict.fromkeys(d for d, slot in layers if slot.glyph is None and not drawn_text(d)))
+        out = []
+        if shapeless:
+            which = " and ".join(f"“{short(w)}”" for w in shapeless)
+            out.append(f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
+                       f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it "
+                       f"knows (a star, an owl, a dolphin…), or put words in quotes to letter them.")
+        for text in dict.fromkeys(drawn_text(d) for d, _ in layers if drawn_text(d)):
+            lacking = "".join(dict.fromkeys(c for c in text if not drawable(c)))
+            if lacking:
+                out.append(f"The font has no “{short(lacking, 12)}”: “{short(text)}” is lettered “{letterable(text)}”."
+                           if letterable(text) else f"The font has none of the characters of “{short(text)}”: that "
+                           f"layer may come out empty. Letters, digits and common punctuation are lettered.")
+        return out
 
     def _undealt_notices(self, request: JobRequest, phrases: list[str]) -> list[str]:
         """Objects of the prompt no layer shows after a whole design is generated: more objects than boxes, and the
