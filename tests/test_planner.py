@@ -433,6 +433,23 @@ def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again
     match = best_match(fit)
     assert match[1] == 0 and match[3] == 1 and sorted(match.values()).count(2) == 1
     assert sorted(best_match(np.zeros((5, 2))).values()) == [0, 0, 0, 1, 1]
+    # columns in `first`, then those in `then`, then any again
+    fit = np.array([[0.0, 1.0, 0.0]] * 2)
+    assert sorted(best_match(fit, {0}).values()) == [0, 1] and sorted(best_match(fit, {0}, {2}).values()) == [0, 2]
+
+
+def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
+    from layerstudio.engine.planner import count_of
+
+    assert [count_of(p) for p in ("two pink hearts", "A pair of shoes", "3 stars", "a star", "twofold")] == [2, 2, 3, 1, 1]
+    prompt = "two pink hearts and a purple star on white"
+    planner = oracle_planner(prompt, ["white", "two pink hearts", "a purple star"])
+    boxes = [Box(0, 0, 64, 64), Box(64, 0, 128, 64), Box(0, 64, 64, 128)]
+    for seed in range(8):
+        assert sorted(planner.deal(prompt, 128, 128, boxes, [0, 1, 2], [], seed).values()) == \
+            ["a purple star", "two pink hearts", "two pink hearts"]
+        assert sorted(planner.deal(prompt, 128, 128, boxes[:2], [0, 1], [], seed).values()) == \
+            ["a purple star", "two pink hearts"]
 
 
 def test_models_without_a_planner_deal_nothing():

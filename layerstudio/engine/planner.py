@@ -143,7 +143,11 @@ class Planner(nn.Module):
         fit = logits.numpy() - np.log(-np.log(rng.uniform(1e-9, 1.0, logits.shape)))
         taken_keys = {t.strip().lower() for t in taken}
         free = {k for k, t in enumerate(texts) if t.strip().lower() not in taken_keys}
-        dealt = keep_relations(best_match(fit, free), [boxes[i] for i in wanted], relative_places(read, objects))
+        # 'two pink hearts' takes two boxes before any object takes a second
+        columns = list(range(len(texts))) + [k for k in sorted(free) for _ in range(min(count_of(texts[k]), len(wanted)) - 1)]
+        slots = best_match(fit[:, columns], free, set(range(len(texts), len(columns))))
+        dealt = keep_relations({row: columns[c] for row, c in slots.items()}, [boxes[i] for i in wanted],
+                               relative_places(read, objects))
         return {wanted[row]: texts[k] for row, k in dealt.items()}
 
     # -- training
@@ -260,11 +264,28 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
     return dealt
 
 
-def best_match(fit: np.ndarray, first: set[int] = frozenset()) -> dict[int, int]:
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+           "a pair of": 2, "a couple of": 2}
+_COUNT = re.compile(r"\s*(%s|\d+)\b" % "|".join(_COUNTS), re.IGNORECASE)
+
+
+def count_of(phrase: str) -> int:
+    """How many of its thing an object phrase asks for ('two pink hearts': 2, '3 stars': 3), else 1."""
+    said = _COUNT.match(phrase)
+    if said is None:
+        return 1
+    word = said.group(1).lower()
+    return max(1, min(int(word) if word.isdigit() else _COUNTS[word], 50))
+
+
+def best_match(fit: np.ndarray, first: set[int] = frozenset(), then: set[int] = frozenset()) -> dict[int, int]:
     """Rows (boxes) to columns (phrases), the best-fitting free pair first; the columns in `first` are used before
-    the others, and every phrase once before any again (more boxes than phrases)."""
-    rows, free, out = set(range(fit.shape[0])), set(first), {}
+    those in `then`, those before the others, and every column once before any again (more boxes than phrases)."""
+    rows, out = set(range(fit.shape[0])), {}
+    rounds, free = [set(then)], set(first)
     while rows:
+        while not free and rounds:
+            free = rounds.pop(0)
         free = free or set(range(fit.shape[1]))
         row, col = max(((r, c) for r in rows for c in free), key=lambda rc: fit[rc])
         out[row] = col
