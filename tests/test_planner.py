@@ -208,6 +208,10 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a salt", "pepper shaker", "a star", "moon logo",
                                                             "a fluffy dragon", "blue moon"))[1]] == \
         ["a salt and pepper shaker", "a star", "moon logo", "a fluffy dragon", "blue moon"]
+    # no objects: a place alone, what the design is for before the colon that opens its objects, the look
+    text = "Create a poster for a summer party: a big sun, the word 'HI' across the middle. Make it pop and feel fun."
+    assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a summer party", "a big sun", "the word 'HI'",
+                                                            "the middle", "feel"))[1]] == ["a big sun", "the word 'HI'"]
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")
@@ -531,6 +535,22 @@ def test_a_name_past_what_the_planner_reads_is_not_dealt():
     boxes = [Box(0, 0, 32, 32), Box(32, 32, 64, 64), Box(0, 32, 32, 64)]
     dealt = planner.deal(prompt, 64, 64, boxes, [0, 1, 2], [], seed=3)
     assert len(dealt) == 3 and not any("dolphin" in phrase for phrase in dealt.values())
+
+
+def test_a_prompt_longer_than_the_planner_reads_at_once_is_read_a_clause_at_a_time():
+    planner = Pipeline.from_preset("tiny", seed=0).model.planner
+    prompt = "a red kite, a blue boat, a green tree; a red house. A pink dolphin, on white."
+    assert planner.tokenizer.unread(prompt, planner.max_tokens)  # more than the tiny planner reads at once
+    parts = planner.read_parts(prompt)
+    assert len(parts) > 1 and parts[0][0] == 0 and parts[-1][1] == len(prompt)
+    assert all(b <= c for (_, b), (c, _) in zip(parts, parts[1:])) and not prompt[parts[0][1]:parts[1][0]].strip()
+    assert not any(planner.tokenizer.unread(prompt[a:b], planner.max_tokens) for a, b in parts)
+    features, spans = planner._read(prompt)
+    assert features.shape[0] == len(spans) > planner.max_tokens and spans[0] == (0, 0)
+    assert prompt[spans[-1][0]:spans[-1][1]] == "." and planner.unread(prompt) == ""
+    # a clause longer than it reads loses its end, which the notice shows
+    assert planner.unread("a red kite and a blue boat and a green tree and a tall yellow house by the sea").endswith("sea")
+    assert planner.read_parts("a red kite.") == [(0, 11)]
 
 
 def test_a_prompt_longer_than_the_planner_reads_gets_a_notice_though_the_text_encoder_reads_it():

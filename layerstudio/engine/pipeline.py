@@ -277,7 +277,7 @@ class Pipeline:
         for what, text, also_read_by in texts:
             unread = self.model.text.unread(text)
             if also_read_by is not None:
-                unread = max(unread, also_read_by.tokenizer.unread(text, also_read_by.max_tokens), key=len)
+                unread = max(unread, also_read_by.unread(text), key=len)
             # the count says where (the same words may come earlier too); a lone final stop is no loss
             words = sum(any(c.isalnum() for c in w) for w in unread.split())
             if words:

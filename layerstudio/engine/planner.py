@@ -99,13 +99,54 @@ class Planner(nn.Module):
         """The prompt as read, its token features (T, D) and character spans, background and object phrases."""
         read = as_sentence(prompt)
         reading, origin = stand_in(read, self.tokenizer.unknown_words(read))
-        features, _, spans = self.encode([reading])
-        spans = [[(origin[s][0], origin[e - 1][1]) if e > s else (origin[s][0],) * 2 for s, e in spans[0]]]
-        tags = self.tag(features[0].float()).argmax(-1).tolist()
-        background, objects = cut_phrases(whole_units(read, tags, spans[0]), spans[0])
+        features, spans = self._read(reading)
+        spans = [(origin[s][0], origin[e - 1][1]) if e > s else (origin[s][0],) * 2 for s, e in spans]
+        tags = self.tag(features.float()).argmax(-1).tolist()
+        background, objects = cut_phrases(whole_units(read, tags, spans), spans)
         background, objects = tidy_cut(read, *mend_cut(read, whole_words(read, background), whole_words(read, objects)))
-        objects = [span for span, tokens in zip(objects, phrase_tokens(spans[0], objects)) if tokens]  # read ones
-        return read, features[0], spans[0], background, objects
+        objects = [span for span, tokens in zip(objects, phrase_tokens(spans, objects)) if tokens]  # read ones
+        return read, features, spans, background, objects
+
+    def _read(self, text: str) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+        """Token features (T, D) of `text` and their character spans, read a part at a time (`read_parts`) where it
+        runs past the planner's tokens: BOS once, at the start."""
+        features, spans = [], []
+        for n, (a, b) in enumerate(self.read_parts(text)):
+            part, _, part_spans = self.encode([text[a:b]])
+            first = 0 if n == 0 else 1
+            features.append(part[0, first:])
+            spans += [(s + a, e + a) if n else (s, e) for s, e in part_spans[0][first:]]
+        return torch.cat(features), spans
+
+    def read_parts(self, text: str) -> list[tuple[int, int]]:
+        """Character ranges of `text` the planner reads one at a time: the whole where it fits its tokens, else its
+        clauses (cut after stops, semicolons and commas outside quotes) packed in order while they fit. A prompt of
+        35 everyday words ran past the 96 tokens (a word the vocabulary lacks is read letter by letter), and its
+        background, said last, was lost. A clause longer than that is read as far as it goes."""
+        if not self.tokenizer.unread(text, self.max_tokens):
+            return [(0, len(text))]
+        quoted = quoted_ranges(text)
+        cuts = [i + 1 for i, c in enumerate(text) if c in ".;,!?" and not any(a <= i < b for a, b in quoted)]
+        starts = [0] + [c + len(text[c:]) - len(text[c:].lstrip()) for c in cuts if text[c:].strip()]
+        clauses = [(a, b) for a, b in zip(starts, starts[1:] + [len(text)])]
+        parts: list[list[int]] = []
+        for a, b in clauses:
+            if parts and not self.tokenizer.unread(text[parts[-1][0]:b], self.max_tokens):
+                parts[-1][1] = b
+            else:
+                parts.append([a, b])
+        return [(a, b) for a, b in parts]
+
+    def unread(self, prompt: str) -> str:
+        """What the planner leaves out of `prompt`: the end of a clause too long for its tokens, or ''."""
+        read = as_sentence(prompt)
+        reading, origin = stand_in(read, self.tokenizer.unknown_words(read))
+        for a, b in self.read_parts(reading):
+            left = self.tokenizer.unread(reading[a:b], self.max_tokens)
+            if left:
+                start = reading.rfind(left, a, b)
+                return prompt[origin[start][0]:origin[start + len(left) - 1][1]]  # not the stop as_sentence added
+        return ""
 
     def background_phrase(self, prompt: str) -> str:
         """The words of the prompt about the background ('a plain crimson background'), or ''."""
@@ -536,7 +577,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
-    trimmed = [span for span in trimmed if span not in bare]
+    trimmed = [span for span in trimmed if span not in bare and not _no_object(text, span, trimmed)]
     if not background and trimmed:  # 'a red star & a blue moon on white': the last object ran on into it
         a, b = trimmed[-1]
         tail = re.search(r"\s(?:on|over|against)\s+(\S.*)$", text[a:b], re.IGNORECASE)
@@ -558,6 +599,24 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
     return background, trimmed
+
+
+_LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
+
+
+def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> bool:
+    """Whether an object piece is none: a place alone ('the middle' of 'across the middle'), what the design is
+    for, before a colon that opens its objects ('A poster for a summer party: a sun, ...'), or words in a sentence
+    about the look ('Make it pop and feel fun.')."""
+    words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
+    if words and all(w in _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "right",
+                                                                                        "left"} for w in words):
+        return True
+    later = [a for a, _ in objects if a > span[1]]
+    if later and ":" in text[span[1]:min(later)]:
+        return True
+    sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
+    return _LOOK.match(text, sentence_start) is not None and not quoted_ranges(text[span[0]:span[1]])
 
 
 def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) -> tuple[int, int] | None:
