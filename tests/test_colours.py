@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from layerstudio.engine.colours import (BASE_COLOURS, between_colours, colour_names, colour_spans, lab, lab_array,
-                                        named_colours, rgb_from_lab, snap_to_colour)
+                                        named_colours, plain_colour, rgb_from_lab, snap_to_colour,
+                                        with_large_scale_of)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
@@ -221,17 +222,36 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     asked = []
     monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour: asked.append([colour]) or px)
     monkeypatch.setattr(pipeline_module, "between_colours", lambda px, *pair: asked.append(list(pair)) or px)
+    monkeypatch.setattr(pipeline_module, "with_large_scale_of", lambda px, ramp: asked.append([ramp.shape]) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert asked == []  # no words, no colour
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
-    pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)
-    pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # which pixel is which?
+    plain = pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1).layers[0].pixels
+    assert (plain[..., :3] == colour_names()["olive"]).all()  # one colour and nothing else: exactly that colour
+    pipe.regenerate(doc, 0, seed=2, hint="an olive sky", steps=1)
+    pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # the ramp's large scale
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
     red, blue = BASE_COLOURS["red"], BASE_COLOURS["blue"]
-    assert asked == [[(0x3f, 0xa2, 0xc4)], [colour_names()["olive"]], [red, blue]]
+    assert asked == [[(0x3f, 0xa2, 0xc4)], [colour_names()["olive"]], [(64, 64, 4)], [red, blue]]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
-    assert len(asked) == 3
+    assert len(asked) == 4
+
+
+def test_plain_backgrounds_and_large_scale_colours():
+    assert plain_colour("white") == BASE_COLOURS["white"] and plain_colour("a plain navy background") == (0, 0, 128)
+    assert plain_colour("a navy sky") is None and plain_colour("a navy background with soft noise") is None
+    assert plain_colour("a gradient from navy to gold") is None and plain_colour("the sea") is None
+    ramp = np.zeros((64, 96, 4), np.uint8)
+    ramp[..., 0] = np.linspace(0, 255, 96).astype(np.uint8)
+    ramp[..., 3] = 255
+    drawn = ramp.copy()
+    drawn[..., 0] = drawn[..., 0] // 2 + 40  # short of its ends, with a fine grid on it
+    drawn[::8, :, 1] = 30
+    fixed = with_large_scale_of(drawn, ramp)
+    assert np.abs(fixed[..., 0].astype(int) - ramp[..., 0]).mean() < 0.2 * np.abs(drawn[..., 0].astype(int) -
+                                                                                 ramp[..., 0]).mean()
+    assert (fixed[::8, :, 1].astype(int) - fixed[4::8, :, 1]).mean() > 20  # the detail stays
 
 
 def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpus():

@@ -178,6 +178,37 @@ def between_colours(pixels: np.ndarray, first: tuple[int, int, int], second: tup
     return out
 
 
+# Words a background may say beside its colour and still ask for nothing but that colour
+_PLAIN_WORDS = {"a", "an", "the", "plain", "solid", "flat", "background", "backdrop", "canvas", "colour", "color",
+                "on", "in", "all", "over", "of"}
+
+
+def plain_colour(description: str) -> tuple[int, int, int] | None:
+    """The one colour a background's words ask for and nothing else ('white', 'a plain navy background'), or None."""
+    spans = colour_spans(description)
+    if len(spans) != 1:
+        return None
+    rest = description[:spans[0][0]] + " " + description[spans[0][1]:]
+    return spans[0][2] if set(re.findall(r"[\w'-]+", rest.lower())) <= _PLAIN_WORDS else None
+
+
+def with_large_scale_of(pixels: np.ndarray, reference: np.ndarray, cells: int = 8) -> np.ndarray:
+    """`pixels` (RGBA uint8) with their colours at large scale (a `cells` x `cells` grid) taken from `reference`
+    and the detail kept: a gradient the model drew short of its colours ('navy to gold' ended brown, through
+    purple) lands on the ramp asked, as snap_to_colour lands a fill on its colour."""
+    from PIL import Image
+
+    h, w = pixels.shape[:2]
+    small = (min(cells, w), min(cells, h))
+    out = pixels.copy()
+    for c in range(3):
+        gap = reference[..., c].astype(np.float32) - pixels[..., c].astype(np.float32)
+        smooth = Image.fromarray(gap, mode="F").resize(small, Image.Resampling.BOX).resize((w, h),
+                                                                                          Image.Resampling.BILINEAR)
+        out[..., c] = np.clip(np.round(pixels[..., c] + np.asarray(smooth)), 0, 255).astype(np.uint8)
+    return out
+
+
 SNAP_LIMIT = 40.0  # delta E: farther than this, the layer shows another colour than the one named
 SNAP_REACH = 30.0  # delta E from the main colour: pixels this far or farther keep their colour
 
