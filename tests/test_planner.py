@@ -98,6 +98,17 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     assert pipe._descriptions(request, pipe._phrases(request))[0] == ""
 
 
+def test_a_background_regenerated_from_a_hint_is_read_with_the_hint_in_place_of_the_prompts_words():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.model.planner = oracle_planner()
+    doc = pipe.generate(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1), steps=1)
+    request = JobRequest.regenerate(doc, 0, seed=2, hint="thin white stripes on navy")
+    read = pipe._prompt_read(request)
+    assert BACKGROUND not in read and read == PROMPT.replace(BACKGROUND, "thin white stripes on navy")
+    assert pipe._prompt_read(JobRequest.regenerate(doc, 0, seed=2)) == PROMPT  # no hint: the prompt as written
+    assert pipe._prompt_read(JobRequest.regenerate(doc, 1, seed=2, hint="a blue cat")) == PROMPT
+
+
 def test_box_scores_read_the_words_beside_each_object_in_its_sentence():
     from layerstudio.engine.planner import scoring_tokens
 

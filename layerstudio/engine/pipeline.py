@@ -185,11 +185,12 @@ class Pipeline:
                 and UNNAMED_BACKGROUND not in request.prompt.lower()):
             notices.append("The prompt names no background, so it is plain white. Name one (“on navy”, “a gradient "
                            "from teal to white”) for another.")
-        prompts = [request.prompt] + ([""] if use_cfg else [])
+        prompt = self._prompt_read(request)
+        prompts = [prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
         # Context tokens never see the generated ones, so regenerating a layer again (a new seed, another
         # variation) with the same prompt and the same other layers re-uses the whole context pass.
-        context_key = (request.prompt, use_cfg, request.width, request.height, tuple(given_keys))
+        context_key = (prompt, use_cfg, request.width, request.height, tuple(given_keys))
         with autocast_for(self.device):
             if context_key in self._contexts:
                 text, text_mask, pooled, cache = self._contexts.pop(context_key)
@@ -349,6 +350,20 @@ class Pipeline:
         which = " and ".join(f"“{short(o)}”" for o in again)
         return [f"{which} {'is' if len(again) == 1 else 'are'} drawn more than once: the prompt names "
                 f"{len(objects)} object{'s' if len(objects) != 1 else ''} and there {boxes}. Name one object per box."]
+
+    def _prompt_read(self, request: JobRequest) -> str:
+        """The prompt as the model reads it: a background regenerated from a hint has the hint in place of the
+        prompt's words about the background. Both at once fought ('... on a yellow background' beside the hint
+        'thin white stripes on navy' gave blotches of white in the stripes)."""
+        planner, hint = self.model.planner, request.layers[0].hint.strip()
+        if planner is None or not hint or not request.layers[0].generated or not request.prompt.strip():
+            return request.prompt
+        with autocast_for(self.device):
+            background = planner.background_spans(request.prompt)
+        if not background:
+            return request.prompt
+        (a, _), (_, b) = background[0], background[-1]
+        return request.prompt[:a] + hint + request.prompt[b:]
 
     def _phrases(self, request: JobRequest) -> list[str]:
         """Per request layer, the part of the prompt it shows: kept from the request, or dealt by the planner to

@@ -148,6 +148,10 @@ class Planner(nn.Module):
                 return prompt[origin[start][0]:origin[start + len(left) - 1][1]]  # not the stop as_sentence added
         return ""
 
+    def background_spans(self, prompt: str) -> list[tuple[int, int]]:
+        """Character spans of the prompt's words about the background, in order; [] if it names none."""
+        return [(a, min(b, len(prompt))) for a, b in self._cut(prompt)[3]]
+
     def background_phrase(self, prompt: str) -> str:
         """The words of the prompt about the background ('a plain crimson background'), or ''."""
         return self.phrases(prompt)[0]
