@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from layerstudio.engine.colours import (BASE_COLOURS, between_colours, colour_names, colour_spans, lab, lab_array,
-                                        named_colours, plain_colour, rgb_from_lab, snap_to_colour,
+                                        flat_colour, named_colours, rgb_from_lab, snap_to_colour,
                                         with_large_scale_of)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.glyphs import glyph_for
@@ -220,28 +220,42 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     from layerstudio.engine.pipeline import Pipeline
 
     asked = []
-    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour: asked.append([colour]) or px)
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour, flat: asked.append([colour, flat]) or px)
     monkeypatch.setattr(pipeline_module, "between_colours", lambda px, *pair: asked.append(list(pair)) or px)
     monkeypatch.setattr(pipeline_module, "with_large_scale_of", lambda px, ramp: asked.append([ramp.shape]) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert asked == []  # no words, no colour
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
-    plain = pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1).layers[0].pixels
-    assert (plain[..., :3] == colour_names()["olive"]).all()  # one colour and nothing else: exactly that colour
+    pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square with a drop shadow", steps=1)
+    pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="an olive sky", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # the ramp's large scale
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
-    red, blue = BASE_COLOURS["red"], BASE_COLOURS["blue"]
-    assert asked == [[(0x3f, 0xa2, 0xc4)], [colour_names()["olive"]], [(64, 64, 4)], [red, blue]]
+    red, blue, olive, cyan = BASE_COLOURS["red"], BASE_COLOURS["blue"], colour_names()["olive"], (0x3f, 0xa2, 0xc4)
+    assert asked == [[cyan, True], [cyan, False], [olive, True], [olive, False], [(64, 64, 4)], [red, blue]]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
-    assert len(asked) == 4
+    assert len(asked) == 6
 
 
-def test_plain_backgrounds_and_large_scale_colours():
-    assert plain_colour("white") == BASE_COLOURS["white"] and plain_colour("a plain navy background") == (0, 0, 128)
-    assert plain_colour("a navy sky") is None and plain_colour("a navy background with soft noise") is None
-    assert plain_colour("a gradient from navy to gold") is None and plain_colour("the sea") is None
+def test_words_asking_for_one_colour_alone_get_it_flat_where_the_layer_shows_it():
+    assert flat_colour("white", background=True) == BASE_COLOURS["white"]
+    assert flat_colour("a plain navy background", background=True) == (0, 0, 128)
+    assert flat_colour("a navy sky", background=True) is None and flat_colour("the sea", background=True) is None
+    assert flat_colour("a navy background with soft noise", background=True) is None
+    assert flat_colour("a gradient from navy to gold", background=True) is None
+    assert flat_colour("the words 'SHINY STAR' in white") == BASE_COLOURS["white"]  # lettering is no effect
+    assert flat_colour("a red star outline") == BASE_COLOURS["red"] and flat_colour("a red star with a glow") is None
+    assert flat_colour("a red and blue star") is None and flat_colour("a star") is None
+    layer = np.zeros((32, 32, 4), np.uint8)
+    layer[4:28, 4:28] = (235, 40, 60, 255)
+    layer[4:28, 4] = (120, 200, 255, 128)  # a tinted fringe
+    flat = snap_to_colour(layer, BASE_COLOURS["red"], flat=True)
+    assert (flat[..., :3] == BASE_COLOURS["red"]).all() and (flat[..., 3] == layer[..., 3]).all()
+    assert np.array_equal(snap_to_colour(layer, BASE_COLOURS["blue"], flat=True), layer)  # it drew another colour
+
+
+def test_a_gradient_takes_its_large_scale_colours_from_the_ramp_and_keeps_its_detail():
     ramp = np.zeros((64, 96, 4), np.uint8)
     ramp[..., 0] = np.linspace(0, 255, 96).astype(np.uint8)
     ramp[..., 3] = 255

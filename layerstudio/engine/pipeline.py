@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import between_colours, named_colours, plain_colour, snap_to_colour, with_large_scale_of
+from .colours import between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
@@ -253,12 +253,9 @@ class Pipeline:
         if request.composite is None:
             for i in gen_index:
                 wanted = named_colours(descriptions[i])
-                if i == 0 and (plain := plain_colour(descriptions[0])) is not None:
-                    # a backdrop asked for in one colour and nothing else is that colour: the model's blotches
-                    # (a pink one, 40-70 levels off white, in one corner of most white backgrounds) and edges go
-                    layers[0][..., :3] = plain
-                elif len(wanted) == 1:
-                    layers[i] = snap_to_colour(layers[i], wanted[0])
+                if len(wanted) == 1:
+                    flat = flat_colour(descriptions[i], background=i == 0) is not None
+                    layers[i] = snap_to_colour(layers[i], wanted[0], flat)
                 elif len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
                     layers[i] = between_colours(layers[i], *wanted)
                 elif len(wanted) == 2 and i == 0:
