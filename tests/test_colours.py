@@ -234,8 +234,10 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
     red, blue, olive, cyan = BASE_COLOURS["red"], BASE_COLOURS["blue"], colour_names()["olive"], (0x3f, 0xa2, 0xc4)
     assert asked == [[cyan, True], [cyan, False], [olive, True], [olive, False], [(64, 64, 4)], [red, blue]]
+    pipe.regenerate(doc, 0, seed=2, hint="black stripes on white", steps=1)
+    assert asked[-1] == [(0, 0, 0), (255, 255, 255)]  # paper and ink, not the corpus's 22 and 246
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
-    assert len(asked) == 6
+    assert len(asked) == 7
 
 
 def test_words_asking_for_one_colour_alone_get_it_flat_where_the_layer_shows_it():
@@ -268,6 +270,15 @@ def test_a_gradient_takes_its_large_scale_colours_from_the_ramp_and_keeps_its_de
     assert (fixed[::8, :, 1].astype(int) - fixed[4::8, :, 1]).mean() > 20  # the detail stays
 
 
+def test_a_colour_that_is_also_a_thing_is_the_thing_after_an_article_with_no_noun_after():
+    def names(text):
+        return [text[a:b] for a, b, _ in colour_spans(text)]
+
+    assert names("a lemon and a lime on a yellow background") == ["yellow"]
+    assert names("an orange, a plum.") == [] and names("an orange star on lime") == ["orange", "lime"]
+    assert names("an orange and white cat") == ["orange", "white"] and names("on orange.") == ["orange"]
+
+
 def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpus():
     from layerstudio.engine.colours import everyday_colours
 
@@ -276,6 +287,7 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
                                                                 ("pale yellow", colour_names()["light yellow"])]
     assert found("a red rose")[1:] == []  # a flower, not a colour
     assert colour_names()["pale green"] == (152, 251, 152)  # CSS's own name keeps its colour
+    assert found("a dark brown cup on off-white") == [("dark brown", (92, 64, 51)), ("off-white", (250, 249, 246))]
     assert not set(everyday_colours()) & set(NAMED_COLOURS)
     # a thing's name holding one is the thing: the corpus's ice cream keeps its silhouette
     assert [name for name, _ in found("a purple ice cream and an Ice Cream on a cream background")] == \

@@ -223,6 +223,17 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "Create a poster for a summer party: a big sun, the word 'HI' across the middle. Make it pop and feel fun."
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a summer party", "a big sun", "the word 'HI'",
                                                             "the middle", "feel"))[1]] == ["a big sun", "the word 'HI'"]
+    # what a design is and is for, before its objects, names none of them
+    text = "Instagram post for a coffee shop. A brown cup, a card with a heart. Logo for a bakery with a croissant."
+    assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "Instagram post", "a coffee shop", "A brown cup",
+                                                            "a card", "a heart", "bakery", "a croissant"))[1]] == \
+        ["A brown cup", "a heart", "a croissant"]
+    # a colour said with 'in' after an object is its; a count or measure before one too
+    text = "a star in #ffcc00, a moon in gold and silver on navy, three stars, two hearts, a pair of blue shoes."
+    gold = (text.index("gold"), text.index("gold") + 4)
+    assert [text[a:b] for a, b in tidy_cut(text, spans(text, "navy"), sorted(
+            spans(text, "a star", "a moon", "hearts", "a pair", "blue shoes") + [gold]))[1]] == \
+        ["a star in #ffcc00", "a moon in gold and silver", "three stars", "two hearts", "a pair of blue shoes"]
     # a background already found stays; phrases that are right stay as they are
     text = "a red star pointing up, a grey cat on a plain white background."
     found = spans(text, "a plain white background"), spans(text, "a red star pointing up", "a grey cat")

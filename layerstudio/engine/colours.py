@@ -78,7 +78,11 @@ def everyday_colours() -> dict[str, tuple[int, int, int]]:
     things ('rose', 'peach', 'ruby'): 'a red rose' must stay a flower."""
     out = {"golden": (255, 215, 0), "cream": (255, 253, 208), "baby blue": (137, 207, 240),
            "burgundy": (128, 0, 32), "mustard": (225, 173, 1), "lilac": (200, 162, 200),
-           "charcoal": (54, 69, 79), "scarlet": (255, 36, 0), "cobalt": (0, 71, 171), "mauve": (224, 176, 255)}
+           "charcoal": (54, 69, 79), "scarlet": (255, 36, 0), "cobalt": (0, 71, 171), "mauve": (224, 176, 255),
+           "off-white": (250, 249, 246), "off white": (250, 249, 246), "dark brown": (92, 64, 51),
+           "light brown": (181, 101, 29), "dark purple": (48, 25, 52), "sage": (138, 154, 91),
+           "sage green": (138, 154, 91), "mustard yellow": (225, 173, 1), "neon pink": (255, 16, 240),
+           "neon green": (57, 255, 20), "dark navy": (0, 0, 80)}
     for hue in ("yellow", "blue", "green", "pink", "grey", "gray", "cyan"):
         light = ImageColor.colormap.get(f"light{hue}")
         if light and f"pale{hue}" not in ImageColor.colormap:  # CSS's own 'pale green' stays
@@ -133,6 +137,11 @@ def named_colours(description: str) -> list[tuple[int, int, int]]:
     from .text import quoted_ranges  # text reads its colour features from here
 
     return list(dict.fromkeys(rgb for _, _, rgb in colour_spans(description, quoted_ranges(description))))
+
+
+# What a designer means by white and black, where a layer is put in its colour: #ffffff and #000000 (the corpus
+# paints them 246 and 22, and the model draws them so; 'on white' came out #f6f6f6)
+PRINTED = {BASE_COLOURS["white"]: (255, 255, 255), BASE_COLOURS["black"]: (0, 0, 0)}
 
 
 def snap_to_colour(pixels: np.ndarray, colour: tuple[int, int, int], flat: bool = False) -> np.ndarray:
@@ -262,7 +271,26 @@ def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int,
     out = [(m.start(), m.end(), names[" ".join(m.group(1).lower().replace("-", " ").split())])
            for m in _pattern().finditer(text)]
     out += [(m.start(), m.end(), hex_colour(m.group(1))) for m in _HEX.finditer(text)]
-    return sorted((a, b, rgb) for a, b, rgb in out if not any(a < e and s < b for s, e in skip))
+    return sorted((a, b, rgb) for a, b, rgb in out if not any(a < e and s < b for s, e in skip)
+                  and not _a_thing(text, a, b))
+
+
+# Colour names that are also things, and are the thing where an article goes before and no noun after: 'a lemon and
+# a lime on yellow' lost the lime (a bare colour), 'an orange and a banana' the orange
+_THING_COLOURS = {"orange", "lime", "lemon", "olive", "chocolate", "coral", "salmon", "plum", "tomato", "mint"}
+_THING_BEFORE = re.compile(r"(?:^|\W)(?:a|an|the|one)\s+$", re.IGNORECASE)
+_THING_AFTER = re.compile(r"\s*(?:$|[^\w\s#'-]|(?:and|or|on|in|with|next|beside|by|at|under|over|near|plus|above|below|"
+                          r"against)\b)", re.IGNORECASE)
+
+
+def _a_thing(text: str, start: int, end: int) -> bool:
+    if text[start:end].lower() not in _THING_COLOURS or not _THING_BEFORE.search(text[:start]):
+        return False
+    after = _THING_AFTER.match(text, end)
+    if after is None:
+        return False
+    rest = after.end() + len(text[after.end():]) - len(text[after.end():].lstrip())
+    return not _pattern().match(text, rest)  # 'an orange and white cat': the colours go on
 
 
 def token_colour_features(text: str, spans: list[tuple[int, int]], skip: list[tuple[int, int]] = ()) -> list[list[float]]:

@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
+from .colours import PRINTED, between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
@@ -252,7 +252,7 @@ class Pipeline:
             layers[0][..., 3] = 255
         if request.composite is None:
             for i in gen_index:
-                wanted = named_colours(descriptions[i])
+                wanted = [PRINTED.get(c, c) for c in named_colours(descriptions[i])]
                 if len(wanted) == 1:
                     flat = flat_colour(descriptions[i], background=i == 0) is not None
                     layers[i] = snap_to_colour(layers[i], wanted[0], flat)

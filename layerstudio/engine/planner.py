@@ -577,7 +577,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = trim(background), trim(trimmed)
-    trimmed = _said_after(text, background, trimmed, colour_words)
+    trimmed = _counted(text, background, _said_after(text, background, trimmed, colour_words))
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
@@ -605,6 +605,53 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     return background, trimmed
 
 
+_COUNT_WORDS = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\d+|a pair of|a couple of|a set of|"
+                          r"a row of|a stack of|a bunch of|a cup of|a bowl of|a slice of|a piece of|some|several|many)"
+                          r"\s+", re.IGNORECASE)
+
+
+def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Objects with the count or measure before them ('two stars', 'a pair of blue shoes', 'a cup of coffee'): the
+    planner never learnt counts, and cut 'stars' alone, 'a pair' + 'blue shoes', or nothing of 'three stars'. Where
+    no phrase follows the count, the words up to the next word between phrases are one if they name a thing."""
+    out = list(objects)
+    for count in _COUNT_WORDS.finditer(text):
+        start, end = count.span()
+        if any(a < start < b for a, b in out + background):  # inside a phrase already: 'the word '2 FOR 1''
+            continue
+        after = next((span for span in out if span[0] <= end < span[1] or span[0] == end), None)
+        if after is None and not any(a < end + 1 and end < b for a, b in background):
+            words = re.match(r"[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % "|".join(sorted(_BETWEEN_PHRASES)),
+                             text[end:], re.IGNORECASE)
+            if words and named_object(words.group()):
+                after = (end, end + words.end())
+        if after is None:
+            continue
+        out = [span for span in out if not (start <= span[0] and span[1] <= end) and span != after]
+        out.append((start, after[1]))
+    return sorted(out)
+
+
+# Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
+_DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
+                 "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
+                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "ad"}
+
+
+def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> bool:
+    """Whether an object piece names the design or what it is for, not a thing in it: a design noun followed by
+    'for', 'with', a colon or a stop, before other objects ('Merry Christmas card with a green tree, ...'), or the
+    words after such a noun's 'for' ('logo for a bakery with ...')."""
+    if not any(a > span[1] for a, _ in objects):
+        return False
+    named = re.match(r"([\w' -]*?)\s*(?:for\b|with\b|[:.;!?])", text[span[1]:], re.IGNORECASE)  # 'Social' media banner for
+    words = re.findall(r"[\w'-]+", (text[span[0]:span[1]] + " " + named.group(1)).lower()) if named else []
+    if words and words[-1] in _DESIGN_NOUNS:
+        return True
+    purpose = re.search(r"\b([\w'-]+)\s+for\s+(?:(?:a|an|the)\s+)?$", text[:span[0]], re.IGNORECASE)
+    return purpose is not None and purpose.group(1).lower() in _DESIGN_NOUNS
+
+
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
 
 
@@ -617,10 +664,21 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
                                                                                         "left"} for w in words):
         return True
     later = [a for a, _ in objects if a > span[1]]
-    if later and ":" in text[span[1]:min(later)]:
+    if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects):
         return True
     sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
     return _LOOK.match(text, sentence_start) is not None and not quoted_ranges(text[span[0]:span[1]])
+
+
+def _colour_run_end(text: str, start: int, colour_words) -> int:
+    """Where the colour names from `start` end ('gold and silver', 'red, white and blue'); `start` if none starts
+    there."""
+    end = pos = start
+    while (run := next((e for s, e, _ in colour_words if s == pos), None)) is not None:
+        end = run
+        joint = re.match(r"\s*(?:,\s*|\s(?:and|or)\s+|\s+)", text[run:])
+        pos = run + (joint.end() if joint else 0)
+    return end
 
 
 def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) -> tuple[int, int] | None:
@@ -629,10 +687,7 @@ def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) ->
     found = None
     quoted = quoted_ranges(text)
     for m in re.finditer(r"\b(?:on|over|against)\s+", text, re.IGNORECASE):
-        end = m.end()
-        while (run := next((e for s, e, _ in colour_words if s == end), None)) is not None:
-            end = run + len(text[run:]) - len(text[run:].lstrip(" "))
-        end = len(text[:end].rstrip())
+        end = _colour_run_end(text, m.end(), colour_words)
         if end > m.end() and re.match(r"\s*([,.;:!?]|$)", text[end:]) and \
                 not any(s < end and m.start() < e for s, e in objects + quoted):
             found = (m.end(), end)
@@ -667,6 +722,15 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
         if out and out[-1][1] > a:  # taken in by the object before: colours said after it
             continue
         out.append([a, b])
+        coloured = re.match(r"\s+in\s+", text[b:])  # 'a star in #ffcc00 on navy'
+        if coloured is not None:
+            end = _colour_run_end(text, b + coloured.end(), colour_words)
+            others = [span for span in objects + background if span[0] < end and b < span[1]]
+            if end > b + coloured.end() and re.match(r"\s*($|[,.;:!?]|(and|on|with|over|against|next|beside)\b)",
+                                                      text[end:]) and \
+                    all(span in objects and _only_colours(text, span, colour_words) for span in others):
+                out[-1][1] = end
+                continue
         said = re.match(r"\s*,\s*([\w' -]+?)\s*(?=[,.;:!?]|$)", text[b:])
         if said is None:
             continue
