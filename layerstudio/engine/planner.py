@@ -577,7 +577,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = trim(background), trim(trimmed)
-    trimmed = _counted(text, background, _said_after(text, background, trimmed, colour_words))
+    trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
+                                                     colour_words))
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
@@ -670,6 +671,21 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     return _LOOK.match(text, sentence_start) is not None and not quoted_ranges(text[span[0]:span[1]])
 
 
+def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words) -> list[tuple[int, int]]:
+    """Object pieces naming two things one after the other with no word between ('red star blue moon') cut where
+    the second one's colour starts."""
+    out = []
+    for a, b in objects:
+        for s, _, _ in colour_words:
+            if a < s < b and text[s - 1] == " " and named_object(text[a:s]) and named_object(text[s:b]) \
+                    and not re.search(r"\b(and|or|with|in|of|on)\s*$|,\s*$", text[a:s], re.IGNORECASE) \
+                    and not quoted_ranges(text[a:b]):
+                out.append((a, len(text[:s].rstrip())))
+                a = s
+        out.append((a, b))
+    return out
+
+
 def _colour_run_end(text: str, start: int, colour_words) -> int:
     """Where the colour names from `start` end ('gold and silver', 'red, white and blue'); `start` if none starts
     there."""
@@ -701,8 +717,8 @@ def _article_and_word(piece: str) -> bool:
 
 # Words that describe an object when said after it, set off by a comma ('a red star, glowing,')
 _DESCRIBING = re.compile(r"bright|dark|light|pale|deep|soft|very|\w+(ing|ed|y|ful|ish|ic|ous|ive|al)", re.IGNORECASE)
-# Effects the corpus draws, said with 'with' ('... with a soft glow'): part of an object, never one
-_EFFECT_WORDS = {"a", "an", "soft", "drop", "glow", "shadow", "outline", "halo", "subtle", "faint", "strong"}
+# Effects said with 'with' ('... with a soft glow', '... with a thick black outline'): part of an object, never one
+_EFFECTS = {"glow", "shadow", "outline", "halo", "border", "stroke", "shadows", "sparkle", "sparkles", "shine"}
 
 
 def _said_after(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
@@ -715,7 +731,8 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
     for a, b in objects:
         words = [w.lower() for w in re.findall(r"[\w'-]+", text[a:b])]
         with_before = re.search(r"\bwith\s*$", text[:a], re.IGNORECASE)
-        if with_before and set(words) <= _EFFECT_WORDS and set(words) & {"glow", "shadow", "outline", "halo"}:
+        if with_before and words and words[-1] in _EFFECTS and len(words) <= 5 and not named_object(text[a:b]) \
+                and not quoted_ranges(text[a:b]):
             if out and not text[out[-1][1]:with_before.start()].strip():
                 out[-1][1] = b
             continue
