@@ -141,6 +141,13 @@ def test_an_object_said_above_below_or_beside_another_is_dealt_the_box_there():
         planner = oracle_planner(prompt, ["white", *sorted(want, key=prompt.index)])
         for seed in range(12):
             assert planner.deal(prompt, 256, 256, boxes, [0, 1], [], seed) == dict(enumerate(want))
+    # a thing named again is no object of its own, and places the one said against it
+    prompt = "a bird above a tree and a dog below the tree on white"
+    planner = oracle_planner(prompt, ["white", "a bird", "a tree", "a dog", "the tree"])
+    middle = Box(64, 96, 192, 160)
+    for seed in range(12):
+        assert planner.deal(prompt, 256, 256, [bottom, middle, top], [0, 1, 2], [], seed) == \
+            {0: "a dog", 1: "a tree", 2: "a bird"}
     text = "a sun above it, a cat next to a dog, a ball on top of a box and a star over a navy sky"
     objects = [(text.index(p), text.index(p) + len(p)) for p in ("a sun", "a cat", "a dog", "a ball", "a box", "a star")]
     assert relative_places(text, objects) == [(3, 1, -1, 4)]  # 'it' with nothing before, 'next to', the background

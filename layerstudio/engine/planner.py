@@ -286,9 +286,14 @@ def relative_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int
         group = next(g for g in range(4) if said.group(g + 1))
         _, axis, sign = _RELATIONS[group]
         rest = text[said.end():upto].strip().lower()
+        start = said.end() + len(text[said.end():upto]) - len(text[said.end():upto].lstrip())
+        named = _NAMED_AGAIN.match(text, start, upto)
+        again = _referred_to(text, named.span(), objects[:k]) if named else None
         if re.match(r"(it|them)\b", rest) or "its" in said.group(0).lower() or "of it" in said.group(0).lower():
             if k > 0:
                 out.append((k, axis, sign, k - 1))
+        elif again is not None:  # 'a dog below the tree'
+            out.append((k, axis, sign, again))
         elif not rest and k + 1 < len(objects):
             out.append((k, axis, sign, k + 1))
     return out
@@ -299,13 +304,14 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
     """`dealt` (box row -> object) with two objects' boxes swapped where one is said to be above, below, left or
     right of the other and its box is not: the draw decides where the pair goes, the words which is which."""
     dealt = dict(dealt)
-    for k, axis, sign, other in relations:
-        rows = [next((r for r, c in dealt.items() if c == want), None) for want in (k, other)]
-        if None in rows:
-            continue
-        centre = [(boxes[r].x0 + boxes[r].x1 if axis == 0 else boxes[r].y0 + boxes[r].y1) for r in rows]
-        if sign * (centre[0] - centre[1]) < 0:
-            dealt[rows[0]], dealt[rows[1]] = other, k
+    for _ in range(3):  # a swap for one pair can undo another's: a few rounds settle chains ('above a tree ... below')
+        for k, axis, sign, other in relations:
+            rows = [next((r for r, c in dealt.items() if c == want), None) for want in (k, other)]
+            if None in rows:
+                continue
+            centre = [(boxes[r].x0 + boxes[r].x1 if axis == 0 else boxes[r].y0 + boxes[r].y1) for r in rows]
+            if sign * (centre[0] - centre[1]) < 0:
+                dealt[rows[0]], dealt[rows[1]] = other, k
     return dealt
 
 
@@ -444,6 +450,9 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
 
 _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to",
                     "from", "above", "below", "next", "near", "all", "plus"}
+# 'the tree' of 'a dog below the tree': a thing named again, up to the next word between phrases
+_NAMED_AGAIN = re.compile(r"the\s+[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % "|".join(sorted(_BETWEEN_PHRASES)),
+                          re.IGNORECASE)
 
 
 # nouns the planner learnt as objects', read in place of ones it never saw: 'an owl', else 'a cat'
@@ -639,6 +648,19 @@ _DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitati
                  "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "ad"}
 
 
+def _referred_to(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> int | None:
+    """The index of the earlier object that 'the X' names again ('a bird above a tree and a dog below the tree'),
+    or None."""
+    named = re.findall(r"[\w'-]+", text[span[0]:span[1]].lower())
+    if not named or named[0] != "the" or len(named) < 2 or quoted_ranges(text[span[0]:span[1]]):
+        return None
+    for k, (a, b) in enumerate(objects):  # every word of it in the earlier one, which ends in the same thing
+        words = re.findall(r"[\w'-]+", text[a:b].lower())
+        if b <= span[0] and words and words[0] in ("a", "an") and words[-1] == named[-1] and set(named[1:]) <= set(words):
+            return k
+    return None
+
+
 def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> bool:
     """Whether an object piece names the design or what it is for, not a thing in it: a design noun followed by
     'for', 'with', a colon or a stop, before other objects ('Merry Christmas card with a green tree, ...'), or the
@@ -665,7 +687,8 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
                                                                                         "left"} for w in words):
         return True
     later = [a for a, _ in objects if a > span[1]]
-    if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects):
+    if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects) or \
+            _referred_to(text, span, objects) is not None:
         return True
     sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
     return _LOOK.match(text, sentence_start) is not None and not quoted_ranges(text[span[0]:span[1]])
