@@ -231,6 +231,9 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
                                                             "a fluffy dragon", "blue moon"))[1]] == \
         ["a salt and pepper shaker", "a star", "moon logo", "a fluffy dragon", "blue moon"]
     # no objects: a place alone, what the design is for before the colon that opens its objects, the look
+    text = "Warm, cosy feel. A bear in retro style on cream."
+    assert [text[a:b] for a, b in tidy_cut(text, spans(text, "cream"), spans(text, "Warm", "A bear", "retro"))[1]] == \
+        ["A bear"]
     text = "Create a poster for a summer party: a big sun, the word 'HI' across the middle. Make it pop and feel fun."
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "a summer party", "a big sun", "the word 'HI'",
                                                             "the middle", "feel"))[1]] == ["a big sun", "the word 'HI'"]

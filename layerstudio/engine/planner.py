@@ -675,6 +675,7 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     return purpose is not None and purpose.group(1).lower() in _DESIGN_NOUNS
 
 
+_ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
 
 
@@ -691,7 +692,11 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
             _referred_to(text, span, objects) is not None:
         return True
     sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
-    return _LOOK.match(text, sentence_start) is not None and not quoted_ranges(text[span[0]:span[1]])
+    stop = re.search(r"[.!?;]", text[span[1]:])
+    sentence = text[sentence_start:span[1] + (stop.start() if stop else len(text))]
+    about_the_look = (_LOOK.match(text, sentence_start) is not None or _ABOUT_THE_LOOK.search(sentence) is not None
+                      or re.match(r"\s+(style|look|feel|vibe)\b", text[span[1]:], re.IGNORECASE))  # 'in retro style'
+    return bool(about_the_look) and not quoted_ranges(text[span[0]:span[1]])
 
 
 def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words) -> list[tuple[int, int]]:
