@@ -22,6 +22,7 @@ from .device import autocast_for, pick_device
 from .glyphs import drawable, drawn_text, glyph_for, letterable
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
+from .planner import count_of
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
@@ -34,9 +35,8 @@ CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large mode
 # would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
-# an object meant to be drawn more than once: 'three stars', 'some hearts'
-_MANY = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|some|many|several|\d+)\b|\b\w+[^siu'\W]s\b",
-                   re.IGNORECASE)
+# an object meant to be drawn more than once besides a counted one ('three stars'): 'some hearts', 'stars'
+_PLURAL = re.compile(r"\b(some|many|several)\b|\b\w+[^siu'\W]s\b", re.IGNORECASE)
 
 
 def short(text: str, limit: int = 30) -> str:
@@ -259,8 +259,8 @@ class Pipeline:
                 elif len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
                     layers[i] = between_colours(layers[i], *wanted)
                 elif len(wanted) == 2 and i == 0:
-                    box, seed = request.layers[0].box, request.layers[0].seed
-                    ramp = pattern_sketch(descriptions[0], box.width, box.height, seed)  # a gradient between them
+                    spec = request.layers[0]  # a gradient between them
+                    ramp = pattern_sketch(descriptions[0], spec.box.width, spec.box.height, spec.seed)
                     if ramp is not None:
                         layers[0] = with_large_scale_of(layers[0], ramp)
         else:
@@ -341,7 +341,7 @@ class Pipeline:
                     f"Draw a box for each."]
         # more boxes than objects: each object once, then again ('three stars' is meant so, 'a red star' not)
         again = [o for o in dict.fromkeys(p for p in phrases[1:] if p)
-                 if shown[o.strip().lower()] > 1 and not _MANY.search(o)]
+                 if shown[o.strip().lower()] > 1 and count_of(o) == 1 and not _PLURAL.search(o)]
         if not again:
             return []
         which = " and ".join(f"“{short(o)}”" for o in again)
