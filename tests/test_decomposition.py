@@ -202,3 +202,20 @@ def test_a_decomposed_layer_is_given_what_its_box_shows(monkeypatch):
     pipe.run(request)
     assert [(i, d) for i, d, _ in given] == [(0, ""), (1, "a red square")]
     assert np.array_equal(given[1][2].numpy() == 1, picture[:48, :48, 0] == 220)
+
+
+def test_noise_in_the_picture_is_no_faint_alpha_over_a_decomposed_layers_box():
+    rng = np.random.default_rng(0)
+    picture = np.full((64, 64, 4), 255, np.uint8)
+    picture[..., :3] = 128
+    picture[..., 0] += rng.integers(0, 6, (64, 64)).astype(np.uint8)  # a grain towards the object's red
+    picture[..., 1] -= rng.integers(0, 6, (64, 64)).astype(np.uint8)
+    picture[24:40, 24:40, :3] = (220, 38, 38)
+    background = picture.copy()
+    background[..., :3] = 128  # what lies under the object, as a given layer: the grain is not in it
+    drawn = np.zeros((48, 48, 4), np.uint8)
+    drawn[..., :3] = (220, 38, 38)
+    drawn[16:32, 16:32, 3] = 255
+    layers = refit_layers([Box(0, 0, 64, 64), Box(8, 8, 56, 56)], [background, drawn], picture, [False, True])
+    alpha = layers[1][..., 3]
+    assert (alpha[16:32, 16:32] > 240).all() and (alpha[:12] == 0).all() and (alpha[:, :12] == 0).all()

@@ -238,6 +238,7 @@ def refit_alpha(boxes: list[Box], drawn: list[np.ndarray], fitted: list[np.ndarr
             matte = np.clip(((seen - under[k]) * difference).sum(-1) / np.maximum(distance ** 2, 1e-6), 0.0, 1.0)
             sure = np.clip((distance - 0.08) / 0.12, 0.0, 1.0) * (through[part] > 0.5)
             alpha = sure * matte + (1.0 - sure) * alpha
+            alpha = np.where(alpha < HAZE, 0.0, alpha)  # noise in the picture matted as the faintest alpha
             out[k] = drawn[k].copy()
             out[k][_crop(boxes[k], width, height)][..., 3] = np.round(alpha * 255.0).astype(np.uint8)
         above[part] += through[part][..., None] * alpha[..., None] * clean[k]
@@ -247,6 +248,10 @@ def refit_alpha(boxes: list[Box], drawn: list[np.ndarray], fitted: list[np.ndarr
 
 LEFTOVER = 0.12  # a correction this far from its neighbours' (0-1 RGB) may be another layer's leftover
 LEFTOVER_ROUNDS = 3
+# Alpha this low where matting reads a layer off the picture is noise: decomposed layers had a faint haze over
+# their whole box (alpha 1-63 on 7.5% / 9.6% of the pixels the truth leaves clear, 24 held-out designs at seeds
+# 20,000,000+ / 21,000,000+); at 0.04, 1.6% / 1.8%, layers against the truth -0.01 dB, the stack unchanged
+HAZE = 0.04
 
 
 def _on_canvas(box: Box, width: int, height: int) -> tuple[slice, slice]:
