@@ -288,6 +288,11 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
     assert found("a red rose")[1:] == []  # a flower, not a colour
     assert colour_names()["pale green"] == (152, 251, 152)  # CSS's own name keeps its colour
     assert found("a dark brown cup on off-white") == [("dark brown", (92, 64, 51)), ("off-white", (250, 249, 246))]
+    # shades of a name that no list has, mixed towards black or white; CSS's own shades stay
+    dark_yellow, pale_orange = found("a dark yellow star on pale orange")
+    assert dark_yellow[0] == "dark yellow" and sum(dark_yellow[1]) < sum(BASE_COLOURS["yellow"])
+    assert pale_orange[0] == "pale orange" and sum(pale_orange[1]) > sum(BASE_COLOURS["orange"])
+    assert found("light blue")[0][1] == colour_names()["lightblue"] and found("a dark, moody star") == []
     assert not set(everyday_colours()) & set(NAMED_COLOURS)
     # a thing's name holding one is the thing: the corpus's ice cream keeps its silhouette
     assert [name for name, _ in found("a purple ice cream and an Ice Cream on a cream background")] == \

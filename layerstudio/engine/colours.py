@@ -68,7 +68,17 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
     names["navy blue"] = names["navy"]
     names.update(BASE_COLOURS)
     names.update(everyday_colours())
+    # 'dark yellow', 'deep navy', 'pale orange': shades of a one-word name that CSS and the lists above lack,
+    # mixed towards black or white (read as the bare name they came out in it: 'a dark purple background' bright)
+    for name, rgb in list(names.items()):
+        if " " in name or "-" in name:
+            continue
+        for shade, towards, share in _SHADES:
+            names.setdefault(f"{shade} {name}", tuple(int(round(c + (towards - c) * share)) for c in rgb))
     return names
+
+
+_SHADES = (("dark", 0, 0.35), ("deep", 0, 0.25), ("light", 255, 0.4), ("pale", 255, 0.55))
 
 
 @lru_cache(maxsize=1)
