@@ -553,3 +553,12 @@ def test_a_canvas_larger_than_the_model_was_trained_on_is_reported():
         document = Document.from_layout(Layout(width, 64, "", [Box(0, 0, 32, 32)], seed=1))
         notices = pipe.run(JobRequest.generate(document, 1, None)).notices
         assert any(f"up to {largest} px" in n and f"{width} x 64" in n for n in notices) == told
+
+
+def test_a_canvas_larger_than_the_model_trained_on_gets_a_notice():
+    pipe = Pipeline.from_preset("tiny")
+    trained = max(max(size) for size in pipe.config.canvas_presets)
+    big = JobRequest.from_layout(Layout(trained + 16, trained, "", [Box(0, 0, 16, 16)], seed=1))
+    small = JobRequest.from_layout(Layout(trained, trained, "", [Box(0, 0, 16, 16)], seed=1))
+    assert [n for n in pipe.notices(big) if f"trained on canvases up to {trained} px" in n and "bands" in n]
+    assert not [n for n in pipe.notices(small) if "trained on canvases" in n]

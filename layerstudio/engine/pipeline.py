@@ -297,7 +297,8 @@ class Pipeline:
         trained = max(max(size) for size in self.config.canvas_presets)
         if max(request.width, request.height) > trained:
             out.append(f"This model was trained on canvases up to {trained} px; on {request.width} x "
-                       f"{request.height} px expect artefacts towards the right and bottom edges.")
+                       f"{request.height} px expect artefacts: bands towards the right and bottom edges, and marks "
+                       f"inside layers beside other boxes.")
         return out
 
     def _shapeless_notices(self, request: JobRequest, descriptions: list[str], gen_index: list[int],
