@@ -221,6 +221,9 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     assert [text[a:b] for a, b in tidy_cut(text, spans(text, "white"), spans(text, "a red star", "a glow",
                                                                              "a blue moon", "a soft glow"))[1]] == \
         ["a red star", "a blue moon with a soft glow"]
+    text = "red circle blue square green triangle white background"
+    assert tidy_cut(text, spans(text, "green triangle white background"), spans(text, "red circle blue square")) == \
+        (spans(text, "white background"), spans(text, "red circle", "blue square", "green triangle"))
     text = "red star blue moon. a smiley face with a thick black outline. a design with the word 'GO' with a shadow."
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "red star blue moon", "a smiley face",
                                                             "a thick black outline", "the word 'GO' with a shadow"))[1]] == \

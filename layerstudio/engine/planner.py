@@ -586,6 +586,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = trim(background), trim(trimmed)
+    background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
     trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
                                                      colour_words))
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
@@ -697,6 +698,22 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     about_the_look = (_LOOK.match(text, sentence_start) is not None or _ABOUT_THE_LOOK.search(sentence) is not None
                       or re.match(r"\s+(style|look|feel|vibe)\b", text[span[1]:], re.IGNORECASE))  # 'in retro style'
     return bool(about_the_look) and not quoted_ranges(text[span[0]:span[1]])
+
+
+def _things_before_the_background(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]],
+                                  colour_words) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A background piece that begins with things run together before it ('green triangle white background') gives
+    them up as objects."""
+    out = []
+    for a, b in background:
+        cut = next((c for c, _, _ in colour_words if a < c < b and text[c - 1] == " " and named_object(text[a:c])
+                    and not named_object(text[c:b]) and not quoted_ranges(text[a:b])
+                    and not re.search(r"\b(on|in|with|of|over|and|or)\s*$|,\s*$", text[a:c], re.IGNORECASE)), None)
+        if cut is not None:
+            objects = sorted(objects + _split_run_together(text, [(a, len(text[:cut].rstrip()))], colour_words))
+            a = cut
+        out.append((a, b))
+    return out, objects
 
 
 def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words) -> list[tuple[int, int]]:
@@ -826,7 +843,9 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
                 a = cut + 1
     joined: list[list] = []
     for a, b, kind in sorted(pieces):
-        if joined and not text[joined[-1][1]:a].strip() and not _STARTS_PHRASE.match(text, a):
+        run_on = joined and named_object(text[joined[-1][0]:joined[-1][1]]) and \
+            any(s == a for s, _, _ in colour_words)  # 'red circle' + 'blue square': a new thing, not more words
+        if joined and not text[joined[-1][1]:a].strip() and not _STARTS_PHRASE.match(text, a) and not run_on:
             joined[-1][1], joined[-1][2] = b, kind  # the later piece says what the whole is: 'Yellow' + 'sun'
         else:
             joined.append([a, b, kind])
