@@ -148,6 +148,9 @@ def test_an_object_said_above_below_or_beside_another_is_dealt_the_box_there():
     for seed in range(12):
         assert planner.deal(prompt, 256, 256, [bottom, middle, top], [0, 1, 2], [], seed) == \
             {0: "a dog", 1: "a tree", 2: "a bird"}
+    text = "A tree. A bird above it. A dog below it."
+    objects = [(text.index(p), text.index(p) + len(p)) for p in ("A tree", "A bird", "A dog")]
+    assert relative_places(text, objects) == [(1, 1, -1, 0), (2, 1, 1, 0)]  # both against the tree
     text = "a sun above it, a cat next to a dog, a ball on top of a box and a star over a navy sky"
     objects = [(text.index(p), text.index(p) + len(p)) for p in ("a sun", "a cat", "a dog", "a ball", "a box", "a star")]
     assert relative_places(text, objects) == [(3, 1, -1, 4)]  # 'it' with nothing before, 'next to', the background

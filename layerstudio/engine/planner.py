@@ -275,8 +275,8 @@ _RELATION = re.compile(r"\s*,?\s*(?:(?:is|which is|that is|placed|\w+ing)\s+)?(?
 
 def relative_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
     """(object, axis, sign, other object) for each object said to be above, below, left or right of another: the
-    one named right after the words ('a sun above a house'), or, for 'it' and 'them', the one before ('A moon. A
-    star below it.')."""
+    one named right after the words ('a sun above a house') or again ('... below the tree'), or, for 'it' and 'them',
+    the one before that is not itself placed against another ('A moon. A star below it.')."""
     out = []
     for k, (a, b) in enumerate(objects):
         upto = objects[k + 1][0] if k + 1 < len(objects) else len(text)
@@ -290,8 +290,12 @@ def relative_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int
         named = _NAMED_AGAIN.match(text, start, upto)
         again = _referred_to(text, named.span(), objects[:k]) if named else None
         if re.match(r"(it|them)\b", rest) or "its" in said.group(0).lower() or "of it" in said.group(0).lower():
+            # the nearest object before that is not itself placed against another: 'A tree. A bird above it. A
+            # dog below it.' puts both against the tree
+            placed = {o for o, _, _, _ in out}
+            anchor = next((i for i in reversed(range(k)) if i not in placed), k - 1)
             if k > 0:
-                out.append((k, axis, sign, k - 1))
+                out.append((k, axis, sign, anchor))
         elif again is not None:  # 'a dog below the tree'
             out.append((k, axis, sign, again))
         elif not rest and k + 1 < len(objects):
