@@ -208,7 +208,8 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
         (spans(text, "white"), spans(text, "a red star", "a blue moon"))
     # a place the objects are in or on is the background though no colour is named; so are colours after 'on' that
     # no phrase holds
-    for text, place in (("a boat on the sea", "the sea"), ("a bird in the sky", "the sky"),
+    for text, place in (("a boat on the sea", "the sea"), ("a bird in the sky", "the sky"), ("a fox in a forest", "a forest"),
+                        ("a lighthouse by the ocean", "the ocean"),
                         ("a bird flying over a blue sky.", "blue sky")):
         assert tidy_cut(text, [], spans(text, text.split()[1], place)) == \
             (spans(text, place), spans(text, text.split()[1]))

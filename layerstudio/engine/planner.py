@@ -605,9 +605,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 _only_colours(text, (a + tail.start(1), b), colour_words):
             background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
-        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across)\s+((a|an|the)\s+)?"
+        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under)\s+((a|an|the)\s+)?"
                                                        rf"{re.escape(text[span[0]:span[1]])}", text, re.IGNORECASE)
-                 and SCENE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))]
+                 and _PLACE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))]
         opening = re.match(r"\s*(?:on|over|against)\s+", text, re.IGNORECASE)
         if scene:
             background, trimmed = [scene[-1]], [span for span in trimmed if span != scene[-1]]
@@ -819,6 +819,11 @@ _DASHES = {"-", "–", "—", "&", "+", "*", "/"}  # 'Objects - red star': a lab
 # Places a design is drawn on, named as things ('a navy sky'): the background, not an object
 SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "field", "board", "page", "canvas",
                "ground", "grass", "water", "desk", "space"}
+# ... and more such places the planner reads as the background where no other is named (SCENE_NOUNS alone are
+# in its training prompts: a longer list there would change them)
+_PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "street", "lake", "river", "meadow", "garden",
+                              "park", "desert", "city", "jungle", "hills", "plate", "tray", "shelf", "snow", "sand",
+                              "night", "sunset", "clouds", "pond", "lawn", "countryside"}
 
 
 _STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote
