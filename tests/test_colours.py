@@ -277,6 +277,7 @@ def test_a_colour_that_is_also_a_thing_is_the_thing_after_an_article_with_no_nou
     assert names("a lemon and a lime on a yellow background") == ["yellow"]
     assert names("an orange, a plum.") == [] and names("an orange star on lime") == ["orange", "lime"]
     assert names("an orange and white cat") == ["orange", "white"] and names("on orange.") == ["orange"]
+    assert names("an orange on white") == ["white"] and names("a plum on yellow.") == ["yellow"]
 
 
 def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpus():

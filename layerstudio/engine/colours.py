@@ -299,6 +299,8 @@ def _a_thing(text: str, start: int, end: int) -> bool:
     after = _THING_AFTER.match(text, end)
     if after is None:
         return False
+    if not re.fullmatch(r"\s*(and|or|,)", after.group(), re.IGNORECASE):
+        return True
     rest = after.end() + len(text[after.end():]) - len(text[after.end():].lstrip())
     return not _pattern().match(text, rest)  # 'an orange and white cat': the colours go on
 

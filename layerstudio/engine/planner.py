@@ -454,6 +454,7 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
 
 _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to",
                     "from", "above", "below", "next", "near", "all", "plus"}
+_BETWEEN_ALTERNATIVES = "|".join(sorted(_BETWEEN_PHRASES))
 # 'the tree' of 'a dog below the tree': a thing named again, up to the next word between phrases
 _NAMED_AGAIN = re.compile(r"the\s+[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % "|".join(sorted(_BETWEEN_PHRASES)),
                           re.IGNORECASE)
@@ -590,6 +591,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = trim(background), trim(trimmed)
+    trimmed = _with_the_thing_after(text, background, trimmed)
     background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
     trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
                                                      colour_words))
@@ -702,6 +704,22 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     about_the_look = (_LOOK.match(text, sentence_start) is not None or _ABOUT_THE_LOOK.search(sentence) is not None
                       or re.match(r"\s+(style|look|feel|vibe)\b", text[span[1]:], re.IGNORECASE))  # 'in retro style'
     return bool(about_the_look) and not quoted_ranges(text[span[0]:span[1]])
+
+
+def _with_the_thing_after(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+                          ) -> list[tuple[int, int]]:
+    """Object pieces naming nothing taken on over the words after them, outside every phrase, that name the thing
+    ('a red' + 'car' in 'a red car a blue truck on grey': the piece was dropped as a bare colour)."""
+    out = []
+    for k, (a, b) in enumerate(objects):
+        upto = min([s for s, _ in objects[k + 1:] + background if s >= b] + [len(text)])
+        words = re.match(r"\s+(?!(?:%s)\b)[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % ((_BETWEEN_ALTERNATIVES,) * 2),
+                         text[b:upto], re.IGNORECASE)
+        if words and not named_object(text[a:b]) and not quoted_ranges(text[a:b]) and \
+                named_object(text[a:b + words.end()]):
+            b += words.end()
+        out.append((a, b))
+    return out
 
 
 def _things_before_the_background(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]],
@@ -822,7 +840,7 @@ SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "fie
 # ... and more such places the planner reads as the background where no other is named (SCENE_NOUNS alone are
 # in its training prompts: a longer list there would change them)
 _PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "street", "lake", "river", "meadow", "garden",
-                              "park", "desert", "city", "jungle", "hills", "plate", "tray", "shelf", "snow", "sand",
+                              "park", "desert", "city", "jungle", "hills", "snow", "sand",
                               "night", "sunset", "clouds", "pond", "lawn", "countryside"}
 
 
