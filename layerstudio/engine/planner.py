@@ -456,8 +456,7 @@ _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", 
                     "from", "above", "below", "next", "near", "all", "plus"}
 _BETWEEN_ALTERNATIVES = "|".join(sorted(_BETWEEN_PHRASES))
 # 'the tree' of 'a dog below the tree': a thing named again, up to the next word between phrases
-_NAMED_AGAIN = re.compile(r"the\s+[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % "|".join(sorted(_BETWEEN_PHRASES)),
-                          re.IGNORECASE)
+_NAMED_AGAIN = re.compile(r"the\s+[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % _BETWEEN_ALTERNATIVES, re.IGNORECASE)
 
 
 # nouns the planner learnt as objects', read in place of ones it never saw: 'an owl', else 'a cat'
@@ -573,8 +572,11 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     background is found still, it is looked for where the last object ran on ('... a blue moon on white'), in a
     place the objects are in or on ('over a navy sky', 'in the sky'), in colours after 'on' that no phrase holds
     ('a star on white, make it pop') and in a colour the prompt opens on ('On white, ...'). What is said of an
-    object after a comma is its ('a red star, glowing,'), and an effect said with 'with' is no object ('... on white
-    with a glow')."""
+    object after a comma or with 'in' is its ('a red star, glowing,', 'a star in gold'), and so is the count before
+    it ('three stars', 'a pair of shoes'); an effect said with 'with' is no object ('... on white with a glow'), nor
+    are what the design is and is for ('Instagram post for a coffee shop. ...'), a place alone ('across the
+    middle'), a thing named again ('below the tree') or words about the look ('Warm, cosy feel.'). Things run
+    together are cut apart ('red star blue moon white background')."""
     def trim(spans):
         out = []
         for a, b in spans:
@@ -622,9 +624,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     return background, trimmed
 
 
-_COUNT_WORDS = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\d+|a pair of|a couple of|a set of|"
-                          r"a row of|a stack of|a bunch of|a cup of|a bowl of|a slice of|a piece of|some|several|many)"
-                          r"\s+", re.IGNORECASE)
+_COUNT_WORDS = re.compile(r"\b(?:%s|\d+|a (?:set|row|stack|bunch|cup|bowl|slice|piece) of|some|several|many)\s+"
+                          % "|".join(_COUNTS), re.IGNORECASE)  # counts, and measures ('a cup of coffee')
 
 
 def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -638,8 +639,7 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             continue
         after = next((span for span in out if span[0] <= end < span[1] or span[0] == end), None)
         if after is None and not any(a < end + 1 and end < b for a, b in background):
-            words = re.match(r"[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % "|".join(sorted(_BETWEEN_PHRASES)),
-                             text[end:], re.IGNORECASE)
+            words = re.match(r"[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % _BETWEEN_ALTERNATIVES, text[end:], re.IGNORECASE)
             if words and named_object(words.group()):
                 after = (end, end + words.end())
         if after is None:
@@ -652,7 +652,7 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 # Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
 _DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                  "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
-                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "ad"}
+                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement"}
 
 
 def _referred_to(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> int | None:
@@ -730,12 +730,15 @@ def _things_before_the_background(text: str, background: list[tuple[int, int]], 
     for a, b in background:
         cut = next((c for c, _, _ in colour_words if a < c < b and text[c - 1] == " " and named_object(text[a:c])
                     and not named_object(text[c:b]) and not quoted_ranges(text[a:b])
-                    and not re.search(r"\b(on|in|with|of|over|and|or)\s*$|,\s*$", text[a:c], re.IGNORECASE)), None)
+                    and not _JOINED.search(text[a:c])), None)
         if cut is not None:
             objects = sorted(objects + _split_run_together(text, [(a, len(text[:cut].rstrip()))], colour_words))
             a = cut
         out.append((a, b))
     return out, objects
+
+
+_JOINED = re.compile(r"\b(on|in|with|of|over|and|or)\s*$|,\s*$", re.IGNORECASE)  # a word or comma between two pieces
 
 
 def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words) -> list[tuple[int, int]]:
@@ -745,7 +748,7 @@ def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words)
     for a, b in objects:
         for s, _, _ in colour_words:
             if a < s < b and text[s - 1] == " " and named_object(text[a:s]) and named_object(text[s:b]) \
-                    and not re.search(r"\b(and|or|with|in|of|on)\s*$|,\s*$", text[a:s], re.IGNORECASE) \
+                    and not _JOINED.search(text[a:s]) \
                     and not quoted_ranges(text[a:b]):
                 out.append((a, len(text[:s].rstrip())))
                 a = s
