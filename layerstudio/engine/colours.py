@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from PIL import ImageColor
+from PIL import Image, ImageColor
 
 # The corpus's caption colours and the colour each one is drawn in (clearly apart from each other).
 BASE_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -68,8 +68,8 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
     names["navy blue"] = names["navy"]
     names.update(BASE_COLOURS)
     names.update(everyday_colours())
-    # 'dark yellow', 'deep navy', 'pale orange': shades of a one-word name that CSS and the lists above lack,
-    # mixed towards black or white (read as the bare name they came out in it: 'a dark purple background' bright)
+    # 'dark yellow', 'deep navy', 'pale orange': shades of a one-word name that CSS and the lists above lack, mixed
+    # towards black or white (read as the bare name, 'a dark purple background' came out bright purple)
     for name, rgb in list(names.items()):
         if " " in name or "-" in name:
             continue
@@ -239,8 +239,6 @@ def with_large_scale_of(pixels: np.ndarray, reference: np.ndarray, cells: int = 
     """`pixels` (RGBA uint8) with their colours at large scale (a `cells` x `cells` grid) taken from `reference`
     and the detail kept: a gradient the model drew short of its colours ('navy to gold' ended brown, through
     purple) lands on the ramp asked, as snap_to_colour lands a fill on its colour."""
-    from PIL import Image
-
     h, w = pixels.shape[:2]
     small = (min(cells, w), min(cells, h))
     out = pixels.copy()
