@@ -117,7 +117,8 @@ def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | N
         return _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
     # a box for each character the font lacks would mislead the model, and without any glyph it drew nothing
     # ('Café' came out empty): what the font has, lettered
-    master = text_master(letterable(text)) if letterable(text) else None
+    lettered = letterable(text)
+    master = text_master(lettered) if lettered else None
     if master is None:
         return None
     rect = fitted_rect(master[1], w, h, pad)

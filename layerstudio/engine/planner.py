@@ -442,8 +442,8 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
             continue
         votes = Counter(_KIND[tags[t]] for t in unit)
         if (a, b) in quoted:  # words in quotes are drawn: "'Tom and Jerry' on white" lost its only object to outside
-            votes[OUTSIDE] = -1
-            votes[OBJECT_START] = votes.get(OBJECT_START, 0)
+            del votes[OUTSIDE]
+            votes.setdefault(OBJECT_START, 0)
         kind = max(votes, key=lambda k: (votes[k], k == _KIND[tags[unit[0]]]))
         if _KIND[tags[unit[0]]] != kind:  # the unit's first token starts the phrase, or goes on with the one before
             tags[unit[0]] = _INSIDE[kind] if _KIND[tags[unit[0] - 1]] == kind else kind
@@ -682,6 +682,7 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     return purpose is not None and purpose.group(1).lower() in _DESIGN_NOUNS
 
 
+_PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the"}  # 'the middle'
 _ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
 
@@ -691,8 +692,7 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     for, before a colon that opens its objects ('A poster for a summer party: a sun, ...'), or words in a sentence
     about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
-    if words and all(w in _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "right",
-                                                                                        "left"} for w in words):
+    if words and all(w in _PLACE_ONLY for w in words):
         return True
     later = [a for a, _ in objects if a > span[1]]
     if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects) or \
@@ -797,6 +797,10 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
     three words describing it, no other phrase but colours the planner cut off alone), and without effects said
     after other words ('a red star on white with a glow': 'a glow' is no object; said right after an object, it is
     that object's)."""
+    def only_bare_colours(start: int, end: int) -> bool:  # no other phrase there but colours cut off alone
+        return all(span in objects and _only_colours(text, span, colour_words)
+                   for span in objects + background if span[0] < end and start < span[1])
+
     out: list[list[int]] = []
     for a, b in objects:
         words = [w.lower() for w in re.findall(r"[\w'-]+", text[a:b])]
@@ -812,10 +816,8 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
         coloured = re.match(r"\s+in\s+", text[b:])  # 'a star in #ffcc00 on navy'
         if coloured is not None:
             end = _colour_run_end(text, b + coloured.end(), colour_words)
-            others = [span for span in objects + background if span[0] < end and b < span[1]]
             if end > b + coloured.end() and re.match(r"\s*($|[,.;:!?]|(and|on|with|over|against|next|beside)\b)",
-                                                      text[end:]) and \
-                    all(span in objects and _only_colours(text, span, colour_words) for span in others):
+                                                      text[end:]) and only_bare_colours(b, end):
                 out[-1][1] = end
                 continue
         said = re.match(r"\s*,\s*([\w' -]+?)\s*(?=[,.;:!?]|$)", text[b:])
@@ -827,9 +829,7 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
             any(s <= b + w.start() and b + w.end() <= e for s, e, _ in colour_words) or
             _DESCRIBING.fullmatch(w.group()) and w.group().lower() not in _NOT_IN_PHRASES | _PLACES | _MIDDLE_WORDS
             for w in spoken)
-        others = [span for span in objects + background if span[0] < end and b < span[1]]
-        if 1 <= len(spoken) <= 3 and describing and \
-                all(span in objects and _only_colours(text, span, colour_words) for span in others):
+        if 1 <= len(spoken) <= 3 and describing and only_bare_colours(b, end):
             out[-1][1] = end
     return [(a, b) for a, b in out]
 
