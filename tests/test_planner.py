@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from layerstudio.document import Box, Document, Layout
+from layerstudio.document import Box, Document, Layer, Layout
 from layerstudio.engine.config import preset
 from layerstudio.engine.decomposition import colour_evidence, shape_evidence
 from layerstudio.engine.glyphs import glyph_for
@@ -17,7 +17,7 @@ from layerstudio.engine.pipeline import Pipeline
 from layerstudio.engine.planner import (BACKGROUND_INSIDE, BACKGROUND_START, OBJECT_INSIDE, OBJECT_START, OUTSIDE, Planner,
                                        as_sentence, best_match, cut_phrases, locate, mend_cut, stand_in, tag_sequence,
                                        whole_units, whole_words)
-from layerstudio.engine.request import JobRequest, layer_name
+from layerstudio.engine.request import JobRequest, JobResult, layer_name
 from layerstudio.engine.text import Tokenizer
 from layerstudio.training.corpus import make_design, style_prompt
 
@@ -285,6 +285,28 @@ def test_layer_names_are_one_short_printable_line_or_nothing():
     assert layer_name("!!! ???") == layer_name("- - -") == layer_name("") == ""
 
 
+def test_each_box_of_a_counted_object_is_named_after_one_of_them():
+    from layerstudio.engine.counting import singular
+
+    plurals = ["hearts", "cherries", "boxes", "glasses", "tomatoes", "shoes", "cookies", "leaves", "mice", "sheep",
+               "cactus", "HEARTS"]
+    assert [singular(w) for w in plurals] == ["heart", "cherry", "box", "glass", "tomato", "shoe", "cookie", "leaf",
+                                              "mouse", "sheep", "cactus", "HEART"]
+    assert layer_name("two pink hearts") == "Pink heart"
+    assert layer_name("A pair of blue shoes with white laces") == "Blue shoe with white laces"
+    assert layer_name("3 cats sitting on a mat") == "Cat sitting on a mat"
+    assert layer_name("two 'SALE' signs") == "'SALE' sign"
+    assert layer_name("Three") == "Three" and layer_name("twofold hearts") == "Twofold hearts"
+    # through a job's result: both boxes dealt 'two pink hearts' are named 'Pink heart'
+    doc = Document(128, 128, "two pink hearts on white", [Layer(Box(0, 0, 128, 128), name="Background"),
+                   Layer(Box(0, 0, 64, 64), name="Layer 1"), Layer(Box(64, 0, 128, 64), name="Layer 2")])
+    request = JobRequest.generate(doc)
+    pixels = [np.zeros((s.box.height, s.box.width, 4), np.uint8) for s in request.layers]
+    result = JobResult(request, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
+                       ["white", "two pink hearts", "two pink hearts"])
+    assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Pink heart", "Pink heart"]
+
+
 def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
     assert whole_words("a red star,a blue circle", [(2, 10), (11, 24)]) == [(2, 10), (11, 24)]
     text = "three stars, a cat."
@@ -489,7 +511,7 @@ def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again
 
 
 def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
-    from layerstudio.engine.planner import count_of
+    from layerstudio.engine.counting import count_of
 
     assert [count_of(p) for p in ("two pink hearts", "A pair of shoes", "3 stars", "a star", "twofold")] == [2, 2, 3, 1, 1]
     prompt = "two pink hearts and a purple star on white"

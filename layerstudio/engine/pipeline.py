@@ -22,7 +22,7 @@ from .device import autocast_for, pick_device
 from .glyphs import drawable, drawn_text, glyph_for, letterable
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .planner import count_of
+from .counting import count_of
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid

@@ -24,6 +24,7 @@ from torch import nn
 from ..document import Box
 from .config import TextConfig
 from .colours import colour_spans
+from .counting import COUNTS, count_of
 from .decomposition import colour_evidence, shape_evidence
 from .silhouettes import named_object, untrained_spans
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -319,20 +320,6 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
     return dealt
 
 
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-           "a pair of": 2, "a couple of": 2}
-_COUNT = re.compile(r"\s*(%s|\d+)\b" % "|".join(_COUNTS), re.IGNORECASE)
-
-
-def count_of(phrase: str) -> int:
-    """How many of its thing an object phrase asks for ('two pink hearts': 2, '3 stars': 3), else 1."""
-    said = _COUNT.match(phrase)
-    if said is None:
-        return 1
-    word = said.group(1).lower()
-    return max(1, min(int(word) if word.isdigit() else _COUNTS[word], 50))
-
-
 def best_match(fit: np.ndarray, first: set[int] = frozenset(), then: set[int] = frozenset()) -> dict[int, int]:
     """Rows (boxes) to columns (phrases), the best-fitting free pair first; the columns in `first` are used before
     those in `then`, those before the others, and every column once before any again (more boxes than phrases)."""
@@ -625,7 +612,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 
 _COUNT_WORDS = re.compile(r"\b(?:%s|\d+|a (?:set|row|stack|bunch|cup|bowl|slice|piece) of|some|several|many)\s+"
-                          % "|".join(_COUNTS), re.IGNORECASE)  # counts, and measures ('a cup of coffee')
+                          % "|".join(COUNTS), re.IGNORECASE)  # counts, and measures ('a cup of coffee')
 
 
 def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]) -> list[tuple[int, int]]:

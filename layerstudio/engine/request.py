@@ -11,6 +11,7 @@ import numpy as np
 
 from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
 from ..document.layout import check_box, check_canvas
+from .counting import one_of
 
 KINDS = ("generate", "regenerate", "decompose")
 
@@ -182,9 +183,10 @@ _AUTO_NAME = re.compile(r"Layer \d+")
 
 def layer_name(text: str, limit: int = 60) -> str:
     """A layer name from the phrase or hint it was drawn from: 'a red circle with a drop shadow' ->
-    'Red circle with a drop shadow'. One line of printable text (PSD names drop the rest, and our PSD metadata
+    'Red circle with a drop shadow'; one box of a counted object after one of them ('two pink hearts' -> 'Pink
+    heart'). One line of printable text (PSD names drop the rest, and our PSD metadata
     is matched by name), at most `limit` characters; empty if nothing worth a name is left."""
-    words = "".join(c if c.isprintable() else " " for c in text).split()  # newlines, NBSP, zero-width
+    words = one_of("".join(c if c.isprintable() else " " for c in text).strip()).split()  # newlines, NBSP, zero-width
     if len(words) > 1 and words[0].lower() in ("a", "an", "the"):
         words = words[1:]
     name = " ".join(words).strip(" .,;:!?-+*/&")

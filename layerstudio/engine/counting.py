@@ -1,0 +1,65 @@
+"""How many of its thing an object phrase asks for, and the phrase for one of them: 'two pink hearts' is dealt
+two boxes, and each is named 'Pink heart'. Plain text, no torch: layer naming (request.py) uses it too."""
+from __future__ import annotations
+
+import re
+
+COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+          "a pair of": 2, "a couple of": 2}
+_COUNT = re.compile(r"\s*(%s|\d+)\b\s*" % "|".join(COUNTS), re.IGNORECASE)
+MOST = 50
+
+
+def count_of(phrase: str) -> int:
+    """How many of its thing an object phrase asks for ('two pink hearts': 2, '3 stars': 3), else 1."""
+    said = _COUNT.match(phrase)
+    if said is None:
+        return 1
+    word = said.group(1).lower()
+    return max(1, min(int(word) if word.isdigit() else COUNTS[word], MOST))
+
+
+# the thing's words end where its extras begin ('three stars with a glow', 'two cats sitting on a mat')
+_THING_END = re.compile(r"\s+(?:with|in|on|at|of|saying|that|which|written|next|beside|above|below|under|over|"
+                        r"near|by|and|\w+ing)\b|\s*[,;:.!?(]", re.IGNORECASE)
+_IRREGULAR = {"mice": "mouse", "geese": "goose", "children": "child", "people": "person", "men": "man",
+              "women": "woman", "feet": "foot", "teeth": "tooth", "oxen": "ox", "leaves": "leaf", "knives": "knife",
+              "wolves": "wolf", "loaves": "loaf", "halves": "half", "shelves": "shelf", "calves": "calf",
+              "wives": "wife", "lives": "life", "scarves": "scarf", "elves": "elf", "thieves": "thief",
+              "buses": "bus", "gases": "gas", "lenses": "lens", "cactuses": "cactus", "octopuses": "octopus",
+              "irises": "iris", "walruses": "walrus", "circuses": "circus", "quizzes": "quiz"}
+_IE_NOUNS = {"cookie", "brownie", "movie", "zombie", "pixie", "genie", "selfie", "smoothie", "hoodie", "beanie",
+             "birdie", "veggie", "pie", "tie", "lie", "die", "magpie", "bootie", "rookie", "goalie"}
+_OE_NOUNS = {"shoe", "toe", "canoe", "hoe", "oboe", "floe", "horseshoe", "snowshoe"}
+
+
+def singular(word: str) -> str:
+    """One of a plural noun ('hearts' -> 'heart', 'cherries' -> 'cherry', 'boxes' -> 'box'); other words as
+    they are. Case kept for the letters kept."""
+    low = word.lower()
+    if low in _IRREGULAR:
+        one = _IRREGULAR[low]
+        return word[:len(one)] if word[:len(one)].lower() == one else (one.capitalize() if word[:1].isupper() else one)
+    if len(low) < 3 or not low.endswith("s") or low.endswith(("ss", "us", "is")):
+        return word
+    if low.endswith("ies"):
+        return word[:-1] if low[:-1] in _IE_NOUNS or len(low) <= 4 else word[:-3] + ("Y" if word.isupper() else "y")
+    if low.endswith("oes"):
+        return word[:-1] if low[:-1] in _OE_NOUNS else word[:-2]
+    if low.endswith(("sses", "ches", "shes", "xes", "zzes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def one_of(phrase: str) -> str:
+    """The phrase for one of what it counts: 'two pink hearts' -> 'pink heart', 'a pair of blue shoes with laces'
+    -> 'blue shoe with laces'; a phrase counting nothing as it is."""
+    said = _COUNT.match(phrase)
+    rest = phrase[said.end():] if said else ""
+    if not rest.strip() or count_of(phrase) == 1:  # 'Three' alone names no thing
+        return phrase
+    end = _THING_END.search(rest)
+    thing_end = end.start() if end else len(rest)
+    words = rest[:thing_end].rsplit(" ", 1)
+    words[-1] = singular(words[-1])
+    return " ".join(words) + rest[thing_end:]
