@@ -299,3 +299,47 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
     assert [name for name, _ in found("a purple ice cream and an Ice Cream on a cream background")] == \
         ["purple", "cream"]
     assert glyph_for("a purple ice cream", 64, 64) is not None
+
+
+def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_background():
+    from layerstudio.engine.usual_colours import background_in_usual_colour, object_in_usual_colour
+
+    white, navy = colour_names()["white"], colour_names()["navy"]
+    assert object_in_usual_colour("a sun", 0, white) in ("a yellow sun", "a gold sun")
+    assert object_in_usual_colour("an apple with a glow", 0) in ("a red apple with a glow", "a green apple with a glow")
+    assert object_in_usual_colour("a red star", 0) == "a red star"  # a colour named stays the only one
+    clouds = {object_in_usual_colour("a big cloud", seed, white) for seed in range(20)}
+    assert clouds and not any(c in ("a big white cloud", "a big light grey cloud") for c in clouds)  # not white on white
+    assert object_in_usual_colour("a big cloud", 3, navy) in ("a big white cloud", "a big light grey cloud")
+    # a thing the table lacks: a bright colour before its name, the seed choosing which; apart from the background
+    zorblats = {object_in_usual_colour("a fluffy zorblat with wings", seed, colour_names()["red"]) for seed in range(30)}
+    assert len(zorblats) > 3 and all(re.fullmatch(r"a fluffy [a-z ]+ zorblat with wings", d) for d in zorblats)
+    assert "a fluffy red zorblat with wings" not in zorblats
+    # the thing's name, not its extras: 'a square with a heart on it' is a square in some colour
+    assert object_in_usual_colour("a square with a heart on it", 1).endswith("square with a heart on it")
+    assert object_in_usual_colour("the word 'SALE' with a glow", 0, navy) == "the word 'SALE' in white with a glow"
+    assert object_in_usual_colour("the word 'SALE'", 0, white) == "the word 'SALE' in black"
+    assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
+    assert background_in_usual_colour("stripes", 0) == "stripes" and background_in_usual_colour("a red sky", 0) == "a red sky"
+
+
+def test_generated_layers_naming_no_colour_are_drawn_and_snapped_in_their_usual_one(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.pipeline import Pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour, flat: asked.append(colour) or px)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    asked.clear()
+    doc = pipe.regenerate(doc, 0, seed=2, hint="a plain navy background", steps=1)
+    pipe.regenerate(doc, 1, seed=2, hint="a lemon", steps=1)
+    assert asked == [colour_names()["navy"], BASE_COLOURS["yellow"]]
+    # the background given (kept): its pixels' colour is the one to stand apart from
+    doc.layers[0].pixels[..., :3] = BASE_COLOURS["yellow"]
+    pipe.regenerate(doc, 1, seed=2, hint="a lemon", steps=1)
+    assert asked[-1] != BASE_COLOURS["yellow"]
+    # a picture being decomposed shows its colours: none put in
+    pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a lemon on navy", steps=1)
+    assert len(asked) == 3

@@ -17,15 +17,16 @@ from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .colours import PRINTED, between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
+from .counting import count_of
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
 from .glyphs import drawable, drawn_text, glyph_for, letterable
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .counting import count_of
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
+from .usual_colours import background_in_usual_colour, object_in_usual_colour
 
 
 LATENT_CACHE_SIZE = 256
@@ -161,6 +162,7 @@ class Pipeline:
                                               canvas.width // cfg.grid)
         phrases = self._phrases(request)
         descriptions = self._descriptions(request, phrases)
+        drawn = self._in_usual_colours(request, descriptions)  # what generated layers are drawn from
         gen_index, gen_slots, gen_hint_texts = [], [], []
         for i, spec in enumerate(request.layers):
             if spec.generated:
@@ -168,7 +170,7 @@ class Pipeline:
                          spec.box.width // cfg.latent_factor)
                 gen_index.append(i)
                 noise = layer_noise(spec.seed, shape).to(device)
-                description = descriptions[i]
+                description = drawn[i]
                 gen_slots.append(LayerSlot(positions[i], spec.box, noise, self._glyph(request, i, description)))
                 gen_hint_texts.append(description)
             else:
@@ -211,7 +213,7 @@ class Pipeline:
 
         sigmas = schedule(steps, cfg.schedule_shift)
         x = [slot.latent for slot in gen_slots]
-        sketch = self._sketch_latent(request, descriptions[0]) if 0 in gen_index else None
+        sketch = self._sketch_latent(request, drawn[0]) if 0 in gen_index else None
         for step in range(steps):
             t_cur, t_next = sigmas[step], sigmas[step + 1]
             if sketch is not None and (t_cur <= SKETCH_T or step == steps - 1):
@@ -252,15 +254,15 @@ class Pipeline:
             layers[0][..., 3] = 255
         if request.composite is None:
             for i in gen_index:
-                wanted = [PRINTED.get(c, c) for c in named_colours(descriptions[i])]
+                wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
                 if len(wanted) == 1:
-                    flat = flat_colour(descriptions[i], background=i == 0) is not None
+                    flat = flat_colour(drawn[i], background=i == 0) is not None
                     layers[i] = snap_to_colour(layers[i], wanted[0], flat)
-                elif len(wanted) == 2 and i == 0 and names_pattern(descriptions[i]):
+                elif len(wanted) == 2 and i == 0 and names_pattern(drawn[i]):
                     layers[i] = between_colours(layers[i], *wanted)
                 elif len(wanted) == 2 and i == 0:
                     spec = request.layers[0]  # a gradient between them
-                    ramp = pattern_sketch(descriptions[0], spec.box.width, spec.box.height, spec.seed)
+                    ramp = pattern_sketch(drawn[0], spec.box.width, spec.box.height, spec.seed)
                     if ramp is not None:
                         layers[0] = with_large_scale_of(layers[0], ramp)
         else:
@@ -395,6 +397,26 @@ class Pipeline:
             with autocast_for(self.device):
                 background, objects = planner.phrases(request.prompt)
             out[0] = background or (UNNAMED_BACKGROUND if objects else "")
+        return out
+
+    def _in_usual_colours(self, request: JobRequest, descriptions: list[str]) -> list[str]:
+        """The descriptions of generated layers that name no colour with one put in (usual_colours: 'a sun' ->
+        'a yellow sun', apart from the background's colour): drawn without one, objects came out muddy. Not in a
+        picture being decomposed: it shows the colours."""
+        if request.composite is not None:
+            return descriptions
+        out = list(descriptions)
+        background = request.layers[0]
+        if background.generated:
+            out[0] = background_in_usual_colour(out[0], background.seed)
+            named = named_colours(out[0])
+            under = named[0] if len(named) == 1 else None  # a pattern's colours: no one colour to stand apart from
+        else:
+            opaque = background.given[..., 3] > 0
+            under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
+        for i, spec in enumerate(request.layers[1:], 1):
+            if spec.generated:
+                out[i] = object_in_usual_colour(out[i], spec.seed, under)
         return out
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:

@@ -1,0 +1,175 @@
+"""A colour for a layer whose words name none: 'a sun' is drawn as 'a yellow sun', 'a cloud' as 'a white cloud'
+(or a grey one on white), 'the sea' as 'the blue sea'. The model learnt every object with its colour, so an object
+named without one came out in the muddy average of them all (a brown moon, a slate star, a grey sun, a green
+heart). Things with no usual colour take a bright one, chosen by the layer's seed: another seed, another colour."""
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+
+from .colours import colour_rgb, colour_spans, lab
+from .text import article_for, quoted_ranges
+
+# things as people name them -> colours they usually have, the likeliest first
+_USUAL = {
+    "sun": ("yellow", "gold", "orange"), "moon": ("gold", "yellow", "silver"), "star": ("gold", "yellow"),
+    "starburst": ("gold", "orange", "red"), "lightning": ("yellow", "gold"), "heart": ("red", "crimson", "hot pink"),
+    "cloud": ("white", "light grey", "sky blue"), "rainbow": (), "snowflake": ("light blue", "white", "sky blue"),
+    "water drop": ("dodger blue", "blue"), "raindrop": ("dodger blue", "blue"), "waves": ("blue", "teal"),
+    "fire": ("orange", "red"), "flame": ("orange", "red"), "tornado": ("grey",), "volcano": ("brown",),
+    "mountain": ("grey", "slate grey"), "planet": ("orange", "purple", "teal"), "globe": ("blue", "teal"),
+    # plants
+    "tree": ("green", "forest green"), "pine tree": ("forest green", "green"), "palm tree": ("green",),
+    "christmas tree": ("forest green", "green"), "leaf": ("green", "forest green"), "maple leaf": ("red", "orange"),
+    "clover": ("green",), "sprout": ("green",), "cactus": ("green",), "flower": ("pink", "red", "purple"),
+    "tulip": ("red", "pink"), "poppy": ("red",), "rose": ("red", "crimson"), "sunflower": ("yellow",),
+    "mushroom": ("red", "brown"), "seed": ("brown",),
+    # food
+    "apple": ("red", "green"), "cherry": ("red", "crimson"), "cherries": ("red", "crimson"), "lemon": ("yellow",),
+    "pear": ("green", "yellow"), "pineapple": ("gold",), "banana": ("yellow",), "grapes": ("purple",),
+    "strawberry": ("red",), "watermelon": ("green",), "carrot": ("orange",), "pumpkin": ("orange",),
+    "corn": ("gold", "yellow"), "chili pepper": ("red",), "peanut": ("tan",), "egg": ("white",),
+    "fried egg": ("white",), "bread": ("tan",), "baguette": ("tan",), "pretzel": ("brown",), "cookie": ("tan",),
+    "cake": ("pink", "brown"), "cupcake": ("pink",), "ice cream": ("pink",), "popsicle": ("orange", "pink"),
+    "candy": ("hot pink", "red"), "candy cane": ("red",), "cheese": ("gold", "yellow"), "pizza": ("orange", "gold"),
+    "pizza slice": ("orange", "gold"), "burger": ("brown", "orange"), "hamburger": ("brown", "orange"),
+    "hot dog": ("orange", "brown"), "french fries": ("gold",), "fries": ("gold",), "taco": ("gold", "orange"),
+    "popcorn": ("white", "yellow"), "noodles": ("gold",), "rice": ("white",), "coffee cup": ("brown", "white"),
+    "coffee": ("brown",), "cup": ("white", "brown", "red"), "beer": ("gold",), "wine bottle": ("dark green", "crimson"),
+    "cocktail glass": ("pink", "orange"), "kettle": ("silver", "red"),
+    # animals
+    "cat": ("black", "orange", "grey"), "kitten": ("orange", "grey"), "dog": ("brown", "tan"), "puppy": ("brown", "tan"),
+    "bird": ("blue", "red", "yellow"), "duck": ("yellow",), "owl": ("brown",), "penguin": ("black",),
+    "fish": ("orange", "blue", "teal"), "shark": ("grey", "slate grey"), "dolphin": ("grey", "dodger blue"),
+    "whale": ("blue", "slate grey"), "jellyfish": ("pink", "purple"), "turtle": ("green",), "tortoise": ("green",),
+    "snake": ("green",), "frog": ("green",), "ladybug": ("red",), "bee": ("yellow", "gold"),
+    "butterfly": ("orange", "purple", "blue"), "spider": ("black",), "bat": ("black",), "bug": ("green",),
+    "snail": ("brown",), "pig": ("pink",), "cow": ("black", "brown"), "sheep": ("white",), "horse": ("brown",),
+    "elephant": ("grey",), "panda": ("black",), "koala": ("grey",), "mouse": ("grey",), "bunny": ("white", "grey"),
+    "rabbit": ("grey", "white"), "kangaroo": ("brown",), "unicorn": ("white", "pink"), "fox": ("orange",),
+    "bear": ("brown",), "lion": ("gold", "orange"), "tiger": ("orange",), "dragon": ("green", "red"),
+    "ghost": ("white",), "skull": ("white",), "bone": ("white",), "snowman": ("white",), "alien": ("green",),
+    # things
+    "crown": ("gold",), "trophy": ("gold",), "medal": ("gold",), "money bag": ("gold", "brown"), "key": ("gold",),
+    "bell": ("gold",), "coin": ("gold",), "gem": ("teal", "purple", "red"), "diamond": ("sky blue", "teal"),
+    "gift": ("red", "purple", "blue"), "present": ("red", "purple", "blue"), "balloon": ("red", "blue", "pink"),
+    "hot air balloon": ("red", "orange"), "rocket": ("red", "silver"), "ufo": ("silver", "grey"),
+    "satellite": ("silver", "grey"), "light bulb": ("yellow",), "lightbulb": ("yellow",), "candle": ("white", "red"),
+    "lighthouse": ("red", "white"), "umbrella": ("red", "blue"), "beach umbrella": ("red", "orange"),
+    "anchor": ("navy", "black"), "car": ("red", "blue"), "truck": ("red", "blue"), "bus": ("yellow", "red"),
+    "taxi": ("yellow",), "fire truck": ("red",), "ambulance": ("white",), "tractor": ("green", "red"),
+    "train": ("red", "blue"), "tram": ("red", "yellow"), "airplane": ("white", "grey"), "helicopter": ("red", "grey"),
+    "boat": ("red", "white"), "sailing boat": ("white", "red"), "ship": ("red", "navy"), "submarine": ("yellow",),
+    "house": ("red", "brown"), "home": ("red", "brown"), "barn": ("red",), "castle": ("grey",), "church": ("grey",),
+    "book": ("red", "navy", "brown"), "envelope": ("white",), "pencil": ("yellow",), "scroll": ("tan",),
+    "music note": ("black",), "musical note": ("black",), "guitar": ("brown", "red"), "violin": ("brown",),
+    "piano": ("black",), "trumpet": ("gold",), "saxophone": ("gold",), "microphone": ("black", "silver"),
+    "headphones": ("black",), "camera": ("black",), "laptop": ("grey", "silver"), "computer": ("grey",),
+    "smartphone": ("black",), "phone": ("black",), "telephone": ("red", "black"), "television": ("black",),
+    "tv": ("black",), "clock": ("white", "black"), "alarm clock": ("red",), "watch": ("black", "silver"),
+    "glasses": ("black",), "sunglasses": ("black",), "hat": ("black", "brown"), "witch hat": ("black", "purple"),
+    "wizard hat": ("purple", "navy"), "shoe": ("brown", "black", "red"), "boot": ("brown", "black"),
+    "high heel": ("red", "black"), "tie": ("red", "navy"), "bow tie": ("red", "black"), "t-shirt": ("blue", "red"),
+    "tshirt": ("blue", "red"), "handbag": ("red", "brown"), "backpack": ("blue", "red"), "suitcase": ("brown",),
+    "wallet": ("brown",), "hammer": ("grey",), "wrench": ("grey",), "screwdriver": ("red",), "axe": ("red", "grey"),
+    "sword": ("silver", "grey"), "shield": ("silver", "blue", "red"), "magnet": ("red",), "scissors": ("grey", "red"),
+    "paper plane": ("white",), "paperclip": ("silver",), "pushpin": ("red",), "map pin": ("red",),
+    "flag": ("red", "blue"), "kite": ("red", "orange"), "bicycle": ("red", "blue"), "skateboard": ("orange", "red"),
+    "basketball": ("orange",), "football": ("brown", "white"), "baseball": ("white",), "tennis ball": ("yellow",),
+    "dice": ("white", "red"), "puzzle piece": ("blue", "green"), "robot": ("silver", "grey"),
+}
+# backgrounds named as places -> their usual colours
+_PLACES = {
+    "sky": ("sky blue", "blue"), "night sky": ("midnight blue", "navy"), "night": ("midnight blue", "navy"),
+    "space": ("midnight blue", "black"), "sea": ("blue", "teal"), "ocean": ("blue", "teal"), "lake": ("blue", "teal"),
+    "river": ("blue", "teal"), "water": ("blue", "teal"), "field": ("green",), "meadow": ("green",),
+    "grass": ("green",), "lawn": ("green",), "garden": ("green",), "forest": ("forest green", "dark green"),
+    "woods": ("forest green", "dark green"), "jungle": ("forest green",), "hill": ("green",), "hills": ("green",),
+    "beach": ("tan", "wheat"), "sand": ("tan", "wheat"), "desert": ("tan", "sandy brown"), "snow": ("white",),
+    "table": ("brown",), "wooden table": ("brown",), "floor": ("brown", "grey"), "wood": ("brown",),
+    "road": ("grey",), "street": ("grey",), "city": ("grey",), "wall": ("white", "beige"), "paper": ("white",),
+    "page": ("white",), "canvas": ("white",), "board": ("dark slate grey",), "chalkboard": ("dark slate grey",),
+    "blackboard": ("dark slate grey",), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
+}
+BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
+APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
+
+
+def _pattern(names) -> re.Pattern:
+    words = sorted(names, key=len, reverse=True)  # 'palm tree' before 'tree'
+    return re.compile(r"\b(%s)(?:s|es)?\b" % "|".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+_THINGS, _PLACE_WORDS = _pattern(_USUAL), _pattern(_PLACES)
+_THING_END = re.compile(r"\s+(?:with|in|on|at|of|saying|that|which|next|beside|above|below|under|over|near|by|"
+                        r"and)\b|\s*[,;:.!?(]", re.IGNORECASE)
+
+
+def _apart(colour: str, under: tuple[int, int, int] | None) -> bool:
+    if under is None:
+        return True
+    return float(np.linalg.norm(np.subtract(lab(colour_rgb(colour)), lab(under)))) >= APART
+
+
+def _choose(candidates, seed: int, under: tuple[int, int, int] | None) -> str:
+    """A candidate apart from the colour under it, by seed among the two likeliest; else a bright one; else black
+    or white, whichever stands out."""
+    rng = random.Random(seed)
+    usual = [c for c in candidates if _apart(c, under)]
+    if usual:
+        return usual[rng.randrange(min(2, len(usual)))]
+    bright = [c for c in BRIGHT if _apart(c, under)]
+    if bright:
+        return rng.choice(bright)
+    return "white" if lab(under)[0] < 50 else "black"
+
+
+def _with_colour(text: str, at: int, colour: str) -> str:
+    """`colour` put in before character `at`, an 'a' or 'an' just before made to agree with it."""
+    before = text[:at]
+    article = re.search(r"\b(a|an)\s+$", before, re.IGNORECASE)
+    if article:
+        said = article.group(1)
+        fitting = article_for(colour, "a")
+        fitting = fitting.capitalize() if said[:1].isupper() else fitting
+        before = before[:article.start(1)] + fitting + before[article.end(1):]
+    return f"{before}{colour} {text[at:]}"
+
+
+def names_a_colour(text: str) -> bool:
+    return bool(colour_spans(text, quoted_ranges(text)))
+
+
+def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | None = None) -> str:
+    """The description with a colour put in where it names none: the usual one of the thing it names (chosen by
+    `seed` among the likeliest), else a bright one; one that stands apart from `under` (the background's colour,
+    when known). Lettering is black or white, whichever stands out. As it was where it names a colour."""
+    if not description.strip() or names_a_colour(description):
+        return description
+    quoted = quoted_ranges(description)
+    if quoted:
+        end = quoted[-1][1]
+        end += 1 if end < len(description) and description[end] in "'\"’”" else 0
+        colour = "white" if under is not None and lab(under)[0] < 50 else "black"
+        return f"{description[:end]} in {colour}{description[end:]}"
+    # the thing's name ends where its extras begin: 'a circle with a drop shadow', 'a square with a heart on it'
+    end = _THING_END.search(description)
+    name = description[:end.start() if end else len(description)].rstrip()
+    thing = _THINGS.search(name)
+    if thing:
+        return _with_colour(description, thing.start(), _choose(_USUAL[thing.group(1).lower()], seed, under))
+    # a thing with no usual colour: before the last word of its name ('a fluffy dragon with wings')
+    return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under))
+
+
+def background_in_usual_colour(description: str, seed: int) -> str:
+    """A background named as a place without a colour in the place's usual one ('the sea' -> 'the blue sea');
+    as it was otherwise."""
+    if not description.strip() or names_a_colour(description):
+        return description
+    place = _PLACE_WORDS.search(description)
+    if place is None:
+        return description
+    return _with_colour(description, place.start(), _choose(_PLACES[place.group(1).lower()], seed, None))
