@@ -338,6 +338,10 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     assert named_object("a pink lightbulb") == ("icon", "lightbulb")  # another name for the corpus's light bulb
     assert named_object("two red dolphins") == ("icon", "dolphin") and named_object("red crosses") == ("shape", "cross")
     assert named_object("a blue computer mouse") == ("icon", "mouse")  # not the computer
+    # everyday names: a boat, a plane, a phone, a mug are the set's sail boat, airplane, cellphone and coffee cup
+    assert [named_object(f"a {name}") for name in ("boat", "plane", "phone", "mug", "donut")] == \
+        [("icon", "sail-boat"), ("icon", "airplane"), ("icon", "cellphone"), ("icon", "coffee"), ("shape", "ring")]
+    assert named_object("the word 'SHOP' in red") is None  # lettering, not a shop
     assert all(named_object(f"a red {kind}") == ("shape", kind) for kind in SHAPES)  # icons never take a shape's name
     coverage = glyph_for("a red dolphin", 96, 64, seed=0)
     assert coverage is not None and 0.1 < coverage.mean() < 0.9

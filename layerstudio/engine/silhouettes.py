@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from layerstudio import RESOURCES
 
 from .colours import colour_spans
+from .text import quoted_ranges
 
 # Shape kinds and the box aspect ratios (width / height) each is drawn at.
 SHAPES: dict[str, tuple[float, float]] = {
@@ -44,7 +45,8 @@ SHAPE_KINDS = list(SHAPES)
 NEVER_OUTLINED = ("ring", "lightning bolt", "crescent moon", "cloud")  # thin already, or a muddle outlined
 OUTLINE_SHARE = 0.085  # an outline's width over the shape's smaller side (the corpus draws 0.06 to 0.11)
 # Everyday names for shapes the corpus calls otherwise.
-ALIASES = {"moon": "crescent moon", "lightning": "lightning bolt", "oval": "ellipse", "speech balloon": "speech bubble"}
+ALIASES = {"moon": "crescent moon", "lightning": "lightning bolt", "oval": "ellipse", "speech balloon": "speech bubble",
+           "donut": "ring", "doughnut": "ring"}
 
 SS = 4  # supersampling factor for anti-aliased edges
 MAX_SS_SIDE = 1024  # cap on the supersampled side (big boxes use less supersampling)
@@ -474,11 +476,18 @@ def _name_patterns() -> list[tuple[re.Pattern, str, str]]:
             for name in sorted(names, key=len, reverse=True)]
 
 
+def _names_only(text: str) -> str:
+    """`text` lower-cased with colour names and quoted words blanked out: 'ghost white' is a colour, not a ghost,
+    and "the word 'SHOP'" is lettering, not a shop."""
+    out = text.lower()
+    for start, end in [span[:2] for span in colour_spans(text)] + quoted_ranges(text):
+        out = out[:start] + " " * (end - start) + out[end:]
+    return out
+
+
 def named_object(description: str) -> tuple[str, str] | None:
     """("shape", kind) or ("icon", slug) for the first known object a layer's description names, else None."""
-    text = description.lower()
-    for start, end, _ in colour_spans(description):  # 'ghost white' is a colour, not a ghost
-        text = text[:start] + " " * (end - start) + text[end:]
+    text = _names_only(description)
     for pattern, category, key in _name_patterns():
         if pattern.search(text):
             return category, key
@@ -488,9 +497,7 @@ def named_object(description: str) -> tuple[str, str] | None:
 def untrained_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the names in `text` of icons the corpus never drew (resources/silhouettes), in order;
     not where a longer known name holds them, nor inside a hyphenated word."""
-    lowered = text.lower()
-    for start, end, _ in colour_spans(text):
-        lowered = lowered[:start] + " " * (end - start) + lowered[end:]
+    lowered = _names_only(text)
     trained = icon_table()
     taken: list[tuple[int, int]] = []
     found = []
