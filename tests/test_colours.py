@@ -302,7 +302,7 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
 
 
 def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_background():
-    from layerstudio.engine.usual_colours import background_in_usual_colour, object_in_usual_colour
+    from layerstudio.engine.usual_colours import background_in_usual_colour, object_in_usual_colour, without_parts
 
     white, navy = colour_names()["white"], colour_names()["navy"]
     assert object_in_usual_colour("a sun", 0, white) in ("a yellow sun", "a gold sun")
@@ -319,6 +319,10 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert object_in_usual_colour("a square with a heart on it", 1).endswith("square with a heart on it")
     assert object_in_usual_colour("the word 'SALE' with a glow", 0, navy) == "the word 'SALE' in white with a glow"
     assert object_in_usual_colour("the word 'SALE'", 0, white) == "the word 'SALE' in black"
+    # a thing's parts said after 'with' are not drawn, nor are their colours taken for the whole; effects are
+    assert without_parts("a snowman with a carrot nose and a black hat") == "a snowman"
+    assert without_parts("a red star with a drop shadow") == "a red star with a drop shadow"
+    assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
     assert background_in_usual_colour("stripes", 0) == "stripes" and background_in_usual_colour("a red sky", 0) == "a red sky"
 

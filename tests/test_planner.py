@@ -659,3 +659,22 @@ def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():
     read, _, spans, background, objects = planner._cut("a yellow banana on white")
     assert read == "a yellow banana on white." and all(0 <= a <= b <= len(read) for a, b in spans)
     assert all(read[a:b].strip() == read[a:b] and read[a:b] for a, b in background + objects)
+
+
+def test_parts_said_with_an_object_join_it_when_there_are_too_few_boxes_for_them():
+    from layerstudio.engine.planner import join_parts, tidy_cut
+
+    text = "a house with a red roof and a chimney, a tree with a glow and a dog."
+    objects = [(text.index(p), text.index(p) + len(p))
+               for p in ("a house", "a red roof", "a chimney", "a tree with a glow", "a dog")]
+
+    def cut(boxes):
+        return [text[a:b] for a, b in join_parts(text, objects, boxes)]
+
+    assert cut(5) == cut(4) == ["a house", "a red roof", "a chimney", "a tree with a glow", "a dog"]  # no box left empty
+    joined = ["a house with a red roof and a chimney", "a tree with a glow", "a dog"]
+    assert cut(3) == cut(2) == cut(1) == joined
+    # the last object running on into a place: the place is the background
+    text = "a house with a red roof and a chimney on green grass"
+    background, objects = tidy_cut(text, [], [(0, 7), (13, 23), (28, len(text))])
+    assert [text[a:b] for a, b in background] == ["green grass"] and text[objects[-1][0]:objects[-1][1]] == "a chimney"

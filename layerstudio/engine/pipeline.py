@@ -26,7 +26,7 @@ from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback
 from .transformer import Conditioning, composite_grid
-from .usual_colours import background_in_usual_colour, object_in_usual_colour
+from .usual_colours import background_in_usual_colour, object_in_usual_colour, without_parts
 
 
 LATENT_CACHE_SIZE = 256
@@ -334,7 +334,7 @@ class Pipeline:
         if planner is None or request.kind != "generate" or not request.prompt.strip():
             return []
         with autocast_for(self.device):
-            objects = planner.phrases(request.prompt)[1]
+            objects = planner.phrases(request.prompt, len(request.layers) - 1)[1]
         shown = Counter(p.strip().lower() for p in phrases[1:] if p)
         left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
         boxes = f"{'is 1 box' if len(phrases) == 2 else f'are {len(phrases) - 1} boxes'}"
@@ -400,9 +400,10 @@ class Pipeline:
         return out
 
     def _in_usual_colours(self, request: JobRequest, descriptions: list[str]) -> list[str]:
-        """The descriptions of generated layers that name no colour with one put in (usual_colours: 'a sun' ->
-        'a yellow sun', apart from the background's colour): drawn without one, objects came out muddy. Not in a
-        picture being decomposed: it shows the colours."""
+        """The descriptions of generated layers as they are drawn: an object without the parts said after 'with'
+        and in its usual colour where it names none (usual_colours: 'a sun' -> 'a yellow sun', apart from the
+        background's colour); drawn without one, objects came out muddy. Not in a picture being decomposed: it
+        shows the colours."""
         if request.composite is not None:
             return descriptions
         out = list(descriptions)
@@ -416,7 +417,7 @@ class Pipeline:
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
         for i, spec in enumerate(request.layers[1:], 1):
             if spec.generated:
-                out[i] = object_in_usual_colour(out[i], spec.seed, under)
+                out[i] = object_in_usual_colour(without_parts(out[i]), spec.seed, under)
         return out
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:

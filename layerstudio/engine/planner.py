@@ -157,9 +157,12 @@ class Planner(nn.Module):
         """The words of the prompt about the background ('a plain crimson background'), or ''."""
         return self.phrases(prompt)[0]
 
-    def phrases(self, prompt: str) -> tuple[str, list[str]]:
-        """The prompt's background phrase ('' if it names none) and its object phrases, as the planner cuts them."""
+    def phrases(self, prompt: str, boxes: int | None = None) -> tuple[str, list[str]]:
+        """The prompt's background phrase ('' if it names none) and its object phrases, as the planner cuts them;
+        given the number of foreground `boxes`, as they are dealt to them (`join_parts`)."""
         read, _, _, background, objects = self._cut(prompt)
+        if boxes is not None:
+            objects = join_parts(read, objects, boxes)
         return " ".join(read[a:b] for a, b in background), [read[a:b] for a, b in objects]
 
     @torch.no_grad()
@@ -170,6 +173,7 @@ class Planner(nn.Module):
         names no objects. Given the `picture` being decomposed, each box gets the phrase that best fits both
         its place and the colours it shows, instead of a draw."""
         read, features, spans, background, objects = self._cut(prompt)
+        objects = join_parts(read, objects, len(boxes))
         if not objects or not wanted:
             return {}
         texts = [read[a:b] for a, b in objects]
@@ -318,6 +322,33 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
             if sign * (centre[0] - centre[1]) < 0:
                 dealt[rows[0]], dealt[rows[1]] = other, k
     return dealt
+
+
+_WITH = re.compile(r"\s+with\s+", re.IGNORECASE)
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tuple[int, int]]:
+    """Objects said as parts of the one before ('a house with a red roof and a chimney', 'a dog playing with a
+    ball') joined to it, a whole group at a time and the largest first, while more objects than `boxes` remain and
+    the join leaves no box without one: one box for that prompt shows the house, three boxes show its parts."""
+    groups, i = [], 0
+    while i < len(objects):
+        j = i
+        if j + 1 < len(objects) and _WITH.fullmatch(text[objects[j][1]:objects[j + 1][0]]):
+            j += 1
+            while j + 1 < len(objects) and _AND.fullmatch(text[objects[j][1]:objects[j + 1][0]]):
+                j += 1
+        groups.append((i, j))
+        i = j + 1
+    count = len(objects)
+    joined = set()
+    for i, j in sorted(groups, key=lambda g: g[0] - g[1]):
+        if j > i and count > boxes and count - (j - i) >= boxes:
+            joined.add(i)
+            count -= j - i
+    return [(objects[i][0], objects[j][1]) if i in joined else objects[k]
+            for i, j in groups for k in ([i] if i in joined else range(i, j + 1))]
 
 
 def best_match(fit: np.ndarray, first: set[int] = frozenset(), then: set[int] = frozenset()) -> dict[int, int]:
@@ -589,11 +620,12 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         background = [bare[-1]]
     trimmed = [span for span in trimmed if span not in bare and not _no_object(text, span, trimmed)]
     if not background and trimmed:  # 'a red star & a blue moon on white': the last object ran on into it
-        a, b = trimmed[-1]
-        tail = re.search(r"\s(?:on|over|against)\s+(\S.*)$", text[a:b], re.IGNORECASE)
-        if tail and not any(s < b and a + tail.start(1) < e for s, e in quoted_ranges(text)) and \
-                any(a + tail.start(1) <= s for s, _, _ in colour_words if s < b) and \
-                _only_colours(text, (a + tail.start(1), b), colour_words):
+        a, b = trimmed[-1]  # ... or on into a place: 'a house with a roof and a chimney on green grass'
+        tail = re.search(r"\s(?:on|over|against|in)\s+(\S.*)$", text[a:b], re.IGNORECASE)
+        if tail and not any(s < b and a + tail.start(1) < e for s, e in quoted_ranges(text)) and (
+                (tail.group(0).lstrip()[:2].lower() != "in" and any(a + tail.start(1) <= s for s, _, _ in colour_words if s < b)
+                 and _only_colours(text, (a + tail.start(1), b), colour_words))
+                or _only_a_place(text, (a + tail.start(1), b), colour_words)):
             background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
         scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under)\s+((a|an|the)\s+)?"
@@ -609,6 +641,14 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
     return background, trimmed
+
+
+def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
+    """Whether the words in `span` name a place (_PLACE_NOUNS) and nothing else but colours: 'green grass', 'the sky'."""
+    words = re.findall(r"[\w'-]+", "".join(" " if any(s <= i < e for s, e, _ in colour_words) else c
+                                           for i, c in enumerate(text[span[0]:span[1]], span[0])).lower())
+    nouns = [w for w in words if w not in ("a", "an", "the")]
+    return bool(nouns) and set(nouns) <= _PLACE_NOUNS
 
 
 _COUNT_WORDS = re.compile(r"\b(?:%s|\d+|a (?:set|row|stack|bunch|cup|bowl|slice|piece) of|some|several|many)\s+"

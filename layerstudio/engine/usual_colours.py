@@ -163,6 +163,23 @@ def _with_colour(text: str, at: int, colour: str) -> str:
     return f"{before}{colour} {text[at:]}"
 
 
+_WITH = re.compile(r"\s+with\s+", re.IGNORECASE)
+_EFFECT = re.compile(r"\b(glow|glowing|shadow|shadows|outline|outlined|halo|border|stroke|sparkles?|shine)\b",
+                     re.IGNORECASE)
+
+
+def without_parts(description: str) -> str:
+    """The description without the parts said after 'with' ('a snowman with a carrot nose and a black hat' ->
+    'a snowman'); effects stay ('a red star with a drop shadow'). A layer is drawn as one thing in one colour: the
+    colours of its parts, taken for the whole, painted it (a black snowman, a red house for 'a red roof')."""
+    quoted = quoted_ranges(description)
+    for said in _WITH.finditer(description):
+        if not any(a <= said.start() < b for a, b in quoted):
+            rest = description[said.end():]
+            return description if _EFFECT.search(rest) else description[:said.start()]
+    return description
+
+
 def names_a_colour(text: str) -> bool:
     return bool(colour_spans(text, quoted_ranges(text)))
 
