@@ -189,7 +189,8 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     text = "a red star & a blue moon on white and the word 'ON WHITE'"
     assert tidy_cut(text, [], spans(text, "a red star", "a blue moon on white")) == \
         (spans(text, "white"), spans(text, "a red star", "a blue moon"))
-    assert tidy_cut(text, [], spans(text, "the word 'ON WHITE'")) == ([], spans(text, "the word 'ON WHITE'"))
+    assert tidy_cut(text, [], spans(text, "the word 'ON WHITE'")) == \
+        ([], spans(text, "a red star", "a blue moon", "the word 'ON WHITE'"))  # shapes left out are objects
     # adjectives in a row go on across a comma; a piece naming a thing does not ('Red star, blue moon')
     text = "an old, rusty, brown car, a shiny, yellow sun and 'GO', red star"
     assert [text[a:b] for a, b in tidy_cut(text, [], spans(text, "an old", "rusty, brown car", "a shiny",
@@ -674,6 +675,16 @@ def test_parts_said_with_an_object_join_it_when_there_are_too_few_boxes_for_them
     assert cut(5) == cut(4) == ["a house", "a red roof", "a chimney", "a tree with a glow", "a dog"]  # no box left empty
     joined = ["a house with a red roof and a chimney", "a tree with a glow", "a dog"]
     assert cut(3) == cut(2) == cut(1) == joined
+
+
+def test_shapes_and_icons_left_out_of_every_phrase_between_joining_words_are_objects():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "a music note and two blue headphones on purple."
+    note, purple = (0, 12), (text.index("purple"), text.index("purple") + 6)
+    assert tidy_cut(text, [purple], [note]) == ([purple], [note, (17, 36)])
+    text = "a cat and a dog watch the moon."  # a word of the sentence, not an object
+    assert tidy_cut(text, [], [(0, 5), (10, 15), (22, 30)]) == ([], [(0, 5), (10, 15), (22, 30)])
     # the last object running on into a place: the place is the background
     text = "a house with a red roof and a chimney on green grass"
     background, objects = tidy_cut(text, [], [(0, 7), (13, 23), (28, len(text))])

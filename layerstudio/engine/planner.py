@@ -26,7 +26,7 @@ from .config import TextConfig
 from .colours import colour_spans
 from .counting import COUNTS, count_of
 from .decomposition import colour_evidence, shape_evidence
-from .silhouettes import named_object, untrained_spans
+from .silhouettes import name_spans, named_object, untrained_spans
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
@@ -594,7 +594,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     it ('three stars', 'a pair of shoes'); an effect said with 'with' is no object ('... on white with a glow'), nor
     are what the design is and is for ('Instagram post for a coffee shop. ...'), a place alone ('across the
     middle'), a thing named again ('below the tree') or words about the look ('Warm, cosy feel.'). Things run
-    together are cut apart ('red star blue moon white background')."""
+    together are cut apart ('red star blue moon white background'), and a shape or icon left out of every phrase
+    between joining words is an object ('a music note and headphones on purple')."""
     def trim(spans):
         out = []
         for a, b in spans:
@@ -613,6 +614,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     background, trimmed = trim(background), trim(trimmed)
     trimmed = _with_the_thing_after(text, background, trimmed)
     background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
+    trimmed = _names_left_out(text, background, trimmed, colour_words)
     trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
                                                      colour_words))
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
@@ -747,6 +749,40 @@ def _with_the_thing_after(text: str, background: list[tuple[int, int]], objects:
             b += words.end()
         out.append((a, b))
     return out
+
+
+_ARTICLES_AND_COUNTS = {"a", "an", "the", "some", "one"} | set(COUNTS)
+_JOINING = {"and", "&", "plus", "with", "or", "of"}
+
+
+def _names_left_out(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
+                    ) -> list[tuple[int, int]]:
+    """Objects for the shapes and icons named outside every phrase between joining words, with the article, count
+    and colours before them: the planner left bare plurals out ('a music note and headphones on purple'). Not a
+    name used as a word of a sentence ('a cat and a dog watch the moon')."""
+    taken = background + objects + quoted_ranges(text)
+    out = list(objects)
+    for a, b in name_spans(text):
+        if any(s < b and a < e for s, e in taken):
+            continue
+        after = _WORDS.match(text, b + len(text[b:]) - len(text[b:].lstrip()))
+        if after is not None and after.group()[0].isalnum() and after.group().lower() not in _BETWEEN_PHRASES:
+            continue
+        start = a
+        for word in reversed(list(_WORDS.finditer(text[:a]))):
+            said = word.group().lower()
+            if any(s < word.end() and word.start() < e for s, e in taken):
+                break
+            if said in _ARTICLES_AND_COUNTS or any(s <= word.start() < e for s, e, _ in colour_words):
+                start = word.start()
+                continue
+            break
+        else:
+            word = None
+        if word is not None and not (word.group().lower() in _JOINING or word.group() in ",;:.&+"):
+            continue
+        out.append((start, b))
+    return sorted(out)
 
 
 def _things_before_the_background(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]],

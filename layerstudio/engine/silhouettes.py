@@ -494,9 +494,9 @@ def named_object(description: str) -> tuple[str, str] | None:
     return None
 
 
-def untrained_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the names in `text` of icons the corpus never drew (resources/silhouettes), in order;
-    not where a longer known name holds them, nor inside a hyphenated word."""
+def name_spans(text: str, untrained_only: bool = False) -> list[tuple[int, int]]:
+    """Character spans of the shape and icon names in `text`, in order (of icons the corpus never drew alone, with
+    `untrained_only`); not where a longer known name holds them, nor inside a hyphenated word."""
     lowered = _names_only(text)
     trained = icon_table()
     taken: list[tuple[int, int]] = []
@@ -507,9 +507,14 @@ def untrained_spans(text: str) -> list[tuple[int, int]]:
             if any(s < b and a < e for s, e in taken) or lowered[a - 1:a] == "-" or lowered[b:b + 1] == "-":
                 continue
             taken.append((a, b))
-            if category == "icon" and key not in trained:
+            if not untrained_only or (category == "icon" and key not in trained):
                 found.append((a, b))
     return sorted(found)
+
+
+def untrained_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the names in `text` of icons the corpus never drew (resources/silhouettes), in order."""
+    return name_spans(text, untrained_only=True)
 
 
 _DIRECTION = r"(up|down|left|right)(?:wards?)?"
