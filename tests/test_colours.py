@@ -347,3 +347,20 @@ def test_generated_layers_naming_no_colour_are_drawn_and_snapped_in_their_usual_
     # a picture being decomposed shows its colours: none put in
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a lemon on navy", steps=1)
     assert len(asked) == 3
+
+
+def test_objects_in_their_usual_colour_take_one_unlike_the_others_where_they_can(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.pipeline import Pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour, flat: asked.append(colour) or px)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    for seed in range(4):
+        doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32), Box(32, 32, 64, 64)], seed=seed), steps=1)
+        asked.clear()
+        doc.layers[1].hint = "a yellow taxi"
+        doc.layers[2].hint = "a bus with a black roof"
+        pipe.run(pipeline_module.JobRequest.generate(doc, steps=1, keep={0}))
+        assert asked == [BASE_COLOURS["yellow"], BASE_COLOURS["red"]]  # the bus's next usual colour, not its roof's

@@ -415,9 +415,14 @@ class Pipeline:
         else:
             opaque = background.given[..., 3] > 0
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
-        for i, spec in enumerate(request.layers[1:], 1):
-            if spec.generated:
-                out[i] = object_in_usual_colour(without_parts(out[i]), spec.seed, under)
+        generated = [i for i, spec in enumerate(request.layers) if i > 0 and spec.generated]
+        for i in generated:
+            out[i] = without_parts(out[i])
+        beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
+        for i in generated:
+            if not named_colours(out[i]):
+                out[i] = object_in_usual_colour(out[i], request.layers[i].seed, under, beside)
+                beside += named_colours(out[i])[:1]
         return out
 
     def _encoded_slot(self, position: int, box: Box, pixels: np.ndarray, key) -> LayerSlot:

@@ -732,7 +732,9 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     sentence = text[sentence_start:span[1] + (stop.start() if stop else len(text))]
     about_the_look = (_LOOK.match(text, sentence_start) is not None or _ABOUT_THE_LOOK.search(sentence) is not None
                       or re.match(r"\s+(style|look|feel|vibe)\b", text[span[1]:], re.IGNORECASE))  # 'in retro style'
-    return bool(about_the_look) and not quoted_ranges(text[span[0]:span[1]])
+    # a thing the engine draws stays: 'an anchor and waves on navy, nautical style'
+    return bool(about_the_look) and not quoted_ranges(text[span[0]:span[1]]) and \
+        named_object(text[span[0]:span[1]]) is None
 
 
 def _with_the_thing_after(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]

@@ -138,16 +138,16 @@ def _apart(colour: str, under: tuple[int, int, int] | None) -> bool:
     return float(np.linalg.norm(np.subtract(lab(colour_rgb(colour)), lab(under)))) >= APART
 
 
-def _choose(candidates, seed: int, under: tuple[int, int, int] | None) -> str:
-    """A candidate apart from the colour under it, by seed among the two likeliest; else a bright one; else black
-    or white, whichever stands out."""
+def _choose(candidates, seed: int, under: tuple[int, int, int] | None, beside=()) -> str:
+    """A candidate apart from the colour under it, by seed among the two likeliest, one unlike the other objects'
+    colours (`beside`) where there is one; else a bright one; else black or white, whichever stands out."""
     rng = random.Random(seed)
-    usual = [c for c in candidates if _apart(c, under)]
-    if usual:
-        return usual[rng.randrange(min(2, len(usual)))]
-    bright = [c for c in BRIGHT if _apart(c, under)]
-    if bright:
-        return rng.choice(bright)
+    for pool in (candidates, BRIGHT):
+        usual = [c for c in pool if _apart(c, under)]
+        unlike = [c for c in usual if all(_apart(c, other) for other in beside)]
+        if unlike or usual:
+            chosen = (unlike or usual)[:2] if pool is candidates else (unlike or usual)
+            return chosen[rng.randrange(len(chosen))]
     return "white" if lab(under)[0] < 50 else "black"
 
 
@@ -184,10 +184,12 @@ def names_a_colour(text: str) -> bool:
     return bool(colour_spans(text, quoted_ranges(text)))
 
 
-def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | None = None) -> str:
+def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | None = None,
+                           beside=()) -> str:
     """The description with a colour put in where it names none: the usual one of the thing it names (chosen by
     `seed` among the likeliest), else a bright one; one that stands apart from `under` (the background's colour,
-    when known). Lettering is black or white, whichever stands out. As it was where it names a colour."""
+    when known) and where it can from the other objects' colours `beside` (a taxi and a bus both came out
+    yellow). Lettering is black or white, whichever stands out. As it was where it names a colour."""
     if not description.strip() or names_a_colour(description):
         return description
     quoted = quoted_ranges(description)
@@ -201,9 +203,10 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     name = description[:end.start() if end else len(description)].rstrip()
     thing = _THINGS.search(name)
     if thing:
-        return _with_colour(description, thing.start(), _choose(_USUAL[thing.group(1).lower()], seed, under))
+        return _with_colour(description, thing.start(),
+                            _choose(_USUAL[thing.group(1).lower()], seed, under, beside))
     # a thing with no usual colour: before the last word of its name ('a fluffy dragon with wings')
-    return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under))
+    return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under, beside))
 
 
 def background_in_usual_colour(description: str, seed: int) -> str:
