@@ -515,6 +515,7 @@ def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
     from layerstudio.engine.counting import count_of
 
     assert [count_of(p) for p in ("two pink hearts", "A pair of shoes", "3 stars", "a star", "twofold")] == [2, 2, 3, 1, 1]
+    assert count_of("a pair of sunglasses") == count_of("a pair of red headphones with a glow") == 1  # one thing
     prompt = "two pink hearts and a purple star on white"
     planner = oracle_planner(prompt, ["white", "two pink hearts", "a purple star"])
     boxes = [Box(0, 0, 64, 64), Box(64, 0, 128, 64), Box(0, 64, 64, 128)]
@@ -683,6 +684,10 @@ def test_shapes_and_icons_left_out_of_every_phrase_between_joining_words_are_obj
     text = "a music note and two blue headphones on purple."
     note, purple = (0, 12), (text.index("purple"), text.index("purple") + 6)
     assert tidy_cut(text, [purple], [note]) == ([purple], [note, (17, 36)])
+    text = "a ghost and a cat on orange for halloween."  # what it is for names no object
+    orange = (text.index("orange"), text.index("orange") + 6)
+    assert tidy_cut(text, [orange], [(0, 7), (12, 17), (text.index("halloween"), len(text) - 1)]) == \
+        ([orange], [(0, 7), (12, 17)])
     text = "a cat and a dog watch the moon."  # a word of the sentence, not an object
     assert tidy_cut(text, [], [(0, 5), (10, 15), (22, 30)]) == ([], [(0, 5), (10, 15), (22, 30)])
     # the last object running on into a place: the place is the background

@@ -10,10 +10,16 @@ _COUNT = re.compile(r"\s*(%s|\d+)\b\s*" % "|".join(COUNTS), re.IGNORECASE)
 MOST = 50
 
 
+# things said in the plural that are one thing: 'a pair of sunglasses' is one pair, each box no 'sunglass'
+PAIRED = {"glasses", "sunglasses", "eyeglasses", "spectacles", "goggles", "scissors", "trousers", "jeans", "pants",
+          "shorts", "pyjamas", "pajamas", "headphones", "earphones", "earbuds", "binoculars", "pliers", "tongs",
+          "tweezers"}
+
+
 def count_of(phrase: str) -> int:
     """How many of its thing an object phrase asks for ('two pink hearts': 2, '3 stars': 3), else 1."""
     said = _COUNT.match(phrase)
-    if said is None:
+    if said is None or (said.group(1).lower() == "a pair of" and _thing_word(phrase[said.end():]) in PAIRED):
         return 1
     word = said.group(1).lower()
     return max(1, min(int(word) if word.isdigit() else COUNTS[word], MOST))
@@ -33,10 +39,19 @@ _IE_NOUNS = {"cookie", "brownie", "movie", "zombie", "pixie", "genie", "selfie",
 _OE_NOUNS = {"shoe", "toe", "canoe", "hoe", "oboe", "floe", "horseshoe", "snowshoe"}
 
 
+def _thing_word(rest: str) -> str:
+    """The last word of the thing's name at the start of `rest`, lower case."""
+    end = _THING_END.search(rest)
+    words = rest[:end.start() if end else len(rest)].split()
+    return words[-1].lower() if words else ""
+
+
 def singular(word: str) -> str:
     """One of a plural noun ('hearts' -> 'heart', 'cherries' -> 'cherry', 'boxes' -> 'box'); other words as
     they are. Case kept for the letters kept."""
     low = word.lower()
+    if low in PAIRED:
+        return word
     if low in _IRREGULAR:
         one = _IRREGULAR[low]
         return word[:len(one)] if word[:len(one)].lower() == one else (one.capitalize() if word[:1].isupper() else one)

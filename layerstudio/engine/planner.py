@@ -718,10 +718,13 @@ _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the d
 
 def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> bool:
     """Whether an object piece is none: a place alone ('the middle' of 'across the middle'), what the design is
-    for, before a colon that opens its objects ('A poster for a summer party: a sun, ...'), or words in a sentence
-    about the look ('Make it pop and feel fun.')."""
+    for ('... for halloween', or before a colon that opens its objects: 'A poster for a summer party: a sun, ...'),
+    or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
     if words and all(w in _PLACE_ONLY for w in words):
+        return True
+    if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
+            not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
         return True
     later = [a for a, _ in objects if a > span[1]]
     if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects) or \
@@ -909,7 +912,8 @@ SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "fie
 # in its training prompts: a longer list there would change them)
 _PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "street", "lake", "river", "meadow", "garden",
                               "park", "desert", "city", "jungle", "hills", "snow", "sand",
-                              "night", "sunset", "clouds", "pond", "lawn", "countryside"}
+                              "night", "sunset", "clouds", "pond", "lawn", "countryside", "day", "morning",
+                              "evening", "dusk", "dawn"}
 
 
 _STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote
