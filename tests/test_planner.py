@@ -289,10 +289,11 @@ def test_layer_names_are_one_short_printable_line_or_nothing():
 def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     from layerstudio.engine.counting import singular
 
-    plurals = ["hearts", "cherries", "boxes", "glasses", "tomatoes", "shoes", "cookies", "leaves", "mice", "sheep",
+    plurals = ["hearts", "cherries", "boxes", "dresses", "tomatoes", "shoes", "cookies", "leaves", "mice", "sheep",
                "cactus", "HEARTS"]
-    assert [singular(w) for w in plurals] == ["heart", "cherry", "box", "glass", "tomato", "shoe", "cookie", "leaf",
+    assert [singular(w) for w in plurals] == ["heart", "cherry", "box", "dress", "tomato", "shoe", "cookie", "leaf",
                                               "mouse", "sheep", "cactus", "HEART"]
+    assert singular("sunglasses") == "sunglasses"  # one thing
     assert layer_name("two pink hearts") == "Pink heart"
     assert layer_name("A pair of blue shoes with white laces") == "Blue shoe with white laces"
     assert layer_name("3 cats sitting on a mat") == "Cat sitting on a mat"
