@@ -364,3 +364,16 @@ def test_objects_in_their_usual_colour_take_one_unlike_the_others_where_they_can
         doc.layers[2].hint = "a bus with a black roof"
         pipe.run(pipeline_module.JobRequest.generate(doc, steps=1, keep={0}))
         assert asked == [BASE_COLOURS["yellow"], BASE_COLOURS["red"]]  # the bus's next usual colour, not its roof's
+
+
+def test_colour_names_read_pillows_colormap_after_anything_has_used_a_colour_name():
+    import subprocess
+    import sys
+
+    # Pillow puts an RGB tuple in place of a colormap name once it is looked up; our table is built once, later
+    code = ("from PIL import Image; Image.new('RGB', (2, 2), 'lightblue'); Image.new('RGB', (2, 2), 'crimson')\n"
+            "from layerstudio.engine.colours import colour_names\n"
+            "print(colour_names()['crimson'], colour_names()['pale blue'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "(220, 20, 60) (173, 216, 230)"

@@ -52,7 +52,7 @@ def _split(name: str, names: set[str]) -> str | None:
 @lru_cache(maxsize=1)
 def colour_names() -> dict[str, tuple[int, int, int]]:
     """Every colour name, lower case, words separated by single spaces -> its sRGB colour."""
-    css = {name: ImageColor.getrgb(value)[:3] for name, value in ImageColor.colormap.items()}
+    css = {name: _css_rgb(value) for name, value in ImageColor.colormap.items()}
     names = dict(css)
     css_names = set(css)
     for name, rgb in css.items():
@@ -96,8 +96,14 @@ def everyday_colours() -> dict[str, tuple[int, int, int]]:
     for hue in ("yellow", "blue", "green", "pink", "grey", "gray", "cyan"):
         light = ImageColor.colormap.get(f"light{hue}")
         if light and f"pale{hue}" not in ImageColor.colormap:  # CSS's own 'pale green' stays
-            out[f"pale {hue}"] = ImageColor.getrgb(light)[:3]
+            out[f"pale {hue}"] = _css_rgb(light)
     return out
+
+
+def _css_rgb(value) -> tuple[int, int, int]:
+    """A Pillow colormap entry as RGB: a '#rrggbb' string, or the tuple Pillow puts in its place once anything in
+    the process has looked that name up (a layer made with fill='red' before the first job broke every job)."""
+    return tuple(value[:3]) if isinstance(value, tuple) else ImageColor.getrgb(value)[:3]
 
 
 # Colour names that are part of a thing's name after these words: 'a purple ice cream' is no cream (its icon's
