@@ -264,6 +264,9 @@ def test_a_box_drawn_from_grid_line_to_grid_line_is_that_box(qtbot, tmp_path, ti
         w.controller.undo_stack.undo()
     drag(w.canvas, (35, 30), (90, 81))  # between lines: the cells it touches
     assert w.document.layers[-1].box == Box(32, 16, 96, 96)
+    # a box drawn from the corner of the one just drawn (and selected) is a new box beside it, not a resize
+    drag(w.canvas, (96, 16), (160, 96))
+    assert [layer.box for layer in w.document.layers[-2:]] == [Box(32, 16, 96, 96), Box(96, 16, 160, 96)]
 
 
 def test_canvas_edit_and_layers_panel(qtbot, tmp_path, tiny):

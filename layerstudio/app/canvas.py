@@ -235,8 +235,10 @@ class CanvasView(QGraphicsView):
                 "se": QPointF(x1, y1), "s": QPointF(xm, y1), "sw": QPointF(x0, y1), "w": QPointF(x0, ym)}
 
     def _handle_at(self, scene_pos: QPointF) -> str | None:
+        """The selected box's resize handle under the point; none with the Box tool, whose drags draw boxes (boxes
+        side by side start on the corner of the one just drawn, and resized it)."""
         i = self.controller.selected
-        if i <= 0 or self.controller.document.layers[i].locked:
+        if i <= 0 or self.controller.document.layers[i].locked or self.tool == Tool.BOX:
             return None
         view_pos = self.mapFromScene(scene_pos)
         for name, p in self._handles(self.layer_item(i).display_box).items():
@@ -455,7 +457,7 @@ class CanvasView(QGraphicsView):
             painter.setPen(QPen(ACCENT, 2 / scale))
             painter.drawRect(r)
             layer = doc.layers[selected]
-            if selected > 0 and not layer.locked:
+            if selected > 0 and not layer.locked and self.tool != Tool.BOX:
                 h = HANDLE_PX / scale
                 painter.setPen(QPen(ACCENT, 1 / scale))
                 painter.setBrush(QBrush(QColor("white")))
