@@ -231,7 +231,14 @@ def test_side_columns_give_way_to_the_canvas_in_a_small_window(qtbot, tmp_path):
     w.resize(600, 480)  # below the columns' minimums they stop giving way
     qtbot.waitUntil(lambda: w.prompt_dock.width() == w.prompt_dock.minimumSizeHint().width())
     assert w.canvas.width() > 0
-    w.resize(1400, 900)
+    w.save_settings()  # saved while narrowed: the widths the user gave them are what a new window opens with
+    again = MainWindow(engine=None, loader=lambda: None, settings=w.settings, confirm_discard=False)
+    qtbot.addWidget(again)
+    again.resize(1400, 900)
+    again.show()
+    qtbot.waitUntil(lambda: (again.prompt_dock.width(), again.layers_dock.width()) == (300, 340))
+    w.resize(1400, 900)  # room again: back to those widths
+    qtbot.waitUntil(lambda: (w.prompt_dock.width(), w.layers_dock.width()) == (300, 340))
     w.resizeDocks([w.layers_dock], [600], Qt.Orientation.Horizontal)  # the user widens a column on purpose
     qtbot.waitUntil(lambda: w.layers_dock.width() == 600)
     w.resize(1400, 899)  # a height change leaves it as the user set it

@@ -155,7 +155,7 @@ class LayerDelegate(QStyledItemDelegate):
         self.lock, self.unlock = icon("lock"), icon("lock-open")
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(220, ROW_H)
+        return QSize(150, ROW_H)  # rows take the list's width; wider than a narrow column, they scrolled sideways
 
     @staticmethod
     def rects(r: QRect) -> dict[str, QRect]:

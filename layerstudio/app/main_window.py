@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._laid_out = False
+        self._dock_widths: dict | None = None  # the columns' widths before a smaller window narrowed them
+        self._saved_dock_widths: list[int] | None = None  # those saved last time, to lay out on first show
 
         self._build_actions()
         self._build_menus()
@@ -978,12 +980,18 @@ class MainWindow(QMainWindow):
         if not self._laid_out:  # first start: the canvas gets what the two side columns leave
             self._laid_out = True
             self.resizeDocks([self.prompt_dock, self.layers_dock], [300, 340], Qt.Orientation.Horizontal)
-            QTimer.singleShot(0, self._narrow_docks)  # once the layout (or a restored one) has taken effect
+            QTimer.singleShot(0, self._narrow_docks)  # once the layout has taken effect
+        elif self._saved_dock_widths:  # the widths the user gave them, not those a small window left them
+            widths, self._saved_dock_widths = self._saved_dock_widths, None
+            QTimer.singleShot(0, lambda: (self.resizeDocks([self.prompt_dock, self.layers_dock], widths,
+                                                           Qt.Orientation.Horizontal), self._narrow_docks()))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if 0 < event.size().width() < event.oldSize().width():  # growing or a height change keeps the user's widths
+        if 0 < event.size().width() < event.oldSize().width():  # a height change keeps the user's widths
             self._narrow_docks()
+        elif event.size().width() > event.oldSize().width() > 0:
+            self._widen_docks()
 
     def _narrow_docks(self) -> None:
         """Docks keep their width as the window shrinks, and the canvas alone lost it (154 px of 800): the side
@@ -998,8 +1006,27 @@ class MainWindow(QMainWindow):
         docks = list(columns.values())
         total, room = sum(d.width() for d in docks), self.width() // 2
         if docks and total > room:
+            if self._dock_widths is None:
+                self._dock_widths = {d: d.width() for d in docks}
             self.resizeDocks(docks, [max(d.minimumSizeHint().width(), d.width() * room // total) for d in docks],
                              Qt.Orientation.Horizontal)
+
+    def _widen_docks(self) -> None:
+        """Columns a smaller window narrowed grow back towards their widths before, as the window leaves room
+        (they stayed narrow, names cut to 'Gree…', and were saved so)."""
+        if not self._dock_widths:
+            return
+        docks = [d for d in self._dock_widths if d.isVisible() and not d.isFloating()]
+        wanted = sum(self._dock_widths[d] for d in docks)
+        share = min(1.0, (self.width() // 2) / wanted) if wanted else 1.0
+        self.resizeDocks(docks, [max(d.width(), int(self._dock_widths[d] * share)) for d in docks],
+                         Qt.Orientation.Horizontal)
+        if share >= 1.0:
+            self._dock_widths = None
+
+    def _preferred_dock_widths(self) -> list[int]:
+        kept = self._dock_widths or {}
+        return [kept.get(d, d.width()) for d in (self.prompt_dock, self.layers_dock)]
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -1008,10 +1035,14 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and self.restoreState(state):
             self._laid_out = True
+            widths = self.settings.value("window/dock_widths")
+            if isinstance(widths, list) and len(widths) == 2 and all(str(v).isdigit() for v in widths):
+                self._saved_dock_widths = [int(v) for v in widths]
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/dock_widths", self._preferred_dock_widths())
         self.settings.remove("generate/steps")  # older versions kept it; it now follows the model
         self.settings.sync()
 
