@@ -282,3 +282,16 @@ def test_a_long_layer_name_does_not_widen_the_panels(qtbot, tmp_path):
     assert w.size() == size and w.canvas.width() == canvas_width
     label = w.prompt_panel.selection_label
     assert label.text().startswith("A very long layer name") and label.toolTip() == label.text()
+
+
+def test_long_notices_in_a_short_window_scroll_instead_of_running_under_other_widgets(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    w.resize(1024, 560)
+    panel = w.prompt_panel
+    panel.show_notices(["The prompt is longer than this model reads: it ignored the last 40 words, “" + "x " * 30
+                        + "”. Shorten it, or put what matters first."] * 3)
+    label = panel.notice_label
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert not label.geometry().intersects(panel.prompt_edit.geometry())
+    below = [panel.generate_button, panel.regenerate_button, panel.progress_bar]
+    assert all(label.geometry().bottom() < widget.geometry().top() for widget in below)

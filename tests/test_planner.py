@@ -309,6 +309,18 @@ def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Pink heart", "Pink heart"]
 
 
+def test_a_copy_of_a_layer_named_by_the_app_is_renamed_by_what_it_then_shows():
+    from layerstudio.document import Provenance
+
+    moon = Provenance("m", "a blue moon on white", 1, 1, "a blue moon")
+    doc = Document(128, 128, "a blue moon on white", [Layer(Box(0, 0, 128, 128), name="Background")] + [
+        Layer(Box(0, 0, 64, 64), name=name, provenance=moon) for name in ("Blue moon copy", "Blue moon copy 2", "Mine")])
+    request = JobRequest.generate(doc)
+    pixels = [np.zeros((s.box.height, s.box.width, 4), np.uint8) for s in request.layers]
+    result = JobResult(request, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1, ["", "a purple owl", "an owl", "a cat"])
+    assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Purple owl", "Owl", "Mine"]
+
+
 def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
     assert whole_words("a red star,a blue circle", [(2, 10), (11, 24)]) == [(2, 10), (11, 24)]
     text = "three stars, a cat."

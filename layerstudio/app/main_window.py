@@ -13,8 +13,8 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QTextCursor
-from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QScrollArea, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
 from ..document import GRID, Document, LayoutError
@@ -101,8 +101,14 @@ class MainWindow(QMainWindow):
         self._auto_steps = self.prompt_panel.steps_spin.value()
         # Generate on the left, Layers on the right, each the full height: stacked in one column the
         # Generate panel left the layer list under two rows on a laptop-sized window.
-        self.prompt_dock = self._dock("Generate", "generateDock", self.prompt_panel,
-                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        # scrolled when the window is too short for it: squeezed, a long notice ran under the prompt box
+        scroller = QScrollArea()
+        scroller.setObjectName("generateScroller")
+        scroller.setWidget(self.prompt_panel)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.prompt_dock = self._dock("Generate", "generateDock", scroller, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._laid_out = False
         self._dock_widths: dict | None = None  # the columns' widths before a smaller window narrowed them

@@ -168,9 +168,9 @@ class JobResult:
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 # the result being replaced stays one click away
                 variations.append(Variation(old.pixels, old.seed, old.hint, old.provenance))
-            # the app's own names follow what the layer was drawn from; a name the user typed stays
+            # the app's own names follow what the layer was drawn from (a copy's too); a name the user typed stays
             name = old.name
-            if _AUTO_NAME.fullmatch(old.name) or old.name == _drawn_from_name(old):
+            if _AUTO_NAME.fullmatch(old.name) or _COPY.sub("", old.name) == _drawn_from_name(old):
                 name = layer_name(phrase or spec.hint) or old.name
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
                                     hint=spec.hint, provenance=provenance, variations=variations)
@@ -179,6 +179,7 @@ class JobResult:
 
 
 _AUTO_NAME = re.compile(r"Layer \d+")
+_COPY = re.compile(r" copy(?: \d+)?$")  # what duplicating adds to a name: 'Blue moon copy 2
 
 
 def layer_name(text: str, limit: int = 60) -> str:
