@@ -85,6 +85,11 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     left = [n for n in notices if "got no box" in n]
     assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
     assert sum(f"“{o[:20]}" in left[0] for o in OBJECTS) == 2
+    # a locked picture pasted in shows no object: no box for one
+    doc = Document.from_layout(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
+    doc.layers[2] = replace(doc.layers[2], locked=True, pixels=np.full((64, 64, 4), 200, np.uint8))
+    left = [n for n in pipe.run(JobRequest.generate(doc, 1)).notices if "got no box" in n]
+    assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
     # one object, three boxes: drawn three times, and said so unless meant ('three stars')
     for prompt, said in (("a red star on navy", True), ("three red stars on navy", False)):
         pipe.model.planner = oracle_planner(prompt, ["navy", prompt.removesuffix(" on navy")])
@@ -647,6 +652,14 @@ def test_a_prompt_longer_than_the_planner_reads_gets_a_notice_though_the_text_en
     assert any("longer than this model reads" in n for n in pipe.notices(request))
     pipe.model.planner = None
     assert not any("longer than this model reads" in n for n in pipe.notices(request))
+
+
+def test_a_long_prompt_the_planner_reads_clause_by_clause_gets_no_notice_though_the_text_encoder_stops():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    prompt = ", ".join(["a red kite"] * 40) + " on blue."
+    assert pipe.model.text.unread(prompt) and pipe.model.planner.unread(prompt) == ""
+    request = JobRequest.from_layout(Layout(64, 64, prompt, [Box(0, 0, 32, 32)], seed=1))
+    assert not any("longer than this model reads" in n for n in pipe.notices(request))  # each kite can be dealt
 
 
 def test_an_unknown_noun_is_read_as_one_the_planner_knows_and_mapped_back():

@@ -276,17 +276,16 @@ class Pipeline:
         """What the user should know about how the request was read: the model reads a fixed number of tokens,
         and a long prompt's end (its last objects, often) would otherwise vanish without a word; and a canvas
         larger than those it was trained on."""
-        # the planner reads the prompt too: every word, spelled letter by letter where its vocabulary lacks one;
-        # the text encoder leaves out those it never learnt, and may read further
         planner = self.model.planner
         hints = [(f"Layer {i}'s hint", spec.hint, None) for i, spec in enumerate(request.layers)
                  if spec.generated and spec.hint]
         texts = [("The prompt", request.prompt, planner)] + hints
         out = []
-        for what, text, also_read_by in texts:
-            unread = self.model.text.unread(text)
-            if also_read_by is not None:
-                unread = max(unread, also_read_by.unread(text), key=len)
+        for what, text, planner_reads in texts:
+            # the prompt's words matter where the planner deals them to layers: what it reads, each layer is drawn
+            # from (the text encoder's shorter reading of the whole prompt said 70 words were ignored, and one of
+            # them was drawn); a hint is read by the text encoder alone
+            unread = planner_reads.unread(text) if planner_reads is not None else self.model.text.unread(text)
             # the count says where (the same words may come earlier too); a lone final stop is no loss
             words = sum(any(c.isalnum() for c in w) for w in unread.split())
             if words:
@@ -333,14 +332,17 @@ class Pipeline:
         planner = self.model.planner
         if planner is None or request.kind != "generate" or not request.prompt.strip():
             return []
+        # boxes for objects: the generated ones and those kept showing one (not a pasted picture, locked)
+        count = sum(1 for i, spec in enumerate(request.layers) if i > 0 and (spec.generated or phrases[i]))
         with autocast_for(self.device):
-            objects = planner.phrases(request.prompt, len(request.layers) - 1)[1]
+            objects = planner.phrases(request.prompt, count)[1]
+        named = len({o.strip().lower() for o in objects})  # an object named twice is one
         shown = Counter(p.strip().lower() for p in phrases[1:] if p)
         left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
-        boxes = f"{'is 1 box' if len(phrases) == 2 else f'are {len(phrases) - 1} boxes'}"
+        boxes = f"{'is 1 box' if count == 1 else f'are {count} boxes'}"
         if left:
             which = " and ".join(f"“{short(o)}”" for o in left)
-            return [f"{which} got no box: the prompt names {len(objects)} objects and there {boxes}. "
+            return [f"{which} got no box: the prompt names {named} objects and there {boxes}. "
                     f"Draw a box for each."]
         # more boxes than objects: each object once, then again ('three stars' is meant so, 'a red star' not)
         again = [o for o in dict.fromkeys(p for p in phrases[1:] if p)
@@ -349,7 +351,7 @@ class Pipeline:
             return []
         which = " and ".join(f"“{short(o)}”" for o in again)
         return [f"{which} {'is' if len(again) == 1 else 'are'} drawn more than once: the prompt names "
-                f"{len(objects)} object{'s' if len(objects) != 1 else ''} and there {boxes}. Name one object per box."]
+                f"{named} object{'s' if named != 1 else ''} and there {boxes}. Name one object per box."]
 
     def _prompt_read(self, request: JobRequest) -> str:
         """The prompt as the model reads it: a background regenerated from a hint has the hint in place of the
