@@ -396,6 +396,9 @@ def test_steps_follow_the_model_not_the_settings(qtbot, tmp_path, tiny):
         lazy.set_document(blank_document(CANVAS, CANVAS), None)
         if chosen:
             lazy.prompt_panel.steps_spin.setValue(chosen)
+        lazy.act_generate.trigger()  # no model yet: the job says it waits for one to load
+        assert lazy.prompt_panel.progress_bar.format() == "Loading the model"
+        qtbot.waitUntil(lambda: not lazy.busy, timeout=60_000)
         assert run_action(qtbot, lazy, lazy.act_generate) == "done", repr(lazy.last_error)
         assert lazy.prompt_panel.steps_spin.value() == (chosen or tiny.config.default_steps)
 

@@ -54,6 +54,7 @@ def run_gui(args) -> int:
 
     async def load_model() -> None:
         # Loaded in the background so the window is usable at once and the first Generate need not wait.
+        window.model_label.setText("Model: loading…")
         try:
             await window.worker.load()
             window._engine_ready()

@@ -671,8 +671,10 @@ class MainWindow(QMainWindow):
     def _start_job(self, request: JobRequest, undo_text: str, label: str) -> None:
         self.controller.editing_locked = True
         self._job_label = label
-        self.prompt_panel.set_busy(True, label)
-        self.statusBar().showMessage(f"{label}…")
+        # the first job may wait for the model to load (half a minute on a busy laptop): say so until it starts
+        shown = label if self.worker.engine is not None else "Loading the model"
+        self.prompt_panel.set_busy(True, shown)
+        self.statusBar().showMessage(f"{shown}…")
         self._task = asyncio.ensure_future(self._run_job(request, undo_text, label), loop=event_loop())
         # The clean-up is the task's done callback: it runs even for a task cancelled before it started.
         self._task.add_done_callback(self._job_finished)
