@@ -316,7 +316,10 @@ def test_canvas_edit_and_layers_panel(qtbot, tmp_path, tiny):
     assert [l.name for l in w.document.layers] == names
     # delete: the selected layer goes, locked ones and the background refuse
     c.select(3)
-    w.act_delete.trigger()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.canvas.setFocus()
+    QTest.keyClick(w.canvas, Qt.Key.Key_Backspace)  # Delete, or Backspace as on a laptop
     assert len(w.document.layers) == 3
     c.select(1)
     w.delete_selected()

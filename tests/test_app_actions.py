@@ -360,6 +360,12 @@ def test_a_psd_names_save_as_autosave_and_recovery(qtbot, tmp_path, tiny, monkey
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: offered.append(a[2]) or ("", "")))
     w.act_save_as.trigger()
     assert offered == [str(psd.with_suffix(".lsproj"))]
+    # a name ending in .psd is written as a PSD, not as 'x.psd.lsproj'
+    named = tmp_path / "designs" / "named.psd"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(named), "")))
+    w.act_save_as.trigger()
+    assert named.exists() and not named.with_name("named.psd.lsproj").exists() and w.isWindowModified()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: offered.append(a[2]) or ("", "")))
 
     # After a crash, the recovered design keeps the PSD's name.
     crashed = RecoverySession(tmp_path / "recovery").start()

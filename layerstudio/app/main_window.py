@@ -215,6 +215,8 @@ class MainWindow(QMainWindow):
         self.act_redo = self._action("&Redo", self.redo, K.Redo, "redo", "Redo")
         self.act_delete = self._action("&Delete Layer", self.delete_selected, K.Delete, "delete",
                                        "Delete the selected layer")
+        # Backspace too, as editors on laptops without a Delete key have it (text fields keep theirs)
+        self.act_delete.setShortcuts(self.act_delete.shortcuts() + [QKeySequence(Qt.Key.Key_Backspace)])
         self.act_deselect = self._action("Select &None", lambda: self.controller.select(-1), K.Deselect)
         self.act_cut = self._action("Cu&t Layer", self.cut_layer, K.Cut, None,
                                     "Copy the selected layer, then delete it")
@@ -866,6 +868,11 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         path = Path(path)
+        if path.suffix.lower() == ".psd":  # asked for a PSD by name: written as one (it was 'x.psd.lsproj')
+            exported = self.export_psd(path)
+            if exported:
+                self.statusBar().showMessage(f"Exported {path}; the project itself is saved as .lsproj", 8000)
+            return exported
         if path.suffix.lower() != ".lsproj":
             path = path.with_name(path.name + ".lsproj")
         return self._save_to(path)
