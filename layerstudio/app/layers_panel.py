@@ -423,7 +423,10 @@ class LayersPanel(QWidget):
             metrics = QFontMetrics(bold if which < 0 else self.variations.font())
             lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
                      for text in (f"{'● ' if which < 0 else ''}seed {r.seed}", detail) if text]
-            item = QListWidgetItem(QIcon(thumbnail(r.pixels, QSize(64, 48))), "\n".join(lines))
+            picture = thumbnail(r.pixels, QSize(64, 48))
+            shown = QIcon(picture)
+            shown.addPixmap(picture, QIcon.Mode.Selected)  # untinted: the one in use looked faded, as if disabled
+            item = QListWidgetItem(shown, "\n".join(lines))
             item.setData(Qt.ItemDataRole.UserRole, which)
             tip = [f"Result {n} of {len(layer.variations) + 1}. "
                    + ("In use" if which < 0 else "Click to use this one") + f": seed {r.seed}"]

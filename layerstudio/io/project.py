@@ -264,7 +264,9 @@ def _is_int(value) -> bool:
 def _int(obj: dict, key: str, where: str, default=None, lo=-(2**63), hi=2**63 - 1) -> int:
     value = obj.get(key, default)
     if not _is_int(value) or not lo <= value <= hi:
-        raise _Bad(f"{where}: {key!r} must be an integer between {lo} and {hi}, got {str(value)[:40]!r}")
+        wanted = "a whole number of at most 64 bits" if (lo, hi) == (-(2**63), 2**63 - 1) else \
+            f"an integer between {lo} and {hi}"
+        raise _Bad(f"{where}: {key!r} must be {wanted}, got {str(value)[:40]!r}")
     return value
 
 
