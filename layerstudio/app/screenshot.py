@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{step} failed: {window.last_error}", file=sys.stderr)
                 return 1
         window.controller.select(2)
+        window.canvas.set_tool("select")  # the selected box with its handles, as when editing it
         window.canvas.fit()
         await asyncio.sleep(0.5)
         window.grab().save(args.out)
