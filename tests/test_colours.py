@@ -233,7 +233,8 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # the ramp's large scale
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
     red, blue, olive, cyan = BASE_COLOURS["red"], BASE_COLOURS["blue"], colour_names()["olive"], (0x3f, 0xa2, 0xc4)
-    assert asked == [[cyan, True], [cyan, False], [olive, True], [olive, False], [(64, 64, 4)], [red, blue]]
+    # flat with its drop shadow too: the shadow is drawn apart from the object (effects.with_shadow)
+    assert asked == [[cyan, True], [cyan, True], [olive, True], [olive, False], [(64, 64, 4)], [red, blue]]
     pipe.regenerate(doc, 0, seed=2, hint="black stripes on white", steps=1)
     assert asked[-1] == [(0, 0, 0), (255, 255, 255)]  # paper and ink, not the corpus's 22 and 246
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
@@ -377,3 +378,39 @@ def test_colour_names_read_pillows_colormap_after_anything_has_used_a_colour_nam
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "(220, 20, 60) (173, 216, 230)"
+
+
+def test_a_drop_shadow_asked_for_is_drawn_beneath_the_object_from_its_own_alpha():
+    from layerstudio.engine.effects import with_shadow
+
+    yy, xx = np.mgrid[0:96, 0:96]
+    disc = np.zeros((96, 96, 4), np.uint8)
+    inside = (yy - 40) ** 2 + (xx - 48) ** 2 < 28 ** 2
+    disc[inside] = (220, 38, 38, 255)
+    assert np.array_equal(with_shadow(disc, "a red circle", 1), disc)  # nothing asked
+    empty = np.zeros_like(disc)
+    assert np.array_equal(with_shadow(empty, "a red circle with a drop shadow", 1), empty)
+    for seed in range(4):
+        shadowed = with_shadow(disc, "a red circle with a drop shadow", seed)
+        assert np.array_equal(shadowed[inside], disc[inside])  # the object as drawn
+        below, above = shadowed[68:71, 44:52, 3].mean(), shadowed[9:12, 44:52, 3].mean()  # the disc spans 12-67
+        assert below > 40 and below > 2 * above  # down, as light from above
+        assert shadowed[68:71, 44:52, :3].max() < 60  # dark
+    assert np.array_equal(with_shadow(disc, "a red circle with a glow", 0), disc)  # the model's glows show
+
+
+def test_generated_layers_get_their_shadow_drawn_and_decomposed_ones_do_not(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.pipeline import Pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline_module, "with_shadow", lambda px, words, seed: asked.append(words) or px)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    asked.clear()
+    pipe.regenerate(doc, 1, seed=2, hint="a red star with a drop shadow", steps=1)
+    pipe.regenerate(doc, 0, seed=2, hint="a plain navy background", steps=1)  # backgrounds have none
+    assert asked == ["a red star with a drop shadow"]
+    pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a red star with a drop shadow on navy", steps=1)
+    assert len(asked) == 1

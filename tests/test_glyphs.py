@@ -362,6 +362,10 @@ def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
     assert len(notices) == 1 and "“a green dragon” names no shape or icon" in notices[0] and "star" not in notices[0][:40]
     document.layers[1].hint = "'DRAGON'"  # lettering needs no silhouette; nor does a dolphin
     document.layers[2].hint = "a red dolphin"
+    notices = pipe.run(JobRequest.generate(document, 1, None)).notices  # but six letters in 32 px are 6 px tall
+    assert notices == ["“DRAGON” comes out 6 px tall in its 32 x 32 px box, too small to read: widen the box or "
+                       "shorten the words."]
+    document.layers[1].hint = "'OK'"
     assert pipe.run(JobRequest.generate(document, 1, None)).notices == []
     # characters the font lacks: accents dropped, the rest left out, and said so
     document.layers[1].hint, document.layers[2].hint = "the word 'Café' in brown", "the words 'I ❤ NY'"

@@ -106,6 +106,18 @@ def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float
     return x0, y0, x0 + width, y0 + height
 
 
+def lettering_height(description: str, w: int, h: int) -> float | None:
+    """How tall (px) a layer's quoted lettering comes out in a w x h box, or None where it letters nothing."""
+    lettered = letterable(drawn_text(description))
+    master = text_master(lettered) if lettered else None
+    if master is None:
+        return None
+    words = set(re.findall(r"[a-z]+", description.lower()))
+    pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
+    x0, y0, x1, y1 = fitted_rect(master[1], w, h, pad)
+    return y1 - y0
+
+
 def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | None:
     """(h, w) float32 coverage of what the description asks for, fitted to a w x h box: its quoted lettering, or
     else the silhouette of a shape or icon it names; None when it names neither (or quotes only characters the

@@ -20,7 +20,8 @@ from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
-from .glyphs import drawable, drawn_text, glyph_for, letterable
+from .effects import with_shadow, without_shadow
+from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
@@ -36,6 +37,7 @@ CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large mode
 # would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
+LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
 # an object meant to be drawn more than once besides a counted one ('three stars'): 'some hearts', 'stars'
 _PLURAL = re.compile(r"\b(some|many|several)\b|\b\w+[^siu'\W]s\b", re.IGNORECASE)
 
@@ -256,7 +258,8 @@ class Pipeline:
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
                 if len(wanted) == 1:
-                    flat = flat_colour(drawn[i], background=i == 0) is not None
+                    # an object with a shadow is flat too: the shadow is drawn apart (with_shadow)
+                    flat = flat_colour(drawn[i] if i == 0 else without_shadow(drawn[i]), background=i == 0) is not None
                     layers[i] = snap_to_colour(layers[i], wanted[0], flat)
                 elif len(wanted) == 2 and i == 0 and names_pattern(drawn[i]):
                     layers[i] = between_colours(layers[i], *wanted)
@@ -265,6 +268,8 @@ class Pipeline:
                     ramp = pattern_sketch(drawn[0], spec.box.width, spec.box.height, spec.seed)
                     if ramp is not None:
                         layers[0] = with_large_scale_of(layers[0], ramp)
+                if i > 0:  # the drop shadow asked for, drawn as the corpus draws it: the model's was faint
+                    layers[i] = with_shadow(layers[i], drawn[i], request.layers[i].seed)
         else:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
@@ -318,6 +323,11 @@ class Pipeline:
             out.append(f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
                        f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it "
                        f"knows (a star, an owl, a dolphin…), or put words in quotes to letter them.")
+        for d, slot in layers:  # lettering squeezed below a readable height ('a 37-letter word in 96 x 48 px')
+            tall = lettering_height(d, slot.box.width, slot.box.height)
+            if tall is not None and tall < LEGIBLE_PX:
+                out.append(f"“{short(drawn_text(d))}” comes out {max(1, round(tall))} px tall in its {slot.box.width} x "
+                           f"{slot.box.height} px box, too small to read: widen the box or shorten the words.")
         for text in dict.fromkeys(drawn_text(d) for d, _ in layers if drawn_text(d)):
             lacking = "".join(dict.fromkeys(c for c in text if not drawable(c)))
             if lacking:

@@ -13,10 +13,11 @@ import random
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from layerstudio.document import GRID, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.engine.colours import BASE_COLOURS, colour_names, colour_rgb, everyday_colours, lab
+from layerstudio.engine.effects import blur as _blur, over as _over, shade as _shade, shadow_colour, shift as _shift
 from layerstudio.engine.glyphs import text_master
 from layerstudio.engine.patterns import (STRIPE_ANGLES, STRIPE_WAYS, THIN_STRIPE, dot_params, dots, linear_ramp,
                                          stripe_params, stripes, two_colour_ramp)
@@ -98,14 +99,6 @@ class Design:
 
 # ----------------------------------------------------------------------------------------------- colours
 
-def _shade(rgb, amount: float) -> np.ndarray:
-    """amount > 0 mixes towards white, < 0 towards black."""
-    c = np.asarray(rgb, np.float32)
-    if amount >= 0:
-        return c + (255.0 - c) * amount
-    return c * (1.0 + amount)
-
-
 def _distinct(rng: random.Random, avoid: list[str], pool: list[str] | None = None) -> str:
     """A colour name clearly apart from every colour in `avoid`."""
     pool = [n for n in (pool or _NAMES) if all(_far(n, a) for a in avoid)]
@@ -134,27 +127,6 @@ def _article(phrase: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- masks
-
-def _blur(mask: np.ndarray, radius: float) -> np.ndarray:
-    img = Image.fromarray(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8))
-    return np.asarray(img.filter(ImageFilter.GaussianBlur(radius)), np.float32) / 255.0
-
-
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    out = np.zeros_like(mask)
-    h, w = mask.shape
-    out[max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
-        mask[max(-dy, 0): h + min(-dy, 0), max(-dx, 0): w + min(-dx, 0)]
-    return out
-
-
-def _over(top_rgb, top_a, bot_rgb, bot_a):
-    """Straight-alpha over for float arrays (rgb H x W x 3, a H x W)."""
-    a = top_a + bot_a * (1.0 - top_a)
-    safe = np.where(a > 0, a, 1.0)[..., None]
-    rgb = (top_rgb * top_a[..., None] + bot_rgb * (bot_a * (1.0 - top_a))[..., None]) / safe
-    return rgb, a
-
 
 def _gradient(a, b, t: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
@@ -365,7 +337,7 @@ def _render_layer(spec: _Spec, rect, w: int, h: int, rng: random.Random, shadow,
     if shadow is not None:
         dx, dy, radius, strength = shadow
         sh = _blur(_shift(cov, dx, dy), radius) * strength
-        dark = (90, 90, 100) if spec.colour == "black" or _lightness(spec.colour) < 25 else (20, 20, 30)
+        dark = shadow_colour(0.0 if spec.colour == "black" else _lightness(spec.colour))
         rgb, alpha = _over(rgb, alpha, np.broadcast_to(np.asarray(dark, np.float32), (h, w, 3)), sh)
     elif glow is not None:
         radius, strength = glow

@@ -1,0 +1,87 @@
+"""Drop shadows and glows, as the corpus draws them under its objects; and a drop shadow under a generated object
+whose words ask for one. The model learnt shadows faintly (alpha ~38 of 255 where the corpus's are 90-150 at their
+darkest: invisible on most backgrounds), so a layer asking for one gets it drawn from its own object's alpha
+beneath what the model drew. Its glows show well as drawn (one drawn beneath them as well widened the layers:
+true-object alpha IoU 0.844 -> 0.835, lettering 0.876 -> 0.857)."""
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from .colours import lab
+
+
+def blur(mask: np.ndarray, radius: float) -> np.ndarray:
+    img = Image.fromarray(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    return np.asarray(img.filter(ImageFilter.GaussianBlur(float(radius))), np.float32) / 255.0
+
+
+def shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    out = np.zeros_like(mask)
+    h, w = mask.shape
+    out[max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = \
+        mask[max(-dy, 0): h + min(-dy, 0), max(-dx, 0): w + min(-dx, 0)]
+    return out
+
+
+def over(top_rgb, top_a, bot_rgb, bot_a):
+    """Straight-alpha over for float arrays (rgb H x W x 3, a H x W)."""
+    a = top_a + bot_a * (1.0 - top_a)
+    safe = np.where(a > 0, a, 1.0)[..., None]
+    rgb = (top_rgb * top_a[..., None] + bot_rgb * (bot_a * (1.0 - top_a))[..., None]) / safe
+    return rgb, a
+
+
+def shade(rgb, amount: float) -> np.ndarray:
+    """amount > 0 mixes towards white, < 0 towards black."""
+    c = np.asarray(rgb, np.float32)
+    if amount >= 0:
+        return c + (255.0 - c) * amount
+    return c * (1.0 + amount)
+
+
+SHADOW_DARK, SHADOW_LIGHT = (20, 20, 30), (90, 90, 100)  # a dark object's shadow is lighter, or it would not show
+
+
+def shadow_colour(object_lightness: float) -> tuple[int, int, int]:
+    return SHADOW_LIGHT if object_lightness < 25 else SHADOW_DARK
+
+
+_SHADOW = re.compile(r"\bshadow(s|ed)?\b", re.IGNORECASE)
+OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the model's faint effect, below its body
+
+
+def without_shadow(description: str) -> str:
+    """The description without its shadow words: the object's own look, the shadow being drawn apart."""
+    return _SHADOW.sub("", description)
+
+
+def with_shadow(pixels: np.ndarray, description: str, seed: int) -> np.ndarray:
+    """The layer with the drop shadow its words ask for drawn beneath it from its object's alpha, as the corpus
+    sizes them: offset 6% of the object's smaller side down and to one side (by `seed`), blurred 3.5%, half opaque.
+    Unchanged where none is asked or no object shows."""
+    alpha = pixels[..., 3].astype(np.float32) / 255.0
+    lo, hi = OBJECT_ALPHA
+    body = np.clip((alpha - lo) / (hi - lo), 0.0, 1.0)
+    rows, cols = np.nonzero(body > 0.5)
+    if not _SHADOW.search(description) or len(rows) < 16:
+        return pixels
+    size = int(min(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1))
+    solid = pixels[..., :3][body > 0.5].astype(np.float32)
+    rng = random.Random(seed)
+    distance = max(2, int(round(size * 0.06)))
+    angle = rng.uniform(0.3, 1.3)  # down and to one side, as light from above
+    dx = int(round(distance * np.cos(angle))) * rng.choice([1, -1])
+    dy = int(round(distance * np.sin(angle)))
+    under = blur(shift(body, dx, dy), max(1.0, size * 0.035)) * 0.5
+    colour = np.asarray(shadow_colour(lab(tuple(solid.mean(0)))[0]), np.float32)
+    h, w = alpha.shape
+    out_rgb, out_a = over(pixels[..., :3].astype(np.float32), alpha, np.broadcast_to(colour, (h, w, 3)), under)
+    out = np.empty_like(pixels)
+    out[..., :3] = np.clip(out_rgb + 0.5, 0, 255).astype(np.uint8)
+    out[..., 3] = np.clip(out_a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out[out[..., 3] == 0, :3] = 0  # no colour hidden under zero alpha
+    return out
