@@ -316,6 +316,10 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     zorblats = {object_in_usual_colour("a fluffy zorblat with wings", seed, colour_names()["red"]) for seed in range(30)}
     assert len(zorblats) > 3 and all(re.fullmatch(r"a fluffy [a-z ]+ zorblat with wings", d) for d in zorblats)
     assert "a fluffy red zorblat with wings" not in zorblats
+    # before the thing's name, not its direction or what it does ('a king' is no participle)
+    assert re.fullmatch(r"an? [a-z ]+ arrow pointing right", object_in_usual_colour("an arrow pointing right", 0))
+    assert re.fullmatch(r"an? [a-z ]+ zorblat sitting on a mat", object_in_usual_colour("a zorblat sitting on a mat", 0))
+    assert re.fullmatch(r"an? [a-z ]+ king", object_in_usual_colour("a king", 0))
     # the thing's name, not its extras: 'a square with a heart on it' is a square in some colour
     assert object_in_usual_colour("a square with a heart on it", 1).endswith("square with a heart on it")
     assert object_in_usual_colour("the word 'SALE' with a glow", 0, navy) == "the word 'SALE' in white with a glow"

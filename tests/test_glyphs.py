@@ -101,7 +101,9 @@ def test_arrows_and_triangles_point_where_the_words_say():
     for words, kind, way in (("a red arrow pointing left", "arrow", "left"), ("a right arrow", "arrow", "right"),
                              ("a green triangle upside down", "triangle", "down"),
                              ("a green triangle pointing up", "triangle", "up"),
-                             ("a black arrow pointing up", "arrow", "up"), ("an arrow pointing down", "arrow", "down")):
+                             ("a black arrow pointing up", "arrow", "up"), ("an arrow pointing down", "arrow", "down"),
+                             ("a triangle pointing right", "triangle", "right"),
+                             ("a blue triangle pointing left", "triangle", "left")):
         assert {pointing(kind, glyph_for(words, 128, 96, seed)) for seed in range(8)} == {way}
     # without a direction the seed picks one, as the corpus does
     assert {pointing("arrow", glyph_for("a red arrow", 128, 64, seed)) for seed in range(8)} == {"left", "right"}

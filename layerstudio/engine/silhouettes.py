@@ -123,8 +123,8 @@ class _Translated:
 
 def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random, facing: str | None = None) -> np.ndarray:
     """Anti-aliased coverage (h x w float32 in 0..1) of a shape filling `rect` = (x0, y0, x1, y1) in px. `facing`
-    ("left", "right", "up", "down") overrides the random way an arrow or a triangle points where the corpus draws
-    it that way (arrows left or right, triangles up or down); the rng is drawn from the same either way."""
+    ("left", "right", "up", "down") overrides the random way an arrow or a triangle points; the rng is drawn from
+    the same either way."""
     f = max(1, min(SS, MAX_SS_SIDE // max(w, h, 1)))
     img = Image.new("L", (w * f, h * f), 0)
     d = ImageDraw.Draw(img)
@@ -146,7 +146,9 @@ def shape_mask(kind: str, w: int, h: int, rect, rng: random.Random, facing: str 
         up = rng.random() < 0.8
         if facing in ("up", "down"):
             up = facing == "up"
-        if up:
+        if facing in ("left", "right"):  # never in the corpus: the model follows the silhouette (as arrows up)
+            pts = [(x0, y0), (x1, cy), (x0, y1)] if facing == "right" else [(x1, y0), (x0, cy), (x1, y1)]
+        elif up:
             pts = [(cx, y0), (x1, y1), (x0, y1)]
         else:
             pts = [(x0, y0), (x1, y0), (cx, y1)]
@@ -550,8 +552,12 @@ def pointing(kind: str, coverage: np.ndarray) -> str:
     if kind == "arrow" and part.shape[1] >= part.shape[0]:  # across, as the corpus draws them
         strip = max(1, part.shape[1] // 10)
         return "left" if part[:, :strip].sum() < part[:, -strip:].sum() else "right"
-    strip = max(1, part.shape[0] // 10)
-    return "up" if part[:strip].sum() < part[-strip:].sum() else "down"
+    strip, across = max(1, part.shape[0] // 10), max(1, part.shape[1] // 10)
+    top, bottom = part[:strip].sum(), part[-strip:].sum()
+    left, right = part[:, :across].sum(), part[:, -across:].sum()
+    if abs(left - right) / max(left + right, 1e-6) > abs(top - bottom) / max(top + bottom, 1e-6):  # on its side
+        return "left" if left < right else "right"
+    return "up" if top < bottom else "down"
 
 
 def silhouette(category: str, key: str, w: int, h: int, rect, rng: random.Random,

@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from .colours import colour_rgb, colour_spans, lab
+from .silhouettes import name_spans
 from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
@@ -130,6 +131,8 @@ def _pattern(names) -> re.Pattern:
 _THINGS, _PLACE_WORDS = _pattern(_USUAL), _pattern(_PLACES)
 _THING_END = re.compile(r"\s+(?:with|in|on|at|of|saying|that|which|next|beside|above|below|under|over|near|by|"
                         r"and)\b|\s*[,;:.!?(]", re.IGNORECASE)
+_DOING = re.compile(r"\s+(?:facing|upside|\w+ing)\b", re.IGNORECASE)  # 'an arrow pointing right', 'a cat sitting'
+_ARTICLES = {"a", "an", "the", "some", "one"}
 
 
 def _apart(colour: str, under: tuple[int, int, int] | None) -> bool:
@@ -205,7 +208,13 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     if thing:
         return _with_colour(description, thing.start(),
                             _choose(_USUAL[thing.group(1).lower()], seed, under, beside))
-    # a thing with no usual colour: before the last word of its name ('a fluffy dragon with wings')
+    known = name_spans(name)  # a shape or icon with no usual colour: before its name ('an arrow pointing up')
+    if known:
+        return _with_colour(description, known[0][0], _choose((), seed, under, beside))
+    # anything else: before the last word of its name ('a fluffy zorblat with wings', 'a king'), not of what it does
+    doing = _DOING.search(name)
+    if doing and set(name[:doing.start()].lower().split()) - _ARTICLES:
+        name = name[:doing.start()]
     return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under, beside))
 
 
