@@ -290,6 +290,9 @@ def test_everyday_colour_names_css_lacks_are_read_and_never_painted_by_the_corpu
     assert found("a red rose")[1:] == []  # a flower, not a colour
     assert colour_names()["pale green"] == (152, 251, 152)  # CSS's own name keeps its colour
     assert found("a dark brown cup on off-white") == [("dark brown", (92, 64, 51)), ("off-white", (250, 249, 246))]
+    assert [name for name, _ in found("'Thank You' in rose gold on blush pink, a mint star on soft peach")] == \
+        ["rose gold", "blush pink", "mint", "peach"]
+    assert found("a peach and a pear on white")[0][0] == "white"  # a fruit after an article with no noun after
     # shades of a name that no list has, mixed towards black or white; CSS's own shades stay
     dark_yellow, pale_orange = found("a dark yellow star on pale orange")
     assert dark_yellow[0] == "dark yellow" and sum(dark_yellow[1]) < sum(BASE_COLOURS["yellow"])

@@ -92,7 +92,19 @@ def everyday_colours() -> dict[str, tuple[int, int, int]]:
            "off-white": (250, 249, 246), "off white": (250, 249, 246), "dark brown": (92, 64, 51),
            "light brown": (181, 101, 29), "dark purple": (48, 25, 52), "sage": (138, 154, 91),
            "sage green": (138, 154, 91), "mustard yellow": (225, 173, 1), "neon pink": (255, 16, 240),
-           "neon green": (57, 255, 20), "dark navy": (0, 0, 80)}
+           "neon green": (57, 255, 20), "dark navy": (0, 0, 80),
+           # a helper's review: names people use for designs that were read as no colour (a muddy grey 'peach')
+           "peach": (255, 203, 164), "mint": (62, 180, 137), "mint green": (152, 255, 152),
+           "pastel blue": (174, 198, 207), "pastel pink": (255, 209, 220), "pastel green": (119, 221, 119),
+           "pastel yellow": (253, 253, 150), "pastel purple": (179, 158, 181), "pastel orange": (255, 179, 71),
+           "rose gold": (183, 110, 121), "blush": (222, 93, 131), "blush pink": (243, 170, 190),
+           "baby pink": (244, 194, 194), "dusty rose": (220, 174, 150), "dusty pink": (213, 138, 148),
+           "burnt orange": (204, 85, 0), "seafoam": (159, 226, 191), "seafoam green": (159, 226, 191),
+           "emerald": (80, 200, 120), "emerald green": (80, 200, 120), "ruby": (224, 17, 95),
+           "sapphire": (15, 82, 186), "terracotta": (226, 114, 91), "rust": (183, 65, 14), "ochre": (204, 119, 34),
+           "jade": (0, 168, 107), "neon yellow": (255, 255, 51), "neon blue": (31, 81, 255),
+           "neon orange": (255, 95, 31), "royal purple": (120, 81, 169), "lemon yellow": (255, 244, 79),
+           "cherry red": (210, 4, 45), "bubblegum pink": (255, 193, 204)}
     for hue in ("yellow", "blue", "green", "pink", "grey", "gray", "cyan"):
         light = ImageColor.colormap.get(f"light{hue}")
         if light and f"pale{hue}" not in ImageColor.colormap:  # CSS's own 'pale green' stays
@@ -291,7 +303,8 @@ def colour_spans(text: str, skip: list[tuple[int, int]] = ()) -> list[tuple[int,
 
 # Colour names that are also things, and are the thing where an article goes before and no noun after: 'a lemon and
 # a lime on yellow' lost the lime (a bare colour), 'an orange and a banana' the orange
-_THING_COLOURS = {"orange", "lime", "lemon", "olive", "chocolate", "coral", "salmon", "plum", "tomato", "mint"}
+_THING_COLOURS = {"orange", "lime", "lemon", "olive", "chocolate", "coral", "salmon", "plum", "tomato", "mint", "peach",
+                  "ruby", "sapphire", "emerald", "jade"}
 _THING_BEFORE = re.compile(r"(?:^|\W)(?:a|an|the|one)\s+$", re.IGNORECASE)
 _THING_AFTER = re.compile(r"\s*(?:$|[^\w\s#'-]|(?:and|or|on|in|with|next|beside|by|at|under|over|near|plus|above|below|"
                           r"against)\b)", re.IGNORECASE)
