@@ -101,6 +101,7 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == ""
+    assert any("names no object for the boxes" in n for n in pipe.run(replace(request, steps=1)).notices)
 
 
 def test_a_background_regenerated_from_a_hint_is_read_with_the_hint_in_place_of_the_prompts_words():

@@ -346,6 +346,10 @@ class Pipeline:
         count = sum(1 for i, spec in enumerate(request.layers) if i > 0 and (spec.generated or phrases[i]))
         with autocast_for(self.device):
             objects = planner.phrases(request.prompt, count)[1]
+        if not objects and any(i > 0 and spec.generated and not spec.hint for i, spec in enumerate(request.layers)):
+            return ["The prompt names no object for the boxes (“logo for a bakery” says what the design is for, "
+                    "not what it shows): they may come out as stray marks. Name what each box shows (“a brown "
+                    "croissant”, “the word 'BAKERY'”) or give it a hint."]
         named = len({o.strip().lower() for o in objects})  # an object named twice is one
         shown = Counter(p.strip().lower() for p in phrases[1:] if p)
         left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
