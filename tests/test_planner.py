@@ -721,3 +721,37 @@ def test_shapes_and_icons_left_out_of_every_phrase_between_joining_words_are_obj
     text = "a house with a red roof and a chimney on green grass"
     background, objects = tidy_cut(text, [], [(0, 7), (13, 23), (28, len(text))])
     assert [text[a:b] for a, b in background] == ["green grass"] and text[objects[-1][0]:objects[-1][1]] == "a chimney"
+
+
+def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_it_shows_does():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, background, objects):
+        spans = lambda phrases: [(text.index(p), text.index(p) + len(p)) for p in phrases]  # noqa: E731
+        bg, objs = tidy_cut(text, spans(background), spans(objects))
+        return [text[a:b] for a, b in bg], [text[a:b] for a, b in objs]
+
+    assert cut("four hearts in different colours on white.", ["white"], ["four hearts", "different colours"]) == \
+        (["white"], ["four hearts"])
+    assert cut("a sticker of a happy avocado.", [], ["a sticker", "a happy avocado"]) == ([], ["a happy avocado"])
+    assert cut("a logo for my dentist office, a white tooth on blue.", ["blue"],
+               ["a logo for my dentist office", "a white tooth"]) == (["blue"], ["a white tooth"])
+    assert cut("a Christmas card with a snowman on red.", ["red"], ["a Christmas card with a snowman"]) == \
+        (["red"], ["a snowman"])
+    assert cut("'Hi Mia' in gold, three balloons and a cake on pink.", ["pink"],
+               ["'Hi Mia' in gold, three balloons", "a cake"]) == (["pink"], ["'Hi Mia' in gold", "three balloons", "a cake"])
+    # known things said with 'with', lettering with 'saying': objects of their own (join_parts joins them for few
+    # boxes); effects stay the object's
+    assert cut("'Happy New Year' in gold with fireworks on navy.", ["navy"], ["'Happy New Year' in gold with fireworks"]) \
+        == (["navy"], ["'Happy New Year' in gold", "fireworks"])
+    assert cut("a ghost saying 'BOO!' on black.", ["black"], ["a ghost saying 'BOO!'"]) == (["black"], ["a ghost", "'BOO!'"])
+    assert cut("a red star with a drop shadow on white.", ["white"], ["a red star with a drop shadow"])[1] == \
+        ["a red star with a drop shadow"]
+    # the background said late; the colours first taken for it go back to the object they followed
+    assert cut("leaves in orange and red, a mug, all on a soft beige background.", ["red"],
+               ["leaves in orange", "a mug", "a soft beige background"]) == \
+        (["a soft beige background"], ["leaves in orange and red", "a mug"])
+    assert cut("horizontal stripes in red and white, a blue star.", ["horizontal stripes"], ["red and white", "a blue star"]) \
+        == (["horizontal stripes in red and white"], ["a blue star"])
+    assert cut("on the beach: a palm tree.", [], ["a palm tree"]) == (["the beach"], ["a palm tree"])
+    assert cut("a cat and a dog at night.", [], ["a cat", "a dog", "night"]) == (["night"], ["a cat", "a dog"])

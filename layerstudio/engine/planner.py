@@ -324,7 +324,7 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
     return dealt
 
 
-_WITH = re.compile(r"\s+with\s+", re.IGNORECASE)
+_WITH = re.compile(r"\s+(?:with|saying)\s+", re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
@@ -630,7 +630,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 or _only_a_place(text, (a + tail.start(1), b), colour_words)):
             background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
-        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under)\s+((a|an|the)\s+)?"
+        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under|at)\s+((a|an|the)\s+)?"
                                                        rf"{re.escape(text[span[0]:span[1]])}", text, re.IGNORECASE)
                  and _PLACE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))]
         opening = re.match(r"\s*(?:on|over|against)\s+", text, re.IGNORECASE)
@@ -642,7 +642,11 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             first = next((c for c in colour_words if c[0] == opening.end()), None)
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
-    return background, trimmed
+        place = re.match(r"\s*(?:on|in|at|over|against)\s+((?:(?:the|a|an)\s+)?([\w'-]+))\s*[:,]", text, re.IGNORECASE)
+        if not background and place and place.group(2).lower() in _PLACE_NOUNS:  # 'On the beach: a palm tree, ...'
+            background = [place.span(1)]
+            trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
+    return _last_fixes(text, background, trimmed, colour_words)
 
 
 def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
@@ -653,7 +657,8 @@ def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
     return bool(nouns) and set(nouns) <= _PLACE_NOUNS
 
 
-_COUNT_WORDS = re.compile(r"\b(?:%s|\d+|a (?:set|row|stack|bunch|cup|bowl|slice|piece) of|some|several|many)\s+"
+_COUNT_WORDS = re.compile(r"\b(?:%s|\d+|a (?:set|row|stack|bunch|cup|mug|glass|jar|bottle|plate|bowl|slice|piece) of|"
+                          r"some|several|many)\s+"
                           % "|".join(COUNTS), re.IGNORECASE)  # counts, and measures ('a cup of coffee')
 
 
@@ -682,6 +687,116 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 _DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                  "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
                  "design", "graphic", "illustration", "template", "mockup", "story", "announcement"}
+
+
+_COLOUR_VARIETY = {"different", "various", "assorted", "mixed", "random", "matching", "many", "pastel", "bright", "bold",
+                   "muted", "warm", "cool", "soft", "vivid", "neon", "rainbow", "colours", "colors", "shades", "tones",
+                   "hues", "all", "in", "of"}  # 'four hearts in different colours', 'all in pastel colours'
+
+
+def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
+                ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """From a helper's review of everyday prompts: an object piece that says 'background' is the background ('...
+    all on a soft beige background that feels warm'; colours taken for one before go back to the object they
+    followed: 'leaves in orange and red'); colours said with 'in' after a background are its ('stripes in red and
+    white'); what a design is, is no object, what it shows is ('a sticker of a happy avocado', 'a Christmas card
+    with a snowman', 'a logo for my dentist office'); a list after a comma is cut apart ("'Hi' in gold, three
+    balloons"); a known thing said with 'with', or lettering with 'saying', is an object of its own ("'Happy New
+    Year' in gold with fireworks", "a ghost saying 'BOO!'"), joined again where boxes are too few (`join_parts`)."""
+    quoted = quoted_ranges(text)
+    said_background = [span for span in objects
+                       if re.search(r"\b(background|backdrop)\b", _unquoted(text, span, quoted), re.IGNORECASE)]
+    if said_background:
+        span = said_background[-1]
+        objects = [o for o in objects if o != span]
+        for a, b in background:  # the colours taken for the background before: back to the object they followed
+            before = max((o for o in objects if o[1] <= a), default=None, key=lambda o: o[1])
+            if before and _colour_list(text, (a, b), colour_words) and \
+                    re.fullmatch(r"\s*(?:,|and|or|&)\s*", text[before[1]:a], re.IGNORECASE):
+                objects = [(before[0], b) if o == before else o for o in objects]
+        background = [span]
+    if background:  # 'horizontal stripes in red and white'
+        a, b = background[-1]
+        after = next((o for o in objects if re.fullmatch(r"\s+in\s+", text[b:o[0]], re.IGNORECASE)), None)
+        if after and _colour_list(text, after, colour_words):
+            background = background[:-1] + [(a, after[1])]
+            objects = [o for o in objects if o != after]
+    out = []
+    for span in objects:
+        for piece in _listed(text, span, quoted):
+            piece = _what_the_design_shows(text, piece, quoted)
+            if piece is not None:
+                out += _things_said_with(text, piece, quoted)
+    return background, out
+
+
+def _colour_list(text: str, span: tuple[int, int], colour_words) -> bool:
+    """Whether `span` holds colour names alone, joined by 'and' or commas ('red and white')."""
+    parts = [p for p in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", text[span[0]:span[1]], flags=re.IGNORECASE)]
+    return all(p.strip() for p in parts) and all(
+        any(s <= span[0] + m.start() and span[0] + m.end() <= e for s, e, _ in colour_words)
+        or m.group().lower() in ("a", "an", "the", "and", "or")
+        for m in re.finditer(r"[\w'-]+", text[span[0]:span[1]]))
+
+
+def _unquoted(text: str, span: tuple[int, int], quoted) -> str:
+    """The span's text with quoted words blanked."""
+    chars = list(text[span[0]:span[1]])
+    for a, b in quoted:
+        for i in range(max(a, span[0]), min(b, span[1])):
+            chars[i - span[0]] = " "
+    return "".join(chars)
+
+
+def _listed(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
+    """The span cut at commas outside quotes that a count or an article follows ("'Hi' in gold, three balloons")."""
+    cuts = [m for m in re.finditer(r"\s*,\s*(?=(?:a|an|the|%s|\d+)\s)" % "|".join(COUNTS), text[span[0]:span[1]],
+                                   re.IGNORECASE) if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)]
+    pieces, start = [], span[0]
+    for m in cuts:
+        pieces.append((start, span[0] + m.start()))
+        start = span[0] + m.end()
+    return [p for p in pieces + [(start, span[1])] if text[p[0]:p[1]].strip()]
+
+
+_DESIGN_WRAP = re.compile(r"\b(?:%s)s?\s+(with|of|showing|featuring|for)\s+" % "|".join(sorted(_DESIGN_NOUNS)),
+                          re.IGNORECASE)
+
+
+def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> tuple[int, int] | None:
+    """The part of an object piece the design shows, where the piece names the design: 'a sticker of a happy
+    avocado' -> 'a happy avocado', 'a card for mum with a red heart' -> 'a red heart'; None for the design alone
+    ('a logo for my dentist office'; 'a sticker' before 'of ...')."""
+    piece = _unquoted(text, span, quoted)
+    wrap = _DESIGN_WRAP.search(piece)
+    if wrap is None or named_object(piece[:wrap.start()]) is not None:
+        words = re.findall(r"[\w'-]+", piece.lower())
+        alone = words and words[-1] in _DESIGN_NOUNS and named_object(piece) is None and not quoted_ranges(
+            text[span[0]:span[1]]) and re.match(r"\s*(of|with|for|showing|featuring)\b", text[span[1]:], re.IGNORECASE)
+        return None if alone else span
+    if wrap.group(1).lower() == "for":
+        shows = re.search(r"\s+with\s+", piece[wrap.end():], re.IGNORECASE)
+        return None if shows is None else (span[0] + wrap.end() + shows.end(), span[1])
+    return span[0] + wrap.end(), span[1]
+
+
+def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
+    """The span cut before a known thing said with 'with', or lettering with 'saying', where what comes before is
+    a thing or lettering itself; effects stay ('a star with a drop shadow')."""
+    piece = _unquoted(text, span, quoted)
+    for m in re.finditer(r"\s+(with|saying)\s", piece, re.IGNORECASE):  # (quotes are blanks in `piece`)
+        start = span[0] + m.end()
+        start += len(text[start:span[1]]) - len(text[start:span[1]].lstrip())
+        before, rest = (span[0], span[0] + m.start()), (start, span[1])
+        first = text[before[0]:before[1]]
+        if not (quoted_ranges(first) or named_object(first)):
+            continue
+        if m.group(1).lower() == "with" and named_object(text[rest[0]:rest[1]]) and \
+                not re.search(r"\b(shadow|shadows|glow|glowing|outline|border|halo|stroke)\b", piece[m.end():]):
+            return [before] + _things_said_with(text, rest, quoted)
+        if m.group(1).lower() == "saying" and quoted_ranges(text[rest[0]:rest[1]]):
+            return [before, rest]
+    return [span]
 
 
 def _referred_to(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> int | None:
@@ -721,7 +836,7 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     for ('... for halloween', or before a colon that opens its objects: 'A poster for a summer party: a sun, ...'),
     or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
-    if words and all(w in _PLACE_ONLY for w in words):
+    if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)):
         return True
     if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
@@ -913,7 +1028,7 @@ SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "fie
 _PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "street", "lake", "river", "meadow", "garden",
                               "park", "desert", "city", "jungle", "hills", "snow", "sand",
                               "night", "sunset", "clouds", "pond", "lawn", "countryside", "day", "morning",
-                              "evening", "dusk", "dawn"}
+                              "evening", "dusk", "dawn", "rain", "fog", "storm", "sunrise", "sunshine"}
 
 
 _STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote
