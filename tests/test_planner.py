@@ -755,3 +755,13 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         == (["horizontal stripes in red and white"], ["a blue star"])
     assert cut("on the beach: a palm tree.", [], ["a palm tree"]) == (["the beach"], ["a palm tree"])
     assert cut("a cat and a dog at night.", [], ["a cat", "a dog", "night"]) == (["night"], ["a cat", "a dog"])
+
+
+def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():
+    from layerstudio.engine.planner import fit_evidence
+
+    wide, square = Box(0, 0, 224, 48), Box(0, 0, 96, 96)
+    fit = fit_evidence([wide, square], ["the words 'Trick or Treat'", "a pumpkin", "a zorblat"])
+    assert fit[0, 0] == 0.0 and fit[1, 0] < -1.0  # long lettering: the wide box
+    assert fit[1, 1] == 0.0 and fit[0, 1] < -0.5  # a pumpkin: the square one
+    assert (fit[:, 2] == 0.0).all()  # nothing to draw it from: no preference
