@@ -304,7 +304,8 @@ def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     assert layer_name("A pair of blue shoes with white laces") == "Blue shoe with white laces"
     assert layer_name("3 cats sitting on a mat") == "Cat sitting on a mat"
     assert layer_name("two 'SALE' signs") == "'SALE' sign"
-    assert layer_name("Three") == "Three" and layer_name("twofold hearts") == "Twofold hearts"
+    assert layer_name("Three") == "Three" and layer_name("twofold hearts") == "Twofold heart"  # no count, a plural
+    assert layer_name("some pink balloons") == "Pink balloon" and layer_name("french fries") == "French fries"
     # through a job's result: both boxes dealt 'two pink hearts' are named 'Pink heart'
     doc = Document(128, 128, "two pink hearts on white", [Layer(Box(0, 0, 128, 128), name="Background"),
                    Layer(Box(0, 0, 64, 64), name="Layer 1"), Layer(Box(64, 0, 128, 64), name="Layer 2")])
@@ -543,6 +544,12 @@ def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
             ["a purple star", "two pink hearts", "two pink hearts"]
         assert sorted(planner.deal(prompt, 128, 128, boxes[:2], [0, 1], [], seed).values()) == \
             ["a purple star", "two pink hearts"]
+    # things named in the plural without a count take the spare boxes before a thing named once is drawn again
+    prompt = "pink balloons and a purple star on white"
+    planner = oracle_planner(prompt, ["white", "pink balloons", "a purple star"])
+    for seed in range(8):
+        assert sorted(planner.deal(prompt, 128, 128, boxes + [Box(64, 64, 128, 128)], [0, 1, 2, 3], [], seed).values()) \
+            == ["a purple star"] + ["pink balloons"] * 3
 
 
 def test_models_without_a_planner_deal_nothing():

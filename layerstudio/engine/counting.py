@@ -67,14 +67,37 @@ def singular(word: str) -> str:
 
 
 def one_of(phrase: str) -> str:
-    """The phrase for one of what it counts: 'two pink hearts' -> 'pink heart', 'a pair of blue shoes with laces'
-    -> 'blue shoe with laces'; a phrase counting nothing as it is."""
-    said = _COUNT.match(phrase)
-    rest = phrase[said.end():] if said else ""
-    if not rest.strip() or count_of(phrase) == 1:  # 'Three' alone names no thing
+    """The phrase for one of what it counts or names several of: 'two pink hearts' -> 'pink heart', 'a pair of blue
+    shoes with laces' -> 'blue shoe with laces', 'some balloons' -> 'balloon'; any other phrase as it is."""
+    said = _COUNT.match(phrase) or (_SEVERAL.match(phrase) if plural(phrase) else None)
+    if said is None and plural(phrase):  # 'balloons', 'the stars'
+        said = re.match(r"\s*(?:(?:the)\s+)?", phrase, re.IGNORECASE)
+    rest = phrase[said.end():].lstrip() if said else ""
+    if not rest.strip() or (count_of(phrase) == 1 and not plural(phrase)):  # 'Three' alone names no thing
         return phrase
     end = _THING_END.search(rest)
     thing_end = end.start() if end else len(rest)
     words = rest[:thing_end].rsplit(" ", 1)
     words[-1] = singular(words[-1])
     return " ".join(words) + rest[thing_end:]
+
+
+# icons named in the plural, each one thing: a layer of 'french fries' is one icon
+ONE_THING = {"french fries", "fries", "waves", "grapes", "cherries", "noodles", "playing cards", "cards", "dice",
+             "clapping hands", "crossbones"}
+_SEVERAL = re.compile(r"\s*(?:some|many|several|lots of|a few|a bunch of)\b", re.IGNORECASE)
+
+
+def plural(phrase: str) -> bool:
+    """Whether an object phrase names several of its thing without a count ('balloons', 'some stars'); not lettering,
+    nor a thing said in the plural that is one ('sunglasses')."""
+    if "'" in phrase or '"' in phrase or "‘" in phrase or "“" in phrase or count_of(phrase) > 1:
+        return False
+    if _SEVERAL.match(phrase):
+        return True
+    rest = re.sub(r"^\s*(?:a|an|the)\s+", "", phrase, flags=re.IGNORECASE)
+    word = _thing_word(rest)
+    end = _THING_END.search(rest)
+    name = " ".join(rest[:end.start() if end else len(rest)].lower().split()[-2:])
+    return bool(word) and word not in PAIRED and singular(word) != word and \
+        not (word in ONE_THING or name in ONE_THING)

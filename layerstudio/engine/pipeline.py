@@ -17,7 +17,7 @@ from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
 from .colours import PRINTED, between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
-from .counting import count_of
+from .counting import count_of, plural
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
 from .effects import with_shadow, without_shadow
@@ -38,8 +38,6 @@ CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large mode
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
 LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
-# an object meant to be drawn more than once besides a counted one ('three stars'): 'some hearts', 'stars'
-_PLURAL = re.compile(r"\b(some|many|several)\b|\b\w+[^siu'\W]s\b", re.IGNORECASE)
 
 
 def short(text: str, limit: int = 30) -> str:
@@ -360,7 +358,7 @@ class Pipeline:
                     f"Draw a box for each."]
         # more boxes than objects: each object once, then again ('three stars' is meant so, 'a red star' not)
         again = [o for o in dict.fromkeys(p for p in phrases[1:] if p)
-                 if shown[o.strip().lower()] > 1 and count_of(o) == 1 and not _PLURAL.search(o)]
+                 if shown[o.strip().lower()] > 1 and count_of(o) == 1 and not plural(o)]
         if not again:
             return []
         which = " and ".join(f"“{short(o)}”" for o in again)

@@ -24,7 +24,7 @@ from torch import nn
 from ..document import Box
 from .config import TextConfig
 from .colours import colour_spans
-from .counting import COUNTS, count_of
+from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .silhouettes import name_spans, named_object, untrained_spans
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -213,9 +213,13 @@ class Planner(nn.Module):
         fit = logits.numpy() - np.log(-np.log(rng.uniform(1e-9, 1.0, logits.shape)))
         taken_keys = {t.strip().lower() for t in taken}
         free = {k for k, t in enumerate(texts) if t.strip().lower() not in taken_keys}
-        # 'two pink hearts' takes two boxes before any object takes a second
-        columns = list(range(len(texts))) + [k for k in sorted(free) for _ in range(min(count_of(texts[k]), len(wanted)) - 1)]
-        slots = best_match(fit[:, columns], free, set(range(len(texts), len(columns))))
+        # 'two pink hearts' takes two boxes before any object takes a second, and 'balloons' spare boxes before a
+        # thing named once is drawn again
+        counted = [k for k in sorted(free) for _ in range(min(count_of(texts[k]), len(wanted)) - 1)]
+        several = [k for k in sorted(free) if plural(texts[k]) for _ in range(len(wanted) - 1)]
+        columns = list(range(len(texts))) + counted + several
+        slots = best_match(fit[:, columns], free, set(range(len(texts), len(texts) + len(counted))),
+                           set(range(len(texts) + len(counted), len(columns))))
         dealt = keep_relations({row: columns[c] for row, c in slots.items()}, [boxes[i] for i in wanted],
                                relative_places(read, objects))
         return {wanted[row]: texts[k] for row, k in dealt.items()}
@@ -371,11 +375,12 @@ def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tu
             for i, j in groups for k in ([i] if i in joined else range(i, j + 1))]
 
 
-def best_match(fit: np.ndarray, first: set[int] = frozenset(), then: set[int] = frozenset()) -> dict[int, int]:
-    """Rows (boxes) to columns (phrases), the best-fitting free pair first; the columns in `first` are used before
-    those in `then`, those before the others, and every column once before any again (more boxes than phrases)."""
+def best_match(fit: np.ndarray, *tiers: set[int]) -> dict[int, int]:
+    """Rows (boxes) to columns (phrases), the best-fitting free pair first; the columns of each tier are used before
+    those of the next, those before the others, and every column once before any again (more boxes than phrases)."""
     rows, out = set(range(fit.shape[0])), {}
-    rounds, free = [set(then)], set(first)
+    rounds = [set(t) for t in tiers]
+    free = rounds.pop(0) if rounds else set()
     while rows:
         while not free and rounds:
             free = rounds.pop(0)
