@@ -333,6 +333,19 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
     assert background_in_usual_colour("stripes", 0) == "stripes" and background_in_usual_colour("a red sky", 0) == "a red sky"
+    # a pattern in one colour: on white (on black where the colour is near white), so that it has two
+    assert background_in_usual_colour("pink stripes", 0) == "pink stripes on white"
+    assert background_in_usual_colour("white polka dots", 0) == "white polka dots on black"
+    assert background_in_usual_colour("thin orange stripes on navy", 0) == "thin orange stripes on navy"
+
+
+def test_a_glow_said_as_an_adjective_is_said_as_the_corpus_says_it():
+    from layerstudio.engine.effects import glow_as_learnt
+
+    assert glow_as_learnt("a glowing yellow star") == "a yellow star with a glow"
+    assert glow_as_learnt("'OPEN' in green glowing letters") == "'OPEN' in green letters with a glow"
+    assert glow_as_learnt("the word 'GLOWING' in red") == "the word 'GLOWING' in red"  # lettering as written
+    assert glow_as_learnt("a star with a soft glow") == "a star with a soft glow"
 
 
 def test_generated_layers_naming_no_colour_are_drawn_and_snapped_in_their_usual_one(monkeypatch):

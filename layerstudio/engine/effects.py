@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from .colours import lab
+from .text import quoted_ranges
 
 
 def blur(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -85,3 +86,15 @@ def with_shadow(pixels: np.ndarray, description: str, seed: int) -> np.ndarray:
     out[..., 3] = np.clip(out_a * 255.0 + 0.5, 0, 255).astype(np.uint8)
     out[out[..., 3] == 0, :3] = 0  # no colour hidden under zero alpha
     return out
+
+
+_GLOWING = re.compile(r"\s*\b(?:glowing|luminous)\b", re.IGNORECASE)
+
+
+def glow_as_learnt(description: str) -> str:
+    """'a glowing yellow star' -> 'a yellow star with a glow': the corpus says a glow so, and 'glowing' drew none."""
+    said = next((m for m in _GLOWING.finditer(description)
+                 if not any(a <= m.start() + 1 < b for a, b in quoted_ranges(description))), None)
+    if said is None or re.search(r"\bglow\b", description, re.IGNORECASE):
+        return description
+    return (description[:said.start()] + description[said.end():]).strip() + " with a glow"

@@ -20,7 +20,7 @@ from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import refit_layers, seen_coverage
 from .device import autocast_for, pick_device
-from .effects import with_shadow, without_shadow
+from .effects import glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
@@ -431,7 +431,7 @@ class Pipeline:
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
         generated = [i for i, spec in enumerate(request.layers) if i > 0 and spec.generated]
         for i in generated:
-            out[i] = without_parts(out[i])
+            out[i] = glow_as_learnt(without_parts(out[i]))
         beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
         for i in generated:
             if not named_colours(out[i]):

@@ -218,10 +218,18 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under, beside))
 
 
+_ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|polkadots|spots|checks|squares)\b",
+                                 re.IGNORECASE)
+
+
 def background_in_usual_colour(description: str, seed: int) -> str:
-    """A background named as a place without a colour in the place's usual one ('the sea' -> 'the blue sea');
-    as it was otherwise."""
-    if not description.strip() or names_a_colour(description):
+    """A background named as a place without a colour in the place's usual one ('the sea' -> 'the blue sea'); a
+    pattern in one colour on white, or on black where the colour is near white ('pink stripes' -> 'pink stripes on
+    white': its one colour drawn alone, the model strewed others in); as it was otherwise."""
+    colours = colour_spans(description, quoted_ranges(description))
+    if len(colours) == 1 and _ONE_COLOUR_PATTERN.match(description, colours[0][1]):
+        return f"{description} on {'black' if lab(colours[0][2])[0] > 90 else 'white'}"
+    if not description.strip() or colours:
         return description
     place = _PLACE_WORDS.search(description)
     if place is None:
