@@ -772,3 +772,24 @@ def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():
     assert fit[0, 0] == 0.0 and fit[1, 0] < -1.0  # long lettering: the wide box
     assert fit[1, 1] == 0.0 and fit[0, 1] < -0.5  # a pumpkin: the square one
     assert (fit[:, 2] == 0.0).all()  # nothing to draw it from: no preference
+
+
+def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object():
+    from layerstudio.engine.colours import colour_only, recoloured
+
+    assert colour_only("green") and colour_only("make it dark blue instead") and not colour_only("a green sun")
+    assert not colour_only("bigger") and not colour_only("'GREEN'")
+    assert recoloured("a red and white flag", "blue") == "a blue flag"
+    assert recoloured("an orange fish", "pink") == "a pink fish" and recoloured("a sun", "green") == "a green sun"
+    assert recoloured("the word 'SALE' in red", "make it navy") == "the word 'SALE' in navy"
+    prompt = "a yellow sun on navy"
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    pipe.model.planner = oracle_planner(prompt, ["navy", "a yellow sun"])
+    doc = pipe.generate(Layout(64, 64, prompt, [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert doc.layers[1].name == "Yellow sun"
+    request = JobRequest.regenerate(doc, 1, seed=2, hint="green")
+    assert pipe._descriptions(request, pipe._phrases(request))[1] == "a green sun"
+    again = pipe.regenerate(doc, 1, seed=2, hint="green", steps=1)
+    assert again.layers[1].name == "Green sun" and again.layers[1].provenance.phrase == "a yellow sun"
+    other = pipe.regenerate(again, 1, seed=3, hint="a purple owl", steps=1)  # another thing: the hint alone
+    assert other.layers[1].name == "Purple owl"

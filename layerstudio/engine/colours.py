@@ -336,3 +336,47 @@ def token_colour_features(text: str, spans: list[tuple[int, int]], skip: list[tu
                     break
         rows.append(row)
     return rows
+
+
+# words that change nothing but the colour in a hint: 'green', 'make it green', 'in dark blue instead'
+_RECOLOUR_WORDS = {"make", "it", "them", "in", "more", "a", "an", "the", "bit", "little", "please", "colour", "color",
+                   "coloured", "colored", "instead", "change", "to", "turn", "all", "now", "and", "paint", "painted"}
+
+
+def colour_only(hint: str) -> bool:
+    """Whether a layer's hint asks only for other colours ('green', 'make it dark blue'), not for another thing."""
+    spans = colour_spans(hint)
+    if not spans or "'" in hint or '"' in hint:
+        return False
+    rest = list(hint.lower())
+    for a, b, _ in spans:
+        rest[a:b] = " " * (b - a)
+    return set(re.findall(r"[\w'-]+", "".join(rest))) <= _RECOLOUR_WORDS
+
+
+def recoloured(phrase: str, hint: str) -> str:
+    """The layer's phrase in the colours its hint asks for: 'a yellow sun' + 'green' -> 'a green sun', "the word
+    'SALE' in red" + 'make it navy' -> "the word 'SALE' in navy", 'a sun' + 'green' -> 'a green sun'."""
+    from .text import article_for, quoted_ranges  # text reads its colour features from here
+
+    wanted = " and ".join(hint[a:b] for a, b, _ in colour_spans(hint))
+    quoted = quoted_ranges(phrase)
+    spans = colour_spans(phrase, quoted)
+    if spans:  # the first run of colours named ('red and white') becomes the hint's
+        a, b = spans[0][:2]
+        for s, e, _ in spans[1:]:
+            if not re.fullmatch(r"(?:\s*(?:,|and|or|&|-)\s*)+|\s+", phrase[b:s], re.IGNORECASE):
+                break
+            b = e
+        before = phrase[:a]
+        article = re.search(r"\b(a|an)\s+$", before, re.IGNORECASE)
+        if article:
+            before = before[:article.start()] + article_for(wanted, "a") + " "
+        return before + wanted + phrase[b:]
+    if quoted:
+        return f"{phrase} in {wanted}"
+    article = re.match(r"\s*(a|an)\s+", phrase, re.IGNORECASE)
+    if article:
+        return f"{article_for(wanted, 'a')} {wanted} {phrase[article.end():]}"
+    the = re.match(r"\s*the\s+", phrase, re.IGNORECASE)
+    return f"{phrase[:the.end()]}{wanted} {phrase[the.end():]}" if the else f"{wanted} {phrase}"

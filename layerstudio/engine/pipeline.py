@@ -15,7 +15,8 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import PRINTED, between_colours, flat_colour, named_colours, snap_to_colour, with_large_scale_of
+from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, recoloured, snap_to_colour,
+                      with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import refit_layers, seen_coverage
@@ -385,7 +386,8 @@ class Pipeline:
         Decomposition deals by the picture too: a layer knowing what it shows separates it from the rest far
         better: each layer against the truth, on 48 held-out designs, 20.4 dB dealt by colours against 21.1 given the
         true phrases (and 15.0 dealt nothing, on 16 of them)."""
-        phrases = ["" if spec.generated and spec.hint else spec.phrase for spec in request.layers]
+        phrases = ["" if spec.generated and spec.hint and not colour_only(spec.hint) else spec.phrase
+                   for spec in request.layers]
         planner = self.model.planner
         wanted = [i - 1 for i, spec in enumerate(request.layers)
                   if i > 0 and spec.generated and not spec.hint and not spec.phrase]
@@ -404,7 +406,9 @@ class Pipeline:
         """Per layer, the words it is drawn from: its hint, else its phrase; a background generated from the
         prompt alone, the prompt's words about it ('a navy background with thin orange stripes'), plain white when
         the prompt names objects and no background."""
-        out = [spec.hint or phrase for spec, phrase in zip(request.layers, phrases)]
+        # a hint asking only for other colours ('green') recolours the layer's own object; any other replaces it
+        out = [recoloured(spec.phrase, spec.hint) if i > 0 and spec.hint and spec.phrase and colour_only(spec.hint)
+               else spec.hint or phrase for i, (spec, phrase) in enumerate(zip(request.layers, phrases))]
         planner = self.model.planner
         if (not out[0] and request.layers[0].generated and request.composite is None and planner is not None
                 and request.prompt.strip()):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
 from ..document.layout import check_box, check_canvas
+from .colours import colour_only, recoloured
 from .counting import one_of
 
 KINDS = ("generate", "regenerate", "decompose")
@@ -171,7 +172,7 @@ class JobResult:
             # the app's own names follow what the layer was drawn from (a copy's too); a name the user typed stays
             name = old.name
             if _AUTO_NAME.fullmatch(old.name) or _COPY.sub("", old.name) == _drawn_from_name(old):
-                name = layer_name(phrase or spec.hint) or old.name
+                name = layer_name(_drawn_from(phrase, spec.hint)) or old.name
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
                                     hint=spec.hint, provenance=provenance, variations=variations)
         doc.model_id = self.model_id or doc.model_id
@@ -221,9 +222,17 @@ def _shortened(name: str, limit: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
+def _drawn_from(phrase: str, hint: str) -> str:
+    """What a layer is drawn from: its phrase, in the colours of a hint that asks only for colours ('a yellow sun'
+    + 'green': 'a green sun'); else its hint, else its phrase."""
+    if phrase and hint and colour_only(hint):
+        return recoloured(phrase, hint)
+    return hint or phrase
+
+
 def _drawn_from_name(layer: Layer) -> str | None:
     """The name the app would have given the layer after what it was drawn from, if anything."""
-    text = (layer.provenance.phrase if layer.provenance else "") or layer.hint
+    text = _drawn_from(layer.provenance.phrase if layer.provenance else "", layer.hint)
     return (layer_name(text) or None) if text else None
 
 
