@@ -344,6 +344,7 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     assert [named_object(f"a {name}") for name in ("boat", "plane", "phone", "mug", "donut")] == \
         [("icon", "sail-boat"), ("icon", "airplane"), ("icon", "cellphone"), ("icon", "coffee"), ("shape", "ring")]
     assert named_object("the word 'SHOP' in red") is None  # lettering, not a shop
+    assert named_object("falling maple leaves") == ("icon", "leaf-maple") and named_object("two knives")[1] == "knife"
     assert all(named_object(f"a red {kind}") == ("shape", kind) for kind in SHAPES)  # icons never take a shape's name
     coverage = glyph_for("a red dolphin", 96, 64, seed=0)
     assert coverage is not None and 0.1 < coverage.mean() < 0.9

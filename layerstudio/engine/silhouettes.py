@@ -474,8 +474,20 @@ def _name_patterns() -> list[tuple[re.Pattern, str, str]]:
     'starburst' before 'star'."""
     names = {kind: ("shape", kind) for kind in SHAPES} | {a: ("shape", kind) for a, kind in ALIASES.items()}
     names = {name: ("icon", slug) for name, slug in icon_names().items()} | names  # a shape's name stays the shape's
-    return [(re.compile(r"\b" + re.escape(name) + r"(?:s|es)?\b"), *names[name])  # "two dolphins" too
+    return [(re.compile(r"\b(?:" + "|".join(plural_forms(name)) + r")\b"), *names[name])  # "two dolphins" too
             for name in sorted(names, key=len, reverse=True)]
+
+
+def plural_forms(name: str) -> list[str]:
+    """Patterns for a name and its plurals: 'leaf' -> leaf(s|es)?, leaves; 'cherry' -> cherries; 'knife' -> knives."""
+    out = [re.escape(name) + r"(?:s|es)?"]
+    if name.endswith("fe"):
+        out.append(re.escape(name[:-2]) + "ves")
+    elif name.endswith("f"):
+        out.append(re.escape(name[:-1]) + "ves")
+    elif re.search(r"[^aeiou]y$", name):
+        out.append(re.escape(name[:-1]) + "ies")
+    return out
 
 
 def _names_only(text: str) -> str:

@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from .colours import colour_rgb, colour_spans, lab
-from .silhouettes import name_spans
+from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
@@ -124,8 +124,19 @@ APART = 30.0  # delta E: nearer than this to the colour under it, an object woul
 
 
 def _pattern(names) -> re.Pattern:
-    words = sorted(names, key=len, reverse=True)  # 'palm tree' before 'tree'
-    return re.compile(r"\b(%s)(?:s|es)?\b" % "|".join(re.escape(w) for w in words), re.IGNORECASE)
+    """One pattern for the names and their plurals, longest first ('palm tree' before 'tree'); the group that
+    matched is named after the name's place in `_in_order(names)`."""
+    words = _in_order(names)
+    return re.compile(r"\b(?:%s)\b" % "|".join("(?P<n%d>%s)" % (k, "|".join(plural_forms(w)))
+                                               for k, w in enumerate(words)), re.IGNORECASE)
+
+
+def _in_order(names) -> list[str]:
+    return sorted(names, key=len, reverse=True)
+
+
+def _name_of(match: re.Match, names) -> str:
+    return _in_order(names)[int(match.lastgroup[1:])]
 
 
 _THINGS, _PLACE_WORDS = _pattern(_USUAL), _pattern(_PLACES)
@@ -207,7 +218,7 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     thing = _THINGS.search(name)
     if thing:
         return _with_colour(description, thing.start(),
-                            _choose(_USUAL[thing.group(1).lower()], seed, under, beside))
+                            _choose(_USUAL[_name_of(thing, _USUAL)], seed, under, beside))
     known = name_spans(name)  # a shape or icon with no usual colour: before its name ('an arrow pointing up')
     if known:
         return _with_colour(description, known[0][0], _choose((), seed, under, beside))
@@ -234,4 +245,4 @@ def background_in_usual_colour(description: str, seed: int) -> str:
     place = _PLACE_WORDS.search(description)
     if place is None:
         return description
-    return _with_colour(description, place.start(), _choose(_PLACES[place.group(1).lower()], seed, None))
+    return _with_colour(description, place.start(), _choose(_PLACES[_name_of(place, _PLACES)], seed, None))
