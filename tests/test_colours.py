@@ -348,16 +348,25 @@ def test_a_glow_said_as_an_adjective_is_said_as_the_corpus_says_it():
     assert glow_as_learnt("a star with a soft glow") == "a star with a soft glow"
 
 
-def test_generated_layers_naming_no_colour_are_drawn_and_snapped_in_their_usual_one(monkeypatch):
+def spied(monkeypatch, name: str):
+    """A tiny pipeline whose `name` step (a function of the layer's pixels and more) records its second argument,
+    and a design of one box generated with it; the record starts empty."""
     import layerstudio.engine.pipeline as pipeline_module
     from layerstudio.document import Box, Layout
     from layerstudio.engine.pipeline import Pipeline
 
     asked = []
-    monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour, flat: asked.append(colour) or px)
+    monkeypatch.setattr(pipeline_module, name, lambda px, what, *rest: asked.append(what) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     asked.clear()
+    return pipe, doc, asked
+
+
+def test_generated_layers_naming_no_colour_are_drawn_and_snapped_in_their_usual_one(monkeypatch):
+    from layerstudio.document import Box
+
+    pipe, doc, asked = spied(monkeypatch, "snap_to_colour")
     doc = pipe.regenerate(doc, 0, seed=2, hint="a plain navy background", steps=1)
     pipe.regenerate(doc, 1, seed=2, hint="a lemon", steps=1)
     assert asked == [colour_names()["navy"], BASE_COLOURS["yellow"]]
@@ -420,15 +429,9 @@ def test_a_drop_shadow_asked_for_is_drawn_beneath_the_object_from_its_own_alpha(
 
 
 def test_generated_layers_get_their_shadow_drawn_and_decomposed_ones_do_not(monkeypatch):
-    import layerstudio.engine.pipeline as pipeline_module
-    from layerstudio.document import Box, Layout
-    from layerstudio.engine.pipeline import Pipeline
+    from layerstudio.document import Box
 
-    asked = []
-    monkeypatch.setattr(pipeline_module, "with_shadow", lambda px, words, seed: asked.append(words) or px)
-    pipe = Pipeline.from_preset("tiny", seed=0)
-    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
-    asked.clear()
+    pipe, doc, asked = spied(monkeypatch, "with_shadow")
     pipe.regenerate(doc, 1, seed=2, hint="a red star with a drop shadow", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="a plain navy background", steps=1)  # backgrounds have none
     assert asked == ["a red star with a drop shadow"]
