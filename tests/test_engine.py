@@ -562,3 +562,17 @@ def test_a_canvas_larger_than_the_model_trained_on_gets_a_notice():
     small = JobRequest.from_layout(Layout(trained, trained, "", [Box(0, 0, 16, 16)], seed=1))
     assert [n for n in pipe.notices(big) if f"trained on canvases up to {trained} px" in n and "bands" in n]
     assert not [n for n in pipe.notices(small) if "trained on canvases" in n]
+
+
+def test_a_prompt_asking_for_no_background_gets_a_transparent_one():
+    from layerstudio.engine.pipeline import wants_no_background
+
+    assert wants_no_background("no background, just a red star") and wants_no_background("on a transparent backdrop")
+    assert wants_no_background("the background should be transparent") and not wants_no_background("a red star on white")
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    clear = pipe.generate(Layout(64, 64, "a red star, no background", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert clear.layers[0].pixels.max() == 0 and clear.compose()[48:, 48:, 3].max() == 0
+    opaque = pipe.generate(Layout(64, 64, "a red star on white", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert (opaque.layers[0].pixels[..., 3] == 255).all()
+    hinted = pipe.regenerate(opaque, 0, seed=2, hint="transparent background", steps=1)  # a hint says so too
+    assert hinted.layers[0].pixels.max() == 0

@@ -41,6 +41,16 @@ UNNAMED_BACKGROUND = "a plain white background"
 LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
 
 
+_NO_BACKGROUND = re.compile(r"\b(?:no|without(?:\s+an?)?|transparent|see[- ]through|clear)\s+(?:background|backdrop)\b"
+                            r"|\b(?:background|backdrop)\s+(?:is\s+|should\s+be\s+)?transparent\b", re.IGNORECASE)
+
+
+def wants_no_background(text: str) -> bool:
+    """Whether the words ask for no background at all ('no background, just a red star', 'on a transparent
+    background'): the background layer then comes out fully transparent."""
+    return _NO_BACKGROUND.search(text) is not None
+
+
 def short(text: str, limit: int = 30) -> str:
     """`text` cut to `limit` characters with an ellipsis, for a notice."""
     return text if len(text) <= limit else text[:limit - 3] + "…"
@@ -184,8 +194,10 @@ class Pipeline:
 
         notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
         notices += self._undealt_notices(request, phrases)
+        clear = 0 in gen_index and request.composite is None and wants_no_background(
+            request.layers[0].hint or request.prompt)
         if (0 in gen_index and not request.layers[0].hint and descriptions[0] == UNNAMED_BACKGROUND
-                and UNNAMED_BACKGROUND not in request.prompt.lower()):
+                and UNNAMED_BACKGROUND not in request.prompt.lower() and not clear):
             notices.append("The prompt names no background, so it is plain white. Name one (“on navy”, “a gradient "
                            "from teal to white”) for another.")
         prompt = self._prompt_read(request)
@@ -253,6 +265,8 @@ class Pipeline:
             # alpha dipped to ~175 in places, and other viewers showed those faintly see-through. (A picture
             # being decomposed may be transparent itself: there the background keeps the alpha it decodes to.)
             layers[0][..., 3] = 255
+        if clear:  # 'no background', 'on a transparent background': the objects alone, as a sticker or a logo
+            layers[0] = np.zeros_like(layers[0])
         if request.composite is None:
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
