@@ -173,7 +173,7 @@ class Pipeline:
                                               canvas.width // cfg.grid)
         phrases = self._phrases(request)
         descriptions = self._descriptions(request, phrases)
-        drawn = self._in_usual_colours(request, descriptions)  # what generated layers are drawn from
+        drawn = self._as_drawn(request, descriptions)  # what generated layers are drawn from
         gen_index, gen_slots, gen_hint_texts = [], [], []
         for i, spec in enumerate(request.layers):
             if spec.generated:
@@ -431,7 +431,7 @@ class Pipeline:
             out[0] = background or (UNNAMED_BACKGROUND if objects else "")
         return out
 
-    def _in_usual_colours(self, request: JobRequest, descriptions: list[str]) -> list[str]:
+    def _as_drawn(self, request: JobRequest, descriptions: list[str]) -> list[str]:
         """The descriptions of generated layers as they are drawn: an object without the parts said after 'with'
         and in its usual colour where it names none (usual_colours: 'a sun' -> 'a yellow sun', apart from the
         background's colour); drawn without one, objects came out muddy. Not in a picture being decomposed: it

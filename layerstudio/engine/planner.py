@@ -757,7 +757,7 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
 
 def _colour_list(text: str, span: tuple[int, int], colour_words) -> bool:
     """Whether `span` holds colour names alone, joined by 'and' or commas ('red and white')."""
-    parts = [p for p in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", text[span[0]:span[1]], flags=re.IGNORECASE)]
+    parts = re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", text[span[0]:span[1]], flags=re.IGNORECASE)
     return all(p.strip() for p in parts) and all(
         any(s <= span[0] + m.start() and span[0] + m.end() <= e for s, e, _ in colour_words)
         or m.group().lower() in ("a", "an", "the", "and", "or")
@@ -817,7 +817,7 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
         if not (quoted_ranges(first) or named_object(first)):
             continue
         if m.group(1).lower() == "with" and named_object(text[rest[0]:rest[1]]) and \
-                not re.search(r"\b(shadow|shadows|glow|glowing|outline|border|halo|stroke)\b", piece[m.end():]):
+                not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & (_EFFECTS | {"glowing"}):
             return [before] + _things_said_with(text, rest, quoted)
         if m.group(1).lower() == "saying" and quoted_ranges(text[rest[0]:rest[1]]):
             return [before, rest]
