@@ -118,6 +118,25 @@ def test_an_object_drawn_too_small_is_widened_instead_of_leaving_its_rim_in_the_
     assert np.array_equal(given[1], drawn[1])
 
 
+def test_a_plain_background_keeps_no_ghost_of_the_objects_on_it_and_the_stack_still_gives_the_picture():
+    from PIL import Image, ImageFilter
+
+    boxes = [Box(0, 0, WIDTH, HEIGHT), Box(24, 8, 72, 56)]
+    background = np.full((HEIGHT, WIDTH, 4), (240, 220, 60, 255), np.uint8)
+    soft = np.asarray(Image.fromarray(disc(boxes[1], 18)).filter(ImageFilter.GaussianBlur(2)))  # a glow-soft rim
+    red = np.zeros((48, 48, 4), np.uint8)
+    red[..., :3], red[..., 3] = (200, 30, 40), soft
+    picture = stack(boxes, [background, red])
+    drawn_red = red.copy()
+    drawn_red[..., 3] = disc(boxes[1], 17)  # drawn hard-edged, a little short of the picture's rim
+    layers = refit_layers(boxes, [shift(background, -25), drawn_red], picture, [True, True])
+    under = np.zeros((HEIGHT, WIDTH), bool)
+    under[8:56, 24:72] = disc(boxes[1], 23) > 0
+    # no red rim left in it (31 levels off before); the glow's faintest tail, past the object's alpha, tints it a little
+    assert np.abs(layers[0][under, :3].astype(int) - (240, 220, 60)).max() <= 12
+    assert np.abs(premultiplied(stack(boxes, layers)) - premultiplied(picture)).max() <= 3
+
+
 def test_a_striped_background_is_continued_behind_the_objects_and_a_gradient_is_not_repeated():
     y, x = np.mgrid[:HEIGHT, :WIDTH]
     background = np.full((HEIGHT, WIDTH, 4), 255, np.uint8)
