@@ -793,3 +793,8 @@ def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object()
     assert again.layers[1].name == "Green sun" and again.layers[1].provenance.phrase == "a yellow sun"
     other = pipe.regenerate(again, 1, seed=3, hint="a purple owl", steps=1)  # another thing: the hint alone
     assert other.layers[1].name == "Purple owl"
+    # as the app does it: the hint typed is put on the layer first, then the layer regenerated with it
+    other.layers[1].hint = "a red fox"
+    assert pipe.regenerate(other, 1, seed=4, steps=1).layers[1].name == "Red fox"
+    doc.layers[1].hint = "a blue owl"
+    assert pipe.regenerate(doc, 1, seed=4, steps=1).layers[1].name == "Blue owl"

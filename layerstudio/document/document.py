@@ -17,17 +17,19 @@ class Provenance:
     seed: int = 0
     steps: int = 0
     phrase: str = ""  # the part of the prompt this layer was drawn from (the planner's pick), if any
+    hint: str = ""  # the layer's hint it was drawn with, if any (its name follows both)
 
     def to_json(self) -> dict:
         return {"model_id": self.model_id, "prompt": self.prompt, "seed": self.seed, "steps": self.steps,
-                "phrase": self.phrase}
+                "phrase": self.phrase, "hint": self.hint}
 
     @classmethod
     def from_json(cls, data: dict | None) -> "Provenance | None":
         if not data:
             return None
         return cls(str(data.get("model_id", "")), str(data.get("prompt", "")),
-                   int(data.get("seed", 0)), int(data.get("steps", 0)), str(data.get("phrase", "")))
+                   int(data.get("seed", 0)), int(data.get("steps", 0)), str(data.get("phrase", "")),
+                   str(data.get("hint", "")))
 
 
 @dataclass

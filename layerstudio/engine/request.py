@@ -164,7 +164,7 @@ class JobResult:
         for i in self.request.generated_indices:
             spec, old = self.request.layers[i], doc.layers[i]
             phrase = self.phrases[i] if i < len(self.phrases) else ""
-            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase)
+            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase, spec.hint)
             variations = list(old.variations)
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 # the result being replaced stays one click away
@@ -231,8 +231,10 @@ def _drawn_from(phrase: str, hint: str) -> str:
 
 
 def _drawn_from_name(layer: Layer) -> str | None:
-    """The name the app would have given the layer after what it was drawn from, if anything."""
-    text = _drawn_from(layer.provenance.phrase if layer.provenance else "", layer.hint)
+    """The name the app gave the layer after what it was drawn from, if anything: its phrase and the hint it was
+    drawn with (not the hint since typed, which the app commits before regenerating)."""
+    prov = layer.provenance
+    text = _drawn_from(prov.phrase, prov.hint) if prov and (prov.phrase or prov.hint) else layer.hint
     return (layer_name(text) or None) if text else None
 
 

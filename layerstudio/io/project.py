@@ -295,7 +295,7 @@ def _provenance(value, where: str) -> Provenance | None:
         raise _Bad(f"{where}: provenance must be an object")
     return Provenance(_str(value, "model_id", where), _str(value, "prompt", where),
                       _int(value, "seed", where, 0), _int(value, "steps", where, 0, 0, 1_000_000),
-                      _str(value, "phrase", where))
+                      _str(value, "phrase", where), _str(value, "hint", where))
 
 
 def _box(value, where: str) -> Box:
