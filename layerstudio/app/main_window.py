@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        dock.setMinimumWidth(200)
+        dock.setMinimumWidth(232)  # the Generate panel's rows, and a scrollbar beside them
         self.addDockWidget(area, dock)
         return dock
 
@@ -871,7 +871,8 @@ class MainWindow(QMainWindow):
         if path.suffix.lower() == ".psd":  # asked for a PSD by name: written as one (it was 'x.psd.lsproj')
             exported = self.export_psd(path)
             if exported:
-                self.statusBar().showMessage(f"Exported {path}; the project itself is saved as .lsproj", 8000)
+                self.statusBar().showMessage(f"Exported {path}. The project is not saved: Save As a .lsproj keeps it "
+                                             f"whole, with its variations", 10000)
             return exported
         if path.suffix.lower() != ".lsproj":
             path = path.with_name(path.name + ".lsproj")
@@ -998,8 +999,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._narrow_docks)  # once the layout has taken effect
         elif self._saved_dock_widths:  # the widths the user gave them, not those a small window left them
             widths, self._saved_dock_widths = self._saved_dock_widths, None
-            QTimer.singleShot(0, lambda: (self.resizeDocks([self.prompt_dock, self.layers_dock], widths,
-                                                           Qt.Orientation.Horizontal), self._narrow_docks()))
+            QTimer.singleShot(0, lambda: self._lay_out_docks(widths))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -1025,6 +1025,14 @@ class MainWindow(QMainWindow):
                 self._dock_widths = {d: d.width() for d in docks}
             self.resizeDocks(docks, [max(d.minimumSizeHint().width(), d.width() * room // total) for d in docks],
                              Qt.Orientation.Horizontal)
+
+    def _lay_out_docks(self, widths: list[int]) -> None:
+        """The side columns at the widths saved last time; narrowed if this window is too small for them, they
+        grow back to those (opened small, they were measured before the layout took them and stayed narrow)."""
+        docks = [self.prompt_dock, self.layers_dock]
+        self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+        self._dock_widths = dict(zip(docks, widths))
+        self._narrow_docks()
 
     def _widen_docks(self) -> None:
         """Columns a smaller window narrowed grow back towards their widths before, as the window leaves room
