@@ -383,3 +383,16 @@ def test_lettering_the_font_lacks_keeps_what_it_has():
     assert letterable("❤") == "" and letterable("SALE") == "SALE"
     cafe, plain = glyph_for("the word 'Café'", 128, 48), glyph_for("the word 'Cafe'", 128, 48)
     assert cafe is not None and np.array_equal(cafe, plain)
+
+
+def test_long_lettering_in_a_box_too_narrow_for_one_line_is_broken_into_lines():
+    from layerstudio.engine.glyphs import lettering_height, text_master
+
+    sentence = "the words 'Thank you for coming to our wedding'"
+    one_line = 128 / text_master("Thank you for coming to our wedding")[1]  # its height on one line, fitted across
+    assert lettering_height(sentence, 128, 128) > 3 * one_line
+    rows = glyph_for(sentence, 128, 128).max(1) > 0.5
+    assert (np.diff(rows.astype(int)) == 1).sum() >= 3  # several lines of ink, one under another
+    assert lettering_height("'OPEN'", 224, 48) == 48.0  # one word, or a box wide enough: one line
+    wide = glyph_for("'Happy New Year'", 224, 48).max(1) > 0.5
+    assert (np.diff(wide.astype(int)) == 1).sum() <= 1

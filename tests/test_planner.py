@@ -769,7 +769,7 @@ def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():
 
     wide, square = Box(0, 0, 224, 48), Box(0, 0, 96, 96)
     fit = fit_evidence([wide, square], ["the words 'Trick or Treat'", "a pumpkin", "a zorblat"])
-    assert fit[0, 0] == 0.0 and fit[1, 0] < -1.0  # long lettering: the wide box
+    assert fit[0, 0] == 0.0 and fit[1, 0] < -0.3  # long lettering: the wide box (in the square one it wraps)
     assert fit[1, 1] == 0.0 and fit[0, 1] < -0.5  # a pumpkin: the square one
     assert (fit[:, 2] == 0.0).all()  # nothing to draw it from: no preference
 

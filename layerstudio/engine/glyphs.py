@@ -106,16 +106,68 @@ def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float
     return x0, y0, x0 + width, y0 + height
 
 
+@lru_cache(maxsize=256)
+def _text_block(lines: tuple[str, ...]) -> tuple[np.ndarray, float] | None:
+    """`text_master` of several lines, centred under each other."""
+    f = font(160)
+    text = "\n".join(lines)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    x0, y0, x1, y1 = (int(round(v)) for v in probe.multiline_textbbox((0, 0), text, font=f, align="center", spacing=24))
+    img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
+    ImageDraw.Draw(img).multiline_text((4 - x0, 4 - y0), text, font=f, fill=255, align="center", spacing=24)
+    arr = np.asarray(img)
+    ys, xs = np.nonzero(arr)
+    if len(ys) == 0:
+        return None
+    arr = arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return arr, arr.shape[1] / arr.shape[0]
+
+
+def _balanced(words: list[str], n: int) -> tuple[str, ...]:
+    """The words in `n` lines as even in length as the breaks allow."""
+    total = len(" ".join(words))
+    lines, current = [], []
+    for k, word in enumerate(words):
+        left = len(words) - k  # words not yet placed, this one included
+        if current and (len(" ".join(current + [word])) > total / n * 1.15 or left < n - len(lines)) \
+                and len(lines) < n - 1:
+            lines.append(" ".join(current))
+            current = []
+        current.append(word)
+    return tuple(lines + [" ".join(current)])
+
+
+MORE_LINES = 1.25  # a line more only where the letters come out this much taller
+
+
+def lettering(text: str, w: int, h: int, pad=NO_PAD) -> tuple[np.ndarray, tuple, float] | None:
+    """(coverage master, its rect in a w x h box, the letters' height in px) of `text` lettered on one line or
+    broken into up to four, whichever letters it tallest: a sentence in a square box came out on one line a few
+    px tall (the corpus letters one line, fitted to its box; the model follows the glyph it is given)."""
+    master = text_master(text)
+    if master is None:
+        return None
+    rect = fitted_rect(master[1], w, h, pad)
+    best = (master[0], rect, rect[3] - rect[1])
+    words = text.split()
+    for n in range(2, min(4, len(words)) + 1):
+        block = _text_block(_balanced(words, n))
+        if block is None:
+            continue
+        rect = fitted_rect(block[1], w, h, pad)
+        tall = (rect[3] - rect[1]) / (n + (n - 1) * 0.15)  # each line's share, spacing between
+        if tall > best[2] * MORE_LINES:
+            best = (block[0], rect, tall)
+    return best
+
+
 def lettering_height(description: str, w: int, h: int) -> float | None:
     """How tall (px) a layer's quoted lettering comes out in a w x h box, or None where it letters nothing."""
     lettered = letterable(drawn_text(description))
-    master = text_master(lettered) if lettered else None
-    if master is None:
-        return None
     words = set(re.findall(r"[a-z]+", description.lower()))
     pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
-    x0, y0, x1, y1 = fitted_rect(master[1], w, h, pad)
-    return y1 - y0
+    fitted = lettering(lettered, w, h, pad) if lettered else None
+    return None if fitted is None else fitted[2]
 
 
 def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | None:
@@ -130,13 +182,10 @@ def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | N
     # a box for each character the font lacks would mislead the model, and without any glyph it drew nothing
     # ('Café' came out empty): what the font has, lettered
     lettered = letterable(text)
-    master = text_master(lettered) if lettered else None
-    if master is None:
+    fitted = lettering(lettered, w, h, pad) if lettered else None
+    if fitted is None or fitted[2] < 2:  # too long to letter in this box
         return None
-    rect = fitted_rect(master[1], w, h, pad)
-    if rect[3] - rect[1] < 2:  # too long to letter in this box
-        return None
-    return fit_coverage(master[0], w, h, rect)
+    return fit_coverage(fitted[0], w, h, fitted[1])
 
 
 def _silhouette_for(description: str, w: int, h: int, pad, outlined: bool, seed: int) -> np.ndarray | None:
