@@ -46,6 +46,11 @@ def text_master(text: str) -> tuple[np.ndarray, float] | None:
         return None
     img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
     ImageDraw.Draw(img).text((4 - x0, 4 - y0), text, font=f, fill=255)
+    return _inked(img)
+
+
+def _inked(img: Image.Image) -> tuple[np.ndarray, float] | None:
+    """The picture cropped to its ink, and the ink's aspect ratio (w / h); None without ink."""
     arr = np.asarray(img)
     ys, xs = np.nonzero(arr)
     if len(ys) == 0:
@@ -115,12 +120,7 @@ def _text_block(lines: tuple[str, ...]) -> tuple[np.ndarray, float] | None:
     x0, y0, x1, y1 = (int(round(v)) for v in probe.multiline_textbbox((0, 0), text, font=f, align="center", spacing=24))
     img = Image.new("L", (x1 - x0 + 8, y1 - y0 + 8), 0)
     ImageDraw.Draw(img).multiline_text((4 - x0, 4 - y0), text, font=f, fill=255, align="center", spacing=24)
-    arr = np.asarray(img)
-    ys, xs = np.nonzero(arr)
-    if len(ys) == 0:
-        return None
-    arr = arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
-    return arr, arr.shape[1] / arr.shape[0]
+    return _inked(img)
 
 
 def _balanced(words: list[str], n: int) -> tuple[str, ...]:
