@@ -39,11 +39,15 @@ _IE_NOUNS = {"cookie", "brownie", "movie", "zombie", "pixie", "genie", "selfie",
 _OE_NOUNS = {"shoe", "toe", "canoe", "hoe", "oboe", "floe", "horseshoe", "snowshoe"}
 
 
+def _thing_words(rest: str) -> list[str]:
+    """The words of the thing's name at the start of `rest`, lower case."""
+    end = _THING_END.search(rest)
+    return rest[:end.start() if end else len(rest)].lower().split()
+
+
 def _thing_word(rest: str) -> str:
     """The last word of the thing's name at the start of `rest`, lower case."""
-    end = _THING_END.search(rest)
-    words = rest[:end.start() if end else len(rest)].split()
-    return words[-1].lower() if words else ""
+    return (_thing_words(rest) or [""])[-1]
 
 
 def singular(word: str) -> str:
@@ -69,11 +73,11 @@ def singular(word: str) -> str:
 def one_of(phrase: str) -> str:
     """The phrase for one of what it counts or names several of: 'two pink hearts' -> 'pink heart', 'a pair of blue
     shoes with laces' -> 'blue shoe with laces', 'some balloons' -> 'balloon'; any other phrase as it is."""
-    said = _COUNT.match(phrase) or (_SEVERAL.match(phrase) if plural(phrase) else None)
-    if said is None and plural(phrase):  # 'balloons', 'the stars'
-        said = re.match(r"\s*(?:(?:the)\s+)?", phrase, re.IGNORECASE)
+    several = plural(phrase)
+    said = _COUNT.match(phrase) or (_SEVERAL.match(phrase) or re.match(r"\s*(?:the\s+)?", phrase, re.IGNORECASE)
+                                    if several else None)  # 'some balloons', 'the stars'
     rest = phrase[said.end():].lstrip() if said else ""
-    if not rest.strip() or (count_of(phrase) == 1 and not plural(phrase)):  # 'Three' alone names no thing
+    if not rest.strip() or (count_of(phrase) == 1 and not several):  # 'Three' alone names no thing
         return phrase
     end = _THING_END.search(rest)
     thing_end = end.start() if end else len(rest)
@@ -95,9 +99,7 @@ def plural(phrase: str) -> bool:
         return False
     if _SEVERAL.match(phrase):
         return True
-    rest = re.sub(r"^\s*(?:a|an|the)\s+", "", phrase, flags=re.IGNORECASE)
-    word = _thing_word(rest)
-    end = _THING_END.search(rest)
-    name = " ".join(rest[:end.start() if end else len(rest)].lower().split()[-2:])
+    name = _thing_words(re.sub(r"^\s*(?:a|an|the)\s+", "", phrase, flags=re.IGNORECASE))
+    word = name[-1] if name else ""
     return bool(word) and word not in PAIRED and singular(word) != word and \
-        not (word in ONE_THING or name in ONE_THING)
+        not (word in ONE_THING or " ".join(name[-2:]) in ONE_THING)

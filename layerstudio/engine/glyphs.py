@@ -161,12 +161,21 @@ def lettering(text: str, w: int, h: int, pad=NO_PAD) -> tuple[np.ndarray, tuple,
     return best
 
 
+def _words_and_pad(description: str) -> tuple[set[str], tuple]:
+    """The description's words, and the room its object leaves for the shadow or glow they ask for."""
+    words = set(re.findall(r"[a-z]+", description.lower()))
+    return words, GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
+
+
+def _lettered(description: str, w: int, h: int, pad) -> tuple[np.ndarray, tuple, float] | None:
+    """`lettering` of the description's quoted words, as the font can letter them."""
+    lettered = letterable(drawn_text(description))
+    return lettering(lettered, w, h, pad) if lettered else None
+
+
 def lettering_height(description: str, w: int, h: int) -> float | None:
     """How tall (px) a layer's quoted lettering comes out in a w x h box, or None where it letters nothing."""
-    lettered = letterable(drawn_text(description))
-    words = set(re.findall(r"[a-z]+", description.lower()))
-    pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
-    fitted = lettering(lettered, w, h, pad) if lettered else None
+    fitted = _lettered(description, w, h, _words_and_pad(description)[1])
     return None if fitted is None else fitted[2]
 
 
@@ -174,15 +183,12 @@ def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | N
     """(h, w) float32 coverage of what the description asks for, fitted to a w x h box: its quoted lettering, or
     else the silhouette of a shape or icon it names; None when it names neither (or quotes only characters the
     font lacks)."""
-    words = set(re.findall(r"[a-z]+", description.lower()))
-    pad = GLOW_PAD if "glow" in words else SHADOW_PAD if "shadow" in words else NO_PAD
-    text = drawn_text(description)
-    if not text:
+    words, pad = _words_and_pad(description)
+    if not drawn_text(description):
         return _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
     # a box for each character the font lacks would mislead the model, and without any glyph it drew nothing
     # ('Café' came out empty): what the font has, lettered
-    lettered = letterable(text)
-    fitted = lettering(lettered, w, h, pad) if lettered else None
+    fitted = _lettered(description, w, h, pad)
     if fitted is None or fitted[2] < 2:  # too long to letter in this box
         return None
     return fit_coverage(fitted[0], w, h, fitted[1])

@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, recoloured, snap_to_colour,
+from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, snap_to_colour,
                       with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
@@ -26,7 +26,7 @@ from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_heigh
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
-from .request import JobRequest, JobResult, ProgressCallback
+from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
 from .usual_colours import background_in_usual_colour, object_in_usual_colour, without_parts
 
@@ -420,9 +420,9 @@ class Pipeline:
         """Per layer, the words it is drawn from: its hint, else its phrase; a background generated from the
         prompt alone, the prompt's words about it ('a navy background with thin orange stripes'), plain white when
         the prompt names objects and no background."""
-        # a hint asking only for other colours ('green') recolours the layer's own object; any other replaces it
-        out = [recoloured(spec.phrase, spec.hint) if i > 0 and spec.hint and spec.phrase and colour_only(spec.hint)
-               else spec.hint or phrase for i, (spec, phrase) in enumerate(zip(request.layers, phrases))]
+        # a hint asking only for other colours ('green') recolours an object's own phrase; any other replaces it
+        out = [drawn_from(phrase, spec.hint) if i > 0 else spec.hint or phrase
+               for i, (spec, phrase) in enumerate(zip(request.layers, phrases))]
         planner = self.model.planner
         if (not out[0] and request.layers[0].generated and request.composite is None and planner is not None
                 and request.prompt.strip()):

@@ -676,8 +676,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
     """Whether the words in `span` name a place (_PLACE_NOUNS) and nothing else but colours: 'green grass', 'the sky'."""
-    words = re.findall(r"[\w'-]+", "".join(" " if any(s <= i < e for s, e, _ in colour_words) else c
-                                           for i, c in enumerate(text[span[0]:span[1]], span[0])).lower())
+    words = re.findall(r"[\w'-]+", _blanked(text, span, [c[:2] for c in colour_words]).lower())
     nouns = [w for w in words if w not in ("a", "an", "the")]
     return bool(nouns) and set(nouns) <= _PLACE_NOUNS
 
@@ -730,7 +729,7 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
     Year' in gold with fireworks", "a ghost saying 'BOO!'"), joined again where boxes are too few (`join_parts`)."""
     quoted = quoted_ranges(text)
     said_background = [span for span in objects
-                       if re.search(r"\b(background|backdrop)\b", _unquoted(text, span, quoted), re.IGNORECASE)]
+                       if re.search(r"\b(background|backdrop)\b", _blanked(text, span, quoted), re.IGNORECASE)]
     if said_background:
         span = said_background[-1]
         objects = [o for o in objects if o != span]
@@ -764,10 +763,10 @@ def _colour_list(text: str, span: tuple[int, int], colour_words) -> bool:
         for m in re.finditer(r"[\w'-]+", text[span[0]:span[1]]))
 
 
-def _unquoted(text: str, span: tuple[int, int], quoted) -> str:
-    """The span's text with quoted words blanked."""
+def _blanked(text: str, span: tuple[int, int], ranges) -> str:
+    """The span's text with the character ranges given (quoted words, colour names) blanked."""
     chars = list(text[span[0]:span[1]])
-    for a, b in quoted:
+    for a, b in ranges:
         for i in range(max(a, span[0]), min(b, span[1])):
             chars[i - span[0]] = " "
     return "".join(chars)
@@ -792,7 +791,7 @@ def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> tuple[in
     """The part of an object piece the design shows, where the piece names the design: 'a sticker of a happy
     avocado' -> 'a happy avocado', 'a card for mum with a red heart' -> 'a red heart'; None for the design alone
     ('a logo for my dentist office'; 'a sticker' before 'of ...')."""
-    piece = _unquoted(text, span, quoted)
+    piece = _blanked(text, span, quoted)
     wrap = _DESIGN_WRAP.search(piece)
     if wrap is None or named_object(piece[:wrap.start()]) is not None:
         words = re.findall(r"[\w'-]+", piece.lower())
@@ -808,7 +807,7 @@ def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> tuple[in
 def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
     """The span cut before a known thing said with 'with', or lettering with 'saying', where what comes before is
     a thing or lettering itself; effects stay ('a star with a drop shadow')."""
-    piece = _unquoted(text, span, quoted)
+    piece = _blanked(text, span, quoted)
     for m in re.finditer(r"\s+(with|saying)\s", piece, re.IGNORECASE):  # (quotes are blanks in `piece`)
         start = span[0] + m.end()
         start += len(text[start:span[1]]) - len(text[start:span[1]].lstrip())

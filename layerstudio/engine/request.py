@@ -172,7 +172,7 @@ class JobResult:
             # the app's own names follow what the layer was drawn from (a copy's too); a name the user typed stays
             name = old.name
             if _AUTO_NAME.fullmatch(old.name) or _COPY.sub("", old.name) == _drawn_from_name(old):
-                name = layer_name(_drawn_from(phrase, spec.hint)) or old.name
+                name = layer_name(drawn_from(phrase, spec.hint)) or old.name
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
                                     hint=spec.hint, provenance=provenance, variations=variations)
         doc.model_id = self.model_id or doc.model_id
@@ -222,7 +222,7 @@ def _shortened(name: str, limit: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
-def _drawn_from(phrase: str, hint: str) -> str:
+def drawn_from(phrase: str, hint: str) -> str:
     """What a layer is drawn from: its phrase, in the colours of a hint that asks only for colours ('a yellow sun'
     + 'green': 'a green sun'); else its hint, else its phrase."""
     if phrase and hint and colour_only(hint):
@@ -234,7 +234,7 @@ def _drawn_from_name(layer: Layer) -> str | None:
     """The name the app gave the layer after what it was drawn from, if anything: its phrase and the hint it was
     drawn with (not the hint since typed, which the app commits before regenerating)."""
     prov = layer.provenance
-    text = _drawn_from(prov.phrase, prov.hint) if prov and (prov.phrase or prov.hint) else layer.hint
+    text = drawn_from(prov.phrase, prov.hint) if prov and (prov.phrase or prov.hint) else layer.hint
     return (layer_name(text) or None) if text else None
 
 
