@@ -162,6 +162,28 @@ def test_an_object_said_above_below_or_beside_another_is_dealt_the_box_there():
     assert relative_places(text, objects) == [(3, 1, -1, 4)]  # 'it' with nothing before, 'next to', the background
 
 
+def test_a_thing_said_between_or_inside_others_is_dealt_the_box_there():
+    from layerstudio.engine.planner import tidy_cut
+
+    left, middle, right = Box(0, 96, 80, 176), Box(96, 96, 176, 176), Box(192, 96, 256, 176)
+    big, small = Box(32, 32, 224, 224), Box(96, 96, 160, 160)
+    for prompt, pieces, boxes, want in (
+            ("a lamp between a sofa and a chair on white", ["a lamp between a sofa", "a chair"], [middle, left, right],
+             ["a lamp", "a sofa", "a chair"]),
+            ("a red heart between two blue stars on white", ["a red heart", "between two blue stars"],
+             [middle, right, left], ["a red heart", "two blue stars", "two blue stars"]),
+            ("a yellow star inside a blue circle on white", ["a yellow star", "a blue circle"], [small, big],
+             ["a yellow star", "a blue circle"])):  # (the first box is the one the first object must have)
+        text = prompt + "."
+        spans = [(text.index(p), text.index(p) + len(p)) for p in pieces]
+        objects = tidy_cut(text, [(text.rindex("white"), text.rindex("white") + 5)], spans)[1]
+        assert sorted({text[a:b] for a, b in objects}) == sorted(set(want))
+        planner = oracle_planner(prompt, ["white", *[text[a:b] for a, b in objects]])
+        for seed in range(12):
+            dealt = planner.deal(prompt, 256, 256, boxes, [0, 1, 2][:len(boxes)], [], seed)
+            assert dealt[0] == want[0] and sorted(dealt.values()) == sorted(want), (prompt, seed, dealt)
+
+
 def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():
     from layerstudio.engine.planner import tidy_cut
 

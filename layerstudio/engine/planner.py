@@ -221,7 +221,7 @@ class Planner(nn.Module):
         slots = best_match(fit[:, columns], free, set(range(len(texts), len(texts) + len(counted))),
                            set(range(len(texts) + len(counted), len(columns))))
         dealt = keep_relations({row: columns[c] for row, c in slots.items()}, [boxes[i] for i in wanted],
-                               relative_places(read, objects))
+                               relative_places(read, objects), enclosing_places(read, objects))
         return {wanted[row]: texts[k] for row, k in dealt.items()}
 
     # -- training
@@ -332,19 +332,61 @@ def relative_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int
     return out
 
 
-def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tuple[int, int, int, int]]
-                   ) -> dict[int, int]:
+# A thing said to be between or inside others ('a lamp between a sofa and a chair', 'a fish inside a bowl')
+_BETWEEN = r"(?:right\s+|in\s+)?between"
+_INSIDE = r"inside(?:\s+of)?|within|in\s+the\s+middle\s+of"
+_ENCLOSED = re.compile(r"\s*,?\s*(?:(?:is|which is|that is|placed|sits|\w+ing)\s+)?(?:(%s)|(%s))\s+" % (_BETWEEN, _INSIDE),
+                       re.IGNORECASE)
+
+
+def enclosing_places(text: str, objects: list[tuple[int, int]]) -> list[tuple[int, bool, list[int]]]:
+    """(object, between, the objects around it) for each object said to be between the objects named right after
+    it ('a cat between a dog and a cow', 'between two trees') or inside the one after it ('a fish inside a bowl')."""
+    out = []
+    for k, (a, b) in enumerate(objects):
+        upto = objects[k + 1][0] if k + 1 < len(objects) else len(text)
+        said = _ENCLOSED.match(text, b, upto)
+        if said is None or said.end() != upto:
+            continue
+        if said.group(1) is None:
+            out.append((k, False, [k + 1]))
+        elif k + 2 < len(objects) and _AND.fullmatch(text[objects[k + 1][1]:objects[k + 2][0]]):
+            out.append((k, True, [k + 1, k + 2]))
+        elif count_of(text[objects[k + 1][0]:objects[k + 1][1]]) > 1 or plural(text[objects[k + 1][0]:objects[k + 1][1]]):
+            out.append((k, True, [k + 1]))
+    return out
+
+
+def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tuple[int, int, int, int]],
+                   enclosing: list[tuple[int, bool, list[int]]] = ()) -> dict[int, int]:
     """`dealt` (box row -> object) with two objects' boxes swapped where one is said to be above, below, left or
-    right of the other and its box is not: the draw decides where the pair goes, the words which is which."""
+    right of the other and its box is not: the draw decides where the pair goes, the words which is which. A thing
+    said to be between others takes the middle one of their boxes (along the way they spread most), one said to be
+    inside another the smaller box of the two."""
     dealt = dict(dealt)
+
+    def centre(row, axis):
+        return boxes[row].x0 + boxes[row].x1 if axis == 0 else boxes[row].y0 + boxes[row].y1
+
     for _ in range(3):  # a swap for one pair can undo another's: a few rounds settle chains ('above a tree ... below')
         for k, axis, sign, other in relations:
             rows = [next((r for r, c in dealt.items() if c == want), None) for want in (k, other)]
             if None in rows:
                 continue
-            centre = [(boxes[r].x0 + boxes[r].x1 if axis == 0 else boxes[r].y0 + boxes[r].y1) for r in rows]
-            if sign * (centre[0] - centre[1]) < 0:
+            if sign * (centre(rows[0], axis) - centre(rows[1], axis)) < 0:
                 dealt[rows[0]], dealt[rows[1]] = other, k
+        for k, between, around in enclosing:
+            own = next((r for r, c in dealt.items() if c == k), None)
+            others = [r for r, c in dealt.items() if c in around]
+            if own is None or len(others) < (2 if between else 1):
+                continue
+            if between:
+                rows = [own] + others
+                axis = max((0, 1), key=lambda ax: np.ptp([centre(r, ax) for r in rows]))
+                chosen = sorted(rows, key=lambda r: centre(r, axis))[len(rows) // 2]
+            else:
+                chosen = min([own] + others, key=lambda r: boxes[r].width * boxes[r].height)
+            dealt[own], dealt[chosen] = dealt[chosen], dealt[own]
     return dealt
 
 
@@ -750,8 +792,28 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
         for piece in _listed(text, span, quoted):
             piece = _what_the_design_shows(text, piece, quoted)
             if piece is not None:
-                out += _things_said_with(text, piece, quoted)
+                out += [part for said in _things_said_with(text, piece, quoted)
+                        for part in _things_around(text, said, quoted)]
     return background, out
+
+
+def _things_around(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
+    """The span cut where a thing is said to be between or inside known things: 'a lamp between a sofa and a chair'
+    -> 'a lamp', 'a sofa', 'a chair'; 'a fish inside a bowl' -> 'a fish', 'a bowl' (`enclosing_places` reads where
+    each goes)."""
+    piece = _blanked(text, span, quoted)
+    said = re.search(r"\s+(?:(?:is|sits|sitting|placed|standing|floating)\s+)?(?:(%s)|%s)\s+" % (_BETWEEN, _INSIDE), piece,
+                     re.IGNORECASE)
+    if said is None:
+        return [span]
+    before, rest = (span[0], span[0] + said.start()), (span[0] + said.end(), span[1])
+    if not (quoted_ranges(text[before[0]:before[1]]) or named_object(text[before[0]:before[1]])) or \
+            not named_object(text[rest[0]:rest[1]]):
+        return [span]
+    pair = _AND.search(piece, said.end()) if said.group(1) else None
+    if pair and named_object(text[rest[0]:span[0] + pair.start()]) and named_object(text[span[0] + pair.end():span[1]]):
+        return [before, (rest[0], span[0] + pair.start()), (span[0] + pair.end(), span[1])]
+    return [before, rest]
 
 
 def _colour_list(text: str, span: tuple[int, int], colour_words) -> bool:
