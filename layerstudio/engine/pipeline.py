@@ -144,8 +144,12 @@ class Pipeline:
     def run(self, request: JobRequest, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> JobResult:
         request.validate()
+        request, misspelt = request.spelled_right()
         with self._lock, torch.inference_mode():
-            return self._run(request, progress, cancel)
+            result = self._run(request, progress, cancel)
+        if misspelt:
+            result.notices.insert(0, "Read " + ", ".join(f"“{written}” as “{read}”" for written, read in misspelt) + ".")
+        return result
 
     def _run(self, request: JobRequest, progress, cancel) -> JobResult:
         cfg, model, device = self.config, self.model, self.device

@@ -13,6 +13,7 @@ from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Va
 from ..document.layout import check_box, check_canvas
 from .colours import colour_only, recoloured
 from .counting import one_of
+from .spelling import spelled_right
 
 KINDS = ("generate", "regenerate", "decompose")
 
@@ -48,6 +49,17 @@ class JobRequest:
     composite: np.ndarray | None = None  # the whole picture, given for decomposition
     steps: int | None = None
     guidance: float | None = None
+
+    def spelled_right(self) -> tuple["JobRequest", list[tuple[str, str]]]:
+        """This request with misspelt names of things and colours in its prompt and hints read as meant, and
+        (as written, as read) for each word so read."""
+        prompt, fixes = spelled_right(self.prompt)
+        layers = []
+        for spec in self.layers:
+            hint, more = spelled_right(spec.hint)
+            layers.append(replace(spec, hint=hint))
+            fixes += more
+        return replace(self, prompt=prompt, layers=layers), list(dict.fromkeys(fixes))
 
     def validate(self) -> "JobRequest":
         if self.kind not in KINDS:
@@ -242,7 +254,8 @@ def _phrase(layer: Layer, prompt: str) -> str:
     """The layer's phrase while the prompt still names it (the prompt may have been edited around it)."""
     prov = layer.provenance
     phrase = prov.phrase if prov is not None else ""
-    return phrase if phrase and phrase.strip().lower() in prompt.lower() else ""
+    said = phrase.strip().lower()
+    return phrase if said and (said in prompt.lower() or said in spelled_right(prompt)[0].lower()) else ""
 
 
 def _fit(layer: Layer) -> np.ndarray:

@@ -1,0 +1,39 @@
+from layerstudio.document import Box, Layout, Provenance
+from layerstudio.engine.pipeline import Pipeline
+from layerstudio.engine.request import JobRequest
+from layerstudio.engine.spelling import spelled_right
+from layerstudio.training.corpus import make_design
+
+
+def test_misspelt_thing_and_colour_names_are_read_as_meant():
+    text, fixes = spelled_right("A purpel unicorne and a huse on pinck, 'Purpel' in whte")
+    assert text == "A purple unicorn and a house on pink, 'Purpel' in white"  # the quoted word is lettering
+    assert fixes == [("purpel", "purple"), ("unicorne", "unicorn"), ("huse", "house"), ("pinck", "pink"),
+                     ("whte", "white")]
+    # real words, names and words that name nothing drawn stay; so does a four-letter word with a letter changed
+    for kept in ("a moose with a handle", "logo for Bella's Bakery", "a cafe menu", "boba tea", "#ffcc00 stars",
+                 "a giraff"):  # (no giraffe is drawn: reading it otherwise would change nothing)
+        assert spelled_right(kept) == (kept, [])
+
+
+def test_corpus_captions_are_read_as_written():
+    for seed in range(150):
+        design = make_design(seed)
+        for caption in [design.caption, *design.layer_captions]:
+            assert spelled_right(caption) == (caption, [])
+
+
+def test_a_job_reads_misspelt_names_as_meant_and_says_so():
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    document = pipe.generate(Layout(64, 64, "a purpel star on whte", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert document.prompt == "a purpel star on whte"  # the user's words stay theirs
+    assert document.layers[1].provenance.prompt == "a purple star on white"
+    request = JobRequest.regenerate(document, 1, seed=2, hint="a yelow one")
+    result = pipe.run(request)
+    assert result.notices[0] == "Read “purpel” as “purple”, “whte” as “white”, “yelow” as “yellow”."
+    assert result.apply_to(document).layers[1].provenance.hint == "a yellow one"
+    # a layer's phrase, drawn from the prompt as read, still counts as the prompt's
+    document.layers[1].provenance = Provenance("m", "a purple star on white", 1, 1, "a purple star")
+    assert JobRequest.regenerate(document, 1, seed=3).layers[1].phrase == "a purple star"
+    document.prompt = "a green star"
+    assert JobRequest.regenerate(document, 1, seed=3).layers[1].phrase == ""
