@@ -184,6 +184,23 @@ def test_a_thing_said_between_or_inside_others_is_dealt_the_box_there():
             assert dealt[0] == want[0] and sorted(dealt.values()) == sorted(want), (prompt, seed, dealt)
 
 
+def test_what_a_container_holds_is_one_object_with_it():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, background, objects):
+        spans = lambda pieces: [(text.index(p), text.index(p) + len(p)) for p in pieces]
+        bg, obj = tidy_cut(text, spans(background), spans(objects))
+        return [text[a:b] for a, b in bg], [text[a:b] for a, b in obj]
+
+    # as the planner cut them: the drink taken for the background, the glass without its milk, the jar not at all
+    assert cut("a mug of hot chocolate on a wooden table.", ["hot chocolate"], ["a mug", "a wooden table"]) == \
+        (["a wooden table"], ["a mug of hot chocolate"])
+    assert cut("a slice of pizza and a glass of milk.", [], ["a slice of pizza", "glass"]) == \
+        ([], ["a slice of pizza", "a glass of milk"])
+    assert cut("a jar of honey on white.", ["white"], []) == (["white"], ["a jar of honey"])
+    assert cut("two cups of tea.", [], ["tea"]) == ([], ["two cups of tea"])
+
+
 def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():
     from layerstudio.engine.planner import tidy_cut
 

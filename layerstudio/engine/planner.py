@@ -678,7 +678,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
-    background, trimmed = trim(background), trim(trimmed)
+    background, trimmed = _measured(text, trim(background), trim(trimmed))
     trimmed = _with_the_thing_after(text, background, trimmed)
     background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
     trimmed = _names_left_out(text, background, trimmed, colour_words)
@@ -714,6 +714,30 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             background = [place.span(1)]
             trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
     return _last_fixes(text, background, trimmed, colour_words)
+
+
+_MEASURE = re.compile(r"\b(?:(?:a|an|one|\d+|%s)\s+)?(?:cup|mug|glass|jar|bottle|plate|bowl|slice|piece|bag|box|can|"
+                      r"tin|basket|pot|vase|bucket|carton|pack|packet|tub|scoop)s?\s+of\s+" % "|".join(COUNTS),
+                      re.IGNORECASE)
+
+
+def _measured(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+              ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(background, objects) with what a container holds one object with it: 'a mug of hot chocolate' was a mug on
+    a background of hot chocolate, 'a jar of honey' nothing, 'a glass of milk' a glass. The thing held is the words
+    up to the next word between phrases ('a mug of hot chocolate on a table'); pieces it overlaps join it."""
+    quoted = quoted_ranges(text)
+    for m in _MEASURE.finditer(text):
+        what = re.match(r"[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % _BETWEEN_ALTERNATIVES, text[m.end():], re.IGNORECASE)
+        if what is None or any(a <= m.start() < b for a, b in quoted):
+            continue
+        start, end = m.start(), m.end() + what.end()
+        joined = [o for o in objects if o[0] < end and start < o[1]]
+        span = (min([start] + [a for a, _ in joined]), max([end] + [b for _, b in joined]))
+        objects = sorted([o for o in objects if o not in joined] + [span])
+        background = [(max(a, span[1]), b) for a, b in background
+                      if not (a < span[1] and span[0] < b) or (b > span[1] and text[span[1]:b].strip())]
+    return background, objects
 
 
 def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
