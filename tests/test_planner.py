@@ -483,6 +483,7 @@ def test_generate_names_layers_after_their_phrases_and_regenerate_keeps_them():
     assert phrases[0] == "" and sorted(phrases[1:]) == sorted(OBJECTS)
     assert [l.name for l in doc.layers[1:]] == [layer_name(p) for p in phrases[1:]]
     assert layer_name("the word 'BAKE SALE' in blue") == "Word 'BAKE SALE' in blue"
+    assert layer_name("'happy birthday!'") == layer_name("“happy birthday!”") == "Happy birthday!"
 
     again = pipe.regenerate(doc, 2, seed=77)
     assert again.layers[2].provenance.phrase == phrases[2] and again.layers[2].name == doc.layers[2].name
@@ -837,3 +838,11 @@ def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object()
     assert pipe.regenerate(other, 1, seed=4, steps=1).layers[1].name == "Red fox"
     doc.layers[1].hint = "a blue owl"
     assert pipe.regenerate(doc, 1, seed=4, steps=1).layers[1].name == "Blue owl"
+    # the hint stays on the layer: a new Generate deals the layer an object again and the hint recolours it
+    hinted = pipe.regenerate(doc, 1, seed=2, hint="green", steps=1)
+    hinted.layers[1].hint = "green"
+    request = JobRequest.generate(hinted, 5)
+    assert pipe._descriptions(request, pipe._phrases(request))[1] == "a green sun"
+    regenerated = pipe.run(replace(request, steps=1))
+    assert regenerated.apply_to(hinted).layers[1].name == "Green sun"
+    assert not [n for n in regenerated.notices if "got no box" in n]

@@ -687,7 +687,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
-    trimmed = [span for span in trimmed if span not in bare and not _no_object(text, span, trimmed)]
+    trimmed = [_lettering_named(text, span, trimmed) for span in trimmed if span not in bare]
+    trimmed = [span for span in trimmed if not _no_object(text, span, trimmed)]
     if not background and trimmed:  # 'a red star & a blue moon on white': the last object ran on into it
         a, b = trimmed[-1]  # ... or on into a place: 'a house with a roof and a chimney on green grass'
         tail = re.search(r"\s(?:on|over|against|in)\s+(\S.*)$", text[a:b], re.IGNORECASE)
@@ -738,6 +739,12 @@ def _measured(text: str, background: list[tuple[int, int]], objects: list[tuple[
         background = [(max(a, span[1]), b) for a, b in background
                       if not (a < span[1] and span[0] < b) or (b > span[1] and text[span[1]:b].strip())]
     return background, objects
+
+
+def _lettering_named(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> tuple[int, int]:
+    """Of a piece naming the design, the words it names to letter ("'Summer Sale' banner" before 'with a sun')."""
+    quoted = quoted_ranges(text[span[0]:span[1]])
+    return (span[0], span[0] + quoted[-1][1]) if quoted and _design_name(text, span, objects) else span
 
 
 def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
@@ -813,9 +820,8 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
             objects = [o for o in objects if o != after]
     out = []
     for span in objects:
-        for piece in _listed(text, span, quoted):
-            piece = _what_the_design_shows(text, piece, quoted)
-            if piece is not None:
+        for listed in _listed(text, span, quoted):
+            for piece in _what_the_design_shows(text, listed, quoted):
                 out += [part for said in _things_said_with(text, piece, quoted)
                         for part in _things_around(text, said, quoted)]
     return background, out
@@ -873,35 +879,41 @@ _DESIGN_WRAP = re.compile(r"\b(?:%s)s?\s+(with|of|showing|featuring|for)\s+" % "
                           re.IGNORECASE)
 
 
-def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> tuple[int, int] | None:
-    """The part of an object piece the design shows, where the piece names the design: 'a sticker of a happy
-    avocado' -> 'a happy avocado', 'a card for mum with a red heart' -> 'a red heart'; None for the design alone
-    ('a logo for my dentist office'; 'a sticker' before 'of ...')."""
+def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
+    """The parts of an object piece the design shows, where the piece names the design: 'a sticker of a happy
+    avocado' -> 'a happy avocado', 'a card for mum with a red heart' -> 'a red heart', and words it names to letter
+    ("'Summer Sale' banner with a sun" -> "'Summer Sale'", 'a sun'); none for the design alone ('a logo for my
+    dentist office'; 'a sticker' before 'of ...'; 'a poster that reads' before the words)."""
     piece = _blanked(text, span, quoted)
     wrap = _DESIGN_WRAP.search(piece)
     if wrap is None or named_object(piece[:wrap.start()]) is not None:
-        words = re.findall(r"[\w'-]+", piece.lower())
+        words = re.findall(r"[\w'-]+", re.sub(r"\s+(?:(?:that|which)\s+)?(?:reads|says|saying|reading)\s*$", "", piece).lower())
         alone = words and words[-1] in _DESIGN_NOUNS and named_object(piece) is None and not quoted_ranges(
-            text[span[0]:span[1]]) and re.match(r"\s*(of|with|for|showing|featuring)\b", text[span[1]:], re.IGNORECASE)
-        return None if alone else span
+            text[span[0]:span[1]]) and re.match(r"\s*(of|with|for|showing|featuring|['\"‘“])", text[span[1]:], re.IGNORECASE)
+        return [] if alone else [span]
+    lettered = [q for q in quoted if span[0] <= q[0] and q[1] <= span[0] + wrap.start()]
+    said = [(span[0], lettered[-1][1])] if lettered else []
     if wrap.group(1).lower() == "for":
         shows = re.search(r"\s+with\s+", piece[wrap.end():], re.IGNORECASE)
-        return None if shows is None else (span[0] + wrap.end() + shows.end(), span[1])
-    return span[0] + wrap.end(), span[1]
+        return said if shows is None else said + [(span[0] + wrap.end() + shows.end(), span[1])]
+    return said + [(span[0] + wrap.end(), span[1])]
 
 
 def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
     """The span cut before a known thing said with 'with', or lettering with 'saying', where what comes before is
     a thing or lettering itself; effects stay ('a star with a drop shadow')."""
     piece = _blanked(text, span, quoted)
-    for m in re.finditer(r"\s+(with|saying)\s", piece, re.IGNORECASE):  # (quotes are blanks in `piece`)
+    for m in re.finditer(r"\s+(with|saying)\s", text[span[0]:span[1]], re.IGNORECASE):
+        if any(q0 <= span[0] + m.start(1) < q1 for q0, q1 in quoted):
+            continue
         start = span[0] + m.end()
         start += len(text[start:span[1]]) - len(text[start:span[1]].lstrip())
         before, rest = (span[0], span[0] + m.start()), (start, span[1])
         first = text[before[0]:before[1]]
         if not (quoted_ranges(first) or named_object(first)):
             continue
-        if m.group(1).lower() == "with" and named_object(text[rest[0]:rest[1]]) and \
+        lettering = not re.sub(r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, before, quoted)).strip()
+        if m.group(1).lower() == "with" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
                 not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & (_EFFECTS | {"glowing"}):
             return [before] + _things_said_with(text, rest, quoted)
         if m.group(1).lower() == "saying" and quoted_ranges(text[rest[0]:rest[1]]):
@@ -952,8 +964,8 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
         return True
     later = [a for a, _ in objects if a > span[1]]
-    if later and ":" in text[span[1]:min(later)] or _design_name(text, span, objects) or \
-            _referred_to(text, span, objects) is not None:
+    if later and ":" in text[span[1]:min(later)] or _referred_to(text, span, objects) is not None or \
+            (_design_name(text, span, objects) and not quoted_ranges(text[span[0]:span[1]])):
         return True
     sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
     stop = re.search(r"[.!?;]", text[span[1]:])

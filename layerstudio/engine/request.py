@@ -13,7 +13,9 @@ from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Va
 from ..document.layout import check_box, check_canvas
 from .colours import colour_only, recoloured
 from .counting import one_of
+from .lettering_cues import quoted_as_meant
 from .spelling import spelled_right
+from .text import quoted_ranges
 
 KINDS = ("generate", "regenerate", "decompose")
 
@@ -50,16 +52,21 @@ class JobRequest:
     steps: int | None = None
     guidance: float | None = None
 
-    def spelled_right(self) -> tuple["JobRequest", list[tuple[str, str]]]:
-        """This request with misspelt names of things and colours in its prompt and hints read as meant, and
-        (as written, as read) for each word so read."""
-        prompt, fixes = spelled_right(self.prompt)
+    def as_meant(self) -> tuple["JobRequest", list[str]]:
+        """This request with its prompt and hints read as meant (`read_as_meant`), and notices saying how."""
+        prompt, lettered, misspelt = read_as_meant(self.prompt)
         layers = []
         for spec in self.layers:
-            hint, more = spelled_right(spec.hint)
+            hint, more_lettered, more_misspelt = read_as_meant(spec.hint)
             layers.append(replace(spec, hint=hint))
-            fixes += more
-        return replace(self, prompt=prompt, layers=layers), list(dict.fromkeys(fixes))
+            lettered, misspelt = lettered + more_lettered, misspelt + more_misspelt
+        notices = []
+        if lettered:
+            notices.append("Lettered " + " and ".join(f"“{w}”" for w in dict.fromkeys(lettered)) +
+                           ": only words in quotes are lettered, so quote the ones you mean.")
+        if misspelt:
+            notices.append("Read " + ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(misspelt)) + ".")
+        return replace(self, prompt=prompt, layers=layers), notices
 
     def validate(self) -> "JobRequest":
         if self.kind not in KINDS:
@@ -180,15 +187,28 @@ class JobResult:
             variations = list(old.variations)
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 # the result being replaced stays one click away
-                variations.append(Variation(old.pixels, old.seed, old.hint, old.provenance))
-            # the app's own names follow what the layer was drawn from (a copy's too); a name the user typed stays
-            name = old.name
-            if _AUTO_NAME.fullmatch(old.name) or _COPY.sub("", old.name) == _drawn_from_name(old):
-                name = layer_name(drawn_from(phrase, spec.hint)) or old.name
-            doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed, name=name,
-                                    hint=spec.hint, provenance=provenance, variations=variations)
+                variations.append(as_variation(old))
+            doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
+                                    name=named_after(old, provenance), hint=spec.hint, provenance=provenance,
+                                    variations=variations)
         doc.model_id = self.model_id or doc.model_id
         return doc
+
+
+def as_variation(layer: Layer) -> Variation:
+    """The layer's content as a variation to flip back to, with the hint it was drawn with (the hint typed since,
+    which the app puts on the layer before regenerating, labelled the old result)."""
+    prov = layer.provenance
+    return Variation(layer.pixels, layer.seed, prov.hint if prov is not None else layer.hint, prov)
+
+
+def named_after(layer: Layer, provenance: Provenance | None) -> str:
+    """The layer's name once it shows what `provenance` drew: the app's own names follow what a layer was drawn
+    from (a copy's too: 'Blue moon copy'); a name the user typed stays."""
+    if provenance is None or not (_AUTO_NAME.fullmatch(layer.name) or
+                                  _COPY.sub("", layer.name) == _drawn_from_name(layer)):
+        return layer.name
+    return layer_name(drawn_from(provenance.phrase, provenance.hint)) or layer.name
 
 
 _AUTO_NAME = re.compile(r"Layer \d+")
@@ -204,6 +224,9 @@ def layer_name(text: str, limit: int = 60) -> str:
     if len(words) > 1 and words[0].lower() in ("a", "an", "the"):
         words = words[1:]
     name = " ".join(words).strip(" .,;:!?-+*/&")
+    said = quoted_ranges(name)
+    if len(said) == 1 and said[0] == (0, len(name)):  # words to letter alone: named as they read
+        name = name[1:-1].strip()
     if len(name) > limit:
         name = _shortened(name, limit)
     if not any(c.isalnum() for c in name):
@@ -255,7 +278,15 @@ def _phrase(layer: Layer, prompt: str) -> str:
     prov = layer.provenance
     phrase = prov.phrase if prov is not None else ""
     said = phrase.strip().lower()
-    return phrase if said and (said in prompt.lower() or said in spelled_right(prompt)[0].lower()) else ""
+    return phrase if said and (said in prompt.lower() or said in read_as_meant(prompt)[0].lower()) else ""
+
+
+def read_as_meant(text: str) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """`text` with words meant to be lettered put in quotes ('a sign saying OPEN') and misspelt names of things and
+    colours mended ('a purpel star'); the words so lettered, and (as written, as read) for each word mended."""
+    text, lettered = quoted_as_meant(text)
+    text, misspelt = spelled_right(text)
+    return text, lettered, misspelt
 
 
 def _fit(layer: Layer) -> np.ndarray:

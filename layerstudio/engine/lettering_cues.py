@@ -1,0 +1,222 @@
+"""Words meant to be lettered though not in quotes: 'a sign saying OPEN', 'the word LOVE in red', 'happy birthday
+Emma', 'a big red SALE sticker', 'Summer Sale 50% off banner'. Only quoted words are lettered, so these came out
+as empty layers or not at all (a helper's review: about 50 of 120 everyday prompts asked for words so). Each cue
+puts quotes around the words; a prompt that quotes anything already is left as written (its writer knows)."""
+from __future__ import annotations
+
+import re
+
+from .colours import colour_spans
+from .silhouettes import named_object
+from .text import quoted_ranges
+
+# Words that end what is said: what follows is about how or where it is drawn, or is another thing
+_ENDS = {"in", "on", "with", "and", "above", "below", "over", "under", "next", "beside", "at", "across", "inside",
+         "between", "written", "lettered", "printed", "for", "from", "by", "against", "along", "around", "near",
+         "behind", "underneath", "beneath", "to"}
+_DESIGN = {"banner", "sign", "card", "poster", "sticker", "flyer", "logo", "header", "label", "badge", "tag",
+           "invitation", "invite", "cover", "post", "ad", "advert", "button", "stamp", "thumbnail", "menu", "shirt",
+           "t-shirt", "mug", "design", "graphic", "title", "headline"}
+_TOKEN = re.compile(r"[\w'’%&$£€#@!?.,:;+-]+")
+
+_SAID_BY = re.compile(r"\b(?:the\s+(?:word|words|text|title|slogan|caption|letters|message|headline)|saying|says|"
+                      r"that\s+reads|which\s+reads|reads|(?-i:(?<=\w )reading(?=\s+[A-Z0-9]))|spelling(?:\s+out)?|spelled\s+out|"
+                      r"with\s+the\s+(?:word|words|text|title|name|slogan|message))\s+", re.IGNORECASE)
+_GREETING = re.compile(
+    r"\b(?:happy\s+(?:\d+(?:st|nd|rd|th)\s+)?(?:birthday|new\s+year|holidays|halloween|easter|thanksgiving|hanukkah|"
+    r"diwali|eid|valentine'?s?\s+day|mother'?s?\s+day|father'?s?\s+day|anniversary|retirement|graduation|"
+    r"friday|weekend|mothers\s+day|fathers\s+day|st\.?\s+patrick'?s\s+day)|merry\s+christmas|thank\s+you|"
+    r"congratulations|congrats|welcome(?:\s+home|\s+back|\s+baby)?|get\s+well\s+soon|save\s+the\s+date|"
+    r"good\s+luck|best\s+wishes|season'?s\s+greetings|grand\s+opening|just\s+married|it'?s\s+a\s+(?:boy|girl)|"
+    r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year)\b[!.]?", re.IGNORECASE)
+# Words about how a design looks ('Bold and bright.', 'Make it playful.'): such a prompt asks for no lettering
+_LOOK = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic", "please",
+         "something", "very", "bright", "colourful", "colorful", "modern", "minimal", "minimalist", "clean", "simple",
+         "elegant", "cute", "fun", "cool", "pretty", "nice", "beautiful", "retro", "classic", "warm", "cosy", "cozy",
+         "airy", "bold", "bubbly", "chic", "crisp", "dark", "dreamy", "dynamic", "earthy", "edgy", "festive", "fresh",
+         "friendly", "gentle", "glossy", "graphic", "happy", "joyful", "light", "lively", "loud", "luxurious", "moody",
+         "neat", "playful", "punchy", "quiet", "quirky", "relaxed", "rustic", "sleek", "smooth", "soft", "sporty",
+         "striking", "stylish", "subtle", "sunny", "tidy", "trendy", "vibrant", "vintage", "whimsical", "youthful",
+         "zesty", "it", "and"}
+# who a greeting is for, written after it ('happy birthday Emma', 'happy 40th birthday dad')
+_FOR_WHOM = {"mom", "mum", "mommy", "mummy", "dad", "daddy", "grandma", "grandpa", "nana", "granny", "papa", "mama",
+             "sis", "bro", "buddy", "friend", "teacher", "everyone", "all", "baby", "love", "honey", "sweetie"}
+
+
+def quoted_as_meant(text: str) -> tuple[str, list[str]]:
+    """`text` with quotes put around words meant to be lettered, and those words, in order."""
+    if quoted_ranges(text) or not text.strip():
+        return text, []
+    spans = _said_by(text) or _greetings(text) + _capitals(text)
+    spans = _merged(sorted(spans))
+    if not spans and _names_nothing(text):
+        spans = [_the_words(text)]
+    spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
+    out, said, pos = [], [], 0
+    for a, b in spans:
+        words = text[a:b]
+        if words.islower():  # 'happy birthday emma' is lettered as a card says it
+            words = " ".join(w if k and w in _SMALL else w[:1].upper() + w[1:] for k, w in enumerate(words.split(" ")))
+        out += [text[pos:a], "'", words, "'"]
+        said.append(words)
+        pos = b
+    return "".join(out) + text[pos:], said
+
+
+def _tokens(text: str, start: int = 0):
+    return list(_TOKEN.finditer(text, start))
+
+
+def _bare(token: str) -> str:
+    return token.strip(".,:;!?").lower()
+
+
+def _said_by(text: str) -> list[tuple[int, int]]:
+    """What follows 'saying', 'the word(s)', 'that reads' ...: the words up to one that ends it or a stop."""
+    out = []
+    for cue in _SAID_BY.finditer(text):
+        words = []
+        for token in _tokens(text, cue.end()):
+            if text[words[-1].end():token.start()].strip() if words else text[cue.end():token.start()].strip():
+                break
+            if _bare(token.group()) in _ENDS and words:
+                break
+            words.append(token)
+            if token.group()[-1] in ",;:" or (token.group()[-1] == "." and not token.group()[:-1].isupper()):
+                break
+        if words:
+            end = words[-1].end()
+            while end > words[0].start() and text[end - 1] in ",;:.":
+                end -= 1
+            out.append((words[0].start(), end))
+    return out
+
+
+def _greetings(text: str) -> list[tuple[int, int]]:
+    """Greetings, with a name or a 'dad' after them: 'happy birthday Emma!'."""
+    out = []
+    for m in _GREETING.finditer(text):
+        end = m.end()
+        if text[end - 1] not in "!.":
+            after = re.match(r"\s+([A-Z][\w'’-]*|[\w'’-]+)(!?)", text[end:])
+            if after and (after.group(1)[0].isupper() and _bare(after.group(1)) not in _ENDS | _DESIGN
+                          or after.group(1).lower() in _FOR_WHOM or after.group(1).isdigit()):
+                end += after.end()
+            # on up to a design noun: 'welcome back to school sign'
+            more = re.match(r"((?:\s+[\w'’-]+){1,4}?)\s+(?:%s)s?\b" % "|".join(_DESIGN), text[end:], re.IGNORECASE)
+            if more and not _only_known(text, _tokens(more.group(1))) and not any(
+                    _bare(w) in _ENDS - {"to", "of"} or named_object(w) for w in more.group(1).split()):
+                end += more.end(1)
+        out.append((m.start(), end))
+    return out
+
+
+_SMALL = {"of", "to", "the", "and", "&", "for", "a", "at", "in", "on", "off", "is", "are", "my", "our", "your", "&"}
+
+
+def _capitals(text: str) -> list[tuple[int, int]]:
+    """Runs of words in capitals ('SALE', '50% OFF') and, before a design noun, of capitalised words ('Summer
+    Sale 50% off banner', 'Reading Corner sign'); not where most words are so (a prompt written in capitals or
+    title case), nor runs of colour and thing names alone ('a RED star')."""
+    tokens = _tokens(text)
+    words = [t for t in tokens if any(c.isalpha() for c in t.group())]
+    if not words:
+        return []
+    shouting = len(words) > 3 and sum(w.group().isupper() for w in words) > 0.5 * len(words)
+    titled = sum(w.group()[0].isupper() for w in words) > 0.6 * len(words)
+    out = []
+    if not shouting:
+        run = []
+        for token in tokens + [None]:
+            word = token.group() if token else ""
+            letters = [c for c in word if c.isalpha()]
+            if token is not None and (len(letters) >= 2 and word.upper() == word or
+                                      (run and not letters and any(c.isdigit() for c in word))):
+                run.append(token)
+                continue
+            if run and not _only_known(text, run) and not _abbreviation(text, run[0].start(), run[-1].end()):
+                out.append((run[0].start(), _end(text, run[-1])))
+            run = []
+    if not titled:
+        for design in re.finditer(r"\b(%s)s?\b" % "|".join(sorted(_DESIGN, key=len, reverse=True)), text,
+                                  re.IGNORECASE):
+            before = [t for t in tokens if t.end() <= design.start()]
+            run = []
+            for token in reversed(before):
+                word = token.group()
+                if word[0].isupper() or word[0].isdigit() or (run and _bare(word) in _SMALL - {"a", "the"}) or \
+                        re.fullmatch(r"\d+%|off", word, re.IGNORECASE):
+                    run.insert(0, token)
+                    continue
+                break
+            while run and _bare(run[0].group()) in _SMALL:
+                run.pop(0)
+            capitalised = [t for t in run if t.group()[0].isupper()]
+            if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group())):
+                if not _only_known(text, run):
+                    out.append((run[0].start(), _end(text, run[-1])))
+            named = re.match(r"\s+for\s+((?:[A-Z][\w'’&-]*\s*)+)", text[design.end():])  # 'logo for Bella's Bakery'
+            if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
+                start = design.end() + named.start(1)
+                out.append((start, start + len(named.group(1).rstrip())))
+    return out
+
+
+def _abbreviation(text: str, start: int, end: int) -> bool:
+    """Whether capitals after an article name a thing and are no words to letter ('a USB stick', 'a DJ'), unless a
+    design noun follows ('a SALE sign')."""
+    before = re.search(r"\b(a|an|the)\s+$", text[:start], re.IGNORECASE)
+    after = re.match(r"\s+([\w-]+)", text[end:])
+    return before is not None and not (after and after.group(1).lower().rstrip("s") in _DESIGN)
+
+
+def _end(text: str, token) -> int:
+    end = token.end()
+    while text[end - 1] in ",;:":
+        end -= 1
+    return end
+
+
+def _only_known(text: str, run) -> bool:
+    """Whether a run of words names only colours and things drawn (and articles): 'RED STAR'."""
+    piece = text[run[0].start():run[-1].end()].lower()
+    coloured = colour_spans(piece)
+    rest = [w for w in re.findall(r"[\w'-]+", piece)
+            if not any(a <= piece.find(w) < b for a, b, _ in coloured) and w not in ("a", "an", "the")]
+    return all(named_object(w) is not None for w in rest)
+
+
+def _names_nothing(text: str) -> bool:
+    """Whether a prompt of a few words names no colour, shape, icon or article-led thing: 'yard sale sunday 8am',
+    'Keep calm and drink tea'. A single word, or one with an article ('a dragon'), is a thing asked for."""
+    words = re.findall(r"[\w'’%-]+", text)
+    if len(words) < 2 or words[0].lower() in ("a", "an", "the", "some", "two", "three") or colour_spans(text) or \
+            {w.lower() for w in words} & (_ENDS - {"and", "to", "for"}):  # a scene: 'New York skyline at night'
+        return False
+    if {w.lower() for w in words} <= _LOOK or re.search(r"\b(?:make|keep)\s+it\b|\b(?:feel|look|style|vibe)\b", text,
+                                                        re.IGNORECASE):
+        return False
+    return not any(named_object(w) is not None for w in words)
+
+
+def _the_words(text: str) -> tuple[int, int] | None:
+    """The whole prompt, less a design noun at its end ('No Parking sign') and a closing stop."""
+    words = list(re.finditer(r"\S+", text))
+    while words and _bare(words[-1].group()) in _DESIGN:
+        words.pop()
+    if not words:
+        return None
+    end = words[-1].end()
+    while end > words[0].start() and text[end - 1] in ".,;:":
+        end -= 1
+    return words[0].start(), end
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return out

@@ -1,0 +1,44 @@
+from layerstudio.engine.lettering_cues import quoted_as_meant
+from layerstudio.training.corpus import STYLE_TEMPLATES, STYLE_WORDS, make_design
+
+
+def test_words_meant_to_be_lettered_are_put_in_quotes():
+    for written, read in (
+            ("a sign saying OPEN", "a sign saying 'OPEN'"),
+            ("the word LOVE in red letters", "the word 'LOVE' in red letters"),
+            ("a poster that reads Summer Fun in blue on yellow", "a poster that reads 'Summer Fun' in blue on yellow"),
+            ("a big red SALE sticker", "a big red 'SALE' sticker"),
+            ("SALE", "'SALE'"),
+            ("happy birthday card with three balloons", "'Happy Birthday' card with three balloons"),
+            ("happy birthday Emma", "'happy birthday Emma'"),
+            ("welcome back to school sign with a pencil", "'Welcome Back to School' sign with a pencil"),
+            ("Summer Sale 50% off banner with a yellow sun", "'Summer Sale 50% off' banner with a yellow sun"),
+            ("pizza logo for Tony's Pizzeria", "pizza logo for 'Tony's Pizzeria'"),
+            ("yard sale sunday 8am", "'Yard Sale Sunday 8am'"),
+            ("No Parking sign", "'No Parking' sign")):
+        assert quoted_as_meant(written)[0] == read, written
+    assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
+        ["OPEN", "Happy Birthday"]
+
+
+def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
+    for written in ("a red star on white", "A RED STAR ON WHITE", "A Red Star On White", "a dragon", "a cat",
+                    "a USB stick and a DJ", "a girl reading a book", "New York skyline at night", "a RED star",
+                    "a sign saying 'OPEN' and a SALE tag",  # its writer quotes what to letter
+                    "halloween party poster with a pumpkin", "a logo for my dentist office", ""):
+        assert quoted_as_meant(written) == (written, []), written
+
+
+def test_words_about_the_look_are_no_lettering():
+    for template in STYLE_TEMPLATES:
+        for a, b in zip(STYLE_WORDS, STYLE_WORDS[1:] + STYLE_WORDS[:1]):
+            said = template.format(a=a, b=b, A=a.capitalize())
+            assert quoted_as_meant(said) == (said, []), said
+    assert quoted_as_meant("Bold and bright.") == ("Bold and bright.", [])
+
+
+def test_corpus_captions_are_left_as_written():
+    for seed in range(150):
+        design = make_design(seed)
+        for caption in [design.caption, *design.layer_captions]:
+            assert quoted_as_meant(caption) == (caption, [])
