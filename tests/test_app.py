@@ -161,6 +161,11 @@ def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp
     w.prompt_panel.prompt_edit.setPlainText("a red kite and a blue boat and a green tree and a tall house by the sea")
     assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
     assert notice.isVisible() and "by the sea" in notice.text()
+    w.prompt_panel.hint_edit.setText("bigger")  # typing a hint moves nothing under the mouse
+    assert notice.isVisible()
+    w.act_undo.trigger()  # the job it told of is undone
+    assert not notice.isVisible()
+    w.act_redo.trigger()
     w.prompt_panel.prompt_edit.setPlainText("a red kite")
     assert not notice.isVisible()
     assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"

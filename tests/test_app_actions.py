@@ -606,3 +606,53 @@ def test_boxes_from_the_keyboard(qtbot, tmp_path):
     assert w.document.layers[1].box == Box(32, 32, 96 + GRID, 32 + GRID)
     qtbot.keyClick(w.canvas.viewport(), Qt.Key.Key_Left)
     assert w.document.layers[1].box == Box(32 - GRID, 32, 96, 32 + GRID)
+
+
+def test_a_variation_picked_brings_back_its_name_and_the_hint_it_was_drawn_with(qtbot):
+    from layerstudio.app.controller import DocumentController
+    from layerstudio.document import Document, Layer, Provenance, Variation
+
+    red = np.zeros((32, 32, 4), np.uint8)
+    red[..., 0] = red[..., 3] = 255
+    green = np.zeros_like(red)
+    green[..., 1] = green[..., 3] = 255
+    star = Provenance("m", "a red star on navy", 1, 4, "a red star")
+    recoloured = Provenance("m", "a red star on navy", 2, 4, "a red star", "green")
+    # the app puts a hint typed on the layer before the job: 'make it green' became 'green' since
+    layer = Layer(Box(0, 0, 32, 32), name="Green star", pixels=green, seed=2, hint="blue", provenance=recoloured,
+                  variations=[Variation(red, 1, "", star)])
+    c = DocumentController(Document(64, 64, "a red star on navy", [Layer(Box(0, 0, 64, 64), name="Background"), layer]))
+    c.pick_variation(1, 0)
+    picked = c.document.layers[1]
+    assert picked.name == "Red star" and picked.hint == "" and np.array_equal(picked.pixels, red)
+    assert picked.variations[0].hint == "green" and picked.variations[0].provenance == recoloured
+    c.pick_variation(1, 0)
+    assert c.document.layers[1].name == "Green star" and c.document.layers[1].hint == "green"
+    c.rename(1, "My star")  # a name the user typed stays
+    c.pick_variation(1, 0)
+    assert c.document.layers[1].name == "My star"
+
+
+def test_deleting_a_layer_selects_the_one_below_so_delete_can_go_on(qtbot):
+    from layerstudio.app.controller import DocumentController
+    from layerstudio.document import Document, Layer
+
+    c = DocumentController(Document(64, 64, "", [Layer(Box(0, 0, 64, 64), name="Background")]))
+    for k in range(3):
+        c.add_box(Box(0, 0, 16 + 16 * k, 16))
+    names = [l.name for l in c.document.layers]
+    c.select(2)
+    c.delete_layer(2)
+    assert c.selected == 1 and c.document.layers[1].name == names[1]
+    c.delete_layer(c.selected)  # the lowest: the one above takes it
+    assert c.selected == 1 and c.document.layers[1].name == names[3]
+    c.delete_layer(c.selected)
+    assert c.selected == 0 and len(c.document.layers) == 1
+
+
+def test_a_second_box_from_the_keyboard_is_stepped_off_the_first(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, None)
+    for _ in range(3):
+        w.act_new_box.trigger()
+    assert [l.box for l in w.document.layers[1:]] == [Box(32, 32, 96, 96), Box(48, 48, 112, 112), Box(64, 64, 128, 128)]
+    assert w.controller.selected == 3

@@ -13,10 +13,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ..document import GRID, Box, Document, Layer, LayoutError, Variation
+from ..document import GRID, Box, Document, Layer, LayoutError
 from ..document.document import resample_nearest
 from ..document.layout import MAX_FOREGROUND_BOXES, check_box
-from ..engine.request import JobResult
+from ..engine.request import JobResult, as_variation, named_after
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
@@ -239,7 +239,9 @@ class DocumentController(QObject):
             raise LayoutError(f"layer '{layer.name}' is locked")
         layers, uids = list(self._doc.layers), list(self._uids)
         del layers[index], uids[index]
-        self._push(f"{verb} {layer.name}", layers, uids)
+        # the layer below takes the selection (the one above, for the lowest), so Delete can go on
+        self._push(f"{verb} {layer.name}", layers, uids, select_uid=uids[index - 1 if index > 1 or len(uids) == 1
+                                                                        else index])
 
     def move_layer(self, index: int, new_index: int) -> None:
         """Reorder foreground layers; the background stays at the bottom."""
@@ -300,7 +302,7 @@ class DocumentController(QObject):
             if old is not None and np.array_equal(old.pixels, new.pixels):
                 new = replace(new, variations=old.variations)  # the same result again: nothing new to flip back to
             elif old is not None and not old.is_empty:
-                kept = [*old.variations, Variation(old.pixels, old.seed, old.hint, old.provenance)]
+                kept = [*old.variations, as_variation(old)]
                 new = replace(new, variations=kept[-MAX_VARIATIONS:])
             layers.append(new)
         uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
@@ -321,12 +323,11 @@ class DocumentController(QObject):
         pixels = var.pixels
         if pixels.shape[:2] != (layer.box.height, layer.box.width):
             pixels = resample_nearest(pixels, layer.box.width, layer.box.height)
-        current = Variation(layer.pixels, layer.seed, layer.hint, layer.provenance)
         variations = list(layer.variations)
-        variations[which] = current
+        variations[which] = as_variation(layer)
         layers = list(self._doc.layers)
         layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
-                                variations=variations)
+                                variations=variations, name=named_after(layer, var.provenance))
         self._push("Pick Variation", layers)
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
                                QMessageBox, QScrollArea, QWidget)
 
 from .. import DEFAULT_MODEL_DIR, __version__
-from ..document import GRID, Document, LayoutError
+from ..document import GRID, Box, Document, LayoutError
 from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import JobRequest
@@ -514,11 +514,13 @@ class MainWindow(QMainWindow):
         if self.busy:
             return self._refuse(LayoutError(JOB_RUNNING_UNDO))
         self.controller.undo_stack.undo()
+        self.prompt_panel.notice_label.hide()  # they told of a job's result, which may be the one undone
 
     def redo(self) -> None:
         if self.busy:
             return self._refuse(LayoutError(JOB_RUNNING_UNDO))
         self.controller.undo_stack.redo()
+        self.prompt_panel.notice_label.hide()
 
     def delete_selected(self, verb: str = "Delete") -> bool:
         try:
@@ -589,11 +591,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Pasted {self.document.layers[at].name}", 4000)
 
     def new_box(self) -> None:
-        """A box without the mouse: half the canvas, in the middle, selected."""
+        """A box without the mouse: half the canvas, in the middle, selected; stepped down and right off any box
+        already there, so that a second one shows."""
         d = self.document
         w, h = max(GRID, d.width // 2 // GRID * GRID), max(GRID, d.height // 2 // GRID * GRID)
+        box = centred_box(w, h, d.width, d.height)
+        taken = {l.box for l in d.layers[1:]}
+        for _ in range(len(taken)):
+            if box not in taken:
+                break
+            box = Box(box.x0 + GRID, box.y0 + GRID, box.x1 + GRID, box.y1 + GRID)
         try:
-            self.controller.add_box(centred_box(w, h, d.width, d.height))
+            self.controller.add_box(box)
         except LayoutError as exc:
             self._refuse(exc)
 

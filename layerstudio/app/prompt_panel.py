@@ -89,13 +89,13 @@ class PromptPanel(QWidget):
         self.regenerate_button.setToolTip("Generate the selected layer again with a new seed; "
                                           "every other layer stays as it is")
         self.regenerate_button.setMinimumHeight(30)
-        # How the last job read the words (a long prompt's unread end); gone once the words are edited.
+        # How the last job read the words (a long prompt's unread end); gone once the prompt is edited or the job
+        # undone (not while a hint is typed: the buttons below would jump under the mouse).
         self.notice_label = QLabel()
         self.notice_label.setObjectName("noticeLabel")
         self.notice_label.setWordWrap(True)
         self.notice_label.hide()
         self.prompt_edit.textChanged.connect(self.notice_label.hide)
-        self.hint_edit.textEdited.connect(self.notice_label.hide)
         self.selection_label = ElidedLabel("No layer selected")
         self.selection_label.setObjectName("hintLabel")
 
