@@ -76,6 +76,15 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     request = JobRequest.from_layout(Layout(128, 128, bare, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == UNNAMED_BACKGROUND
     assert any("names no background" in n for n in pipe.run(replace(request, steps=1)).notices)
+    # words taken for the background that name no colour, pattern or place: plain white too, and said so
+    for said, drawn in (("a service logo", False), ("a soft noise background", True), ("the sea", True),
+                        ("thin stripes", True), ("a crimson wall", True), ("Friday", False)):
+        prompt = f"a red circle on {said}"
+        pipe.model.planner = oracle_planner(prompt, [said, "a red circle"])
+        request = JobRequest.from_layout(Layout(128, 128, prompt, [Box(0, 0, 64, 64)], seed=1))
+        assert (pipe._descriptions(request, pipe._phrases(request))[0] == said) == drawn, said
+        told = [n for n in pipe.run(replace(request, steps=1)).notices if "names no colour, pattern or place" in n]
+        assert bool(told) != drawn and (drawn or told[0].startswith(f"“{said}”")), said
     pipe.model.planner = oracle_planner()
     request = JobRequest.from_layout(Layout(128, 128, PROMPT, [Box(0, 0, 64, 64)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == BACKGROUND
@@ -199,6 +208,16 @@ def test_what_a_container_holds_is_one_object_with_it():
         ([], ["a slice of pizza", "a glass of milk"])
     assert cut("a jar of honey on white.", ["white"], []) == (["white"], ["a jar of honey"])
     assert cut("two cups of tea.", [], ["tea"]) == ([], ["two cups of tea"])
+
+
+def test_a_thing_taken_for_the_background_is_an_object():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "a bee on a flower."
+    bee, flower = (0, 5), (text.index("a flower"), text.index("a flower") + 8)
+    assert tidy_cut(text, [flower], [bee]) == ([], [bee, flower])
+    text = "a bee on a pink flower background."  # said to be the background: it is
+    assert tidy_cut(text, [(9, len(text) - 1)], [(0, 5)]) == ([(9, len(text) - 1)], [(0, 5)])
 
 
 def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():

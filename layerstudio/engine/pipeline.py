@@ -28,7 +28,7 @@ from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
-from .usual_colours import background_in_usual_colour, object_in_usual_colour, without_parts
+from .usual_colours import background_in_usual_colour, draws_as_background, object_in_usual_colour, without_parts
 
 
 LATENT_CACHE_SIZE = 256
@@ -201,8 +201,10 @@ class Pipeline:
             request.layers[0].hint or request.prompt)
         if (0 in gen_index and not request.layers[0].hint and descriptions[0] == UNNAMED_BACKGROUND
                 and UNNAMED_BACKGROUND not in request.prompt.lower() and not clear):
-            notices.append("The prompt names no background, so it is plain white. Name one (“on navy”, “a gradient "
-                           "from teal to white”) for another.")
+            said = self.model.planner.phrases(request.prompt)[0] if self.model.planner is not None else ""
+            notices.append((f"“{short(said)}” names no colour, pattern or place for the background" if said else
+                            "The prompt names no background") + ", so it is plain white. Name one (“on navy”, “a "
+                           "gradient from teal to white”) for another.")
         prompt = self._prompt_read(request)
         prompts = [prompt] + ([""] if use_cfg else [])
         batch = len(prompts)
@@ -435,7 +437,9 @@ class Pipeline:
                 and request.prompt.strip()):
             with autocast_for(self.device):
                 background, objects = planner.phrases(request.prompt)
-            out[0] = background or (UNNAMED_BACKGROUND if objects else "")
+            # words naming no colour, pattern or place ('service logo') are drawn as murky noise: plain white
+            out[0] = (background if draws_as_background(background) or wants_no_background(background) else
+                      UNNAMED_BACKGROUND if background or objects else "")
         return out
 
     def _as_drawn(self, request: JobRequest, descriptions: list[str]) -> list[str]:

@@ -27,6 +27,7 @@ from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .silhouettes import name_spans, named_object, untrained_spans
+from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
 
 OUTSIDE, BACKGROUND_START, BACKGROUND_INSIDE, OBJECT_START, OBJECT_INSIDE = range(5)
@@ -718,7 +719,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 
 _MEASURE = re.compile(r"\b(?:(?:a|an|one|\d+|%s)\s+)?(?:cup|mug|glass|jar|bottle|plate|bowl|slice|piece|bag|box|can|"
-                      r"tin|basket|pot|vase|bucket|carton|pack|packet|tub|scoop)s?\s+of\s+" % "|".join(COUNTS),
+                      r"tin|basket|pot|vase|bucket|carton|pack|packet|tub|scoop|loaf|bouquet)s?\s+of\s+" % "|".join(COUNTS),
                       re.IGNORECASE)
 
 
@@ -818,6 +819,9 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
         if after and _colour_list(text, after, colour_words):
             background = background[:-1] + [(a, after[1])]
             objects = [o for o in objects if o != after]
+    if background and named_object(text[background[-1][0]:background[-1][1]]) and \
+            not draws_as_background(text[background[-1][0]:background[-1][1]]):  # 'a bee on a sunflower'
+        objects, background = sorted(objects + background[-1:]), background[:-1]
     out = []
     for span in objects:
         for listed in _listed(text, span, quoted):

@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from .colours import colour_rgb, colour_spans, lab
+from .patterns import names_pattern
 from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
 
@@ -231,6 +232,20 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
 
 _ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|polkadots|spots|checks|squares)\b",
                                  re.IGNORECASE)
+
+
+# What the corpus's backgrounds are, besides colours, patterns and places: words without these the model cannot
+# draw as a background, and it drew murky noise ('dog walking service logo with a paw print': 'service logo')
+_BACKGROUND_LOOKS = re.compile(r"\b(?:noise|noisy|mottled|textured?|grain|grainy|gradient|radial|ombre|plain|solid|"
+                               r"transparent|checks|checked|checkered|chequered|stripes|striped|dots|dotted|spots)\b",
+                               re.IGNORECASE)
+
+
+def draws_as_background(description: str) -> bool:
+    """Whether a background's words name what the model draws as one: a colour, a pattern, a look the corpus's
+    backgrounds have ('soft noise') or a place ('the sea'); not what the design is for ('service logo')."""
+    return bool(colour_spans(description, quoted_ranges(description)) or names_pattern(description)
+                or _BACKGROUND_LOOKS.search(description) or _PLACE_WORDS.search(description))
 
 
 def background_in_usual_colour(description: str, seed: int) -> str:
