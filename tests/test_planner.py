@@ -76,6 +76,13 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     request = JobRequest.from_layout(Layout(128, 128, bare, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
     assert pipe._descriptions(request, pipe._phrases(request))[0] == UNNAMED_BACKGROUND
     assert any("names no background" in n for n in pipe.run(replace(request, steps=1)).notices)
+    # an object asked in white would not show on white: the background is dark then
+    from layerstudio.engine.pipeline import UNNAMED_UNDER_PALE
+    pale = "a white circle and a green owl"
+    pipe.model.planner = oracle_planner(pale, ["", "a white circle", "a green owl"])
+    request = JobRequest.from_layout(Layout(128, 128, pale, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
+    assert pipe._descriptions(request, pipe._phrases(request))[0] == UNNAMED_UNDER_PALE
+    assert any("plain dark grey" in n for n in pipe.run(replace(request, steps=1)).notices)
     # words taken for the background that name no colour, pattern or place: plain white too, and said so
     for said, drawn in (("a service logo", False), ("a soft noise background", True), ("the sea", True),
                         ("thin stripes", True), ("a crimson wall", True), ("Friday", False)):
@@ -218,6 +225,29 @@ def test_a_thing_taken_for_the_background_is_an_object():
     assert tidy_cut(text, [flower], [bee]) == ([], [bee, flower])
     text = "a bee on a pink flower background."  # said to be the background: it is
     assert tidy_cut(text, [(9, len(text) - 1)], [(0, 5)]) == ([(9, len(text) - 1)], [(0, 5)])
+
+
+def test_colours_said_with_in_things_held_or_worn_and_possessives_are_cut_as_meant():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, background, objects):
+        spans = lambda pieces: [(text.index(p), text.index(p) + len(p)) for p in pieces]
+        bg, obj = tidy_cut(text, spans(background), spans(objects))
+        return [text[a:b] for a, b in bg], [text[a:b] for a, b in obj]
+
+    # as the planner cut them
+    assert cut("a smiley face in bright yellow.", [], ["a smiley face in", "yellow"]) == \
+        ([], ["a smiley face in bright yellow"])
+    assert cut("a christmas ornament in gold and red.", [], ["a christmas ornament in gold", "red"]) == \
+        ([], ["a christmas ornament in gold and red"])
+    assert cut("a red star on white.", [], ["a red star", "white"]) == (["white"], ["a red star"])
+    assert cut("a pineapple wearing sunglasses.", [], ["a pineapple wearing sunglasses"]) == \
+        ([], ["a pineapple", "sunglasses"])
+    assert cut("a teddy bear holding a heart.", [], ["a teddy bear holding", "a heart"]) == \
+        ([], ["a teddy bear", "a heart"])
+    assert cut("a teacher's apple on a desk.", ["a desk"], ["a teacher'", "apple"]) == \
+        (["a desk"], ["a teacher's apple"])
+    assert cut("lemonade stand sign with a lemon.", [], ["lemonade", "sign with a lemon"]) == ([], ["a lemon"])
 
 
 def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_is_the_background():

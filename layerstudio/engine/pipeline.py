@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, snap_to_colour,
+from .colours import (PRINTED, between_colours, colour_only, flat_colour, lab, named_colours, snap_to_colour,
                       with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
@@ -28,7 +28,8 @@ from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
-from .usual_colours import background_in_usual_colour, draws_as_background, object_in_usual_colour, without_parts
+from .usual_colours import (APART, background_in_usual_colour, draws_as_background, object_in_usual_colour,
+                           without_parts)
 
 
 LATENT_CACHE_SIZE = 256
@@ -38,6 +39,8 @@ CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large mode
 # would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
 UNNAMED_BACKGROUND = "a plain white background"
+# ... unless an object is asked in white or near it ('a white bunny'): it would not show
+UNNAMED_UNDER_PALE = "a plain dark slate grey background"
 LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
 
 
@@ -199,11 +202,13 @@ class Pipeline:
         notices += self._undealt_notices(request, phrases)
         clear = 0 in gen_index and request.composite is None and wants_no_background(
             request.layers[0].hint or request.prompt)
-        if (0 in gen_index and not request.layers[0].hint and descriptions[0] == UNNAMED_BACKGROUND
-                and UNNAMED_BACKGROUND not in request.prompt.lower() and not clear):
+        if (0 in gen_index and not request.layers[0].hint and descriptions[0] in (UNNAMED_BACKGROUND, UNNAMED_UNDER_PALE)
+                and descriptions[0] not in request.prompt.lower() and not clear):
             said = self.model.planner.phrases(request.prompt)[0] if self.model.planner is not None else ""
+            plain = ("plain white" if descriptions[0] == UNNAMED_BACKGROUND else
+                     "plain dark grey (an object in white would not show on white)")
             notices.append((f"“{short(said)}” names no colour, pattern or place for the background" if said else
-                            "The prompt names no background") + ", so it is plain white. Name one (“on navy”, “a "
+                            "The prompt names no background") + f", so it is {plain}. Name one (“on navy”, “a "
                            "gradient from teal to white”) for another.")
         prompt = self._prompt_read(request)
         prompts = [prompt] + ([""] if use_cfg else [])
@@ -440,6 +445,10 @@ class Pipeline:
             # words naming no colour, pattern or place ('service logo') are drawn as murky noise: plain white
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
                       UNNAMED_BACKGROUND if background or objects else "")
+            if out[0] == UNNAMED_BACKGROUND and any(
+                    _pale(rgb) for i in range(1, len(out)) if request.layers[i].generated
+                    for rgb in named_colours(out[i])[:1]):
+                out[0] = UNNAMED_UNDER_PALE
         return out
 
     def _as_drawn(self, request: JobRequest, descriptions: list[str]) -> list[str]:
@@ -550,3 +559,8 @@ def _own_hint(spec) -> bool:
     """Whether a layer is drawn from its own hint, not from the prompt: a hint that only names colours recolours
     the object the prompt gives it."""
     return bool(spec.hint.strip()) and not colour_only(spec.hint)
+
+
+def _pale(rgb: tuple[int, int, int]) -> bool:
+    """Whether a colour is too near white to show on it."""
+    return float(np.linalg.norm(np.subtract(lab(rgb), lab((255, 255, 255))))) < APART

@@ -391,7 +391,8 @@ def keep_relations(dealt: dict[int, int], boxes: list[Box], relations: list[tupl
     return dealt
 
 
-_WITH = re.compile(r"\s+(?:with|saying)\s+", re.IGNORECASE)
+_HAVING = r"wearing|holding|carrying|hugging|riding|eating|playing\s+with"  # 'a pineapple wearing sunglasses'
+_WITH = re.compile(r"\s+(?:with|saying|%s)\s+" % _HAVING, re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 
@@ -679,12 +680,13 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
-    background, trimmed = _measured(text, trim(background), trim(trimmed))
+    background, trimmed = _measured(text, trim(background), _possessives(text, trim(trimmed)))
     trimmed = _with_the_thing_after(text, background, trimmed)
     background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
     trimmed = _names_left_out(text, background, trimmed, colour_words)
     trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
                                                      colour_words))
+    background, trimmed = _coloured_in(text, background, trimmed, colour_words)
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
@@ -742,10 +744,54 @@ def _measured(text: str, background: list[tuple[int, int]], objects: list[tuple[
     return background, objects
 
 
+def _possessives(text: str, objects: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Objects cut at a possessive joined again: "a teacher's apple" was 'a teacher'' and 'apple'."""
+    out: list[tuple[int, int]] = []
+    for span in sorted(objects):
+        gap = text[out[-1][1]:span[0]] if out else ""
+        if out and (re.search(r"['’]s?$", text[out[-1][0]:out[-1][1]]) and re.fullmatch(r"s?\s+", gap)
+                    or re.fullmatch(r"['’]s\s+", gap)):
+            out[-1] = (out[-1][0], span[1])
+        else:
+            out.append(span)
+    return out
+
+
 def _lettering_named(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> tuple[int, int]:
     """Of a piece naming the design, the words it names to letter ("'Summer Sale' banner" before 'with a sun')."""
     quoted = quoted_ranges(text[span[0]:span[1]])
     return (span[0], span[0] + quoted[-1][1]) if quoted and _design_name(text, span, objects) else span
+
+
+_TONE = {"and", "or", "&", "bright", "vivid", "rich", "shiny", "metallic", "glossy", "matte", "soft", "warm", "cool",
+         "neon", "pastel"}
+
+
+def _coloured_in(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
+                 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(background, objects) with colours said with 'in' after an object joined to it: 'a smiley face in bright
+    yellow' was a smiley face on yellow, 'a star in gold and red' a star and an object 'gold and red', and 'a
+    christmas ornament in gold and red' lost its red to the background."""
+    def colours_alone(span):  # 'gold and red', 'bright yellow'
+        words = re.findall(r"[\w'-]+", _blanked(text, span, [c[:2] for c in colour_words]).lower())
+        return any(span[0] <= a < span[1] for a, _, _ in colour_words) and set(words) <= _TONE
+
+    for piece in sorted(objects + background):
+        if not colours_alone(piece):
+            continue
+        start = min([piece[0]] + [a for a, b, _ in colour_words if a < piece[0] < b])  # 'bright' of 'bright yellow'
+        before = max((o for o in objects if o[1] <= start), default=None, key=lambda o: o[1])
+        if before is None:
+            continue
+        gap = text[before[1]:start]
+        if re.fullmatch(r"\s+in\s+(?:(?:%s)\s+)*" % "|".join(_TONE - {"&"}), gap, re.IGNORECASE) or (
+                re.fullmatch(r"\s*(?:,|and|or|&)\s*", gap, re.IGNORECASE) and
+                re.search(r"\sin\s+[^,;:.]+$", text[before[0]:before[1]], re.IGNORECASE) and
+                colours_alone((before[0] + re.search(r"\sin\s+([^,;:.]+)$", text[before[0]:before[1]],
+                                                     re.IGNORECASE).start(1), before[1]))):
+            objects = [(before[0], piece[1]) if o == before else o for o in objects if o != piece]
+            background = [b for b in background if b != piece]
+    return background, objects
 
 
 def _only_a_place(text: str, span: tuple[int, int], colour_words) -> bool:
@@ -784,7 +830,7 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 # Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
 _DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                  "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
-                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement"}
+                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign"}
 
 
 _COLOUR_VARIETY = {"different", "various", "assorted", "mixed", "random", "matching", "many", "pastel", "bright", "bold",
@@ -907,7 +953,7 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
     """The span cut before a known thing said with 'with', or lettering with 'saying', where what comes before is
     a thing or lettering itself; effects stay ('a star with a drop shadow')."""
     piece = _blanked(text, span, quoted)
-    for m in re.finditer(r"\s+(with|saying)\s", text[span[0]:span[1]], re.IGNORECASE):
+    for m in re.finditer(r"\s+(with|saying|%s)\s" % _HAVING, text[span[0]:span[1]], re.IGNORECASE):
         if any(q0 <= span[0] + m.start(1) < q1 for q0, q1 in quoted):
             continue
         start = span[0] + m.end()
@@ -917,8 +963,10 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
         if not (quoted_ranges(first) or named_object(first)):
             continue
         lettering = not re.sub(r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, before, quoted)).strip()
-        if m.group(1).lower() == "with" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
+        if m.group(1).lower() != "saying" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
                 not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & (_EFFECTS | {"glowing"}):
+            if not quoted_ranges(first) and re.search(r"\b(?:%s)s?\s*$" % "|".join(_DESIGN_NOUNS), first, re.IGNORECASE):
+                return _things_said_with(text, rest, quoted)  # 'ice cream shop logo with a cone': the design
             return [before] + _things_said_with(text, rest, quoted)
         if m.group(1).lower() == "saying" and quoted_ranges(text[rest[0]:rest[1]]):
             return [before, rest]
@@ -952,7 +1000,7 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     return purpose is not None and purpose.group(1).lower() in _DESIGN_NOUNS
 
 
-_PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the"}  # 'the middle'
+_PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
 _ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
 
@@ -1219,7 +1267,8 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
 _NOT_IN_PHRASES = _BETWEEN_PHRASES | {"is", "are", "be", "should", "use", "make", "draw", "add", "put", "create",
                                       "want", "need", "paint", "show", "give", "please", "then", "also", "opposite",
                                       "among", "beyond", "around", "beneath", "alongside", "between", "inside",
-                                      "across", "against", "underneath", "atop", "within", "onto", "into"}
+                                      "across", "against", "underneath", "atop", "within", "onto", "into",
+                                      "wearing", "holding", "carrying", "hugging", "riding", "eating"}
 
 
 def whole_words(text: str, phrases: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -52,7 +52,7 @@ _USUAL = {
     "elephant": ("grey",), "panda": ("black",), "koala": ("grey",), "mouse": ("grey",), "bunny": ("white", "grey"),
     "rabbit": ("grey", "white"), "kangaroo": ("brown",), "unicorn": ("white", "pink"), "fox": ("orange",),
     "bear": ("brown",), "lion": ("gold", "orange"), "tiger": ("orange",), "dragon": ("green", "red"),
-    "ghost": ("white",), "skull": ("white",), "bone": ("white",), "snowman": ("white",), "alien": ("green",),
+    "ghost": ("white", "grey"), "skull": ("white", "grey"), "bone": ("white", "grey"), "snowman": ("white", "sky blue"), "alien": ("green",),
     # things
     "crown": ("gold",), "trophy": ("gold",), "medal": ("gold",), "money bag": ("gold", "brown"), "key": ("gold",),
     "bell": ("gold",), "coin": ("gold",), "gem": ("teal", "purple", "red"), "diamond": ("sky blue", "teal"),
