@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 
+from .counting import DOING
 from .colours import colour_rgb, colour_spans, lab
 from .patterns import names_pattern
 from .silhouettes import name_spans, plural_forms
@@ -16,6 +17,19 @@ from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
 _USUAL = {
+    "stop sign": ("red",), "diploma": ("tan", "white"), "certificate": ("tan", "white"), "graduation cap": ("black",), "grad cap": ("black",), "mortarboard": ("black",), "helmet": ("red", "blue"),
+    "football helmet": ("navy", "red"), "treasure chest": ("brown", "gold"), "treasure": ("gold", "brown"),
+    "mailbox": ("blue", "red"), "menorah": ("gold",), "candelabra": ("gold", "silver"), "campfire": ("orange", "red"),
+    "bonfire": ("orange", "red"), "box": ("tan", "brown"), "parcel": ("tan", "brown"), "package": ("tan", "brown"),
+    "traffic cone": ("orange",), "email": ("white", "sky blue"), "mail": ("white", "sky blue"), "muffin": ("brown",),
+    "island": ("green", "tan"), "paw": ("brown", "black"), "chili": ("red",), "chilli": ("red",),
+    "fishbowl": ("sky blue",), "fish bowl": ("sky blue",), "sled": ("red",), "sledge": ("red",),
+    "couch": ("grey", "blue", "brown"), "desk": ("brown",), "sneaker": ("red", "white", "blue"), "tea": ("white", "green"),
+    "hot chocolate": ("brown",), "cocoa": ("brown",), "wine": ("burgundy", "crimson"), "cocktail": ("hot pink", "orange"),
+    "martini": ("sky blue", "silver"), "palette": ("tan", "brown"), "heartbeat": ("red",), "plant": ("green",),
+    "seedling": ("green",), "bank": ("grey", "slate grey"), "paint roller": ("red", "blue"), "wand": ("black", "purple"),
+    "stocking": ("red",), "christmas stocking": ("red",), "controller": ("black", "grey"),
+    "game controller": ("black", "grey"), "crystal ball": ("purple", "sky blue"),
     "sun": ("yellow", "gold", "orange"), "moon": ("gold", "yellow", "silver"), "star": ("gold", "yellow"),
     "starburst": ("gold", "orange", "red"), "lightning": ("yellow", "gold"), "heart": ("red", "crimson", "hot pink"),
     "cloud": ("white", "light grey", "sky blue"), "rainbow": (), "snowflake": ("light blue", "white", "sky blue"),
@@ -118,7 +132,7 @@ _PLACES = {
     "table": ("brown",), "wooden table": ("brown",), "floor": ("brown", "grey"), "wood": ("brown",),
     "road": ("grey",), "street": ("grey",), "city": ("grey",), "wall": ("white", "beige"), "paper": ("white",),
     "page": ("white",), "canvas": ("white",), "board": ("dark slate grey",), "chalkboard": ("dark slate grey",),
-    "blackboard": ("dark slate grey",), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
+    "blackboard": ("dark slate grey",), "desk": ("brown",), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
 }
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
 APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
@@ -143,7 +157,7 @@ def _name_of(match: re.Match, names) -> str:
 _THINGS, _PLACE_WORDS = _pattern(_USUAL), _pattern(_PLACES)
 _THING_END = re.compile(r"\s+(?:with|in|on|at|of|saying|that|which|next|beside|above|below|under|over|near|by|"
                         r"and)\b|\s*[,;:.!?(]", re.IGNORECASE)
-_DOING = re.compile(r"\s+(?:facing|upside|\w+ing)\b", re.IGNORECASE)  # 'an arrow pointing right', 'a cat sitting'
+_DOING = re.compile(r"\s+(?:facing|upside|%s)\b" % DOING, re.IGNORECASE)  # 'an arrow pointing right', 'a cat sitting'
 _ARTICLES = {"a", "an", "the", "some", "one"}
 
 
