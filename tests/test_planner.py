@@ -106,6 +106,13 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     doc.layers[2] = replace(doc.layers[2], locked=True, pixels=np.full((64, 64, 4), 200, np.uint8))
     left = [n for n in pipe.run(JobRequest.generate(doc, 1)).notices if "got no box" in n]
     assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
+    # a count with fewer boxes: said
+    for prompt, told in (("three red stars on navy", "“three red stars” asks for 3 and 1 box shows it"),
+                         ("a red star on navy", None)):
+        pipe.model.planner = oracle_planner(prompt, ["navy", prompt.removesuffix(" on navy")])
+        request = JobRequest.from_layout(Layout(128, 128, prompt, [Box(0, 0, 64, 64)], seed=1))
+        notices = [n for n in pipe.run(replace(request, steps=1)).notices if "asks for" in n]
+        assert notices == ([f"{told}: draw a box for each."] if told else [])
     # one object, three boxes: drawn three times, and said so unless meant ('three stars')
     for prompt, said in (("a red star on navy", True), ("three red stars on navy", False)):
         pipe.model.planner = oracle_planner(prompt, ["navy", prompt.removesuffix(" on navy")])

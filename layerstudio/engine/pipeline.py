@@ -385,6 +385,12 @@ class Pipeline:
             which = " and ".join(f"“{short(o)}”" for o in left)
             return [f"{which} got no box: the prompt names {named} objects and there {boxes}. "
                     f"Draw a box for each."]
+        fewer = [(o, count_of(o), shown[o.strip().lower()]) for o in dict.fromkeys(objects)
+                 if 0 < shown[o.strip().lower()] < count_of(o)]  # 'three balloons' in one box
+        if fewer:
+            return [" and ".join(f"“{short(o)}” asks for {want} and {'1 box shows' if got == 1 else f'{got} boxes show'}"
+                                 f" {'it' if got == 1 else 'them'}" for o, want, got in fewer) +
+                    ": draw a box for each."]
         # more boxes than objects: each object once, then again ('three stars' is meant so, 'a red star' not)
         again = [o for o in dict.fromkeys(p for p in phrases[1:] if p)
                  if shown[o.strip().lower()] > 1 and count_of(o) == 1 and not plural(o)]
