@@ -191,6 +191,40 @@ def test_cancel_mid_job_leaves_document_unchanged(qtbot, tmp_path, tiny):
     assert w.prompt_panel.generate_button.isEnabled() and not cancel.isEnabled()
 
 
+def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny, monkeypatch):
+    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QMessageBox
+
+    engine = Holding(tiny)
+    w = make_window(qtbot, tmp_path, engine)
+    draw_three(w)
+    w.prompt_panel.generate_button.click()
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    w.confirm_discard = True
+    w.controller.undo_stack.setClean()
+    asked = []
+    answer = QMessageBox.StandardButton.Cancel
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answer)
+    event = QCloseEvent()
+    w.closeEvent(event)
+    assert not event.isAccepted() and w.busy and "still running" in asked[0]
+    w.confirm_discard = False
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS):
+        w.prompt_panel.cancel_button.click()
+
+
+def test_generate_keeps_hidden_layers_as_they_are(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    before = pixels(w.document)
+    w.controller.set_visible(2, False)
+    w.prompt_panel.seed_spin.setValue(w.prompt_panel.seed_spin.value() + 7)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    after = pixels(w.document)
+    assert np.array_equal(after[2], before[2]) and not np.array_equal(after[1], before[1])
+
+
 def test_engine_error_opens_dialog_and_changes_nothing(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, Failing(tiny))
     draw_three(w)

@@ -106,6 +106,14 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     doc.layers[2] = replace(doc.layers[2], locked=True, pixels=np.full((64, 64, 4), 200, np.uint8))
     left = [n for n in pipe.run(JobRequest.generate(doc, 1)).notices if "got no box" in n]
     assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
+    # an empty prompt: said, and names the app gave go back to 'Layer N'
+    pipe.model.planner = oracle_planner("a red star on navy", ["navy", "a red star"])
+    named = pipe.generate(Layout(128, 128, "a red star on navy", [Box(0, 0, 64, 64)], seed=1), steps=1)
+    assert named.layers[1].name == "Red star"
+    named.prompt = " "
+    result = pipe.run(replace(JobRequest.generate(named, 2), steps=1))
+    assert any(n.startswith("The prompt is empty") for n in result.notices)
+    assert result.apply_to(named).layers[1].name == "Layer 1"
     # a count with fewer boxes: said
     for prompt, told in (("three red stars on navy", "“three red stars” asks for 3 and 1 box shows it"),
                          ("a red star on navy", None)):

@@ -327,7 +327,7 @@ class DocumentController(QObject):
         variations[which] = as_variation(layer)
         layers = list(self._doc.layers)
         layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
-                                variations=variations, name=named_after(layer, var.provenance))
+                                variations=variations, name=named_after(layer, var.provenance, index))
         self._push("Pick Variation", layers)
 
 

@@ -646,15 +646,17 @@ class MainWindow(QMainWindow):
         self._commit_hint()  # Generate draws every layer from its hint: the one being typed too
         doc, p = self.document, self.prompt_panel
         seed = p.seed_spin.value()
-        # Seeds follow the panel's seed (background seed, then seed + k per box); locked layers keep theirs.
-        layers = [l if l.locked else replace(l, seed=seed + i) for i, l in enumerate(doc.layers)]
+        # Seeds follow the panel's seed (background seed, then seed + k per box); locked layers keep theirs, and
+        # hidden ones stay as they are (the prompt's objects go to boxes that show)
+        hidden = {i for i, l in enumerate(doc.layers) if not l.visible}
+        layers = [l if l.locked or i in hidden else replace(l, seed=seed + i) for i, l in enumerate(doc.layers)]
         work = Document(doc.width, doc.height, p.prompt, layers, doc.model_id)
         try:
-            request = JobRequest.generate(work, steps=p.steps_spin.value())
+            request = JobRequest.generate(work, steps=p.steps_spin.value(), keep=hidden)
         except LayoutError as exc:
             return self._error("Cannot generate", exc)
         if not request.generated_indices:
-            return self._refuse(LayoutError("every layer is locked: unlock one to generate it"))
+            return self._refuse(LayoutError("every layer is locked or hidden: unlock or show one to generate it"))
         self._start_job(request, "Generate", "Generating")
 
     def regenerate(self) -> None:
@@ -1166,6 +1168,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy and self.confirm_discard and QMessageBox.question(
+                self, "A job is running", "A job is still running. Quit anyway? It is cancelled and its result lost.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
         if not self.maybe_discard():
             event.ignore()
             return

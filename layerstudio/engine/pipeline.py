@@ -321,6 +321,10 @@ class Pipeline:
                 out.append(f"{what} is longer than this model reads: it ignored the last "
                            f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
+        if request.kind != "decompose" and not request.prompt.strip() and any(
+                spec.generated and not spec.hint.strip() for spec in request.layers):
+            out.append("The prompt is empty, so layers without a hint are drawn from nothing: stray marks. Write "
+                       "what the design shows (“a red star and a blue moon on white”).")
         # places past those it was trained on: the default model, trained up to 256 px, drew coloured bands along
         # the right and bottom of a 512 px canvas (the background 72 levels off white in its last 32 rows; 6 at 256)
         trained = max(max(size) for size in self.config.canvas_presets)

@@ -189,7 +189,7 @@ class JobResult:
                 # the result being replaced stays one click away
                 variations.append(as_variation(old))
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
-                                    name=named_after(old, provenance), hint=spec.hint, provenance=provenance,
+                                    name=named_after(old, provenance, i), hint=spec.hint, provenance=provenance,
                                     variations=variations)
         doc.model_id = self.model_id or doc.model_id
         return doc
@@ -202,13 +202,14 @@ def as_variation(layer: Layer) -> Variation:
     return Variation(layer.pixels, layer.seed, prov.hint if prov is not None else layer.hint, prov)
 
 
-def named_after(layer: Layer, provenance: Provenance | None) -> str:
-    """The layer's name once it shows what `provenance` drew: the app's own names follow what a layer was drawn
-    from (a copy's too: 'Blue moon copy'); a name the user typed stays."""
+def named_after(layer: Layer, provenance: Provenance | None, index: int) -> str:
+    """The name of layer `index` once it shows what `provenance` drew: the app's own names follow what a layer was
+    drawn from (a copy's too: 'Blue moon copy'), 'Layer N' where that is nothing; a name the user typed stays."""
     if provenance is None or not (_AUTO_NAME.fullmatch(layer.name) or
                                   _COPY.sub("", layer.name) == _drawn_from_name(layer)):
         return layer.name
-    return layer_name(drawn_from(provenance.phrase, provenance.hint)) or layer.name
+    return layer_name(drawn_from(provenance.phrase, provenance.hint)) or (
+        layer.name if index == 0 else f"Layer {index}")
 
 
 _AUTO_NAME = re.compile(r"Layer \d+")
