@@ -170,6 +170,7 @@ def test_a_striped_background_is_continued_behind_the_objects_and_a_gradient_is_
 def test_decomposition_refits_its_layers_to_the_picture(monkeypatch):
     pipe = Pipeline.from_preset("tiny", seed=0)
     image = np.random.default_rng(2).integers(0, 256, (64, 96, 4), dtype=np.uint8)
+    image[..., 3] = 255  # (a picture with clear parts is read filled in: test_a_picture_with_clear_bands...)
     seen = []
 
     def refit(boxes, layers, picture, adjustable):
@@ -238,3 +239,22 @@ def test_noise_in_the_picture_is_no_faint_alpha_over_a_decomposed_layers_box():
     layers = refit_layers([Box(0, 0, 64, 64), Box(8, 8, 56, 56)], [background, drawn], picture, [False, True])
     alpha = layers[1][..., 3]
     assert (alpha[16:32, 16:32] > 240).all() and (alpha[:12] == 0).all() and (alpha[:, :12] == 0).all()
+
+
+def test_a_picture_with_clear_bands_is_read_as_what_they_border_and_its_layers_stay_clear_there():
+    from layerstudio.engine.decomposition import opaque
+    from layerstudio.engine.pipeline import Pipeline
+
+    picture = np.zeros((64, 64, 4), np.uint8)
+    picture[16:48] = (250, 250, 250, 255)  # a wide picture fitted into a square canvas: clear bands above and below
+    picture[24:40, 24:40] = (220, 40, 40, 255)
+    filled = opaque(picture)
+    assert (filled[..., 3] == 255).all() and np.array_equal(filled[16:48], picture[16:48])
+    assert (filled[:16, :, :3] == 250).all() and (filled[48:, :, :3] == 250).all()
+    assert np.array_equal(filled[0, 30, :3], picture[16, 30, :3]) and np.array_equal(filled[63, 30], filled[47, 30])
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.decompose(picture, [Box(16, 16, 48, 48)], "a red square on white", seed=1, steps=1)
+    for layer in doc.layers:  # clear where the picture is
+        top = layer.pixels[:max(0, 16 - layer.box.y0), :, 3]
+        assert top.size == 0 or top.max() == 0
+    assert doc.layers[0].pixels[:16, :, 3].max() == 0 and doc.layers[0].pixels[20:44, :, 3].min() > 0

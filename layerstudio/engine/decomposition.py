@@ -122,6 +122,49 @@ def _crop(box: Box, width: int, height: int) -> tuple[slice, slice]:
     return (slice(rows, max(min(height, box.y1) - box.y0, rows)), slice(cols, max(min(width, box.x1) - box.x0, cols)))
 
 
+def opaque(picture: np.ndarray) -> np.ndarray:
+    """The picture with its transparent pixels filled in from the nearest that show (along rows, then columns): a
+    picture fitted into a canvas of another shape has transparent bands, and read as black there it came apart
+    into a background with black bars."""
+    alpha = picture[..., 3]
+    shows = alpha > 0
+    filled = picture[..., :3]
+    if shows.any() and not shows.all():
+        filled = _nearest_along(filled, shows, 1)
+        filled = _nearest_along(filled, np.broadcast_to(shows.any(1, keepdims=True), shows.shape), 0)
+    return np.dstack([filled, np.full_like(alpha, 255)])
+
+
+def _nearest_along(values: np.ndarray, shows: np.ndarray, axis: int) -> np.ndarray:
+    """`values` (h, w, c) with each pixel where `shows` is False taken from the nearest one along `axis` where it is
+    True; lines with none are left."""
+    out = np.moveaxis(values, axis, 1).copy()
+    lines = np.moveaxis(shows, axis, 1)
+    pos = np.arange(out.shape[1])
+    for line in np.flatnonzero(lines.any(1) & ~lines.all(1)):
+        seen = np.flatnonzero(lines[line])
+        after = np.clip(np.searchsorted(seen, pos), 0, len(seen) - 1)
+        before = np.clip(after - 1, 0, len(seen) - 1)
+        nearest = np.where(np.abs(seen[before] - pos) <= np.abs(seen[after] - pos), seen[before], seen[after])
+        out[line] = out[line][nearest]
+    return np.moveaxis(out, 1, axis)
+
+
+def as_clear_as(boxes: list[Box], layers: list[np.ndarray], alpha: np.ndarray, adjustable: list[bool]
+                ) -> list[np.ndarray]:
+    """Generated layers no more opaque than the picture they came from (`alpha`, canvas-sized): clear where it
+    is clear."""
+    out = []
+    for box, layer, free in zip(boxes, layers, adjustable):
+        if free:
+            layer = layer.copy()
+            ys, xs = slice(max(box.y0, 0), min(box.y1, alpha.shape[0])), slice(max(box.x0, 0), min(box.x1, alpha.shape[1]))
+            inside = layer[ys.start - box.y0:ys.stop - box.y0, xs.start - box.x0:xs.stop - box.x0]
+            inside[..., 3] = (inside[..., 3].astype(np.uint16) * alpha[ys, xs] // 255).astype(np.uint8)
+        out.append(layer)
+    return out
+
+
 def refit_layers(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarray,
                  adjustable: list[bool]) -> list[np.ndarray]:
     """Generated layers made to stack into the picture they were decomposed from: alpha read off the picture

@@ -19,7 +19,7 @@ from .colours import (PRINTED, between_colours, colour_only, flat_colour, lab, n
                       with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
-from .decomposition import refit_layers, seen_coverage
+from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
 from .device import autocast_for, pick_device
 from .effects import glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
@@ -148,8 +148,16 @@ class Pipeline:
             cancel: threading.Event | None = None) -> JobResult:
         request.validate()
         request, read_so = request.as_meant()
+        alpha = request.composite[..., 3] if request.composite is not None else None
+        if alpha is not None and alpha.min() < 255:  # read where it is clear as what it borders, then kept clear
+            request = replace(request, composite=opaque(request.composite))
         with self._lock, torch.inference_mode():
             result = self._run(request, progress, cancel)
+        if alpha is not None and alpha.min() < 255:
+            boxes = [spec.box for spec in request.layers]
+            result.layers = as_clear_as(boxes, result.layers, alpha, [spec.generated for spec in request.layers])
+            result.composite = Document(request.width, request.height, request.prompt,
+                                        [Layer(b, px) for b, px in zip(boxes, result.layers)]).compose()
         result.notices[:0] = read_so
         return result
 
