@@ -98,6 +98,7 @@ def test_file_actions_work_from_the_menu(qtbot, tmp_path, tiny, monkeypatch):
 def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, tiny)
     add_boxes(w)
+    w.prompt_panel.seed_spin.setValue(5)
     assert run_action(qtbot, w, w.act_generate) == "done"
     w.controller.select(2)
     assert run_action(qtbot, w, w.act_regenerate) == "done"
@@ -109,7 +110,9 @@ def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     path = tmp_path / "edited.lsproj"
     assert w._save_to(path) and not error_dialogs()
     w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert w.prompt_panel.seed_spin.value() == 0
     assert w.open_file(path)
+    assert w.prompt_panel.seed_spin.value() == 5  # Generate draws the same design again
     reopened = w.document.layers[2]
     assert reopened.box == Box(48, 16, 128, 112)
     assert np.array_equal(reopened.pixels, layer.pixels)

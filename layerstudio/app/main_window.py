@@ -809,6 +809,8 @@ class MainWindow(QMainWindow):
         self.path = Path(path) if path else None
         self.source = Path(source) if source else self.path
         self.controller.set_document(document)
+        if document.layers:  # the seed Generate last drew with (the background's) comes back with the design
+            self.prompt_panel.seed_spin.setValue(document.layers[0].seed)
         self._update_title()
 
     @property
