@@ -113,11 +113,17 @@ def test_zoom_and_pan(qtbot, tmp_path):
     w.act_zoom_out.trigger()
     assert c.zoom == pytest.approx(z)
     centre = QPointF(c.viewport().rect().center())
-    wheel = QWheelEvent(centre, c.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(c.viewport(), wheel)
+    def wheel(modifiers, dy=240):
+        QApplication.sendEvent(c.viewport(), QWheelEvent(
+            centre, c.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, dy), Qt.MouseButton.NoButton,
+            modifiers, Qt.ScrollPhase.NoScrollPhase, False))
+
+    wheel(Qt.KeyboardModifier.ControlModifier)  # Ctrl+wheel zooms
     assert c.zoom > z * 1.3
     assert w.zoom_label.text() == f"{c.zoom * 100:.0f}%"
+    zoomed, v = c.zoom, c.verticalScrollBar().value()
+    wheel(Qt.KeyboardModifier.NoModifier, -240)  # the wheel alone scrolls
+    assert c.zoom == zoomed and c.verticalScrollBar().value() > v
     # middle-button drag pans without drawing a box
     h = c.horizontalScrollBar().value()
     vp = c.viewport()

@@ -188,8 +188,9 @@ class CanvasView(QGraphicsView):
             self.fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
+        # Ctrl+wheel zooms, as in other editors; the wheel alone scrolls
         delta = event.angleDelta().y()
-        if delta == 0:
+        if delta == 0 or not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return super().wheelEvent(event)
         self.set_zoom(self.zoom * (1.0015 ** delta), anchor_under_mouse=True)
         event.accept()

@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
             sb.addPermanentWidget(w)
         self.zoom_label.setMinimumWidth(56)
         self.zoom_label.setText(f"{self.canvas.zoom * 100:.0f}%")
-        sb.showMessage("Draw boxes where layers go (B), write a prompt, then Generate (Ctrl+Enter).")
+        sb.showMessage("Draw boxes where layers go (B), write a prompt, then Generate (Ctrl+Return).")
 
     # ------------------------------------------------------------------ state
     @property
