@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from layerstudio.app.controller import JOB_RUNNING, blank_document  # noqa: E402
+from layerstudio.app.main_window import sentence  # noqa: E402
 from layerstudio.app.main_window import MainWindow  # noqa: E402
 from layerstudio.document import Box  # noqa: E402
 
@@ -269,13 +270,13 @@ def test_event_loop_ticks_and_editing_during_a_job(qtbot, tmp_path, tiny):
     structure = [l.box for l in w.document.layers]
     drag(w.canvas, (5, 5), (40, 40))  # the layout is frozen while the job runs, and the user is told why
     assert [l.box for l in w.document.layers] == structure
-    assert w.statusBar().currentMessage() == JOB_RUNNING
+    assert w.statusBar().currentMessage() == sentence(JOB_RUNNING)
     w.statusBar().clearMessage()
     w.canvas.set_tool("select")
     box = w.document.layers[3].box
     drag(w.canvas, (box.x0 + 4, box.y0 + 4), (box.x0 + 30, box.y0 + 30))  # moving a box: the same
     assert [l.box for l in w.document.layers] == structure
-    assert w.statusBar().currentMessage() == JOB_RUNNING
+    assert w.statusBar().currentMessage() == sentence(JOB_RUNNING)
     w.statusBar().clearMessage()
     QTest.mouseClick(w.canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      w.canvas.mapFromScene(box.x0 + 4, box.y0 + 4))
@@ -413,7 +414,7 @@ def test_import_image_decomposes_into_drawn_boxes(qtbot, tmp_path, tiny):
     qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() for d in QApplication.topLevelWidgets()))
     for d in QApplication.topLevelWidgets():
         if isinstance(d, QMessageBox) and d.objectName() == "errorDialog":
-            assert "draw boxes first" in d.text()
+            assert "Draw boxes first" in d.text()
             d.close()
     draw_three(w)
     boxes = [l.box for l in w.document.layers]

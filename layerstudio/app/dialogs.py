@@ -14,6 +14,7 @@ class NewDocumentDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("newDocumentDialog")
         self.setWindowTitle("New Document")
+        self.setMinimumWidth(340)  # room for the title in the window frame (it was cut: "New Docu…")
         presets = [tuple(p) for p in (presets or FALLBACK_PRESETS)]
         self.presets = presets
         self.combo = QComboBox()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
         c.selectionChanged.connect(lambda _: self._update_actions())
         c.documentReset.connect(self._document_reset)
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
-        self.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.canvas.message.connect(lambda m: self.statusBar().showMessage(sentence(m), 5000))
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.contextMenuRequested.connect(self._canvas_menu)
         self.prompt_panel.generateRequested.connect(self.generate)
@@ -421,7 +422,8 @@ class MainWindow(QMainWindow):
         if layer is None:
             p.selection_label.setText("Select a layer to regenerate it alone.")
         else:
-            state = "locked: pixels kept, can be moved" if layer.locked else ("empty box" if layer.is_empty else f"seed {layer.seed}")
+            empty = "not drawn yet" if c.selected == 0 else "empty box"
+            state = "locked: pixels kept" if layer.locked else (empty if layer.is_empty else f"seed {layer.seed}")
             p.selection_label.setText(f"{layer.name} — {state}")
         self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
         self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
@@ -508,7 +510,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ edit actions
     def _refuse(self, exc: Exception) -> None:
-        self.statusBar().showMessage(str(exc), 6000)
+        self.statusBar().showMessage(sentence(str(exc)), 6000)
 
     def undo(self) -> None:
         if self.busy:
@@ -744,7 +746,7 @@ class MainWindow(QMainWindow):
         """A non-blocking error dialog (window-modal). User errors show their message; anything else
         also carries its traceback under Details."""
         self.last_error = exc
-        box = QMessageBox(QMessageBox.Icon.Critical, title, str(exc) or type(exc).__name__,
+        box = QMessageBox(QMessageBox.Icon.Critical, title, sentence(str(exc)) or type(exc).__name__,
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorDialog")
         if not isinstance(exc, (UserError, LayoutError)):
@@ -1150,7 +1152,9 @@ class MainWindow(QMainWindow):
                           f"LayerStudio did not close properly. Restore {name}, autosaved {when}?",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         box.setObjectName("recoveryDialog")
-        box.setInformativeText("No discards the autosave for good.")
+        box.button(QMessageBox.StandardButton.Yes).setText("Restore")
+        box.button(QMessageBox.StandardButton.No).setText("Discard")
+        box.setInformativeText("Discard deletes the autosave for good.")
         if box.exec() != QMessageBox.StandardButton.Yes:
             discard(item)
             return False
@@ -1192,6 +1196,15 @@ class MainWindow(QMainWindow):
             self._recovery = None
         self.worker.shutdown()
         event.accept()
+
+
+def sentence(message: str) -> str:
+    """An error message as a dialog shows it: its first word capitalised ('cannot save to ...'), unless that is a
+    file name or path, which stays as it is."""
+    first = re.match(r"[^\s:]*", message).group()
+    if first[:1].islower() and not re.search(r"[./\\_~]", first):
+        return message[:1].upper() + message[1:]
+    return message
 
 
 def file_error(exc: Exception, path: Path, verb: str) -> Exception:
