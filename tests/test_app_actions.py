@@ -270,6 +270,7 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
     layer = w.document.layers[2]
     seeds = [v.seed for v in layer.variations] + [layer.seed]
     assert [label.splitlines()[0].removeprefix("● ") for label in labels] == [f"seed {s}" for s in seeds]  # whole
+    assert [label.splitlines()[1].split(".")[0] for label in labels] == ["1", "2", "3", "4"]  # told apart
 
     for k in range(4):  # step through: the strip stays put, the mark moves
         strip.itemClicked.emit(strip.item(k))
