@@ -51,6 +51,9 @@ def shadow_colour(object_lightness: float) -> tuple[int, int, int]:
     return SHADOW_LIGHT if object_lightness < 25 else SHADOW_DARK
 
 
+# Words for an effect on an object, not a thing of its own ('a star with a glow'): one list for every reader
+EFFECT_WORDS = frozenset({"glow", "glowing", "shadow", "shadows", "outline", "outlined", "halo", "border", "stroke",
+                          "sparkle", "sparkles", "shine"})
 _SHADOW = re.compile(r"\bshadow(s|ed)?\b", re.IGNORECASE)
 OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the model's faint effect, below its body
 

@@ -330,7 +330,7 @@ class Pipeline:
                            f"{'word' if words == 1 else f'{words} words'}, “{shown}”. "
                            f"Shorten it, or put what matters first.")
         if request.kind != "decompose" and not request.prompt.strip() and any(
-                spec.generated and not spec.hint.strip() for spec in request.layers):
+                spec.generated and not spec.hint.strip() for spec in request.layers[1:]):
             out.append("The prompt is empty, so layers without a hint are drawn from nothing: stray marks. Write "
                        "what the design shows (“a red star and a blue moon on white”).")
         # places past those it was trained on: the default model, trained up to 256 px, drew coloured bands along

@@ -26,6 +26,7 @@ from .config import TextConfig
 from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
+from .effects import EFFECT_WORDS
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -964,7 +965,7 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
             continue
         lettering = not re.sub(r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, before, quoted)).strip()
         if m.group(1).lower() != "saying" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
-                not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & (_EFFECTS | {"glowing"}):
+                not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & EFFECT_WORDS:
             if not quoted_ranges(first) and re.search(r"\b(?:%s)s?\s*$" % "|".join(_DESIGN_NOUNS), first, re.IGNORECASE):
                 return _things_said_with(text, rest, quoted)  # 'ice cream shop logo with a cone': the design
             return [before] + _things_said_with(text, rest, quoted)
@@ -1145,7 +1146,6 @@ def _article_and_word(piece: str) -> bool:
 # Words that describe an object when said after it, set off by a comma ('a red star, glowing,')
 _DESCRIBING = re.compile(r"bright|dark|light|pale|deep|soft|very|\w+(ing|ed|y|ful|ish|ic|ous|ive|al)", re.IGNORECASE)
 # Effects said with 'with' ('... with a soft glow', '... with a thick black outline'): part of an object, never one
-_EFFECTS = {"glow", "shadow", "outline", "halo", "border", "stroke", "shadows", "sparkle", "sparkles", "shine"}
 
 
 def _said_after(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
@@ -1162,7 +1162,7 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
     for a, b in objects:
         words = [w.lower() for w in re.findall(r"[\w'-]+", text[a:b])]
         with_before = re.search(r"\bwith\s*$", text[:a], re.IGNORECASE)
-        if with_before and words and words[-1] in _EFFECTS and len(words) <= 5 and not named_object(text[a:b]) \
+        if with_before and words and words[-1] in EFFECT_WORDS and len(words) <= 5 and not named_object(text[a:b]) \
                 and not quoted_ranges(text[a:b]):
             if out and not text[out[-1][1]:with_before.start()].strip():
                 out[-1][1] = b

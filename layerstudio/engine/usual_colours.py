@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from .counting import DOING
+from .effects import EFFECT_WORDS
 from .colours import colour_rgb, colour_spans, lab
 from .patterns import names_pattern
 from .silhouettes import name_spans, plural_forms
@@ -193,8 +194,7 @@ def _with_colour(text: str, at: int, colour: str) -> str:
 
 
 _WITH = re.compile(r"\s+with\s+", re.IGNORECASE)
-_EFFECT = re.compile(r"\b(glow|glowing|shadow|shadows|outline|outlined|halo|border|stroke|sparkles?|shine)\b",
-                     re.IGNORECASE)
+_EFFECT = re.compile(r"\b(%s)\b" % "|".join(sorted(EFFECT_WORDS)), re.IGNORECASE)
 
 
 def without_parts(description: str) -> str:
