@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.prompt_dock = self._dock("Generate", "generateDock", scroller, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.layers_dock = self._dock("Layers", "layersDock", self.layers_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        # both columns at their narrowest and a canvas still worth drawing on (at 540 px wide it had 70)
+        self.setMinimumSize(720, 520)
         self._laid_out = False
         self._dock_widths: dict | None = None  # the columns' widths before a smaller window narrowed them
         self._saved_dock_widths: list[int] | None = None  # those saved last time, to lay out on first show
