@@ -214,18 +214,6 @@ def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny, monkeypatch
         w.prompt_panel.cancel_button.click()
 
 
-def test_generate_keeps_hidden_layers_as_they_are(qtbot, tmp_path, tiny):
-    w = make_window(qtbot, tmp_path, tiny)
-    draw_three(w)
-    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
-    before = pixels(w.document)
-    w.controller.set_visible(2, False)
-    w.prompt_panel.seed_spin.setValue(w.prompt_panel.seed_spin.value() + 7)
-    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
-    after = pixels(w.document)
-    assert np.array_equal(after[2], before[2]) and not np.array_equal(after[1], before[1])
-
-
 def test_engine_error_opens_dialog_and_changes_nothing(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, Failing(tiny))
     draw_three(w)
@@ -474,3 +462,11 @@ def test_generate_keeps_locked_layers_as_context(qtbot, tmp_path, tiny):
     drag(w.canvas, (box.x0 + 8, box.y0 + 8), (box.x0 + 24, box.y0 + 24))
     assert w.document.layers[2].box == box.translated(16, 16)
     assert np.array_equal(w.document.layers[2].pixels, kept)
+    # a hidden layer is kept as it is too
+    w.controller.set_locked(2, False)
+    w.controller.set_visible(3, False)
+    hidden = w.document.layers[3].pixels
+    w.prompt_panel.seed_spin.setValue(99)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    assert np.array_equal(w.document.layers[3].pixels, hidden)
+    assert not np.array_equal(w.document.layers[2].pixels, kept)
