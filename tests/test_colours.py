@@ -437,3 +437,12 @@ def test_generated_layers_get_their_shadow_drawn_and_decomposed_ones_do_not(monk
     assert asked == ["a red star with a drop shadow"]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a red star with a drop shadow on navy", steps=1)
     assert len(asked) == 1
+
+
+def test_a_thing_named_with_nothing_drawn_before_with_is_drawn_as_what_follows():
+    from layerstudio.engine.usual_colours import without_parts
+
+    assert without_parts("Sunday Brunch with croissants") == "croissants"
+    assert without_parts("a snowman with a black hat") == "a snowman"
+    assert without_parts("a red star with a drop shadow") == "a red star with a drop shadow"
+    assert without_parts("'HI' with a star") == "'HI'" and without_parts("a thing with stuff") == "a thing"

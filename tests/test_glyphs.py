@@ -73,6 +73,7 @@ def test_a_named_shape_or_icon_is_the_object_the_corpus_draws():
     assert named_object("a red star") == ("shape", "star")
     assert named_object("an orange starburst with a glow") == ("shape", "starburst")  # the longest name wins
     assert named_object("a yellow moon and star icon")[0] == "icon"
+    assert named_object("a heart emoji") == ("shape", "heart") and named_object("an emoji")[0] == "icon"  # the kind last
     assert named_object("a blue moon") == ("shape", "crescent moon")  # everyday names
     assert named_object("a star in ghost white") == ("shape", "star")  # 'ghost white' is a colour
     assert named_object("a category of things") is None  # whole words only

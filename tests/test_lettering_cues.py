@@ -15,7 +15,9 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("Summer Sale 50% off banner with a yellow sun", "'Summer Sale 50% off' banner with a yellow sun"),
             ("pizza logo for Tony's Pizzeria", "pizza logo for 'Tony's Pizzeria'"),
             ("yard sale sunday 8am", "'Yard Sale Sunday 8am'"),
-            ("No Parking sign", "'No Parking' sign")):
+            ("No Parking sign", "'No Parking' sign"),
+            ("Congratulations Class of 2024", "'Congratulations Class of 2024'"),
+            ("Eid Mubarak with a crescent moon", "'Eid Mubarak' with a crescent moon")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]
@@ -25,7 +27,9 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
     for written in ("a red star on white", "A RED STAR ON WHITE", "A Red Star On White", "a dragon", "a cat",
                     "a USB stick and a DJ", "a girl reading a book", "New York skyline at night", "a RED star",
                     "a sign saying 'OPEN' and a SALE tag",  # its writer quotes what to letter
-                    "halloween party poster with a pumpkin", "a logo for my dentist office", ""):
+                    "halloween party poster with a pumpkin", "a logo for my dentist office", "",
+                    "a red heart, the text should be big", "the title should be in blue", "logo for a bakery",
+                    "label for strawberry jam", "Instagram post for our new menu", "AI robot"):
         assert quoted_as_meant(written) == (written, []), written
 
 

@@ -10,6 +10,8 @@ def test_misspelt_thing_and_colour_names_are_read_as_meant():
     assert text == "A purple unicorn and a house on pink, 'Purpel' in white"  # the quoted word is lettering
     assert fixes == [("purpel", "purple"), ("unicorne", "unicorn"), ("huse", "house"), ("pinck", "pink"),
                      ("whte", "white")]
+    # the nearest spelling, a colour before a thing as near: two letters swapped are one slip ('magnet' lacks one)
+    assert spelled_right("a magneta flower") == ("a magenta flower", [("magneta", "magenta")])
     # real words, names and words that name nothing drawn stay; so does a four-letter word with a letter changed
     for kept in ("a moose with a handle", "logo for Bella's Bakery", "a cafe menu", "boba tea", "#ffcc00 stars",
                  "a giraff"):  # (no giraffe is drawn: reading it otherwise would change nothing)

@@ -28,16 +28,21 @@ _GREETING = re.compile(
     r"friday|weekend|mothers\s+day|fathers\s+day|st\.?\s+patrick'?s\s+day)|merry\s+christmas|thank\s+you|"
     r"congratulations|congrats|welcome(?:\s+home|\s+back|\s+baby)?|get\s+well\s+soon|save\s+the\s+date|"
     r"good\s+luck|best\s+wishes|season'?s\s+greetings|grand\s+opening|just\s+married|it'?s\s+a\s+(?:boy|girl)|"
-    r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year)\b[!.]?", re.IGNORECASE)
+    r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year|eid\s+mubarak|"
+    r"happy\s+ramadan)\b[!.]?", re.IGNORECASE)
 # Words about how a design looks ('Bold and bright.', 'Make it playful.'): such a prompt asks for no lettering
-_LOOK = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic", "please",
+LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic", "please",
          "something", "very", "bright", "colourful", "colorful", "modern", "minimal", "minimalist", "clean", "simple",
          "elegant", "cute", "fun", "cool", "pretty", "nice", "beautiful", "retro", "classic", "warm", "cosy", "cozy",
          "airy", "bold", "bubbly", "chic", "crisp", "dark", "dreamy", "dynamic", "earthy", "edgy", "festive", "fresh",
          "friendly", "gentle", "glossy", "graphic", "happy", "joyful", "light", "lively", "loud", "luxurious", "moody",
          "neat", "playful", "punchy", "quiet", "quirky", "relaxed", "rustic", "sleek", "smooth", "soft", "sporty",
          "striking", "stylish", "subtle", "sunny", "tidy", "trendy", "vibrant", "vintage", "whimsical", "youthful",
-         "zesty", "it", "and"}
+         "zesty", "it", "and", "calm", "serene", "peaceful", "cheerful", "professional", "classy", "sophisticated",
+         "modern", "friendly", "welcoming", "inviting", "polished", "sharp", "so", "really", "super", "but"}
+# words saying how the words are to look, not what they say ('the title should be in blue')
+_VERBS = {"should", "must", "is", "are", "be", "will", "can", "could", "would", "needs", "need", "has", "have", "was",
+          "were", "looks", "look", "goes", "go"}
 # who a greeting is for, written after it ('happy birthday Emma', 'happy 40th birthday dad')
 _FOR_WHOM = {"mom", "mum", "mommy", "mummy", "dad", "daddy", "grandma", "grandpa", "nana", "granny", "papa", "mama",
              "sis", "bro", "buddy", "friend", "teacher", "everyone", "all", "baby", "love", "honey", "sweetie"}
@@ -79,6 +84,9 @@ def _said_by(text: str) -> list[tuple[int, int]]:
         for token in _tokens(text, cue.end()):
             if text[words[-1].end():token.start()].strip() if words else text[cue.end():token.start()].strip():
                 break
+            if _bare(token.group()) in _VERBS:  # 'the text should be big' says how, not what
+                words = [] if not words else words
+                break
             if _bare(token.group()) in _ENDS and words:
                 break
             words.append(token)
@@ -98,9 +106,13 @@ def _greetings(text: str) -> list[tuple[int, int]]:
     for m in _GREETING.finditer(text):
         end = m.end()
         if text[end - 1] not in "!.":
-            after = re.match(r"\s+([A-Z][\w'’-]*|[\w'’-]+)(!?)", text[end:])
-            if after and (after.group(1)[0].isupper() and _bare(after.group(1)) not in _ENDS | _DESIGN
-                          or after.group(1).lower() in _FOR_WHOM or after.group(1).isdigit()):
+            # capitalised words and numbers after it ('Congratulations Class of 2024', 'happy birthday Emma!')
+            title = re.match(r"(?:\s+(?:[A-Z][\w'’-]*|\d[\w'’-]*)(?:\s+(?:of|the|and|&)(?=\s+[A-Z\d]))?)+!?",
+                             text[end:])
+            after = re.match(r"\s+([\w'’-]+)(!?)", text[end:])
+            if title and not {_bare(w) for w in title.group().split()} & (_ENDS | _DESIGN):
+                end += title.end()
+            elif after and (after.group(1).lower() in _FOR_WHOM or after.group(1).isdigit()):
                 end += after.end()
             # on up to a design noun: 'welcome back to school sign'
             more = re.match(r"((?:\s+[\w'’-]+){1,4}?)\s+(?:%s)s?\b" % "|".join(_DESIGN), text[end:], re.IGNORECASE)
@@ -167,7 +179,11 @@ def _abbreviation(text: str, start: int, end: int) -> bool:
     design noun follows ('a SALE sign')."""
     before = re.search(r"\b(a|an|the)\s+$", text[:start], re.IGNORECASE)
     after = re.match(r"\s+([\w-]+)", text[end:])
-    return before is not None and not (after and after.group(1).lower().rstrip("s") in _DESIGN)
+    if after and after.group(1).lower().rstrip("s") in _DESIGN:
+        return False
+    short = len(re.sub(r"[^A-Za-z]", "", text[start:end])) <= 3 and after is not None and after.group(1).islower()
+    return before is not None or short  # 'AI robot'
+
 
 
 def _end(text: str, token) -> int:
@@ -193,7 +209,9 @@ def _names_nothing(text: str) -> bool:
     if len(words) < 2 or words[0].lower() in ("a", "an", "the", "some", "two", "three") or colour_spans(text) or \
             {w.lower() for w in words} & (_ENDS - {"and", "to", "for"}):  # a scene: 'New York skyline at night'
         return False
-    if {w.lower() for w in words} <= _LOOK or re.search(r"\b(?:make|keep)\s+it\b|\b(?:feel|look|style|vibe)\b", text,
+    if re.search(r"\b(?:%s)s?\s+for\b" % "|".join(_DESIGN), text, re.IGNORECASE):  # 'logo for a bakery'
+        return False
+    if {w.lower() for w in words} <= LOOK_WORDS or re.search(r"\b(?:make|keep)\s+it\b|\b(?:feel|look|style|vibe)\b", text,
                                                         re.IGNORECASE):
         return False
     return not any(named_object(w) is not None for w in words)

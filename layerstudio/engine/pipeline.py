@@ -26,6 +26,7 @@ from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_heigh
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
+from .planner import DESIGN_NOUNS
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
 from .usual_colours import (APART, background_in_usual_colour, draws_as_background, object_in_usual_colour,
@@ -213,6 +214,8 @@ class Pipeline:
         if (0 in gen_index and not request.layers[0].hint and descriptions[0] in (UNNAMED_BACKGROUND, UNNAMED_UNDER_PALE)
                 and descriptions[0] not in request.prompt.lower() and not clear):
             said = self.model.planner.phrases(request.prompt)[0] if self.model.planner is not None else ""
+            if set(re.findall(r"[a-z]+", said.lower())) & DESIGN_NOUNS:  # 'hair salon logo' says what the design is
+                said = ""
             plain = ("plain white" if descriptions[0] == UNNAMED_BACKGROUND else
                      "plain dark grey (an object in white would not show on white)")
             notices.append((f"“{short(said)}” names no colour, pattern or place for the background" if said else

@@ -27,6 +27,7 @@ from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
+from .lettering_cues import LOOK_WORDS
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -682,6 +683,9 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = _measured(text, trim(background), _possessives(text, trim(trimmed)))
+    lettering = [b for b in background if not _blanked(text, b, quoted_ranges(text)).strip(" ,.;:!?")]
+    if lettering:  # words in quotes are drawn, never the background ("'Happy Halloween', bats and a ghost")
+        background, trimmed = [b for b in background if b not in lettering], sorted(trimmed + lettering)
     trimmed = _with_the_thing_after(text, background, trimmed)
     background, trimmed = _things_before_the_background(text, background, trimmed, colour_words)
     trimmed = _names_left_out(text, background, trimmed, colour_words)
@@ -785,7 +789,7 @@ def _coloured_in(text: str, background: list[tuple[int, int]], objects: list[tup
         if before is None:
             continue
         gap = text[before[1]:start]
-        if re.fullmatch(r"\s+in\s+(?:(?:%s)\s+)*" % "|".join(_TONE - {"&"}), gap, re.IGNORECASE) or (
+        if re.fullmatch(r"(?:\s+in|\s*,)\s+(?:(?:%s)\s+)*" % "|".join(_TONE - {"&"}), gap, re.IGNORECASE) or (
                 re.fullmatch(r"\s*(?:,|and|or|&)\s*", gap, re.IGNORECASE) and
                 re.search(r"\sin\s+[^,;:.]+$", text[before[0]:before[1]], re.IGNORECASE) and
                 colours_alone((before[0] + re.search(r"\sin\s+([^,;:.]+)$", text[before[0]:before[1]],
@@ -829,7 +833,7 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 
 # Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
-_DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
+DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                  "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
                  "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign"}
 
@@ -874,7 +878,12 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
         for listed in _listed(text, span, quoted):
             for piece in _what_the_design_shows(text, listed, quoted):
                 out += [part for said in _things_said_with(text, piece, quoted)
-                        for part in _things_around(text, said, quoted)]
+                        for around in _things_around(text, said, quoted)
+                        for part in _lettering_apart(text, around, quoted)]
+    whole = re.match(r"\s*(.*?)[\s.!?]*$", text, re.DOTALL)
+    if not out and not background and len(text.split()) <= 6 and named_object(whole.group(1)) and \
+            not _no_object(text, whole.span(1), []):  # 'a heart emoji': the planner found nothing in a few words
+        out = [whole.span(1)]
     return background, out
 
 
@@ -926,7 +935,7 @@ def _listed(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
     return [p for p in pieces + [(start, span[1])] if text[p[0]:p[1]].strip()]
 
 
-_DESIGN_WRAP = re.compile(r"\b(?:%s)s?\s+(with|of|showing|featuring|for)\s+" % "|".join(sorted(_DESIGN_NOUNS)),
+_DESIGN_WRAP = re.compile(r"\b(?:%s)s?\s+(with|of|showing|featuring|for)\s+" % "|".join(sorted(DESIGN_NOUNS)),
                           re.IGNORECASE)
 
 
@@ -939,15 +948,40 @@ def _what_the_design_shows(text: str, span: tuple[int, int], quoted) -> list[tup
     wrap = _DESIGN_WRAP.search(piece)
     if wrap is None or named_object(piece[:wrap.start()]) is not None:
         words = re.findall(r"[\w'-]+", re.sub(r"\s+(?:(?:that|which)\s+)?(?:reads|says|saying|reading)\s*$", "", piece).lower())
-        alone = words and words[-1] in _DESIGN_NOUNS and named_object(piece) is None and not quoted_ranges(
+        alone = words and words[-1] in DESIGN_NOUNS and named_object(piece) is None and not quoted_ranges(
             text[span[0]:span[1]]) and re.match(r"\s*(of|with|for|showing|featuring|['\"‘“])", text[span[1]:], re.IGNORECASE)
         return [] if alone else [span]
     lettered = [q for q in quoted if span[0] <= q[0] and q[1] <= span[0] + wrap.start()]
     said = [(span[0], lettered[-1][1])] if lettered else []
     if wrap.group(1).lower() == "for":
-        shows = re.search(r"\s+with\s+", piece[wrap.end():], re.IGNORECASE)
+        shows = re.search(r"(?:^|\s+)with\s+", piece[wrap.end():], re.IGNORECASE)
+        until = span[0] + wrap.end() + (shows.start() if shows else len(piece) - wrap.end())
+        named = [q for q in quoted if span[0] + wrap.start() <= q[0] and q[1] <= until]  # "logo for 'Bella's Bakery'"
+        said += named[-1:]
         return said if shows is None else said + [(span[0] + wrap.end() + shows.end(), span[1])]
     return said + [(span[0] + wrap.end(), span[1])]
+
+
+def _lettering_apart(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
+    """The span cut after words to letter that a known thing follows ("'Happy Birthday Emma!' pink balloons" ->
+    the words, 'pink balloons'; "'Happy Easter' bunny"); not before a design noun, colours or an effect ("'SALE'
+    sign", "'HI' in gold")."""
+    inside = [q for q in quoted if span[0] <= q[0] and q[1] <= span[1]]
+    if not inside:
+        return [span]
+    end = inside[-1][1]
+    rest = re.match(r"[\s,;:!.-]*", text[end:span[1]])
+    start = end + rest.end()
+    after = text[start:span[1]]
+    if not after or not _blanked(text, (span[0], inside[0][0]), ()).strip(" ").lower() in ("", "the", "a") and \
+            not re.fullmatch(r"(?:the\s+)?(?:words?|text)\s*", text[span[0]:inside[0][0]], re.IGNORECASE):
+        return [span]
+    first = re.match(r"[\w'-]+", after)
+    if first is None or first.group().lower() in DESIGN_NOUNS | {"in", "with", "on", "and", "written", "lettered",
+                                                                   "printed", "saying", "across", "at", "for"} or \
+            named_object(after) is None or set(re.findall(r"[a-z]+", after.lower())) & EFFECT_WORDS:
+        return [span]
+    return [(span[0], end), (start, span[1])]
 
 
 def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
@@ -966,7 +1000,7 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
         lettering = not re.sub(r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, before, quoted)).strip()
         if m.group(1).lower() != "saying" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
                 not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & EFFECT_WORDS:
-            if not quoted_ranges(first) and re.search(r"\b(?:%s)s?\s*$" % "|".join(_DESIGN_NOUNS), first, re.IGNORECASE):
+            if not quoted_ranges(first) and re.search(r"\b(?:%s)s?\s*$" % "|".join(DESIGN_NOUNS), first, re.IGNORECASE):
                 return _things_said_with(text, rest, quoted)  # 'ice cream shop logo with a cone': the design
             return [before] + _things_said_with(text, rest, quoted)
         if m.group(1).lower() == "saying" and quoted_ranges(text[rest[0]:rest[1]]):
@@ -995,10 +1029,10 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
         return False
     named = re.match(r"([\w' -]*?)\s*(?:for\b|with\b|[:.;!?])", text[span[1]:], re.IGNORECASE)  # 'Social' media banner for
     words = re.findall(r"[\w'-]+", (text[span[0]:span[1]] + " " + named.group(1)).lower()) if named else []
-    if words and words[-1] in _DESIGN_NOUNS:
+    if words and words[-1] in DESIGN_NOUNS:
         return True
     purpose = re.search(r"\b([\w'-]+)\s+for\s+(?:(?:a|an|the)\s+)?$", text[:span[0]], re.IGNORECASE)
-    return purpose is not None and purpose.group(1).lower() in _DESIGN_NOUNS
+    return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS
 
 
 _PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
@@ -1011,7 +1045,8 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     for ('... for halloween', or before a colon that opens its objects: 'A poster for a summer party: a sun, ...'),
     or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
-    if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)):
+    if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)
+                  or all(w in LOOK_WORDS for w in words)):  # 'calm and minimal'
         return True
     if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'

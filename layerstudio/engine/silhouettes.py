@@ -475,7 +475,10 @@ def _name_patterns() -> list[tuple[re.Pattern, str, str]]:
     names = {kind: ("shape", kind) for kind in SHAPES} | {a: ("shape", kind) for a, kind in ALIASES.items()}
     names = {name: ("icon", slug) for name, slug in icon_names().items()} | names  # a shape's name stays the shape's
     return [(re.compile(r"\b(?:" + "|".join(plural_forms(name)) + r")\b"), *names[name])  # "two dolphins" too
-            for name in sorted(names, key=len, reverse=True)]
+            for name in sorted(names, key=lambda name: (name in _GENERIC, -len(name)))]
+
+
+_GENERIC = {"emoji"}  # says what kind of picture, not what it shows: 'a heart emoji' is a heart
 
 
 def plural_forms(name: str) -> list[str]:

@@ -18,7 +18,7 @@ from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
 _USUAL = {
-    "stop sign": ("red",), "diploma": ("tan", "white"), "certificate": ("tan", "white"), "graduation cap": ("black",), "grad cap": ("black",), "mortarboard": ("black",), "helmet": ("red", "blue"),
+    "stop sign": ("red",), "baby bottle": ("sky blue", "pink"), "feeding bottle": ("sky blue", "pink"), "diploma": ("tan", "white"), "certificate": ("tan", "white"), "graduation cap": ("black",), "grad cap": ("black",), "mortarboard": ("black",), "helmet": ("red", "blue"),
     "football helmet": ("navy", "red"), "treasure chest": ("brown", "gold"), "treasure": ("gold", "brown"),
     "mailbox": ("blue", "red"), "menorah": ("gold",), "candelabra": ("gold", "silver"), "campfire": ("orange", "red"),
     "bonfire": ("orange", "red"), "box": ("tan", "brown"), "parcel": ("tan", "brown"), "package": ("tan", "brown"),
@@ -47,7 +47,7 @@ _USUAL = {
     "apple": ("red", "green"), "cherry": ("red", "crimson"), "cherries": ("red", "crimson"), "lemon": ("yellow",),
     "pear": ("green", "yellow"), "pineapple": ("gold",), "banana": ("yellow",), "grapes": ("purple",),
     "strawberry": ("red",), "watermelon": ("green",), "carrot": ("orange",), "pumpkin": ("orange",),
-    "corn": ("gold", "yellow"), "chili pepper": ("red",), "peanut": ("tan",), "egg": ("white",),
+    "corn": ("gold", "yellow"), "chili pepper": ("red",), "peanut": ("tan",), "egg": ("white", "tan"),
     "fried egg": ("white",), "bread": ("tan",), "baguette": ("tan",), "pretzel": ("brown",), "cookie": ("tan",),
     "cake": ("pink", "brown"), "cupcake": ("pink",), "ice cream": ("pink",), "popsicle": ("orange", "pink"),
     "candy": ("hot pink", "red"), "candy cane": ("red",), "cheese": ("gold", "yellow"), "pizza": ("orange", "gold"),
@@ -205,7 +205,11 @@ def without_parts(description: str) -> str:
     for said in _WITH.finditer(description):
         if not any(a <= said.start() < b for a, b in quoted):
             rest = description[said.end():]
-            return description if _EFFECT.search(rest) else description[:said.start()]
+            if _EFFECT.search(rest):
+                return description
+            head = description[:said.start()]
+            # a head naming nothing drawn shows what it is with ('Sunday Brunch with croissants': croissants)
+            return head if quoted or name_spans(head) or not name_spans(rest) else rest
     return description
 
 
@@ -250,7 +254,7 @@ _ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|po
 
 # What the corpus's backgrounds are, besides colours, patterns and places: words without these the model cannot
 # draw as a background, and it drew murky noise ('dog walking service logo with a paw print': 'service logo')
-_BACKGROUND_LOOKS = re.compile(r"\b(?:noise|noisy|mottled|textured?|grain|grainy|gradient|radial|ombre|plain|solid|"
+_BACKGROUND_LOOKS = re.compile(r"\b(?:noise|noisy|mottled|textured?|pattern(?:ed)?|grain|grainy|gradient|radial|ombre|plain|solid|"
                                r"transparent|checks|checked|checkered|chequered|stripes|striped|dots|dotted|spots)\b",
                                re.IGNORECASE)
 
