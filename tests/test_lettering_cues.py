@@ -17,7 +17,9 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("yard sale sunday 8am", "'Yard Sale Sunday 8am'"),
             ("No Parking sign", "'No Parking' sign"),
             ("Congratulations Class of 2024", "'Congratulations Class of 2024'"),
-            ("Eid Mubarak with a crescent moon", "'Eid Mubarak' with a crescent moon")):
+            ("Eid Mubarak with a crescent moon", "'Eid Mubarak' with a crescent moon"),
+            ("thank you for shopping with us", "'Thank You for Shopping with Us'"),
+            ("Happy Halloween from all of us with a pumpkin", "'Happy Halloween from all of us' with a pumpkin")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]

@@ -119,11 +119,18 @@ def _greetings(text: str) -> list[tuple[int, int]]:
             if more and not _only_known(text, _tokens(more.group(1))) and not any(
                     _bare(w) in _ENDS - {"to", "of"} or named_object(w) for w in more.group(1).split()):
                 end += more.end(1)
+            # and on over who it is from or for, to a stop: 'Thank you for shopping with us', 'Welcome to Room 12'
+            said = re.match(r"\s+(?:for|to|from)\s+(?:(?!\s+with\s+(?:a|an|the|some|\d+)\b)[^,;:.!?])*[!.]?", text[end:],
+                            re.IGNORECASE)
+            if said and len(said.group().split()) <= 8 and not colour_spans(said.group()) and not any(
+                    named_object(w) or _bare(w) in _DESIGN for w in said.group().split()):
+                end += len(said.group().rstrip())
         out.append((m.start(), end))
     return out
 
 
-_SMALL = {"of", "to", "the", "and", "&", "for", "a", "at", "in", "on", "off", "is", "are", "my", "our", "your", "&"}
+_SMALL = {"of", "to", "the", "and", "&", "for", "a", "at", "in", "on", "off", "is", "are", "my", "our", "your", "with",
+          "from", "by"}
 
 
 def _capitals(text: str) -> list[tuple[int, int]]:
