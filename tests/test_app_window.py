@@ -108,6 +108,7 @@ def test_zoom_and_pan(qtbot, tmp_path):
     w = window(qtbot, tmp_path)
     c = w.canvas
     z = c.zoom
+    assert not c.horizontalScrollBar().isVisible() and not c.verticalScrollBar().isVisible()  # fitted: no scrolling
     w.act_zoom_in.trigger()
     assert c.zoom == pytest.approx(z * 1.25)
     w.act_zoom_out.trigger()

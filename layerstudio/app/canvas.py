@@ -162,7 +162,7 @@ class CanvasView(QGraphicsView):
             self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.scale(factor, factor)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self._fitted = False
+        self._set_fitted(False)
         self.zoomChanged.emit(self.zoom)
 
     def zoom_in(self) -> None:
@@ -172,6 +172,7 @@ class CanvasView(QGraphicsView):
         self.set_zoom(self.zoom / 1.25)
 
     def fit(self) -> None:
+        self._set_fitted(True)  # first: the viewport it measures has no scrollbars then
         d = self.controller.document
         pad = 40
         vw, vh = max(1, self.viewport().width() - pad), max(1, self.viewport().height() - pad)
@@ -179,8 +180,15 @@ class CanvasView(QGraphicsView):
         self.resetTransform()
         self.scale(zoom, zoom)
         self.centerOn(d.width / 2, d.height / 2)
-        self._fitted = True
         self.zoomChanged.emit(self.zoom)
+
+    def _set_fitted(self, fitted: bool) -> None:
+        """Fitted, the canvas shows whole and needs no scrollbars (the scene's margin for boxes hanging off it
+        showed them anyway); zoomed, they say where the view is."""
+        self._fitted = fitted
+        policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fitted else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        self.setHorizontalScrollBarPolicy(policy)
+        self.setVerticalScrollBarPolicy(policy)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
