@@ -27,6 +27,7 @@ from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
 from .planner import DESIGN_NOUNS
+from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
 from .usual_colours import (APART, background_in_usual_colour, draws_as_background, object_in_usual_colour,
@@ -466,8 +467,9 @@ class Pipeline:
             # words naming no colour, pattern or place ('service logo') are drawn as murky noise: plain white
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
                       UNNAMED_BACKGROUND if background or objects else "")
-            if out[0] == UNNAMED_BACKGROUND and any(
-                    _pale(rgb) for i in range(1, len(out)) if request.layers[i].generated
+            if out[0] == UNNAMED_BACKGROUND and any(  # (one the model draws: 'a white plate' names no icon)
+                    _pale(rgb) for i in range(1, len(out))
+                    if request.layers[i].generated and (named_object(out[i]) or drawn_text(out[i]))
                     for rgb in named_colours(out[i])[:1]):
                 out[0] = UNNAMED_UNDER_PALE
         return out

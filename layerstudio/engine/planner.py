@@ -706,7 +706,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                 or _only_a_place(text, (a + tail.start(1), b), colour_words)):
             background, trimmed = [(a + tail.start(1), b)], trimmed[:-1] + [(a, a + tail.start())]
     if not background:  # 'over a navy sky', 'On white, a red star ...': a place the objects are on
-        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under|at)\s+((a|an|the)\s+)?"
+        scene = [span for span in trimmed if re.search(rf"\b(on|over|against|in|across|by|under|at|in front of|behind)\s+((a|an|the)\s+)?"
                                                        rf"{re.escape(text[span[0]:span[1]])}", text, re.IGNORECASE)
                  and _PLACE_NOUNS & set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))]
         opening = re.match(r"\s*(?:on|over|against)\s+", text, re.IGNORECASE)

@@ -18,6 +18,10 @@ from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
 _USUAL = {
+    "rose": ("red", "pink"), "daisy": ("white", "yellow"), "sunflower": ("gold", "yellow"), "lotus": ("pink",),
+    "lily": ("white", "pink"), "orchid": ("purple", "hot pink"), "blossom": ("pink",), "cherry blossom": ("pink",),
+    "hibiscus": ("red", "hot pink"), "dove": ("white", "grey"), "pigeon": ("grey",), "seagull": ("white", "grey"),
+    "robin": ("brown", "red"), "sparrow": ("brown",), "bluebird": ("blue",), "songbird": ("yellow", "blue"),
     "stop sign": ("red",), "baby bottle": ("sky blue", "pink"), "feeding bottle": ("sky blue", "pink"), "diploma": ("tan", "white"), "certificate": ("tan", "white"), "graduation cap": ("black",), "grad cap": ("black",), "mortarboard": ("black",), "helmet": ("red", "blue"),
     "football helmet": ("navy", "red"), "treasure chest": ("brown", "gold"), "treasure": ("gold", "brown"),
     "mailbox": ("blue", "red"), "menorah": ("gold",), "candelabra": ("gold", "silver"), "campfire": ("orange", "red"),
