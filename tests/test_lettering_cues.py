@@ -19,7 +19,9 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("Congratulations Class of 2024", "'Congratulations Class of 2024'"),
             ("Eid Mubarak with a crescent moon", "'Eid Mubarak' with a crescent moon"),
             ("thank you for shopping with us", "'Thank You for Shopping with Us'"),
-            ("Happy Halloween from all of us with a pumpkin", "'Happy Halloween from all of us' with a pumpkin")):
+            ("Happy Halloween from all of us with a pumpkin", "'Happy Halloween from all of us' with a pumpkin"),
+            ("Taco Tuesday with a taco", "'Taco Tuesday' with a taco"),
+            ("Pizza Friday! with a slice of pizza", "'Pizza Friday!' with a slice of pizza")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]
@@ -31,7 +33,8 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "a sign saying 'OPEN' and a SALE tag",  # its writer quotes what to letter
                     "halloween party poster with a pumpkin", "a logo for my dentist office", "",
                     "a red heart, the text should be big", "the title should be in blue", "logo for a bakery",
-                    "label for strawberry jam", "Instagram post for our new menu", "AI robot"):
+                    "label for strawberry jam", "Instagram post for our new menu", "AI robot",
+                    "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman"):
         assert quoted_as_meant(written) == (written, []), written
 
 

@@ -178,6 +178,11 @@ def _capitals(text: str) -> list[tuple[int, int]]:
             if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
                 start = design.end() + named.start(1)
                 out.append((start, start + len(named.group(1).rstrip())))
+        # a title the prompt opens with, before what the design shows: 'Taco Tuesday with a taco'
+        opening = re.match(r"\s*((?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*|of|the|and|&)"
+                           r"(?=\s+[A-Z\d]))*\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*)!?)\s*(?:with\b|[,:-]|$)", text)
+        if opening and not _only_known(text, _tokens(opening.group(1))) and not colour_spans(opening.group(1)):
+            out.append(opening.span(1))
     return out
 
 
