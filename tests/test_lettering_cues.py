@@ -51,3 +51,16 @@ def test_corpus_captions_are_left_as_written():
         design = make_design(seed)
         for caption in [design.caption, *design.layer_captions]:
             assert quoted_as_meant(caption) == (caption, [])
+
+
+def test_a_job_letters_them_and_says_so():
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.pipeline import Pipeline
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    document = pipe.generate(Layout(64, 64, "a sign saying OPEN on navy", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert document.prompt == "a sign saying OPEN on navy"  # the user's words stay theirs
+    assert document.layers[1].provenance.prompt == "a sign saying 'OPEN' on navy"
+    from layerstudio.engine.request import JobRequest
+    notices = pipe.run(JobRequest.regenerate(document, 1, seed=2, steps=1)).notices
+    assert notices[0].startswith("Read “OPEN” as words to letter")

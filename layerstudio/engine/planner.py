@@ -1052,8 +1052,9 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
         return True
     later = [a for a, _ in objects if a > span[1]]
-    if later and ":" in text[span[1]:min(later)] or _referred_to(text, span, objects) is not None or \
-            (_design_name(text, span, objects) and not quoted_ranges(text[span[0]:span[1]])):
+    said = quoted_ranges(text[span[0]:span[1]])  # words to letter are drawn wherever they are said
+    if later and ":" in text[span[1]:min(later)] and not said or _referred_to(text, span, objects) is not None or \
+            (_design_name(text, span, objects) and not said):
         return True
     sentence_start = max((m.end() for m in re.finditer(r"[.!?;]\s*", text[:span[0]])), default=0)
     stop = re.search(r"[.!?;]", text[span[1]:])

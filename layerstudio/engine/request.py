@@ -62,8 +62,8 @@ class JobRequest:
             lettered, misspelt = lettered + more_lettered, misspelt + more_misspelt
         notices = []
         if lettered:
-            notices.append("Lettered " + " and ".join(f"“{w}”" for w in dict.fromkeys(lettered)) +
-                           ": only words in quotes are lettered, so quote the ones you mean.")
+            notices.append("Read " + " and ".join(f"“{w}”" for w in dict.fromkeys(lettered)) +
+                           " as words to letter, as if quoted: quote the words you want lettered to choose them.")
         if misspelt:
             notices.append("Read " + ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(misspelt)) + ".")
         return replace(self, prompt=prompt, layers=layers), notices
