@@ -204,8 +204,7 @@ def test_quitting_while_a_job_runs_asks_first(qtbot, tmp_path, tiny, monkeypatch
     w.confirm_discard = True
     w.controller.undo_stack.setClean()
     asked = []
-    answer = QMessageBox.StandardButton.Cancel
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answer)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or QMessageBox.StandardButton.Cancel)
     event = QCloseEvent()
     w.closeEvent(event)
     assert not event.isAccepted() and w.busy and "still running" in asked[0]

@@ -270,7 +270,7 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
     layer = w.document.layers[2]
     seeds = [v.seed for v in layer.variations] + [layer.seed]
     assert [label.splitlines()[0].removeprefix("● ") for label in labels] == [f"seed {s}" for s in seeds]  # whole
-    assert [label.splitlines()[1].split(".")[0] for label in labels] == ["1", "2", "3", "4"]  # told apart
+    assert [label.splitlines()[1].split(" ")[0] for label in labels] == ["#1", "#2", "#3", "#4"]  # told apart
 
     for k in range(4):  # step through: the strip stays put, the mark moves
         strip.itemClicked.emit(strip.item(k))
@@ -660,3 +660,7 @@ def test_a_second_box_from_the_keyboard_is_stepped_off_the_first(qtbot, tmp_path
         w.act_new_box.trigger()
     assert [l.box for l in w.document.layers[1:]] == [Box(32, 32, 96, 96), Box(48, 48, 112, 112), Box(64, 64, 128, 128)]
     assert w.controller.selected == 3
+    w.set_document(blank_document(1024, 1024), None)  # a step that shows on a large canvas too
+    for _ in range(2):
+        w.act_new_box.trigger()
+    assert [l.box.x0 for l in w.document.layers[1:]] == [256, 384]

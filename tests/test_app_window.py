@@ -98,6 +98,9 @@ def test_recovery_offer_restores_or_discards(qtbot, tmp_path):
     assert find_recoverable(directory) == []
 
     crashed_session(directory, doc)
+    answer_recovery(QMessageBox.StandardButton.Cancel)  # Not Now (also Esc, or closing the dialog)
+    assert not w.offer_recovery(directory)
+    assert len(find_recoverable(directory)) == 1  # kept for the next start
     answer_recovery(QMessageBox.StandardButton.No)
     assert not w.offer_recovery(directory)
     assert find_recoverable(directory) == []  # declined: discarded for good
@@ -125,6 +128,9 @@ def test_zoom_and_pan(qtbot, tmp_path):
     zoomed, v = c.zoom, c.verticalScrollBar().value()
     wheel(Qt.KeyboardModifier.NoModifier, -240)  # the wheel alone scrolls
     assert c.zoom == zoomed and c.verticalScrollBar().value() > v
+    h, v = c.horizontalScrollBar().value(), c.verticalScrollBar().value()
+    wheel(Qt.KeyboardModifier.ShiftModifier, -240)  # Shift+wheel sideways
+    assert c.horizontalScrollBar().value() > h and c.verticalScrollBar().value() == v and c.zoom == zoomed
     # middle-button drag pans without drawing a box
     h = c.horizontalScrollBar().value()
     vp = c.viewport()

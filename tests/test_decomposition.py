@@ -253,6 +253,8 @@ def test_a_picture_with_clear_bands_is_read_as_what_they_border_and_its_layers_s
     assert (filled[:16, :, :3] == 250).all() and (filled[48:, :, :3] == 250).all()
     assert np.array_equal(filled[0, 30, :3], picture[16, 30, :3]) and np.array_equal(filled[63, 30], filled[47, 30])
     pipe = Pipeline.from_preset("tiny", seed=0)
+    request = JobRequest.decompose(picture, [Box(16, 16, 48, 48)], "a red square on white", 1, steps=1)
+    assert any(n.startswith("50% of the picture is clear") for n in pipe.run(request).notices)
     doc = pipe.decompose(picture, [Box(16, 16, 48, 48)], "a red square on white", seed=1, steps=1)
     for layer in doc.layers:  # clear where the picture is
         top = layer.pixels[:max(0, 16 - layer.box.y0), :, 3]

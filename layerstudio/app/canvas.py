@@ -198,6 +198,10 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         # Ctrl+wheel zooms, as in other editors; the wheel alone scrolls
         delta = event.angleDelta().y()
+        if delta and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+wheel scrolls sideways
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - delta * bar.singleStep() // 40)
+            return event.accept()
         if delta == 0 or not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return super().wheelEvent(event)
         self.set_zoom(self.zoom * (1.0015 ** delta), anchor_under_mouse=True)

@@ -422,7 +422,7 @@ class LayersPanel(QWidget):
             # Two lines that fit the cell, each elided on its own (wrapping cut the seed short).
             metrics = QFontMetrics(bold if which < 0 else self.variations.font())
             lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
-                     for text in (f"{'● ' if which < 0 else ''}seed {r.seed}", f"{n}. {detail}".strip()) if text]
+                     for text in (f"{'● ' if which < 0 else ''}seed {r.seed}", f"#{n} · {detail}".strip(" ·")) if text]
             picture = thumbnail(r.pixels, QSize(64, 48))
             shown = QIcon(picture)
             shown.addPixmap(picture, QIcon.Mode.Selected)  # untinted: the one in use looked faded, as if disabled

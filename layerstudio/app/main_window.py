@@ -601,10 +601,11 @@ class MainWindow(QMainWindow):
         w, h = max(GRID, d.width // 2 // GRID * GRID), max(GRID, d.height // 2 // GRID * GRID)
         box = centred_box(w, h, d.width, d.height)
         taken = {l.box for l in d.layers[1:]}
+        step = max(GRID, min(d.width, d.height) // 8 // GRID * GRID)  # a step that shows at any canvas size
         for _ in range(len(taken)):
             if box not in taken:
                 break
-            box = Box(box.x0 + GRID, box.y0 + GRID, box.x1 + GRID, box.y1 + GRID)
+            box = Box(box.x0 + step, box.y0 + step, box.x1 + step, box.y1 + step)
         try:
             self.controller.add_box(box)
         except LayoutError as exc:
@@ -708,7 +709,8 @@ class MainWindow(QMainWindow):
             self.controller.apply_result(result, undo_text)
             self.last_job_seconds = time.monotonic() - t0
             self.prompt_panel.show_notices(result.notices)
-            note = f" ({result.notices[0]})" if result.notices else ""
+            note = (f" ({len(result.notices)} notes under the prompt)" if len(result.notices) > 1 else
+                    f" ({result.notices[0]})" if result.notices else "")
             self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}", 8000)
             return "done"
         except (Cancelled, asyncio.CancelledError):  # the Cancel button, or the window closing
@@ -963,7 +965,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if len(doc.layers) < 2:
             return self._error("Import Image", UserError(
-                "draw boxes first where the image's parts are; the image is split into one layer per box"))
+                "draw boxes first where the image's parts are; the image is split into one layer per box."))
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Import Image", self._last_dir(), IMAGE_FILTER)
             if not path:
@@ -1152,13 +1154,18 @@ class MainWindow(QMainWindow):
         name = item.title or (Path(item.source).name if item.source else "an untitled design")
         box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
                           f"LayerStudio did not close properly. Restore {name}, autosaved {when}?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+                          | QMessageBox.StandardButton.Cancel, self)
         box.setObjectName("recoveryDialog")
         box.button(QMessageBox.StandardButton.Yes).setText("Restore")
         box.button(QMessageBox.StandardButton.No).setText("Discard")
-        box.setInformativeText("Discard deletes the autosave for good.")
-        if box.exec() != QMessageBox.StandardButton.Yes:
+        box.button(QMessageBox.StandardButton.Cancel).setText("Not Now")
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)  # Esc or closing the dialog loses nothing
+        box.setInformativeText("Discard deletes the autosave for good; Not Now keeps it for the next start.")
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.No:
             discard(item)
+        if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
             document = item.load()
@@ -1175,11 +1182,17 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------------ closing
+    def _quit_during_job(self) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "A job is running",
+                          "A job is still running. Quit anyway? It is cancelled and its result lost.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("quitDuringJobDialog")
+        box.button(QMessageBox.StandardButton.Yes).setText("Quit")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.busy and self.confirm_discard and QMessageBox.question(
-                self, "A job is running", "A job is still running. Quit anyway? It is cancelled and its result lost.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+        if self.busy and self.confirm_discard and not self._quit_during_job():
             event.ignore()
             return
         if not self.maybe_discard():

@@ -160,6 +160,11 @@ class Pipeline:
             result.layers = as_clear_as(boxes, result.layers, alpha, [spec.generated for spec in request.layers])
             result.composite = Document(request.width, request.height, request.prompt,
                                         [Layer(b, px) for b, px in zip(boxes, result.layers)]).compose()
+            clear = float((alpha == 0).mean())
+            if clear > 0.01:  # a picture of another shape fitted into the canvas leaves clear bands
+                result.notices.append(f"{clear:.0%} of the picture is clear (fitted into a canvas of another shape, "
+                                      f"or transparent): the layers stay clear there. A canvas of the picture's "
+                                      f"shape fills it.")
         result.notices[:0] = read_so
         return result
 
