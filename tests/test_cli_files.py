@@ -399,7 +399,8 @@ def test_decompose_pads_an_image_off_the_grid(tiny_model, tmp_path, capsys):
     out = tmp_path / "odd.lsproj"
     assert run("decompose", path, "--box", "10,10,60,40", "--steps", 2, "--model", tiny_model, "--out", out) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "100 x 70" in err[0] and "padded" in err[0] and "112 x 80" in err[0]
+    assert len(err) == 2 and "100 x 70" in err[0] and "padded" in err[0] and "112 x 80" in err[0]
+    assert "22% of the picture is clear" in err[1]  # the padding: its layers stay clear there
     doc = load_project(out)
     assert (doc.width, doc.height) == (112, 80)
     assert [l.box for l in doc.layers[1:]] == [Box(0, 0, 64, 48)]
