@@ -1,5 +1,5 @@
 from layerstudio.engine.lettering_cues import quoted_as_meant
-from layerstudio.training.corpus import STYLE_TEMPLATES, STYLE_WORDS, make_design
+from layerstudio.training.corpus import STYLE_TEMPLATES, STYLE_WORDS
 
 
 def test_words_meant_to_be_lettered_are_put_in_quotes():
@@ -44,23 +44,3 @@ def test_words_about_the_look_are_no_lettering():
             said = template.format(a=a, b=b, A=a.capitalize())
             assert quoted_as_meant(said) == (said, []), said
     assert quoted_as_meant("Bold and bright.") == ("Bold and bright.", [])
-
-
-def test_corpus_captions_are_left_as_written():
-    for seed in range(150):
-        design = make_design(seed)
-        for caption in [design.caption, *design.layer_captions]:
-            assert quoted_as_meant(caption) == (caption, [])
-
-
-def test_a_job_letters_them_and_says_so():
-    from layerstudio.document import Box, Layout
-    from layerstudio.engine.pipeline import Pipeline
-
-    pipe = Pipeline.from_preset("tiny", seed=0)
-    document = pipe.generate(Layout(64, 64, "a sign saying OPEN on navy", [Box(0, 0, 32, 32)], seed=1), steps=1)
-    assert document.prompt == "a sign saying OPEN on navy"  # the user's words stay theirs
-    assert document.layers[1].provenance.prompt == "a sign saying 'OPEN' on navy"
-    from layerstudio.engine.request import JobRequest
-    notices = pipe.run(JobRequest.regenerate(document, 1, seed=2, steps=1)).notices
-    assert notices[0].startswith("Read “OPEN” as words to letter")

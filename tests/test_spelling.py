@@ -1,6 +1,6 @@
 from layerstudio.document import Box, Layout, Provenance
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.request import JobRequest
+from layerstudio.engine.request import JobRequest, read_as_meant
 from layerstudio.engine.spelling import spelled_right
 from layerstudio.training.corpus import make_design
 
@@ -22,10 +22,10 @@ def test_corpus_captions_are_read_as_written():
     for seed in range(150):
         design = make_design(seed)
         for caption in [design.caption, *design.layer_captions]:
-            assert spelled_right(caption) == (caption, [])
+            assert read_as_meant(caption) == (caption, [], [])  # no spelling mended, no words put in quotes
 
 
-def test_a_job_reads_misspelt_names_as_meant_and_says_so():
+def test_a_job_reads_misspellings_and_unquoted_lettering_as_meant_and_says_so():
     pipe = Pipeline.from_preset("tiny", seed=0)
     document = pipe.generate(Layout(64, 64, "a purpel star on whte", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert document.prompt == "a purpel star on whte"  # the user's words stay theirs
@@ -39,3 +39,9 @@ def test_a_job_reads_misspelt_names_as_meant_and_says_so():
     assert JobRequest.regenerate(document, 1, seed=3).layers[1].phrase == "a purple star"
     document.prompt = "a green star"
     assert JobRequest.regenerate(document, 1, seed=3).layers[1].phrase == ""
+    # words meant to be lettered, read as quoted
+    document = pipe.generate(Layout(64, 64, "a sign saying OPEN on navy", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    assert document.prompt == "a sign saying OPEN on navy"
+    assert document.layers[1].provenance.prompt == "a sign saying 'OPEN' on navy"
+    notices = pipe.run(JobRequest.regenerate(document, 1, seed=2, steps=1)).notices
+    assert notices[0].startswith("Read “OPEN” as words to letter")
