@@ -14,9 +14,12 @@ from .text import quoted_ranges
 _ENDS = {"in", "on", "with", "and", "above", "below", "over", "under", "next", "beside", "at", "across", "inside",
          "between", "written", "lettered", "printed", "for", "from", "by", "against", "along", "around", "near",
          "behind", "underneath", "beneath", "to"}
-_DESIGN = {"banner", "sign", "card", "poster", "sticker", "flyer", "logo", "header", "label", "badge", "tag",
-           "invitation", "invite", "cover", "post", "ad", "advert", "button", "stamp", "thumbnail", "menu", "shirt",
-           "t-shirt", "mug", "design", "graphic", "title", "headline"}
+# Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
+DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
+                "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
+                "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign"}
+# ... and what words are lettered on ('Reading Corner sign', 'a SALE tag')
+_DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline"}
 _TOKEN = re.compile(r"[\w'’%&$£€#@!?.,:;+-]+")
 
 _SAID_BY = re.compile(r"\b(?:the\s+(?:word|words|text|title|slogan|caption|letters|message|headline)|saying|says|"
@@ -84,11 +87,8 @@ def _said_by(text: str) -> list[tuple[int, int]]:
         for token in _tokens(text, cue.end()):
             if text[words[-1].end():token.start()].strip() if words else text[cue.end():token.start()].strip():
                 break
-            if _bare(token.group()) in _VERBS:  # 'the text should be big' says how, not what
-                words = [] if not words else words
-                break
-            if _bare(token.group()) in _ENDS and words:
-                break
+            if _bare(token.group()) in _VERBS or (_bare(token.group()) in _ENDS and words):
+                break  # 'the text should be big' says how, not what
             words.append(token)
             if token.group()[-1] in ",;:" or (token.group()[-1] == "." and not token.group()[:-1].isupper()):
                 break

@@ -26,7 +26,7 @@ from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_heigh
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import names_pattern, pattern_for, pattern_sketch
-from .planner import DESIGN_NOUNS
+from .lettering_cues import DESIGN_NOUNS
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid

@@ -27,7 +27,7 @@ from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
-from .lettering_cues import LOOK_WORDS
+from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -830,12 +830,6 @@ def _counted(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         out = [span for span in out if not (start <= span[0] and span[1] <= end) and span != after]
         out.append((start, after[1]))
     return sorted(out)
-
-
-# Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
-DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
-                 "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
-                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign"}
 
 
 _COLOUR_VARIETY = {"different", "various", "assorted", "mixed", "random", "matching", "many", "pastel", "bright", "bold",
