@@ -21,6 +21,7 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("thank you for shopping with us", "'Thank You for Shopping with Us'"),
             ("Happy Halloween from all of us with a pumpkin", "'Happy Halloween from all of us' with a pumpkin"),
             ("Taco Tuesday with a taco", "'Taco Tuesday' with a taco"),
+            ("a lemonade stand sign", "a 'Lemonade Stand' sign"), ("a car wash sign", "a 'Car Wash' sign"),
             ("Pizza Friday! with a slice of pizza", "'Pizza Friday!' with a slice of pizza")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
@@ -34,7 +35,8 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "halloween party poster with a pumpkin", "a logo for my dentist office", "",
                     "a red heart, the text should be big", "the title should be in blue", "logo for a bakery",
                     "label for strawberry jam", "Instagram post for our new menu", "AI robot",
-                    "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman"):
+                    "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman",
+                    "a big wooden sign", "a red stop sign", "a big star sign"):
         assert quoted_as_meant(written) == (written, []), written
 
 

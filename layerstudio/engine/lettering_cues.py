@@ -174,6 +174,8 @@ def _capitals(text: str) -> list[tuple[int, int]]:
             if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group())):
                 if not _only_known(text, run):
                     out.append((run[0].start(), _end(text, run[-1])))
+            elif design.group(1).lower() in ("sign", "banner") and (said := _sign_words(text, before)):
+                out.append(said)  # 'a lemonade stand sign': a sign is its words
             named = re.match(r"\s+for\s+((?:[A-Z][\w'’&-]*\s*)+)", text[design.end():])  # 'logo for Bella's Bakery'
             if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
                 start = design.end() + named.start(1)
@@ -196,6 +198,31 @@ def _abbreviation(text: str, start: int, end: int) -> bool:
     short = len(re.sub(r"[^A-Za-z]", "", text[start:end])) <= 3 and after is not None and after.group(1).islower()
     return before is not None or short  # 'AI robot'
 
+
+
+# words that say what a sign is like, not what it says ('a big wooden sign')
+_SIGN_LOOKS = {"big", "small", "large", "little", "tiny", "huge", "giant", "wooden", "wood", "metal", "old", "new",
+               "blank", "simple", "round", "square", "hanging", "street", "road", "warning", "door",
+               "welcome", "neon", "lit", "painted", "handwritten", "chalk", "vintage", "rustic", "cute", "funny"}
+
+
+def _sign_words(text: str, before) -> tuple[int, int] | None:
+    """The lower-case words a sign or banner is named after, back to an article or the start ('a lemonade stand
+    sign' -> 'lemonade stand'), two to four of them, where none names a colour or a look and the last no thing
+    drawn ('a big star sign')."""
+    run = []
+    for token in reversed(before):
+        word = _bare(token.group())
+        if word in ("a", "an", "the") or not token.group().islower() or token.group()[-1] in ",;:.!?":
+            break
+        run.insert(0, token)
+    if not 2 <= len(run) <= 4 or text[:run[0].start()].strip().lower() not in ("", "a", "an", "the"):
+        return None
+    words = [_bare(t.group()) for t in run]
+    if any(w in _ENDS | LOOK_WORDS | _SIGN_LOOKS for w in words) or named_object(words[-1]) or \
+            colour_spans(text[run[0].start():run[-1].end()]):  # ('a car wash sign': a wash is no thing drawn)
+        return None
+    return run[0].start(), run[-1].end()
 
 
 def _end(text: str, token) -> int:
