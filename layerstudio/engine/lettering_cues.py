@@ -57,7 +57,7 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
         return text, []
     spans = _said_by(text) or _greetings(text) + _capitals(text)
     spans = _merged(sorted(spans))
-    if not spans and _names_nothing(text):
+    if not spans and (_names_nothing(text) or _slogan(text)):
         spans = [_the_words(text)]
     spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
     out, said, pos = [], [], 0
@@ -253,7 +253,23 @@ def _names_nothing(text: str) -> bool:
     if {w.lower() for w in words} <= LOOK_WORDS or re.search(r"\b(?:make|keep)\s+it\b|\b(?:feel|look|style|vibe)\b", text,
                                                         re.IGNORECASE):
         return False
-    return not any(named_object(w) is not None for w in words)
+    return named_object(text) is None and not any(named_object(w) is not None for w in words)
+
+
+# Verbs a slogan opens with ('Keep calm and drink tea', 'Shop local'); not a request to draw ('draw a cat')
+_SLOGAN_VERBS = {"keep", "live", "love", "drink", "eat", "enjoy", "stay", "be", "don't", "dont", "let's", "lets",
+                 "follow", "shop", "buy", "order", "try", "join", "come", "visit", "call", "dream", "believe",
+                 "smile", "relax", "think", "choose", "save", "support", "celebrate", "trust", "never", "always",
+                 "just", "go", "reach", "stop", "please", "wash", "reduce", "recycle", "read", "dance", "sing"}
+
+
+def _slogan(text: str) -> bool:
+    """Whether a short prompt is a slogan to letter, though it names things drawn: it opens with a verb of one
+    ('Keep calm and drink tea', 'Drink more water') and names no colour, article-led thing or design."""
+    words = re.findall(r"[\w'’%-]+", text)
+    return (2 <= len(words) <= 8 and words[0].lower().replace("’", "'") in _SLOGAN_VERBS
+            and not colour_spans(text) and not re.search(r"\b(?:a|an)\s", text, re.IGNORECASE)
+            and not {w.lower() for w in words} & _DESIGN and not re.search(r"\b(?:make|keep)\s+it\b", text, re.I))
 
 
 def _the_words(text: str) -> tuple[int, int] | None:
