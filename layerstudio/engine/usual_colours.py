@@ -22,6 +22,10 @@ _USUAL = {
     "lily": ("white", "pink"), "orchid": ("purple", "hot pink"), "blossom": ("pink",), "cherry blossom": ("pink",),
     "hibiscus": ("red", "hot pink"), "dove": ("white", "grey"), "pigeon": ("grey",), "seagull": ("white", "grey"),
     "robin": ("brown", "red"), "sparrow": ("brown",), "bluebird": ("blue",), "songbird": ("yellow", "blue"),
+    "retriever": ("gold", "tan"), "labrador": ("gold", "black"), "poodle": ("white", "tan"), "corgi": ("orange",),
+    "beagle": ("brown", "tan"), "husky": ("grey", "white"), "pug": ("tan",), "dachshund": ("brown",),
+    "terrier": ("tan", "white"), "bulldog": ("tan", "brown"), "chihuahua": ("tan",), "dalmatian": ("white", "black"),
+    "sheepdog": ("white", "grey"), "spaniel": ("brown",), "collie": ("brown", "white"), "tabby": ("orange", "grey"),
     "stop sign": ("red",), "baby bottle": ("sky blue", "pink"), "feeding bottle": ("sky blue", "pink"), "diploma": ("tan", "white"), "certificate": ("tan", "white"), "graduation cap": ("black",), "grad cap": ("black",), "mortarboard": ("black",), "helmet": ("red", "blue"),
     "football helmet": ("navy", "red"), "treasure chest": ("brown", "gold"), "treasure": ("gold", "brown"),
     "mailbox": ("blue", "red"), "menorah": ("gold",), "candelabra": ("gold", "silver"), "campfire": ("orange", "red"),
@@ -137,7 +141,12 @@ _PLACES = {
     "table": ("brown",), "wooden table": ("brown",), "floor": ("brown", "grey"), "wood": ("brown",),
     "road": ("grey",), "street": ("grey",), "city": ("grey",), "wall": ("white", "beige"), "paper": ("white",),
     "page": ("white",), "canvas": ("white",), "board": ("dark slate grey",), "chalkboard": ("dark slate grey",),
-    "blackboard": ("dark slate grey",), "desk": ("brown",), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
+    "blackboard": ("dark slate grey",), "desk": ("brown",), "park": ("green",), "pond": ("blue", "teal"),
+    "countryside": ("green",), "ground": ("brown", "green"), "clouds": ("sky blue",), "day": ("sky blue",),
+    "morning": ("sky blue", "light yellow"), "sunshine": ("light yellow", "sky blue"), "sunrise": ("orange", "pink"),
+    "dawn": ("pink", "orange"), "evening": ("purple", "orange"), "dusk": ("purple", "midnight blue"),
+    "rain": ("grey", "slate grey"), "storm": ("dark slate grey", "grey"), "fog": ("light grey", "silver"),
+    "underwater": ("blue", "teal"), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
 }
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
 APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
