@@ -34,15 +34,16 @@ _GREETING = re.compile(
     r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year|eid\s+mubarak|"
     r"happy\s+ramadan)\b[!.]?", re.IGNORECASE)
 # Words about how a design looks ('Bold and bright.', 'Make it playful.'): such a prompt asks for no lettering
-LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic", "please",
-         "something", "very", "bright", "colourful", "colorful", "modern", "minimal", "minimalist", "clean", "simple",
-         "elegant", "cute", "fun", "cool", "pretty", "nice", "beautiful", "retro", "classic", "warm", "cosy", "cozy",
-         "airy", "bold", "bubbly", "chic", "crisp", "dark", "dreamy", "dynamic", "earthy", "edgy", "festive", "fresh",
-         "friendly", "gentle", "glossy", "graphic", "happy", "joyful", "light", "lively", "loud", "luxurious", "moody",
-         "neat", "playful", "punchy", "quiet", "quirky", "relaxed", "rustic", "sleek", "smooth", "soft", "sporty",
-         "striking", "stylish", "subtle", "sunny", "tidy", "trendy", "vibrant", "vintage", "whimsical", "youthful",
-         "zesty", "it", "and", "calm", "serene", "peaceful", "cheerful", "professional", "classy", "sophisticated",
-         "modern", "friendly", "welcoming", "inviting", "polished", "sharp", "so", "really", "super", "but"}
+LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic",
+              "please", "something", "very", "bright", "colourful", "colorful", "modern", "minimal", "minimalist",
+              "clean", "simple", "elegant", "cute", "fun", "cool", "pretty", "nice", "beautiful", "retro", "classic",
+              "warm", "cosy", "cozy", "airy", "bold", "bubbly", "chic", "crisp", "dark", "dreamy", "dynamic",
+              "earthy", "edgy", "festive", "fresh", "friendly", "gentle", "glossy", "graphic", "happy", "joyful",
+              "light", "lively", "loud", "luxurious", "moody", "neat", "playful", "punchy", "quiet", "quirky",
+              "relaxed", "rustic", "sleek", "smooth", "soft", "sporty", "striking", "stylish", "subtle", "sunny",
+              "tidy", "trendy", "vibrant", "vintage", "whimsical", "youthful", "zesty", "it", "and", "calm",
+              "serene", "peaceful", "cheerful", "professional", "classy", "sophisticated", "welcoming", "inviting",
+              "polished", "sharp", "so", "really", "super", "but"}
 # words saying how the words are to look, not what they say ('the title should be in blue')
 _VERBS = {"should", "must", "is", "are", "be", "will", "can", "could", "would", "needs", "need", "has", "have", "was",
           "were", "looks", "look", "goes", "go"}
