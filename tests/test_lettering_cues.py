@@ -23,6 +23,7 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("Taco Tuesday with a taco", "'Taco Tuesday' with a taco"),
             ("a lemonade stand sign", "a 'Lemonade Stand' sign"), ("a car wash sign", "a 'Car Wash' sign"),
             ("Keep calm and drink tea", "'Keep calm and drink tea'"), ("Drink more water", "'Drink more water'"),
+            ("Hello!", "'Hello!'"),
             ("Pizza Friday! with a slice of pizza", "'Pizza Friday!' with a slice of pizza")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
@@ -38,7 +39,7 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "label for strawberry jam", "Instagram post for our new menu", "AI robot",
                     "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman",
                     "a big wooden sign", "a red stop sign", "a big star sign", "Stop sign", "Draw a cat",
-                    "Eat a pizza", "Keep it simple."):
+                    "Eat a pizza", "Keep it simple.", "dragon", "bigger"):
         assert quoted_as_meant(written) == (written, []), written
 
 

@@ -47,6 +47,10 @@ LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vib
 # words saying how the words are to look, not what they say ('the title should be in blue')
 _VERBS = {"should", "must", "is", "are", "be", "will", "can", "could", "would", "needs", "need", "has", "have", "was",
           "were", "looks", "look", "goes", "go"}
+# words that, said alone, are words to letter ('Hello!'); any other single word is a thing asked for ('dragon')
+_SAID_ALONE = {"hello", "hi", "hey", "hiya", "howdy", "yay", "wow", "oops", "boo", "thanks", "congrats", "welcome",
+               "sale", "open", "closed", "love", "peace", "hope", "joy", "dream", "believe", "relax", "smile", "enjoy",
+               "cheers", "bye", "goodbye", "yes", "no", "stop", "go"}
 # who a greeting is for, written after it ('happy birthday Emma', 'happy 40th birthday dad')
 _FOR_WHOM = {"mom", "mum", "mommy", "mummy", "dad", "daddy", "grandma", "grandpa", "nana", "granny", "papa", "mama",
              "sis", "bro", "buddy", "friend", "teacher", "everyone", "all", "baby", "love", "honey", "sweetie"}
@@ -246,6 +250,8 @@ def _names_nothing(text: str) -> bool:
     """Whether a prompt of a few words names no colour, shape, icon or article-led thing: 'yard sale sunday 8am',
     'Keep calm and drink tea'. A single word, or one with an article ('a dragon'), is a thing asked for."""
     words = re.findall(r"[\w'’%-]+", text)
+    if len(words) == 1 and words[0].lower() in _SAID_ALONE:  # 'Hello!'
+        return True
     if len(words) < 2 or words[0].lower() in ("a", "an", "the", "some", "two", "three") or colour_spans(text) or \
             {w.lower() for w in words} & (_ENDS - {"and", "to", "for"}):  # a scene: 'New York skyline at night'
         return False
