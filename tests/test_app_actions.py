@@ -289,6 +289,15 @@ def test_variation_strip_keeps_its_order_while_stepping(qtbot, tmp_path, tiny):
     qtbot.keyClick(strip, Qt.Key.Key_Home)
     qtbot.keyClick(strip, Qt.Key.Key_Space)
     assert w.document.layers[2].pixels is results[0]
+    # saved and opened again, the strip is as it was: the same results in the same places, the same one in use
+    strip.itemClicked.emit(strip.item(1))
+    before = [(t[0].copy(), t[1]) for t in shown()]
+    path = tmp_path / "strip.lsproj"
+    assert w._save_to(path) and w.open_file(path)
+    w.controller.select(2)
+    after = shown()
+    assert [t[1] for t in after] == [t[1] for t in before] == [False, True, False, False]
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(after, before))
 
 
 def test_layers_list_shows_five_rows_in_the_default_layout(qtbot, tmp_path):

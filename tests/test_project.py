@@ -24,7 +24,7 @@ def make_document(seed=0):
         Layer(Box(0, 0, W, H), bg, name="Background", seed=1),
         Layer(Box(-8, 40, 32, 64), fg, name="Céline", visible=False, opacity=0.25, locked=True, seed=5,
               hint="bolder", provenance=prov,
-              variations=[Variation(old, 4, "first try", Provenance("tiny-1", "a poster ☀", 4, 8))]),
+              variations=[Variation(old, 4, "first try", Provenance("tiny-1", "a poster ☀", 4, 8))], shown_at=0),
     ], model_id="tiny-1")
 
 
@@ -32,8 +32,8 @@ def assert_same(a: Document, b: Document):
     assert (a.width, a.height, a.prompt, a.model_id) == (b.width, b.height, b.prompt, b.model_id)
     assert len(a.layers) == len(b.layers)
     for x, y in zip(a.layers, b.layers):
-        assert (x.name, x.box, x.visible, x.opacity, x.locked, x.seed, x.hint, x.provenance) == \
-               (y.name, y.box, y.visible, y.opacity, y.locked, y.seed, y.hint, y.provenance)
+        assert (x.name, x.box, x.visible, x.opacity, x.locked, x.seed, x.hint, x.provenance, x.shown_at) == \
+               (y.name, y.box, y.visible, y.opacity, y.locked, y.seed, y.hint, y.provenance, y.shown_at)
         np.testing.assert_array_equal(x.pixels, y.pixels)
         assert len(x.variations) == len(y.variations)
         for v, w in zip(x.variations, y.variations):
@@ -195,6 +195,7 @@ def test_truncated_and_junk_files(saved, tmp_path):
     (lambda m: m["layers"][1].update(opacity=float("nan")), "opacity"),
     (lambda m: m["layers"][1].update(visible="yes"), "visible"),
     (lambda m: m["layers"][1].update(seed=1.5), "seed"),
+    (lambda m: m["layers"][1].update(shown_at=5), "shown_at"),
     (lambda m: m["layers"][1].update(image="../../etc/passwd"), "not a project image path"),
     (lambda m: m["layers"][1].update(image="layers/777.png"), "missing"),
     (lambda m: m["layers"][1].update(variations=[{"image": "variations/001-00.png"}] * 500), "variations"),

@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from ..document import GRID, Box, Document, Layer, LayoutError
 from ..document.document import resample_nearest
 from ..document.layout import MAX_FOREGROUND_BOXES, check_box
-from ..engine.request import JobResult, as_variation, named_after
+from ..engine.request import JobResult, kept_with_variations, named_after
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
@@ -300,10 +300,10 @@ class DocumentController(QObject):
                 continue
             old = base.layers[i] if i < len(base.layers) else None
             if old is not None and np.array_equal(old.pixels, new.pixels):
-                new = replace(new, variations=old.variations)  # the same result again: nothing new to flip back to
+                # the same result again: nothing new to flip back to
+                new = replace(new, variations=old.variations, shown_at=old.shown_at)
             elif old is not None and not old.is_empty:
-                kept = [*old.variations, as_variation(old)]
-                new = replace(new, variations=kept[-MAX_VARIATIONS:])
+                new = replace(new, variations=kept_with_variations(old)[-MAX_VARIATIONS:], shown_at=None)
             layers.append(new)
         uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
         # The document's prompt follows the prompt box (set_prompt), typing during the job included.
@@ -323,11 +323,13 @@ class DocumentController(QObject):
         pixels = var.pixels
         if pixels.shape[:2] != (layer.box.height, layer.box.width):
             pixels = resample_nearest(pixels, layer.box.width, layer.box.height)
-        variations = list(layer.variations)
-        variations[which] = as_variation(layer)
+        # the strip keeps its order: the one picked is in use where it stands, the one it replaces where it stood
+        strip = kept_with_variations(layer)
+        place = which if which < layer.place_in_strip else which + 1
         layers = list(self._doc.layers)
         layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
-                                variations=variations, name=named_after(layer, var.provenance, index))
+                                variations=strip[:place] + strip[place + 1:], shown_at=place,
+                                name=named_after(layer, var.provenance, index))
         self._push("Pick Variation", layers)
 
 

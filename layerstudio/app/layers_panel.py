@@ -3,8 +3,6 @@ thumbnail, editable name and opacity; drag to reorder; selection synced with the
 an opacity control for the selected layer; and the strip of that layer's variations."""
 from __future__ import annotations
 
-import weakref
-
 from PySide6.QtCore import (QAbstractListModel, QByteArray, QEvent, QMimeData, QModelIndex, QRect, QSize, Qt)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget,
@@ -277,7 +275,6 @@ class LayersPanel(QWidget):
         self.variations.setGridSize(QSize(112, 84))  # the thumbnail and two lines: the seed, the hint or steps
         self.variations.setWordWrap(True)
         self.variations.setFixedHeight(104)
-        self._strip_order: dict[int, list[weakref.ref]] = {}
         self.variations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.variations_label = QLabel("Variations")
         self.variations_label.setObjectName("sectionLabel")
@@ -388,23 +385,11 @@ class LayersPanel(QWidget):
             self._syncing = False
 
     def _results(self, layer) -> list[tuple[int, object]]:
-        """The layer's results as (variation index or -1 for the one in use, Variation-like) in a stable
-        order: where the strip showed them before, results it has not shown yet after them (so oldest to
-        newest). Results are known by their pixel arrays, which picking and undo keep (layers are never
-        changed in place), so stepping through the strip never reshuffles it."""
-        uid = self.controller.uids[self.controller.selected]
-        items = [(j, v) for j, v in enumerate(layer.variations)] + [(-1, layer)]
-        ordered = []
-        for ref in self._strip_order.get(uid, ()):
-            pixels = ref()
-            k = next((k for k, (_, r) in enumerate(items) if pixels is not None and r.pixels is pixels), None)
-            if k is not None:
-                ordered.append(items.pop(k))
-        ordered += items
-        live = set(self.controller.uids)
-        self._strip_order = {u: o for u, o in self._strip_order.items() if u in live}
-        self._strip_order[uid] = [weakref.ref(r.pixels) for _, r in ordered]
-        return ordered
+        """The layer's results as (variation index or -1 for the one in use, Variation-like) in the strip's order,
+        which the document keeps (picking one leaves every result where it stood, also after reopening)."""
+        at = layer.place_in_strip
+        items = [(j, v) for j, v in enumerate(layer.variations)]
+        return items[:at] + [(-1, layer)] + items[at:]
 
     def _fill_variations(self) -> None:
         self.variations.clear()

@@ -543,7 +543,7 @@ class MainWindow(QMainWindow):
             return False
         from ..io.project import project_bytes
 
-        clip = Document(doc.width, doc.height, doc.prompt, [replace(layer, variations=[])], doc.model_id)
+        clip = Document(doc.width, doc.height, doc.prompt, [replace(layer, variations=[], shown_at=None)], doc.model_id)
         try:
             data = project_bytes(clip, f"layer '{layer.name}'")
         except UserError as exc:

@@ -60,6 +60,7 @@ class Layer:
     hint: str = ""
     provenance: Provenance | None = None
     variations: list[Variation] = field(default_factory=list)  # earlier results on this same box
+    shown_at: int | None = None  # where the result in use stands among them, as the strip shows it (None: last)
 
     def __post_init__(self) -> None:
         self.box = Box.of(self.box)
@@ -79,6 +80,11 @@ class Layer:
     @property
     def is_empty(self) -> bool:
         return not self.pixels[..., 3].any()
+
+    @property
+    def place_in_strip(self) -> int:
+        """Where the result in use stands among the variations: they come before it up to here."""
+        return len(self.variations) if self.shown_at is None else max(0, min(self.shown_at, len(self.variations)))
 
     def copy(self) -> "Layer":
         # Variation pixels are never mutated in place, so sharing them is safe.

@@ -186,11 +186,10 @@ class JobResult:
             provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase, spec.hint)
             variations = list(old.variations)
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
-                # the result being replaced stays one click away
-                variations.append(as_variation(old))
+                variations = kept_with_variations(old)  # the result being replaced stays one click away
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
                                     name=named_after(old, provenance, i), hint=spec.hint, provenance=provenance,
-                                    variations=variations)
+                                    variations=variations, shown_at=None)
         doc.model_id = self.model_id or doc.model_id
         return doc
 
@@ -200,6 +199,12 @@ def as_variation(layer: Layer) -> Variation:
     which the app puts on the layer before regenerating, labelled the old result)."""
     prov = layer.provenance
     return Variation(layer.pixels, layer.seed, prov.hint if prov is not None else layer.hint, prov)
+
+
+def kept_with_variations(layer: Layer) -> list[Variation]:
+    """The layer's variations with the result in use among them where the strip shows it, for a new one to follow."""
+    at = layer.place_in_strip
+    return layer.variations[:at] + [as_variation(layer)] + layer.variations[at:]
 
 
 def named_after(layer: Layer, provenance: Provenance | None, index: int) -> str:

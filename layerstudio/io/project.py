@@ -5,7 +5,8 @@ variation. Saved atomically; loading checks everything and raises only UserError
                     "layers": [{"name", "box", "visible", "opacity", "locked", "seed", "hint",
                                 "provenance": {...} | null, "image": "layers/000.png",
                                 "variations": [{"image": "variations/000-00.png", "seed", "hint",
-                                                "provenance"}]}]}
+                                                "provenance"}],
+                                "shown_at": where the layer's own image stands among its variations | null (last)}]}
     layers/NNN.png     box-sized RGBA, bottom to top (000 = background)
     variations/NNN-MM.png
 """
@@ -81,7 +82,7 @@ def _manifest(document: Document) -> tuple[dict, dict[str, np.ndarray]]:
         entry = {"name": layer.name, "box": list(layer.box.as_tuple()), "visible": layer.visible,
                  "opacity": layer.opacity, "locked": layer.locked, "seed": layer.seed, "hint": layer.hint,
                  "provenance": _prov_json(layer.provenance), "image": f"layers/{i:03d}.png",
-                 "variations": []}
+                 "variations": [], "shown_at": None if layer.shown_at is None else layer.place_in_strip}
         images[entry["image"]] = layer.pixels
         for j, var in enumerate(layer.variations):
             name = f"variations/{i:03d}-{j:02d}.png"
@@ -270,6 +271,11 @@ def _int(obj: dict, key: str, where: str, default=None, lo=-(2**63), hi=2**63 - 
     return value
 
 
+def _place_in_strip(obj: dict, where: str, variations: int) -> int | None:
+    """Where the result in use stands among the layer's variations; None (last) where not said (older files)."""
+    return None if obj.get("shown_at") is None else _int(obj, "shown_at", where, None, 0, variations)
+
+
 def _str(obj: dict, key: str, where: str, default: str = "") -> str:
     value = obj.get(key, default)
     if value is None:
@@ -397,5 +403,5 @@ def _build(m: dict, image) -> Document:
                             visible=_bool(e, "visible", where, True), opacity=float(opacity),
                             locked=_bool(e, "locked", where, False), seed=_int(e, "seed", where, 0),
                             hint=_str(e, "hint", where), provenance=_provenance(e.get("provenance"), where),
-                            variations=variations))
+                            variations=variations, shown_at=_place_in_strip(e, where, len(variations))))
     return Document(width, height, prompt, layers, model_id)
