@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import (PRINTED, between_colours, colour_only, flat_colour, lab, named_colours, snap_to_colour,
+from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, snap_to_colour,
                       with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
@@ -30,7 +30,7 @@ from .lettering_cues import DESIGN_NOUNS
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .transformer import Conditioning, composite_grid
-from .usual_colours import (APART, background_in_usual_colour, draws_as_background, object_in_usual_colour,
+from .usual_colours import (background_in_usual_colour, draws_as_background, object_in_usual_colour, stands_apart,
                            without_parts)
 
 
@@ -151,11 +151,12 @@ class Pipeline:
         request.validate()
         request, read_so = request.as_meant()
         alpha = request.composite[..., 3] if request.composite is not None else None
-        if alpha is not None and alpha.min() < 255:  # read where it is clear as what it borders, then kept clear
+        clear_parts = alpha is not None and alpha.min() < 255
+        if clear_parts:  # read where it is clear as what it borders, then kept clear
             request = replace(request, composite=opaque(request.composite))
         with self._lock, torch.inference_mode():
             result = self._run(request, progress, cancel)
-        if alpha is not None and alpha.min() < 255:
+        if clear_parts:
             boxes = [spec.box for spec in request.layers]
             result.layers = as_clear_as(boxes, result.layers, alpha, [spec.generated for spec in request.layers])
             result.composite = Document(request.width, request.height, request.prompt,
@@ -473,7 +474,7 @@ class Pipeline:
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
                       UNNAMED_BACKGROUND if background or objects else "")
             if out[0] == UNNAMED_BACKGROUND and any(  # (one the model draws: 'a white plate' names no icon)
-                    _pale(rgb) for i in range(1, len(out))
+                    not stands_apart(rgb, (255, 255, 255)) for i in range(1, len(out))
                     if request.layers[i].generated and (named_object(out[i]) or drawn_text(out[i]))
                     for rgb in named_colours(out[i])[:1]):
                 out[0] = UNNAMED_UNDER_PALE
@@ -587,8 +588,3 @@ def _own_hint(spec) -> bool:
     """Whether a layer is drawn from its own hint, not from the prompt: a hint that only names colours recolours
     the object the prompt gives it."""
     return bool(spec.hint.strip()) and not colour_only(spec.hint)
-
-
-def _pale(rgb: tuple[int, int, int]) -> bool:
-    """Whether a colour is too near white to show on it."""
-    return float(np.linalg.norm(np.subtract(lab(rgb), lab((255, 255, 255))))) < APART

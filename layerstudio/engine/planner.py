@@ -644,11 +644,12 @@ def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     return background, sorted(out)
 
 
-def _only_colours(text: str, span: tuple[int, int], colour_words) -> bool:
-    """Whether the words of `span` are colour names (`colour_words`, from colour_spans) and articles alone."""
+def _only_colours(text: str, span: tuple[int, int], colour_words, besides=("a", "an", "the")) -> bool:
+    """Whether the words of `span` are colour names (`colour_words`, from colour_spans) and words in `besides`
+    (articles) alone."""
     words = [m.span() for m in re.finditer(r"[\w'-]+", text[span[0]:span[1]])]
     return all(any(s <= span[0] + wa and span[0] + wb <= e for s, e, _ in colour_words) or
-               text[span[0] + wa:span[0] + wb].lower() in ("a", "an", "the") for wa, wb in words)
+               text[span[0] + wa:span[0] + wb].lower() in besides for wa, wb in words)
 
 
 def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
@@ -778,8 +779,8 @@ def _coloured_in(text: str, background: list[tuple[int, int]], objects: list[tup
     yellow' was a smiley face on yellow, 'a star in gold and red' a star and an object 'gold and red', and 'a
     christmas ornament in gold and red' lost its red to the background."""
     def colours_alone(span):  # 'gold and red', 'bright yellow'
-        words = re.findall(r"[\w'-]+", _blanked(text, span, [c[:2] for c in colour_words]).lower())
-        return any(span[0] <= a < span[1] for a, _, _ in colour_words) and set(words) <= _TONE
+        return any(span[0] <= a < span[1] for a, _, _ in colour_words) and \
+            _only_colours(text, span, colour_words, _TONE)
 
     for piece in sorted(objects + background):
         if not colours_alone(piece):

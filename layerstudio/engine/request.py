@@ -99,7 +99,8 @@ class JobRequest:
                  keep: set[int] | None = None) -> "JobRequest":
         """Generate every layer except the locked ones (and those in `keep`), which are given context."""
         keep = set(keep or ()) | {i for i, l in enumerate(document.layers) if l.locked}
-        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint, _fit(l), _phrase(l, document.prompt)) if i in keep
+        prompts = _as_written_and_read(document.prompt)
+        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint, _fit(l), _phrase(l, prompts)) if i in keep
                  else LayerSpec(l.box.snapped(), l.seed, l.hint)
                  for i, l in enumerate(document.layers)]
         return cls("generate", document.width, document.height, document.prompt, specs,
@@ -115,14 +116,14 @@ class JobRequest:
         """Regenerate layer `index` (document order, 0 = background); every other layer is given."""
         if not 0 <= index < len(document.layers):
             raise LayoutError(f"layer {index} does not exist (the document has {len(document.layers)} layers)")
-        specs = []
+        specs, prompts = [], _as_written_and_read(document.prompt)
         for i, l in enumerate(document.layers):
             box = l.box.snapped()
             if i == index:
                 specs.append(LayerSpec(box, seed, (l.hint if hint is None else hint).strip(), None,
-                                       _phrase(l, document.prompt)))
+                                       _phrase(l, prompts)))
             else:
-                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, document.prompt)))
+                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, prompts)))
         return cls("regenerate", document.width, document.height, document.prompt, specs,
                    steps=steps, guidance=guidance).validate()
 
@@ -279,12 +280,17 @@ def _drawn_from_name(layer: Layer) -> str | None:
     return (layer_name(text) or None) if text else None
 
 
-def _phrase(layer: Layer, prompt: str) -> str:
-    """The layer's phrase while the prompt still names it (the prompt may have been edited around it)."""
+def _as_written_and_read(prompt: str) -> tuple[str, str]:
+    """The prompt as written and as read (`read_as_meant`), lower case: a layer's phrase comes from the reading."""
+    return prompt.lower(), read_as_meant(prompt)[0].lower()
+
+
+def _phrase(layer: Layer, prompts: tuple[str, str]) -> str:
+    """The layer's phrase while the prompt (as written or as read) still names it (it may have been edited)."""
     prov = layer.provenance
     phrase = prov.phrase if prov is not None else ""
     said = phrase.strip().lower()
-    return phrase if said and (said in prompt.lower() or said in read_as_meant(prompt)[0].lower()) else ""
+    return phrase if said and any(said in prompt for prompt in prompts) else ""
 
 
 def read_as_meant(text: str) -> tuple[str, list[str], list[tuple[str, str]]]:

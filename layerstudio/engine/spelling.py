@@ -38,25 +38,11 @@ def _meant(word: str) -> str | None:
     dictionary = _dictionary()
     if dictionary.known([word]):
         return None
+    # the dictionary's candidates are all the nearest it found (one slip away, else two): among those, a colour
+    # before a thing ('magneta' is magenta, not magnet), then the commoner word
     drawn = [w for w in dictionary.candidates(word) or () if w != word and
              (w in colour_names() or named_object(w) is not None) and (len(word) > 4 or len(w) > len(word))]
-    # the nearest first, a colour before a thing at the same distance ('magneta' is magenta, not magnet), then the
-    # commoner word
-    return min(drawn, key=lambda w: (_distance(word, w), w not in colour_names(),
-                                     -dictionary.word_usage_frequency(w), w), default=None)
-
-
-def _distance(a: str, b: str) -> int:
-    """Edits from `a` to `b`: letters put in, left out or changed, and two side by side swapped."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[-2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
+    return min(drawn, key=lambda w: (w not in colour_names(), -dictionary.word_usage_frequency(w), w), default=None)
 
 
 def spelled_right(text: str) -> tuple[str, list[tuple[str, str]]]:

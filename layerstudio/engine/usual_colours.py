@@ -176,9 +176,12 @@ _ARTICLES = {"a", "an", "the", "some", "one"}
 
 
 def _apart(colour: str, under: tuple[int, int, int] | None) -> bool:
-    if under is None:
-        return True
-    return float(np.linalg.norm(np.subtract(lab(colour_rgb(colour)), lab(under)))) >= APART
+    return under is None or stands_apart(colour_rgb(colour), under)
+
+
+def stands_apart(rgb: tuple[int, int, int], under: tuple[int, int, int]) -> bool:
+    """Whether a colour shows on another: delta E at least APART."""
+    return float(np.linalg.norm(np.subtract(lab(rgb), lab(under)))) >= APART
 
 
 def _choose(candidates, seed: int, under: tuple[int, int, int] | None, beside=()) -> str:
