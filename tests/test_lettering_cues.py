@@ -24,7 +24,14 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("a lemonade stand sign", "a 'Lemonade Stand' sign"), ("a car wash sign", "a 'Car Wash' sign"),
             ("Keep calm and drink tea", "'Keep calm and drink tea'"), ("Drink more water", "'Drink more water'"),
             ("Hello!", "'Hello!'"),
-            ("Pizza Friday! with a slice of pizza", "'Pizza Friday!' with a slice of pizza")):
+            ("Pizza Friday! with a slice of pizza", "'Pizza Friday!' with a slice of pizza"),
+            ("a logo for a bakery called Sweet Crumbs", "a logo for a bakery called 'Sweet Crumbs'"),
+            ("a book titled The Lost Island", "a book titled 'The Lost Island'"),
+            ("Game Over in pixel letters", "'Game Over' in pixel letters"),
+            ("a poster with Hello in big bold letters", "a poster with 'Hello' in big bold letters"),
+            ("Lost Dog poster", "'Lost Dog' poster"), ("Lost Dog Poster", "'Lost Dog' Poster"),
+            ("Coffee & Donuts menu header", "'Coffee & Donuts' menu header"),
+            ("Summer Sale 50% off with a palm tree", "'Summer Sale 50% off' with a palm tree")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]
@@ -39,7 +46,8 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "label for strawberry jam", "Instagram post for our new menu", "AI robot",
                     "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman",
                     "a big wooden sign", "a red stop sign", "a big star sign", "Stop sign", "Draw a cat",
-                    "Eat a pizza", "Keep it simple.", "dragon", "bigger"):
+                    "Eat a pizza", "Keep it simple.", "dragon", "bigger", "a dog named Max", "Red Star Sticker",
+                    "a red heart in the middle"):
         assert quoted_as_meant(written) == (written, []), written
 
 

@@ -883,6 +883,11 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         == (["horizontal stripes in red and white"], ["a blue star"])
     assert cut("on the beach: a palm tree.", [], ["a palm tree"]) == (["the beach"], ["a palm tree"])
     assert cut("a cat and a dog at night.", [], ["a cat", "a dog", "night"]) == (["night"], ["a cat", "a dog"])
+    # a thing named before the design noun is what the design shows ('a leaf logo for a brand' is a leaf)
+    assert cut("a green leaf logo for an eco brand.", [], ["a green leaf logo", "an eco brand"]) == \
+        ([], ["a green leaf logo"])
+    assert cut("pizza logo for 'Tony's Pizzeria'.", [], ["'Tony's Pizzeria'"]) == ([], ["pizza logo", "'Tony's Pizzeria'"])
+    assert cut("'Welcome' banner with a star.", [], ["'Welcome' banner", "a star"])[1] == ["'Welcome'", "a star"]
 
 
 def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():

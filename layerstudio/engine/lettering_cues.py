@@ -60,7 +60,7 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
     """`text` with quotes put around words meant to be lettered, and those words, in order."""
     if quoted_ranges(text) or not text.strip():
         return text, []
-    spans = _said_by(text) or _greetings(text) + _capitals(text)
+    spans = _said_by(text) or _greetings(text) + _capitals(text) + _named_so(text) + _in_letters(text)
     spans = _merged(sorted(spans))
     if not spans and (_names_nothing(text) or _slogan(text)):
         spans = [_the_words(text)]
@@ -161,36 +161,86 @@ def _capitals(text: str) -> list[tuple[int, int]]:
             if run and not _only_known(text, run) and not _abbreviation(text, run[0].start(), run[-1].end()):
                 out.append((run[0].start(), _end(text, run[-1])))
             run = []
+    for design in re.finditer(r"\b(%s)s?\b" % "|".join(sorted(_DESIGN, key=len, reverse=True)), text,
+                              re.IGNORECASE):
+        before = [t for t in tokens if t.end() <= design.start()]
+        if titled and not _title_to(before, tokens):
+            continue
+        run = []
+        for token in reversed(before):
+            word = token.group()
+            if word[0].isupper() or word[0].isdigit() or (run and _bare(word) in _SMALL - {"a", "the"}) or \
+                    re.fullmatch(r"\d+%|off", word, re.IGNORECASE):
+                run.insert(0, token)
+                continue
+            break
+        while run and _bare(run[0].group()) in _SMALL:
+            run.pop(0)
+        capitalised = [t for t in run if t.group()[0].isupper()]
+        if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group())):
+            # things joined by '&' are a title ('Coffee & Donuts menu'), as colours and things alone are not
+            if not _only_known(text, run) or any(t.group() == "&" for t in run):
+                out.append((run[0].start(), _end(text, run[-1])))
+        elif design.group(1).lower() in ("sign", "banner") and (said := _sign_words(text, before)):
+            out.append(said)  # 'a lemonade stand sign': a sign is its words
+        named = re.match(r"\s+for\s+((?:[A-Z][\w'’&-]*\s*)+)", text[design.end():])  # 'logo for Bella's Bakery'
+        if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
+            start = design.end() + named.start(1)
+            out.append((start, start + len(named.group(1).rstrip())))
     if not titled:
-        for design in re.finditer(r"\b(%s)s?\b" % "|".join(sorted(_DESIGN, key=len, reverse=True)), text,
-                                  re.IGNORECASE):
-            before = [t for t in tokens if t.end() <= design.start()]
-            run = []
-            for token in reversed(before):
-                word = token.group()
-                if word[0].isupper() or word[0].isdigit() or (run and _bare(word) in _SMALL - {"a", "the"}) or \
-                        re.fullmatch(r"\d+%|off", word, re.IGNORECASE):
-                    run.insert(0, token)
-                    continue
-                break
-            while run and _bare(run[0].group()) in _SMALL:
-                run.pop(0)
-            capitalised = [t for t in run if t.group()[0].isupper()]
-            if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group())):
-                if not _only_known(text, run):
-                    out.append((run[0].start(), _end(text, run[-1])))
-            elif design.group(1).lower() in ("sign", "banner") and (said := _sign_words(text, before)):
-                out.append(said)  # 'a lemonade stand sign': a sign is its words
-            named = re.match(r"\s+for\s+((?:[A-Z][\w'’&-]*\s*)+)", text[design.end():])  # 'logo for Bella's Bakery'
-            if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
-                start = design.end() + named.start(1)
-                out.append((start, start + len(named.group(1).rstrip())))
-        # a title the prompt opens with, before what the design shows: 'Taco Tuesday with a taco'
+        # a title the prompt opens with, before what the design shows: 'Taco Tuesday with a taco', 'Summer Sale
+        # 50% off with a palm tree'
         opening = re.match(r"\s*((?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*|of|the|and|&)"
-                           r"(?=\s+[A-Z\d]))*\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*)!?)\s*(?:with\b|[,:-]|$)", text)
+                           r"(?=\s+[A-Z\d]))*\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+off)?!?)\s*(?:with\b|[,:-]|$)", text)
         if opening and not _only_known(text, _tokens(opening.group(1))) and not colour_spans(opening.group(1)):
             out.append(opening.span(1))
     return out
+
+
+def _named_so(text: str) -> list[tuple[int, int]]:
+    """Capitalised names after 'called', 'named', 'titled': 'a logo for a bakery called Sweet Crumbs'. Not a pet's
+    name where nothing says it is a design ('a dog named Max' is a dog)."""
+    out = []
+    design = re.search(r"\b(?:%s)s?\b" % "|".join(_DESIGN), text, re.IGNORECASE)
+    for m in re.finditer(r"\b(called|named|titled|entitled)\s+((?:[A-Z\d][\w'’&!-]*)(?:\s+(?:(?:of|the|and|&|a)\s+)?"
+                         r"[A-Z\d][\w'’&!-]*)*)", text):
+        thing = re.search(r"([\w'-]+)\s+$", text[:m.start()])
+        if m.group(1) in ("called", "named") and not design and thing and named_object(thing.group(1)):
+            continue
+        out.append((m.start(2), _end_of(text, m.end(2))))
+    return out
+
+
+_LETTERS = r"(?:letters|lettering|font|type|typeface|capitals|caps|script|handwriting|calligraphy)"
+
+
+def _in_letters(text: str) -> list[tuple[int, int]]:
+    """Words said to be drawn in letters, back to the start or a comma, 'with' or 'and': 'Game Over in pixel
+    letters', 'a poster with Hello in big bold letters'."""
+    out = []
+    for m in re.finditer(r"\s+in\s+(?:[\w-]+\s+){0,4}?%s\b" % _LETTERS, text, re.IGNORECASE):
+        words = []
+        for token in reversed(_tokens(text[:m.start()])):
+            if token.group().islower() and _bare(token.group()) in _ENDS | _DESIGN | {"a", "an", "the"} or \
+                    token.group()[-1] in ",;:":  # ('Game Over' is a title)
+                break
+            words.insert(0, token)
+        if words and not _only_known(text, words):
+            out.append((words[0].start(), _end_of(text, words[-1].end())))
+    return out
+
+
+def _end_of(text: str, end: int) -> int:
+    while text[end - 1] in ",;:.":
+        end -= 1
+    return end
+
+
+def _title_to(before, tokens) -> bool:
+    """Whether the words before a design noun open the prompt and are all capitalised (or small words, numbers):
+    in a prompt in title case only such a run is a title ('Lost Dog poster'; not 'A Red Star On White')."""
+    return bool(before) and before[0].start() == tokens[0].start() and all(
+        t.group()[0].isupper() or not t.group()[0].isalpha() or _bare(t.group()) in _SMALL for t in before)
 
 
 def _abbreviation(text: str, start: int, end: int) -> bool:

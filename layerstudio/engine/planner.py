@@ -1025,7 +1025,9 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     named = re.match(r"([\w' -]*?)\s*(?:for\b|with\b|[:.;!?])", text[span[1]:], re.IGNORECASE)  # 'Social' media banner for
     words = re.findall(r"[\w'-]+", (text[span[0]:span[1]] + " " + named.group(1)).lower()) if named else []
     if words and words[-1] in DESIGN_NOUNS:
-        return True
+        shown = re.findall(r"[\w'-]+", _blanked(text, span, quoted_ranges(text)).lower())
+        shown = shown[:-1] if shown and shown[-1] in DESIGN_NOUNS else shown
+        return not (shown and named_object(shown[-1]))  # 'a green leaf logo for a brand': the logo is a leaf
     purpose = re.search(r"\b([\w'-]+)\s+for\s+(?:(?:a|an|the)\s+)?$", text[:span[0]], re.IGNORECASE)
     return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS
 
@@ -1092,7 +1094,10 @@ def _names_left_out(text: str, background: list[tuple[int, int]], objects: list[
         if any(s < b and a < e for s, e in taken):
             continue
         after = _WORDS.match(text, b + len(text[b:]) - len(text[b:].lstrip()))
-        if after is not None and after.group()[0].isalnum() and after.group().lower() not in _BETWEEN_PHRASES:
+        if after is not None and after.group().lower() in DESIGN_NOUNS and not any(
+                s < after.end() and after.start() < e for s, e in taken):
+            b = after.end()  # 'pizza logo for ...': the logo is a pizza
+        elif after is not None and after.group()[0].isalnum() and after.group().lower() not in _BETWEEN_PHRASES:
             continue
         start = a
         for word in reversed(list(_WORDS.finditer(text[:a]))):
