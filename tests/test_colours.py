@@ -337,6 +337,14 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert background_in_usual_colour("pink stripes", 0) == "pink stripes on white"
     assert background_in_usual_colour("white polka dots", 0) == "white polka dots on black"
     assert background_in_usual_colour("thin orange stripes on navy", 0) == "thin orange stripes on navy"
+    # a colour goes before the whole name of an icon that holds a thing's name (it was 'a chef black hat': a fedora)
+    assert object_in_usual_colour("a chef hat", 0, navy) in ("a white chef hat", "a slate grey chef hat")
+    assert re.fullmatch(r"a (dark slate grey|grey) storm cloud", object_in_usual_colour("a storm cloud", 0, white))
+    # a background said to be dark or light is in a colour of that shade, not white with a notice
+    assert background_in_usual_colour("a dark background", 0) in (
+        "a dark slate grey background", "a black background")
+    assert background_in_usual_colour("a light background", 0) in ("a light grey background", "a beige background")
+    assert background_in_usual_colour("a dark forest", 0).endswith("green forest")
 
 
 def test_a_glow_said_as_an_adjective_is_said_as_the_corpus_says_it():

@@ -333,7 +333,7 @@ def test_a_patterned_background_joins_the_sampling_from_its_sketch(monkeypatch):
 
 
 def test_icons_the_corpus_never_drew_still_give_their_silhouette():
-    from layerstudio.engine.silhouettes import SHAPES, untrained_icon_names, untrained_spans
+    from layerstudio.engine.silhouettes import SHAPES, icon_master, untrained_icon_names, untrained_spans
 
     untrained = set(untrained_icon_names())
     assert len(untrained) >= 150 and {"dolphin", "butterfly", "piggy bank"} <= untrained
@@ -355,15 +355,21 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     assert not any(untrained_spans(caption) for caption in captions)
     words = "An eye-catching teal shark and a pink piggy bank"
     assert [words[a:b] for a, b in untrained_spans(words)] == ["shark", "piggy bank"]  # not 'eye' of 'eye-catching'
+    # Font Awesome's icons, for what Material Design Icons lacks, drawn in their own (wider) view box
+    assert named_object("a green frog") == ("icon", "fa-frog") and named_object("a rainbow") == ("icon", "fa-rainbow")
+    master, aspect = icon_master("fa-hippo")  # read in a 24-unit box it would be one corner, blown up
+    assert 0.3 < master.mean() < 0.8 and 1.2 < aspect < 1.6
+    hippo = glyph_for("a grey hippo", 128, 96, seed=0)
+    assert hippo is not None and hippo.shape == (96, 128) and 0.2 < hippo.mean() < 0.8
 
 
 
 def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
     pipe = Pipeline.from_preset("tiny", seed=0)
     document = Document.from_layout(Layout(64, 64, "", [Box(0, 0, 32, 32), Box(32, 32, 64, 64)], seed=1))
-    document.layers[1].hint, document.layers[2].hint = "a green dragon", "a red star"
+    document.layers[1].hint, document.layers[2].hint = "a green dinosaur", "a red star"
     notices = pipe.run(JobRequest.generate(document, 1, None)).notices
-    assert len(notices) == 1 and "“a green dragon” names no shape or icon" in notices[0] and "star" not in notices[0][:40]
+    assert len(notices) == 1 and "“a green dinosaur” names no shape or icon" in notices[0] and "star" not in notices[0][:40]
     document.layers[1].hint = "'DRAGON'"  # lettering needs no silhouette; nor does a dolphin
     document.layers[2].hint = "a red dolphin"
     notices = pipe.run(JobRequest.generate(document, 1, None)).notices  # but six letters in 32 px are 6 px tall

@@ -227,16 +227,23 @@ _ICON_MASTER = 256  # px: icons are rasterised once at this size, then resampled
 
 
 # More of the same icon set for the engine alone: the model, never trained on them, draws most of them from their
-# silhouette (a layer whose words name no object it knows came out empty)
-UNTRAINED_ICON_FILE = RESOURCES / "silhouettes" / "icons.json"
+# silhouette (a layer whose words name no object it knows came out empty); and Font Awesome's (CC BY 4.0) for things
+# that set has no icon of ('a frog', 'a rainbow')
+UNTRAINED_ICON_FILES = (RESOURCES / "silhouettes" / "icons.json", RESOURCES / "silhouettes" / "fontawesome.json")
 
 
 def _read_icons(path) -> list[dict]:
+    """Each icon's slug, name, SVG path and view (the side of the square its path is drawn in)."""
     try:
         icons = json.loads(path.read_text(encoding="utf-8"))["icons"]
-        return [{"slug": i["slug"], "name": i["name"], "path": i["path"]} for i in icons]
+        return [{"slug": i["slug"], "name": i["name"], "path": i["path"], "view": float(i.get("view", 24))}
+                for i in icons]
     except (OSError, ValueError, KeyError, TypeError):
         return []
+
+
+def _untrained_icons() -> list[dict]:
+    return [icon for path in UNTRAINED_ICON_FILES for icon in _read_icons(path)]
 
 
 @lru_cache(maxsize=1)
@@ -250,8 +257,7 @@ def icon_table() -> dict[str, tuple[str, str]]:
 def icon_names() -> dict[str, str]:
     """Every icon name the engine knows -> its slug: the corpus's and the untrained ones (some of which are other
     names for the corpus's)."""
-    return {name: slug for slug, (name, _) in icon_table().items()} | \
-        {i["name"]: i["slug"] for i in _read_icons(UNTRAINED_ICON_FILE)}
+    return {name: slug for slug, (name, _) in icon_table().items()} | {i["name"]: i["slug"] for i in _untrained_icons()}
 
 
 def untrained_icon_names() -> list[str]:
@@ -260,9 +266,10 @@ def untrained_icon_names() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _icon_paths() -> dict[str, str]:
-    return {i["slug"]: i["path"] for i in _read_icons(UNTRAINED_ICON_FILE)} | \
-        {slug: path for slug, (_, path) in icon_table().items()}
+def _icon_paths() -> dict[str, tuple[str, float]]:
+    """slug -> (SVG path data, view side)."""
+    return {i["slug"]: (i["path"], i["view"]) for i in _untrained_icons()} | \
+        {slug: (path, 24.0) for slug, (_, path) in icon_table().items()}
 
 
 class _Ctrl(NamedTuple):
@@ -339,7 +346,8 @@ def _rasterise(polylines: list[np.ndarray], size: int, view: float = 24.0, ss: i
 @lru_cache(maxsize=128)
 def icon_master(slug: str) -> tuple[np.ndarray, float]:
     """An icon's coverage at the master size, cropped to its ink, and its aspect ratio (w / h)."""
-    cov = _rasterise(_path_polylines(_icon_paths()[slug]), _ICON_MASTER)
+    path, view = _icon_paths()[slug]
+    cov = _rasterise(_path_polylines(path), _ICON_MASTER, view)
     ys, xs = np.nonzero(cov > 0)
     cov = cov[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
     return np.ascontiguousarray(cov), cov.shape[1] / cov.shape[0]

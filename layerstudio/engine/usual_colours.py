@@ -56,7 +56,7 @@ _USUAL = {
     "pear": ("green", "yellow"), "pineapple": ("gold",), "banana": ("yellow",), "grapes": ("purple",),
     "strawberry": ("red",), "watermelon": ("green",), "carrot": ("orange",), "pumpkin": ("orange",),
     "corn": ("gold", "yellow"), "chili pepper": ("red",), "peanut": ("tan",), "egg": ("white", "tan"),
-    "fried egg": ("white",), "bread": ("tan",), "baguette": ("tan",), "pretzel": ("brown",), "cookie": ("tan",),
+    "fried egg": ("white", "gold"), "bread": ("tan",), "baguette": ("tan",), "pretzel": ("brown",), "cookie": ("tan",),
     "cake": ("pink", "brown"), "cupcake": ("pink",), "ice cream": ("pink",), "popsicle": ("orange", "pink"),
     "candy": ("hot pink", "red"), "candy cane": ("red",), "cheese": ("gold", "yellow"), "pizza": ("orange", "gold"),
     "pizza slice": ("orange", "gold"), "burger": ("brown", "orange"), "hamburger": ("brown", "orange"),
@@ -129,6 +129,32 @@ _USUAL = {
     "shopping bag": ("red", "brown"), "lifebuoy": ("red", "white"), "pill": ("red", "blue"), "ticket": ("gold", "red"),
     "credit card": ("blue", "gold"), "recycle": ("green",), "windmill": ("white",), "magic wand": ("black",),
     "doggo": ("brown", "tan"),
+    "hippo": ("grey", "purple"), "hippopotamus": ("grey",), "otter": ("brown",), "crow": ("black",),
+    "raven": ("black",), "blackbird": ("black",), "shrimp": ("coral", "orange"), "prawn": ("coral", "orange"),
+    "worm": ("pink", "brown"), "mosquito": ("black", "grey"), "kiwi bird": ("brown",), "bacon": ("crimson", "red"),
+    "holly": ("forest green", "red"), "mitten": ("red", "blue"), "sleigh": ("red",), "sock": ("red", "blue"),
+    "igloo": ("white", "sky blue"), "icicle": ("light blue", "sky blue"), "drum": ("red", "blue"),
+    "donkey": ("grey", "brown"), "meteor": ("orange", "red"), "comet": ("gold", "orange"), "hurricane": ("grey",),
+    "rain cloud": ("grey", "slate grey"), "storm cloud": ("dark slate grey", "grey"), "thundercloud": ("dark slate grey",),
+    "snow cloud": ("light grey", "sky blue"), "chef hat": ("white", "slate grey"), "chef's hat": ("white", "slate grey"), "toque": ("white", "slate grey"),
+    "layer cake": ("pink", "white"), "wedding cake": ("white", "pink"), "tiered cake": ("pink", "white"),
+    "fridge": ("white", "silver"), "refrigerator": ("white", "silver"), "stove": ("silver", "black"),
+    "washing machine": ("white", "slate grey"), "traffic light": ("dark slate grey", "black"), "stoplight": ("dark slate grey",),
+    "caution sign": ("gold", "yellow"), "warning sign": ("gold", "yellow"), "ladder": ("brown", "silver"),
+    "fireplace": ("brown", "red"), "cooking pot": ("silver", "grey"), "american football": ("brown",),
+    "rugby ball": ("brown", "white"), "hockey puck": ("black",), "volleyball": ("white", "gold"),
+    "boxing glove": ("red",), "podium": ("gold", "silver"), "checkered flag": ("black",), "chequered flag": ("black",),
+    "megaphone": ("red", "orange"), "bullhorn": ("red", "orange"), "microscope": ("grey", "black"),
+    "flask": ("teal", "green"), "beaker": ("teal", "sky blue"), "atom": ("blue", "purple"), "dna": ("blue", "purple"),
+    "pen": ("blue", "black"), "fountain pen": ("black", "gold"), "ruler": ("gold", "tan"), "calculator": ("grey",),
+    "clipboard": ("brown",), "coffin": ("brown", "black"), "gravestone": ("grey", "slate grey"),
+    "tombstone": ("grey", "slate grey"), "headstone": ("grey",), "grave": ("grey",), "star of david": ("blue", "gold"),
+    "flexed arm": ("tan",), "bicep": ("tan",), "biceps": ("tan",), "ok hand": ("gold", "tan"), "thumbs down": ("red",),
+    "vinyl record": ("black",), "vinyl": ("black",), "record player": ("black", "brown"), "turntable": ("black",),
+    "poop": ("brown",), "poop emoji": ("brown",), "pile of poo": ("brown",), "devil": ("red", "purple"),
+    "face": ("gold", "yellow"), "chess king": ("black", "white"), "chess queen": ("black", "white"),
+    "rook": ("black", "white"), "chess rook": ("black", "white"), "chess bishop": ("black", "white"),
+    "pawn": ("black", "white"), "chess pawn": ("black", "white"), "frown": ("gold", "yellow"),
 }
 # backgrounds named as places -> their usual colours
 _PLACES = {
@@ -147,7 +173,9 @@ _PLACES = {
     "dawn": ("pink", "orange"), "evening": ("purple", "orange"), "dusk": ("purple", "midnight blue"),
     "rain": ("grey", "slate grey"), "storm": ("dark slate grey", "grey"), "fog": ("light grey", "silver"),
     "underwater": ("blue", "teal"), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
+    "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
 }
+_SHADES = {"dark", "light"}  # said alone of a background, a shade is a colour
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
 APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
 
@@ -251,10 +279,11 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     end = _THING_END.search(description)
     name = description[:end.start() if end else len(description)].rstrip()
     thing = _THINGS.search(name)
-    if thing:
-        return _with_colour(description, thing.start(),
-                            _choose(_USUAL[_name_of(thing, _USUAL)], seed, under, beside))
     known = name_spans(name)  # a shape or icon with no usual colour: before its name ('an arrow pointing up')
+    if thing:
+        # before the whole name of an icon that holds the thing's ('a chef hat': not 'a chef black hat')
+        at = next((a for a, b in known if a < thing.start() and thing.end() <= b), thing.start())
+        return _with_colour(description, at, _choose(_USUAL[_name_of(thing, _USUAL)], seed, under, beside))
     if known:
         return _with_colour(description, known[0][0], _choose((), seed, under, beside))
     # anything else: before the last word of its name ('a fluffy zorblat with wings', 'a king'), not of what it does
@@ -291,7 +320,11 @@ def background_in_usual_colour(description: str, seed: int) -> str:
         return f"{description} on {'black' if lab(colours[0][2])[0] > 90 else 'white'}"
     if not description.strip() or colours:
         return description
-    place = _PLACE_WORDS.search(description)
-    if place is None:
+    places = list(_PLACE_WORDS.finditer(description))
+    if not places:
         return description
-    return _with_colour(description, place.start(), _choose(_PLACES[_name_of(place, _PLACES)], seed, None))
+    place = next((p for p in places if _name_of(p, _PLACES) not in _SHADES), places[0])  # 'a dark forest': green
+    colour = _choose(_PLACES[_name_of(place, _PLACES)], seed, None)
+    if _name_of(place, _PLACES) in _SHADES:  # 'a dark background': the word is the colour's
+        return description[:place.start()] + colour + description[place.end():]
+    return _with_colour(description, place.start(), colour)
