@@ -31,7 +31,28 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("a poster with Hello in big bold letters", "a poster with 'Hello' in big bold letters"),
             ("Lost Dog poster", "'Lost Dog' poster"), ("Lost Dog Poster", "'Lost Dog' Poster"),
             ("Coffee & Donuts menu header", "'Coffee & Donuts' menu header"),
-            ("Summer Sale 50% off with a palm tree", "'Summer Sale 50% off' with a palm tree")):
+            ("Summer Sale 50% off with a palm tree", "'Summer Sale 50% off' with a palm tree"),
+            # names joined to a greeting, a sign-off, what congratulations are on
+            ("Happy Anniversary Mom and Dad", "'Happy Anniversary Mom and Dad'"),
+            ("Congratulations Sarah and Mike with two hearts", "'Congratulations Sarah and Mike' with two hearts"),
+            ("Save the Date - Sarah & Tom - June 12", "'Save the Date - Sarah & Tom - June 12'"),
+            ("Happy Birthday Dad, love Sam", "'Happy Birthday Dad, love Sam'"),
+            ("Congrats on your new job!", "'Congrats on your new job!'"),
+            ("Back to School sale with a pencil", "'Back to School sale' with a pencil"),
+            ("I love NY with a red heart", "'I love NY' with a red heart"),
+            # prices and offers (read as things, '$9.99' was a count of 99)
+            ("Pizza $9.99 with a pizza slice", "'Pizza $9.99' with a pizza slice"),
+            ("Spring Sale up to 40% off with flowers", "'Spring Sale up to 40% off' with flowers"),
+            ("sale 20% off everything", "'Sale 20% off Everything'"),
+            # a letter, a number, a monogram; a title after a design noun and a colon, or ending in '!'
+            ("the letter A in red", "the letter 'A' in red"), ("a big number 5 with balloons", "a big number '5' with balloons"),
+            ("monogram JS in gold", "monogram 'JS' in gold"),
+            ("book cover: The Lost Island, with a palm tree", "book cover: 'The Lost Island', with a palm tree"),
+            ("instagram post: new arrivals", "instagram post: 'New Arrivals'"),
+            ("Hello Spring! flowers and butterflies", "'Hello Spring!' flowers and butterflies"),
+            ("Boo! with a ghost", "'Boo!' with a ghost"),
+            ("Welcome Students! back to school", "'Welcome Students! back to school'"),
+            ("www.mysite.com", "'www.mysite.com'")):  # an address as written
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]
@@ -47,7 +68,7 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman",
                     "a big wooden sign", "a red stop sign", "a big star sign", "Stop sign", "Draw a cat",
                     "Eat a pizza", "Keep it simple.", "dragon", "bigger", "a dog named Max", "Red Star Sticker",
-                    "a red heart in the middle"):
+                    "a red heart in the middle", "menu: Burgers, Fries, Shakes"):
         assert quoted_as_meant(written) == (written, []), written
 
 

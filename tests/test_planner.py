@@ -888,6 +888,12 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         ([], ["a green leaf logo"])
     assert cut("pizza logo for 'Tony's Pizzeria'.", [], ["'Tony's Pizzeria'"]) == ([], ["pizza logo", "'Tony's Pizzeria'"])
     assert cut("'Welcome' banner with a star.", [], ["'Welcome' banner", "a star"])[1] == ["'Welcome'", "a star"]
+    # an app icon, a kid's drawing name the design; what the app is for may still show a thing
+    assert cut("app icon with a blue rocket on a gradient.", ["a gradient"], ["app icon", "a blue rocket"]) == \
+        (["a gradient"], ["a blue rocket"])
+    assert cut("kids drawing of a house, a sun.", [], ["drawing", "a house", "a sun"]) == ([], ["a house", "a sun"])
+    assert cut("app icon for a weather app with a sun and a cloud.", [],
+               ["app icon", "a weather app with a sun", "a cloud"])[1] == ["a weather app with a sun", "a cloud"]
 
 
 def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():

@@ -17,14 +17,17 @@ _ENDS = {"in", "on", "with", "and", "above", "below", "over", "under", "next", "
 # Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
 DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                 "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
-                "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign"}
+                "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign", "icon",
+                "drawing", "monogram"}
 # ... and what words are lettered on ('Reading Corner sign', 'a SALE tag')
 _DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline"}
 _TOKEN = re.compile(r"[\w'’%&$£€#@!?.,:;+-]+")
 
 _SAID_BY = re.compile(r"\b(?:the\s+(?:word|words|text|title|slogan|caption|letters|message|headline)|saying|says|"
                       r"that\s+reads|which\s+reads|reads|(?-i:(?<=\w )reading(?=\s+[A-Z0-9]))|spelling(?:\s+out)?|spelled\s+out|"
-                      r"with\s+the\s+(?:word|words|text|title|name|slogan|message))\s+", re.IGNORECASE)
+                      r"with\s+the\s+(?:word|words|text|title|name|slogan|message)|"
+                      r"(?-i:(?:letters?|initials?|monogram)(?=\s+[A-Z]{1,3}\b)|(?:number|numeral|digit)(?=\s+\d+\b)))\s+",
+                      re.IGNORECASE)
 _GREETING = re.compile(
     r"\b(?:happy\s+(?:\d+(?:st|nd|rd|th)\s+)?(?:birthday|new\s+year|holidays|halloween|easter|thanksgiving|hanukkah|"
     r"diwali|eid|valentine'?s?\s+day|mother'?s?\s+day|father'?s?\s+day|anniversary|retirement|graduation|"
@@ -32,7 +35,8 @@ _GREETING = re.compile(
     r"congratulations|congrats|welcome(?:\s+home|\s+back|\s+baby)?|get\s+well\s+soon|save\s+the\s+date|"
     r"good\s+luck|best\s+wishes|season'?s\s+greetings|grand\s+opening|just\s+married|it'?s\s+a\s+(?:boy|girl)|"
     r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year|eid\s+mubarak|"
-    r"happy\s+ramadan)\b[!.]?", re.IGNORECASE)
+    r"happy\s+ramadan|black\s+friday|cyber\s+monday|back\s+to\s+school|i\s+(?:love|❤|♥)\s+(?:[A-Z]{2,3}\b|[A-Z][a-z]+))"
+    r"(?:\s+sale\b)?\b[!.]?", re.IGNORECASE)
 # Words about how a design looks ('Bold and bright.', 'Make it playful.'): such a prompt asks for no lettering
 LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic",
               "please", "something", "very", "bright", "colourful", "colorful", "modern", "minimal", "minimalist",
@@ -61,15 +65,16 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
     if quoted_ranges(text) or not text.strip():
         return text, []
     spans = _said_by(text) or _greetings(text) + _capitals(text) + _named_so(text) + _in_letters(text)
-    spans = _merged(sorted(spans))
     if not spans and (_names_nothing(text) or _slogan(text)):
-        spans = [_the_words(text)]
+        spans = [_the_words(text)]  # the whole prompt: 'sale 20% off everything'
+    spans = _merged(text, sorted(spans + _prices_and_offers(text)))
     spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
     out, said, pos = [], [], 0
     for a, b in spans:
         words = text[a:b]
         if words.islower():  # 'happy birthday emma' is lettered as a card says it
-            words = " ".join(w if k and w in _SMALL else w[:1].upper() + w[1:] for k, w in enumerate(words.split(" ")))
+            words = " ".join(w if k and w in _SMALL or re.search(r"[.@/#\d]", w) else w[:1].upper() + w[1:]
+                             for k, w in enumerate(words.split(" ")))
         out += [text[pos:a], "'", words, "'"]
         said.append(words)
         pos = b
@@ -112,24 +117,32 @@ def _greetings(text: str) -> list[tuple[int, int]]:
         end = m.end()
         if text[end - 1] not in "!.":
             # capitalised words and numbers after it ('Congratulations Class of 2024', 'happy birthday Emma!')
-            title = re.match(r"(?:\s+(?:[A-Z][\w'’-]*|\d[\w'’-]*)(?:\s+(?:of|the|and|&)(?=\s+[A-Z\d]))?)+!?",
+            # ('Mom and Dad', 'Sarah & Tom - June 12')
+            title = re.match(r"(?:\s+(?:[-–—|]\s+)?(?:[A-Z][\w'’-]*|\d[\w'’-]*)(?:\s+(?:of|the|and|&)(?=\s+[A-Z\d]))?)+!?",
                              text[end:])
-            after = re.match(r"\s+([\w'’-]+)(!?)", text[end:])
-            if title and not {_bare(w) for w in title.group().split()} & (_ENDS | _DESIGN):
+            after = re.match(r"\s+([\w'’-]+)(?:\s+(?:and|&)\s+([\w'’-]+))?(!?)", text[end:])
+            if title and not {_bare(w) for w in title.group().split()} & (_ENDS - {"and"} | _DESIGN):
                 end += title.end()
-            elif after and (after.group(1).lower() in _FOR_WHOM or after.group(1).isdigit()):
+            elif after and all(w is None or w.lower() in _FOR_WHOM or w.isdigit() for w in after.groups()[:2]):
                 end += after.end()
+            elif after and (after.group(1).lower() in _FOR_WHOM or after.group(1).isdigit()):
+                end += after.end(1)
             # on up to a design noun: 'welcome back to school sign'
             more = re.match(r"((?:\s+[\w'’-]+){1,4}?)\s+(?:%s)s?\b" % "|".join(_DESIGN), text[end:], re.IGNORECASE)
             if more and not _only_known(text, _tokens(more.group(1))) and not any(
                     _bare(w) in _ENDS - {"to", "of"} or named_object(w) for w in more.group(1).split()):
                 end += more.end(1)
             # and on over who it is from or for, to a stop: 'Thank you for shopping with us', 'Welcome to Room 12'
-            said = re.match(r"\s+(?:for|to|from)\s+(?:(?!\s+with\s+(?:a|an|the|some|\d+)\b)[^,;:.!?])*[!.]?", text[end:],
-                            re.IGNORECASE)
+            said = re.match(r"\s+(?:for|to|from%s)\s+(?:(?!\s+with\s+(?:a|an|the|some|\d+)\b)[^,;:.!?])*[!.]?"
+                            % ("|on" if m.group().lower().startswith("congrat") else ""), text[end:], re.IGNORECASE)
             if said and len(said.group().split()) <= 8 and not colour_spans(said.group()) and not any(
                     named_object(w) or _bare(w) in _DESIGN for w in said.group().split()):
                 end += len(said.group().rstrip())
+        # signed after a comma: 'Happy Birthday Dad, love Sam'
+        signed = re.match(r",?\s+(?:love|from|with\s+love|xoxo|hugs|cheers),?\s+[A-Z][\w'’-]*(?:\s+(?:and|&)\s+[A-Z][\w'’-]*)?",
+                          text[end:])
+        if signed:
+            end += signed.end()
         out.append((m.start(), end))
     return out
 
@@ -187,13 +200,42 @@ def _capitals(text: str) -> list[tuple[int, int]]:
         if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
             start = design.end() + named.start(1)
             out.append((start, start + len(named.group(1).rstrip())))
+    for titled_after in re.finditer(r"\b(?i:%s)s?:\s+((?:The\s+|A\s+)?[A-Z][\w'’&-]*(?:\s+(?:of|the|and|&|[A-Z][\w'’&-]*))*)"
+                                    % "|".join(_DESIGN), text):
+        run = _tokens(titled_after.group(1))  # a title of two words or more ('menu: Burgers, Fries' lists things)
+        if len(run) >= 2 and not _only_known(text, run) and not colour_spans(titled_after.group(1)):
+            out.append((titled_after.start(1), _end_of(text, titled_after.end(1))))
     if not titled:
         # a title the prompt opens with, before what the design shows: 'Taco Tuesday with a taco', 'Summer Sale
         # 50% off with a palm tree'
         opening = re.match(r"\s*((?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*|of|the|and|&)"
-                           r"(?=\s+[A-Z\d]))*\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+off)?!?)\s*(?:with\b|[,:-]|$)", text)
-        if opening and not _only_known(text, _tokens(opening.group(1))) and not colour_spans(opening.group(1)):
-            out.append(opening.span(1))
+                           r"(?=\s+[A-Z\d]))*\s+(?:[A-Z][\w'’&-]*|\d[\w'’%-]*)(?:\s+off)?!?)\s*(?:with\b|[,:-]|$)|"
+                           r"\s*((?:[A-Z][\w'’&-]*\s+){0,3}[A-Z][\w'’&-]*!)\s", text)
+        said = opening and (1 if opening.group(1) else 2)
+        # ... or ends in '!' before things drawn ('Hello Spring! flowers'; 'You're Invited! to a pool party' is whole)
+        if opening and said == 2 and not named_object(text[opening.end(2):]):
+            opening = None
+        if opening and not _only_known(text, _tokens(opening.group(said))) and not colour_spans(opening.group(said)):
+            out.append(opening.span(said))
+    return out
+
+
+_PRICE = r"(?:[$£€]\s?\d[\d,]*(?:\.\d\d)?|\d[\d,]*(?:\.\d\d)?\s?(?:[$£€]|cents\b|dollars\b|euros?\b|pounds\b))"
+_OFFER = (r"(?:(?:up\s+to|save|only|just|now)\s+)?(?:\d+\s?%\s*off\b|" + _PRICE +
+          r"|\d+\s+for\s+\d+\b|buy\s+one,?\s+get\s+one(?:\s+free)?)")
+
+
+def _prices_and_offers(text: str) -> list[tuple[int, int]]:
+    """Prices and offers, with the capitalised words just before them: 'Pizza $9.99', 'Spring Sale up to 40% off',
+    'Lemonade 25 cents'. Read as things, a price was a count ('asks for 99')."""
+    out = []
+    for m in re.finditer(_OFFER, text, re.IGNORECASE):
+        start = m.start()
+        for token in reversed(_tokens(text[:m.start()])):
+            if not (token.group()[0].isupper() or token.group()[0].isdigit()) or token.group()[-1] in ",;:":
+                break
+            start = token.start()
+        out.append((start, _end_of(text, m.end())))
     return out
 
 
@@ -330,8 +372,11 @@ def _slogan(text: str) -> bool:
 
 
 def _the_words(text: str) -> tuple[int, int] | None:
-    """The whole prompt, less a design noun at its end ('No Parking sign') and a closing stop."""
-    words = list(re.finditer(r"\S+", text))
+    """The whole prompt, less a design noun at its end ('No Parking sign') or before a colon at its start
+    ('instagram post: new arrivals'), and a closing stop."""
+    named = re.match(r"[\w\s'’-]*?\b(?:%s)s?\s*:\s*" % "|".join(_DESIGN), text, re.IGNORECASE)
+    start = named.end() if named and text[named.end():].strip() else 0
+    words = list(re.compile(r"\S+").finditer(text, start))
     while words and _bare(words[-1].group()) in _DESIGN:
         words.pop()
     if not words:
@@ -342,10 +387,11 @@ def _the_words(text: str) -> tuple[int, int] | None:
     return words[0].start(), end
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merged(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans, or ones only spaces apart ('Welcome Students! back to school'), as one."""
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        if out and a <= out[-1][1]:
+        if out and (a <= out[-1][1] or not text[out[-1][1]:a].strip()):
             out[-1] = (out[-1][0], max(b, out[-1][1]))
         else:
             out.append((a, b))

@@ -1029,7 +1029,8 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
         shown = shown[:-1] if shown and shown[-1] in DESIGN_NOUNS else shown
         return not (shown and named_object(shown[-1]))  # 'a green leaf logo for a brand': the logo is a leaf
     purpose = re.search(r"\b([\w'-]+)\s+for\s+(?:(?:a|an|the)\s+)?$", text[:span[0]], re.IGNORECASE)
-    return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS
+    shows = re.search(r"\bwith\s+(.*)$", text[span[0]:span[1]], re.IGNORECASE)  # 'for a weather app with a sun'
+    return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS and not (shows and named_object(shows.group(1)))
 
 
 _PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
