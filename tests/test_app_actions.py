@@ -224,6 +224,13 @@ def test_hint_belongs_to_the_selected_layer(qtbot, tmp_path, tiny):
     assert doc.layers[3].hint == "blue stripes" and not np.array_equal(doc.layers[3].pixels, before[3])
     assert doc.layers[1].hint == "a red kite" and doc.layers[1].pixels is before[1]
     assert edit.text() == "blue stripes"
+    # the hint typed came with the result: its undo brings back the layer and its hint as they were, and the
+    # earlier result is not listed as drawn with it
+    assert doc.layers[3].variations[-1].hint == ""
+    w.act_undo.trigger()
+    assert w.document.layers[3].hint == "" and w.document.layers[3].pixels is before[3] and edit.text() == ""
+    w.act_redo.trigger()
+    assert w.document.layers[3].hint == "blue stripes" and edit.text() == "blue stripes"
 
     # Undo follows: the field shows the layer's hint as it is now.
     w.controller.select(1)

@@ -331,11 +331,28 @@ def test_progress_and_cancel_within_one_step(pipe):
     assert seen == [1, 2]
 
 
+def test_a_hidden_layer_is_context_but_not_in_the_pictures_a_job_composes(pipe):
+    doc = pipe.generate(Layout(64, 64, "x", [[0, 0, 32, 32], [32, 32, 64, 64]]), steps=1)
+    magenta = np.array([255, 0, 255, 255], np.uint8)
+    doc.layers[2].pixels = np.broadcast_to(magenta, (32, 32, 4)).copy()  # opaque: plain to see
+    doc.layers[2].visible = False
+    previews = []
+    request = JobRequest.regenerate(doc, 1, seed=3, steps=2)
+    result = pipe.run(request, progress=lambda step, total, preview: previews.append(preview))
+    assert request.layers[2].given is not None and not request.layers[2].visible
+    for picture in previews + [result.composite]:  # the hidden square was shown while the job ran
+        assert not (picture[32:, 32:] == magenta).all()
+    doc.layers[2].visible = True
+    shown = pipe.run(JobRequest.regenerate(doc, 1, seed=3, steps=2)).composite
+    assert (shown[32:, 32:] == magenta).all()
+
+
 def test_request_serialises(pipe):
     doc = pipe.generate(Layout(64, 64, "x", [[0, 0, 32, 32]]), steps=1)
+    doc.layers[1].visible = False
     request = JobRequest.regenerate(doc, 1, seed=5, hint="h")
     again = JobRequest.from_json(request.to_json())
-    assert again.kind == "regenerate" and again.layers[1].hint == "h"
+    assert again.kind == "regenerate" and again.layers[1].hint == "h" and not again.layers[1].visible
     assert np.array_equal(again.layers[0].given, request.layers[0].given)
 
 

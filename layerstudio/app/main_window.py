@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.prompt_panel.cancelRequested.connect(self.cancel_job)
         # The hint field edits the selected layer's own hint (Layer.hint) and follows the selection.
         self._hint_uid: int | None = None
+        self._hint_in_job: int | None = None  # the layer whose typed hint a running job carries
         c.changed.connect(self._sync_hint)
         self._change_count = 0
         c.changed.connect(self._count_change)
@@ -680,10 +681,16 @@ class MainWindow(QMainWindow):
             seed = random.randint(0, 999_999)
         try:
             # The field shows this layer's hint, perhaps with edits not stored yet: the result keeps it.
-            hint = p.hint_edit.text().strip() if self._hint_uid == c.uids[i] else layer.hint
+            typed = self._hint_uid == c.uids[i]
+            hint = p.hint_edit.text().strip() if typed else layer.hint
             request = JobRequest.regenerate(work, i, seed, hint=hint, steps=p.steps_spin.value())
         except LayoutError as exc:
             return self._error("Cannot regenerate", exc)
+        if typed and p.hint_edit.isModified():
+            # Not stored as a step of its own: one undo brings back the layer and its hint as they were (the old
+            # result was listed as drawn with the new hint, and the next Generate drew from it).
+            p.hint_edit.setModified(False)
+            self._hint_in_job = c.uids[i]
         self._start_job(request, f"Regenerate {layer.name}", f"Regenerating {layer.name}")
 
     def _start_job(self, request: JobRequest, undo_text: str, label: str) -> None:
@@ -725,6 +732,9 @@ class MainWindow(QMainWindow):
     def _job_finished(self, task: asyncio.Task) -> None:
         outcome = "cancelled" if task.cancelled() else task.result()
         self.controller.editing_locked = False
+        if outcome != "done" and self._hint_in_job is not None and self._hint_in_job == self._hint_uid:
+            self.prompt_panel.hint_edit.setModified(True)  # not drawn: the typed hint is still to be stored
+        self._hint_in_job = None
         self.canvas.clear_preview()
         self.prompt_panel.set_busy(False)
         self.prompt_panel.clear_preview()

@@ -28,13 +28,15 @@ class LayerSpec:
     """One layer of a job: background first, then foreground bottom to top.
     `given` (RGBA uint8, box-sized) makes the layer context that the job keeps; None means generate it.
     `phrase`: the part of the prompt the layer shows (given layers), or keeps showing (a regenerated layer);
-    empty: the planner deals one."""
+    empty: the planner deals one. A hidden layer (`visible` False) is context all the same, left out of the pictures
+    the job composes (its previews too)."""
 
     box: Box
     seed: int = 0
     hint: str = ""
     given: np.ndarray | None = None
     phrase: str = ""
+    visible: bool = True
 
     @property
     def generated(self) -> bool:
@@ -100,8 +102,8 @@ class JobRequest:
         """Generate every layer except the locked ones (and those in `keep`), which are given context."""
         keep = set(keep or ()) | {i for i, l in enumerate(document.layers) if l.locked}
         prompts = _as_written_and_read(document.prompt)
-        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint, _fit(l), _phrase(l, prompts)) if i in keep
-                 else LayerSpec(l.box.snapped(), l.seed, l.hint)
+        specs = [LayerSpec(l.box.snapped(), l.seed, l.hint, _fit(l), _phrase(l, prompts), l.visible) if i in keep
+                 else LayerSpec(l.box.snapped(), l.seed, l.hint, visible=l.visible)
                  for i, l in enumerate(document.layers)]
         return cls("generate", document.width, document.height, document.prompt, specs,
                    steps=steps, guidance=guidance).validate()
@@ -121,9 +123,9 @@ class JobRequest:
             box = l.box.snapped()
             if i == index:
                 specs.append(LayerSpec(box, seed, (l.hint if hint is None else hint).strip(), None,
-                                       _phrase(l, prompts)))
+                                       _phrase(l, prompts), l.visible))
             else:
-                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, prompts)))
+                specs.append(LayerSpec(box, l.seed, l.hint, _fit(l), _phrase(l, prompts), l.visible))
         return cls("regenerate", document.width, document.height, document.prompt, specs,
                    steps=steps, guidance=guidance).validate()
 
@@ -149,13 +151,14 @@ class JobRequest:
             "steps": self.steps, "guidance": self.guidance,
             "composite": _encode_png(self.composite),
             "layers": [{"box": list(s.box.as_tuple()), "seed": s.seed, "hint": s.hint, "phrase": s.phrase,
-                        "given": _encode_png(s.given)} for s in self.layers],
+                        "given": _encode_png(s.given), "visible": s.visible} for s in self.layers],
         }
 
     @classmethod
     def from_json(cls, data: dict) -> "JobRequest":
         layers = [LayerSpec(Box.of(d["box"]), int(d.get("seed", 0)), str(d.get("hint", "")),
-                            _decode_png(d.get("given")), str(d.get("phrase", ""))) for d in data["layers"]]
+                            _decode_png(d.get("given")), str(d.get("phrase", "")), bool(d.get("visible", True)))
+                  for d in data["layers"]]
         width, height = data["canvas"]
         return cls(data["kind"], int(width), int(height), str(data.get("prompt", "")), layers,
                    _decode_png(data.get("composite")), data.get("steps"), data.get("guidance")).validate()
