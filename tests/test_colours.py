@@ -225,7 +225,8 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     monkeypatch.setattr(pipeline_module, "with_large_scale_of", lambda px, ramp: asked.append([ramp.shape]) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
-    assert asked == []  # no words, no colour
+    assert asked == [[(255, 255, 255), True]]  # no words: a plain white background, the object no colour
+    asked.clear()
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square with a drop shadow", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)

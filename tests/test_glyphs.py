@@ -368,6 +368,7 @@ def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
     pipe = Pipeline.from_preset("tiny", seed=0)
     document = Document.from_layout(Layout(64, 64, "", [Box(0, 0, 32, 32), Box(32, 32, 64, 64)], seed=1))
     document.layers[1].hint, document.layers[2].hint = "a green dinosaur", "a red star"
+    document.layers[0].hint = "white"  # (an empty prompt names no background: said apart)
     notices = pipe.run(JobRequest.generate(document, 1, None)).notices
     assert len(notices) == 1 and "“a green dinosaur” names no shape or icon" in notices[0] and "star" not in notices[0][:40]
     document.layers[1].hint = "'DRAGON'"  # lettering needs no silhouette; nor does a dolphin

@@ -115,6 +115,8 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     named.prompt = " "
     result = pipe.run(replace(JobRequest.generate(named, 2), steps=1))
     assert any(n.startswith("The prompt is empty") for n in result.notices)
+    # ... and its background is plain white, not drawn from no words (murky noise)
+    assert any(n.startswith("The prompt names no background, so it is plain white") for n in result.notices)
     assert result.apply_to(named).layers[1].name == "Layer 1"
     # a count with fewer boxes: said
     for prompt, told in (("three red stars on navy", "“three red stars” asks for 3 and 1 box shows it"),
@@ -130,10 +132,10 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
                                                                    Box(0, 64, 64, 128)], seed=1))
         again = [n for n in pipe.run(replace(request, steps=1)).notices if "more than once" in n]
         assert len(again) == said and (not said or "names 1 object and there are 3 boxes" in again[0])
-    style = "Bold and bright."  # names nothing: drawn from the prompt as it is
+    style = "Bold and bright."  # names nothing: plain white too (drawn from no words, it was murky noise)
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))
-    assert pipe._descriptions(request, pipe._phrases(request))[0] == ""
+    assert pipe._descriptions(request, pipe._phrases(request))[0] == "a plain white background"
     assert any("names no object for the boxes" in n for n in pipe.run(replace(request, steps=1)).notices)
 
 

@@ -315,7 +315,7 @@ class Pipeline:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
         composite = Document(request.width, request.height, request.prompt,
-                             [Layer(s.box, px) for s, px in zip(request.layers, layers)]).compose()
+                             [Layer(s.box, px, visible=s.visible) for s, px in zip(request.layers, layers)]).compose()
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
 
     def notices(self, request: JobRequest) -> list[str]:
@@ -466,13 +466,13 @@ class Pipeline:
         out = [drawn_from(phrase, spec.hint) if i > 0 else spec.hint or phrase
                for i, (spec, phrase) in enumerate(zip(request.layers, phrases))]
         planner = self.model.planner
-        if (not out[0] and request.layers[0].generated and request.composite is None and planner is not None
-                and request.prompt.strip()):
+        if not out[0] and request.layers[0].generated and request.composite is None and planner is not None:
             with autocast_for(self.device):
-                background, objects = planner.phrases(request.prompt)
-            # words naming no colour, pattern or place ('service logo') are drawn as murky noise: plain white
+                background = planner.phrases(request.prompt)[0] if request.prompt.strip() else ""
+            # words naming no colour, pattern or place ('service logo'), or none at all, are drawn as murky noise:
+            # plain white
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
-                      UNNAMED_BACKGROUND if background or objects else "")
+                      UNNAMED_BACKGROUND)
             if out[0] == UNNAMED_BACKGROUND and any(  # (one the model draws: 'a white plate' names no icon)
                     not stands_apart(rgb, (255, 255, 255)) for i in range(1, len(out))
                     if request.layers[i].generated and (named_object(out[i]) or drawn_text(out[i]))
@@ -580,7 +580,7 @@ class Pipeline:
                 pixels = to_pixels(rgba).repeat(f, axis=0).repeat(f, axis=1)
             else:
                 pixels = spec.given
-            layers.append(Layer(spec.box, pixels))
+            layers.append(Layer(spec.box, pixels, visible=spec.visible))
         return Document(request.width, request.height, "", layers).compose()
 
 
