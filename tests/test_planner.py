@@ -884,6 +884,11 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
     assert cut("horizontal stripes in red and white, a blue star.", ["horizontal stripes"], ["red and white", "a blue star"]) \
         == (["horizontal stripes in red and white"], ["a blue star"])
     assert cut("on the beach: a palm tree.", [], ["a palm tree"]) == (["the beach"], ["a palm tree"])
+    # a background said first, and a thing set against one
+    assert cut("blue background, white snowflake.", [], ["white snowflake"]) == (["blue background"], ["white snowflake"])
+    assert cut("background color: teal, a white anchor.", [], ["a white anchor"]) == (["teal"], ["a white anchor"])
+    assert cut("sunflower against a sky blue backdrop.", [], ["a sky blue backdrop"]) == \
+        (["a sky blue backdrop"], ["sunflower"])
     assert cut("a cat and a dog at night.", [], ["a cat", "a dog", "night"]) == (["night"], ["a cat", "a dog"])
     # a thing named before the design noun is what the design shows ('a leaf logo for a brand' is a leaf)
     assert cut("a green leaf logo for an eco brand.", [], ["a green leaf logo", "an eco brand"]) == \

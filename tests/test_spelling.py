@@ -16,6 +16,18 @@ def test_misspelt_thing_and_colour_names_are_read_as_meant():
     for kept in ("a moose with a handle", "logo for Bella's Bakery", "a cafe menu", "boba tea", "#ffcc00 stars",
                  "a giraff"):  # (no giraffe is drawn: reading it otherwise would change nothing)
         assert spelled_right(kept) == (kept, [])
+    # a background misspelt or shortened is one ('backround' was an object)
+    assert spelled_right("an owl, dark purple bg") == ("an owl, dark purple background", [("bg", "background")])
+    assert spelled_right("on a light blue backround")[0] == "on a light blue background"
+
+
+def test_a_greetings_words_are_mended_before_its_lettering_is_looked_for_and_names_are_not():
+    assert read_as_meant("merry chrismas with a snowman") == (
+        "'Merry Christmas' with a snowman", ["Merry Christmas"], [("chrismas", "christmas")])
+    assert read_as_meant("Happy Brithday Mia")[0] == "'Happy Birthday Mia'"
+    assert read_as_meant("hapy birthday")[0] == "'Happy Birthday'"
+    assert read_as_meant("Happy Birthday Rosa")[0] == "'Happy Birthday Rosa'"  # not 'Rose': a name lettered
+    assert spelled_right("a purpel rose", occasions=True) == ("a purpel rose", [])  # things wait for lettering
 
 
 def test_corpus_captions_are_read_as_written():

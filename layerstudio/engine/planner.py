@@ -28,6 +28,7 @@ from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
+from .patterns import names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -542,7 +543,7 @@ def whole_units(text: str, tags: list[int], spans: list[tuple[int, int]]) -> lis
 
 
 _BETWEEN_PHRASES = {"on", "with", "and", "in", "of", "over", "under", "behind", "beside", "at", "by", "for", "to",
-                    "from", "above", "below", "next", "near", "all", "plus"}
+                    "from", "above", "below", "next", "near", "all", "plus", "against"}
 _BETWEEN_ALTERNATIVES = "|".join(sorted(_BETWEEN_PHRASES))
 # 'the tree' of 'a dog below the tree': a thing named again, up to the next word between phrases
 _NAMED_AGAIN = re.compile(r"the\s+[\w'-]+(?:\s+(?!(?:%s)\b)[\w'-]+)*" % _BETWEEN_ALTERNATIVES, re.IGNORECASE)
@@ -719,11 +720,22 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             first = next((c for c in colour_words if c[0] == opening.end()), None)
             if first is not None and not any(a <= first[0] < b for a, b in trimmed):
                 background = [(opening.end(), first[1])]
+        # said first: 'blue background, white snowflake', 'background color: teal, a white anchor'
+        stated = _BACKGROUND_FIRST.match(text)
+        if stated and not background:
+            span = stated.span(1) if stated.group(1) else stated.span(2)
+            if any(span[0] <= c[0] < span[1] for c in colour_words) or names_pattern(text[span[0]:span[1]]):
+                background = [span]
+                trimmed = [t for t in trimmed if not (t[0] < span[1] and span[0] < t[1])]
         place = re.match(r"\s*(?:on|in|at|over|against)\s+((?:(?:the|a|an)\s+)?([\w'-]+))\s*[:,]", text, re.IGNORECASE)
         if not background and place and place.group(2).lower() in _PLACE_NOUNS:  # 'On the beach: a palm tree, ...'
             background = [place.span(1)]
             trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
     return _last_fixes(text, background, trimmed, colour_words)
+
+
+_BACKGROUND_FIRST = re.compile(r"\s*(?:(?:the|a|an)\s+)?(?:background(?:\s+colou?r)?\s*(?:is|:|-|=)\s*([^,.;:]+?)|"
+                               r"([^,.;:]*?\b(?:background|backdrop)))\s*[,.;]", re.IGNORECASE)
 
 
 _MEASURE = re.compile(r"\b(?:(?:a|an|one|\d+|%s)\s+)?(?:cup|mug|glass|jar|bottle|plate|bowl|slice|piece|bag|box|can|"

@@ -298,10 +298,13 @@ def _phrase(layer: Layer, prompts: tuple[str, str]) -> str:
 
 def read_as_meant(text: str) -> tuple[str, list[str], list[tuple[str, str]]]:
     """`text` with words meant to be lettered put in quotes ('a sign saying OPEN') and misspelt names of things and
-    colours mended ('a purpel star'); the words so lettered, and (as written, as read) for each word mended."""
+    colours mended ('a purpel star'); the words so lettered, and (as written, as read) for each word mended. A
+    greeting's words are mended first, so that it is found ('merry chrismas'); the rest after, so that a name
+    lettered stays as written ('Happy Birthday Rosa' is not 'Rose')."""
+    text, greeting = spelled_right(text, occasions=True)
     text, lettered = quoted_as_meant(text)
     text, misspelt = spelled_right(text)
-    return text, lettered, misspelt
+    return text, lettered, greeting + misspelt
 
 
 def _fit(layer: Layer) -> np.ndarray:
