@@ -357,6 +357,12 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     assert [words[a:b] for a, b in untrained_spans(words)] == ["shark", "piggy bank"]  # not 'eye' of 'eye-catching'
     # Font Awesome's icons, for what Material Design Icons lacks, drawn in their own (wider) view box
     assert named_object("a green frog") == ("icon", "fa-frog") and named_object("a rainbow") == ("icon", "fa-rainbow")
+    # the thing a phrase names first, before what is said of it ('on', 'holding', 'with'); a name that spans such a
+    # word is one name, and a name alone after 'of' still counts
+    assert [named_object(t)[1] for t in ("a green frog on a lily pad", "a robot holding a balloon", "a cake with a candle",
+                                         "a cat sitting on a sofa", "a moon and star", "a cat face emoji",
+                                         "a slice of pizza")] == \
+        ["fa-frog", "robot", "cake", "cat", "weather-night", "cat", "pizza"]
     master, aspect = icon_master("fa-hippo")  # read in a 24-unit box it would be one corner, blown up
     assert 0.3 < master.mean() < 0.8 and 1.2 < aspect < 1.6
     hippo = glyph_for("a grey hippo", 128, 96, seed=0)

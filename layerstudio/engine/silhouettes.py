@@ -510,9 +510,26 @@ def _names_only(text: str) -> str:
     return out
 
 
+# where a thing's name ends and what is said of it begins: 'a frog | on a lily pad', 'a robot | holding a balloon'
+_HEAD_END = re.compile(r"\s+(?:with|in|on|at|of|and|saying|holding|wearing|carrying|eating|under|over|above|below|"
+                       r"beside|next|near|by|behind|inside|against|between|sitting|standing|flying|riding)\b|\s*[,;:.!?(]")
+
+
+@lru_cache(maxsize=8192)
 def named_object(description: str) -> tuple[str, str] | None:
-    """("shape", kind) or ("icon", slug) for the first known object a layer's description names, else None."""
+    """("shape", kind) or ("icon", slug) for the known object a layer's description names, else None: the last
+    name before what is said of the thing (its head: 'a frog on a lily pad' is a frog, not a lily; 'a heart shaped
+    balloon' a balloon), the longest where several end there; else the longest name anywhere ('a slice of pizza')."""
     text = _names_only(description)
+    head = _HEAD_END.search(text)
+    if head is not None and head.start() > 0:
+        patterns = _name_patterns()
+        generic = len(patterns) - len(_GENERIC)  # they come last: 'a cat face emoji' is a cat
+        found = [(k < generic, m.end(), len(m.group()), category, key)
+                 for k, (pattern, category, key) in enumerate(patterns) for m in pattern.finditer(text)
+                 if m.start() < head.start()]  # ('a moon and star' is one icon's name)
+        if found:
+            return max(found)[3:]
     for pattern, category, key in _name_patterns():
         if pattern.search(text):
             return category, key
