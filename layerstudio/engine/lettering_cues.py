@@ -17,7 +17,7 @@ _ENDS = {"in", "on", "with", "and", "above", "below", "over", "under", "next", "
 # Names of what a design is, not of what is in it ('Instagram post for a coffee shop. A brown cup, ...')
 DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                 "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
-                "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign", "icon",
+                "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign",
                 "drawing", "monogram"}
 # ... and what words are lettered on ('Reading Corner sign', 'a SALE tag')
 _DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline"}

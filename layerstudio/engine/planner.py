@@ -877,6 +877,14 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
         if after and _colour_list(text, after, colour_words):
             background = background[:-1] + [(a, after[1])]
             objects = [o for o in objects if o != after]
+    if background:  # 'red and white striped background': the first colours of a list before it are its too
+        a, b = background[0]
+        first = next((c[1] for c in colour_words if c[0] == a), None)
+        listed = re.search(r"((?:\b[\w -]+?\s*,\s*)*\b[\w -]+?\s+(?:and|&)\s+)$", text[:a])
+        start = listed and first and next((c[0] for c in colour_words if listed.start(1) <= c[0] < a and
+                                           _colour_list(text, (c[0], first), colour_words)), None)
+        if start is not None and not any(o[0] < a and start < o[1] for o in objects + background[1:]):
+            background = [(start, b)] + background[1:]
     if background and named_object(text[background[-1][0]:background[-1][1]]) and \
             not draws_as_background(text[background[-1][0]:background[-1][1]]):  # 'a bee on a sunflower'
         objects, background = sorted(objects + background[-1:]), background[:-1]
