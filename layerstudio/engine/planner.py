@@ -1064,8 +1064,8 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
     if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)
-                  or all(w in LOOK_WORDS for w in words)):  # 'calm and minimal'
-        return True
+                  or all(w in LOOK_WORDS for w in words) or words[-2:] == ["app", "icon"]):  # 'calm and minimal'
+        return True  # (an 'app icon' is the design; 'the green owl icon' is an owl)
     if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
         return True
