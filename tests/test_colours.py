@@ -333,7 +333,13 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert without_parts("a red star with a drop shadow") == "a red star with a drop shadow"
     assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
-    assert background_in_usual_colour("stripes", 0) == "stripes" and background_in_usual_colour("a red sky", 0) == "a red sky"
+    assert background_in_usual_colour("a red sky", 0) == "a red sky"
+    # a pattern named without colours gets them (it was a murky grey-green): a gradient two, stripes or dots one, on white
+    assert re.fullmatch(r"an? [a-z ]+ to [a-z ]+ gradient background", background_in_usual_colour("a gradient background", 0))
+    assert re.fullmatch(r"[a-z ]+ stripes on white", background_in_usual_colour("stripes", 0))
+    # an object apart from both colours of a pattern ('a trophy' on green and gold stripes was gold)
+    stripes = [colour_names()["green"], colour_names()["gold"]]
+    assert {object_in_usual_colour("a trophy", seed, stripes) for seed in range(10)}.isdisjoint({"a gold trophy", "a green trophy"})
     # a pattern in one colour: on white (on black where the colour is near white), so that it has two
     assert background_in_usual_colour("pink stripes", 0) == "pink stripes on white"
     assert background_in_usual_colour("white polka dots", 0) == "white polka dots on black"

@@ -492,7 +492,7 @@ class Pipeline:
         if background.generated:
             out[0] = background_in_usual_colour(out[0], background.seed)
             named = named_colours(out[0])
-            under = named[0] if len(named) == 1 else None  # a pattern's colours: no one colour to stand apart from
+            under = named[0] if len(named) == 1 else list(named) if named else None  # a pattern's: apart from both
         else:
             opaque = background.given[..., 3] > 0
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None

@@ -176,6 +176,10 @@ _PLACES = {
     "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
 }
 _SHADES = {"dark", "light"}  # said alone of a background, a shade is a colour
+_PATTERN_WORD = re.compile(r"\b(?:((?:radial\s+|linear\s+)?gradient)|(?:pin)?stripe[sd]?|striped|(?:polka[- ]?)?dots?|"
+                           r"dotted|spots|spotted)\b", re.IGNORECASE)
+_GRADIENT_PAIRS = (("teal", "dodger blue"), ("orange", "hot pink"), ("purple", "dodger blue"), ("gold", "orange"),
+                   ("hot pink", "purple"), ("sky blue", "white"))
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
 APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
 
@@ -203,8 +207,17 @@ _DOING = re.compile(r"\s+(?:facing|upside|%s)\b" % DOING, re.IGNORECASE)  # 'an 
 _ARTICLES = {"a", "an", "the", "some", "one"}
 
 
-def _apart(colour: str, under: tuple[int, int, int] | None) -> bool:
-    return under is None or stands_apart(colour_rgb(colour), under)
+def _apart(colour: str, under) -> bool:
+    return all(stands_apart(colour_rgb(colour), rgb) for rgb in _grounds(under))
+
+
+def _grounds(under) -> list[tuple[int, int, int]]:
+    """The colours under an object: none, one, or a pattern's two (a list)."""
+    return [] if under is None else list(under) if isinstance(under, list) else [under]
+
+
+def _dark(under) -> bool:
+    return bool(_grounds(under)) and float(np.mean([lab(rgb)[0] for rgb in _grounds(under)])) < 50
 
 
 def stands_apart(rgb: tuple[int, int, int], under: tuple[int, int, int]) -> bool:
@@ -212,7 +225,7 @@ def stands_apart(rgb: tuple[int, int, int], under: tuple[int, int, int]) -> bool
     return float(np.linalg.norm(np.subtract(lab(rgb), lab(under)))) >= APART
 
 
-def _choose(candidates, seed: int, under: tuple[int, int, int] | None, beside=()) -> str:
+def _choose(candidates, seed: int, under, beside=()) -> str:
     """A candidate apart from the colour under it, by seed among the two likeliest, one unlike the other objects'
     colours (`beside`) where there is one; else a bright one; else black or white, whichever stands out."""
     rng = random.Random(seed)
@@ -222,7 +235,7 @@ def _choose(candidates, seed: int, under: tuple[int, int, int] | None, beside=()
         if unlike or usual:
             chosen = (unlike or usual)[:2] if pool is candidates else (unlike or usual)
             return chosen[rng.randrange(len(chosen))]
-    return "white" if lab(under)[0] < 50 else "black"
+    return "white" if _dark(under) else "black"
 
 
 def _with_colour(text: str, at: int, colour: str) -> str:
@@ -261,19 +274,20 @@ def names_a_colour(text: str) -> bool:
     return bool(colour_spans(text, quoted_ranges(text)))
 
 
-def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | None = None,
+def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | list | None = None,
                            beside=()) -> str:
     """The description with a colour put in where it names none: the usual one of the thing it names (chosen by
-    `seed` among the likeliest), else a bright one; one that stands apart from `under` (the background's colour,
-    when known) and where it can from the other objects' colours `beside` (a taxi and a bus both came out
-    yellow). Lettering is black or white, whichever stands out. As it was where it names a colour."""
+    `seed` among the likeliest), else a bright one; one that stands apart from `under` (the background's colour, or
+    a list of a pattern's two colours, when known) and where it can from the other objects' colours `beside` (a
+    taxi and a bus both came out yellow). Lettering is black or white, whichever stands out. As it was where it
+    names a colour."""
     if not description.strip() or names_a_colour(description):
         return description
     quoted = quoted_ranges(description)
     if quoted:
         end = quoted[-1][1]
         end += 1 if end < len(description) and description[end] in "'\"’”" else 0
-        colour = "white" if under is not None and lab(under)[0] < 50 else "black"
+        colour = "white" if _dark(under) else "black"
         return f"{description[:end]} in {colour}{description[end:]}"
     # the thing's name ends where its extras begin: 'a circle with a drop shadow', 'a square with a heart on it'
     end = _THING_END.search(description)
@@ -321,6 +335,13 @@ def background_in_usual_colour(description: str, seed: int) -> str:
     if not description.strip() or colours:
         return description
     places = list(_PLACE_WORDS.finditer(description))
+    pattern = _PATTERN_WORD.search(description)
+    if pattern and not places:  # no colour at all: the model drew a murky grey-green
+        rng = random.Random(seed)
+        if pattern.group(1):  # 'a gradient background' -> 'a teal to dodger blue gradient background'
+            first, second = rng.choice(_GRADIENT_PAIRS)
+            return _with_colour(description, pattern.start(), f"{first} to {second}")
+        return _with_colour(description, pattern.start(), rng.choice(BRIGHT)) + " on white"  # 'polka dots'
     if not places:
         return description
     place = next((p for p in places if _name_of(p, _PLACES) not in _SHADES), places[0])  # 'a dark forest': green
