@@ -132,6 +132,15 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
                                                                    Box(0, 64, 64, 128)], seed=1))
         again = [n for n in pipe.run(replace(request, steps=1)).notices if "more than once" in n]
         assert len(again) == said and (not said or "names 1 object and there are 3 boxes" in again[0])
+    # a box added later, when every object already has a layer: drawn again, and said so; its own layer is not
+    pipe.model.planner = oracle_planner("a red star on navy", ["navy", "a red star"])
+    doc = pipe.generate(Layout(128, 128, "a red star on navy", [Box(0, 0, 64, 64)], seed=1), steps=1)
+    doc.layers.append(Layer(Box(64, 64, 128, 128), name="Layer 2"))
+    result = pipe.run(replace(JobRequest.regenerate(doc, 2, seed=3), steps=1))
+    assert result.phrases[2] == "a red star" and [n for n in result.notices if "drawn again" in n] == [
+        "“a red star” is drawn again: another layer shows it already, and the prompt names nothing else for this "
+        "box. Add what it shows to the prompt, or give it a hint."]
+    assert not any("drawn again" in n for n in pipe.run(replace(JobRequest.regenerate(doc, 1, seed=3), steps=1)).notices)
     style = "Bold and bright."  # names nothing: plain white too (drawn from no words, it was murky noise)
     pipe.model.planner = oracle_planner(style, [])
     request = JobRequest.from_layout(Layout(128, 128, style, [Box(0, 0, 64, 64)], seed=1))

@@ -385,8 +385,14 @@ class Pipeline:
         """Objects of the prompt no layer shows after a whole design is generated: more objects than boxes, and the
         ones left over would otherwise vanish without a word."""
         planner = self.model.planner
-        if planner is None or request.kind != "generate" or not request.prompt.strip():
+        if planner is None or request.kind == "decompose" or not request.prompt.strip():
             return []
+        if request.kind == "regenerate":  # a box added later, when every object already has a layer
+            again = [phrases[i] for i in request.generated_indices if i > 0 and phrases[i] and not
+                     _own_hint(request.layers[i]) and count_of(phrases[i]) == 1 and not plural(phrases[i]) and
+                     any(p.strip().lower() == phrases[i].strip().lower() for k, p in enumerate(phrases) if k != i)]
+            return [f"“{short(o)}” is drawn again: another layer shows it already, and the prompt names nothing "
+                    f"else for this box. Add what it shows to the prompt, or give it a hint." for o in again]
         # boxes for objects: the generated ones not drawn from their own hints, and those kept showing one (not a
         # pasted picture, locked)
         own = sum(1 for spec in request.layers[1:] if spec.generated and _own_hint(spec))
