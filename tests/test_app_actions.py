@@ -99,6 +99,7 @@ def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, tiny)
     add_boxes(w)
     w.prompt_panel.seed_spin.setValue(5)
+    w.prompt_panel.steps_spin.setValue(3)
     assert run_action(qtbot, w, w.act_generate) == "done"
     w.controller.select(2)
     assert run_action(qtbot, w, w.act_regenerate) == "done"
@@ -111,8 +112,10 @@ def test_generate_regenerate_resize_save_reopen(qtbot, tmp_path, tiny):
     assert w._save_to(path) and not error_dialogs()
     w.set_document(blank_document(CANVAS, CANVAS), None)
     assert w.prompt_panel.seed_spin.value() == 0
+    w.prompt_panel.steps_spin.setValue(9)
     assert w.open_file(path)
     assert w.prompt_panel.seed_spin.value() == 5  # Generate draws the same design again
+    assert w.prompt_panel.steps_spin.value() == 3  # ... in as many steps
     reopened = w.document.layers[2]
     assert reopened.box == Box(48, 16, 128, 112)
     assert np.array_equal(reopened.pixels, layer.pixels)

@@ -382,6 +382,11 @@ class MainWindow(QMainWindow):
         self._show_prompt(d.prompt)
         if d.layers:
             self.prompt_panel.seed_spin.setValue(max(0, min(d.layers[0].seed, self.prompt_panel.seed_spin.maximum())))
+        # ... and the steps it was drawn with (a restored autosave came back at the model's 12, not the user's 200)
+        drawn = [l.provenance.steps for l in d.layers if l.provenance is not None and l.provenance.steps > 0]
+        if drawn:
+            spin = self.prompt_panel.steps_spin
+            spin.setValue(max(spin.minimum(), min(drawn[0], spin.maximum())))
         self._update_title()
 
     def _update_title(self, *_) -> None:
