@@ -908,6 +908,9 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         ([], ["a green leaf logo"])
     assert cut("pizza logo for 'Tony's Pizzeria'.", [], ["'Tony's Pizzeria'"]) == ([], ["pizza logo", "'Tony's Pizzeria'"])
     assert cut("'Welcome' banner with a star.", [], ["'Welcome' banner", "a star"])[1] == ["'Welcome'", "a star"]
+    # how much of something names no object ('lots' took the biggest box)
+    assert cut("a card with lots of lovely details: a red circle on blue.", ["blue"],
+               ["lots", "a red circle"]) == (["blue"], ["a red circle"])
     # a kid's drawing, an app icon name the design; what a design is for may still show a thing
     assert cut("app icon with a blue rocket on a gradient.", ["a gradient"], ["app icon", "a blue rocket"]) == \
         (["a gradient"], ["a blue rocket"])

@@ -1053,6 +1053,9 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS and not (shows and named_object(shows.group(1)))
 
 
+# how much of something, not what ('with lots of lovely details: a red circle, ...')
+_HOW_MUCH = {"lot", "lots", "loads", "plenty", "many", "much", "few", "bunch", "of", "detail", "details", "elements",
+             "element", "things", "stuff", "touches", "little", "extra", "extras", "more", "other"}
 _PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
 _ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
@@ -1064,8 +1067,8 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
     if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)
-                  or all(w in LOOK_WORDS for w in words) or words[-2:] == ["app", "icon"]):  # 'calm and minimal'
-        return True  # (an 'app icon' is the design; 'the green owl icon' is an owl)
+                  or all(w in LOOK_WORDS | _HOW_MUCH for w in words) or words[-2:] == ["app", "icon"]):
+        return True  # 'calm and minimal', 'lots of details'; (an 'app icon' is the design; 'the green owl icon' an owl)
     if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'
         return True
