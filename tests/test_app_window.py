@@ -149,6 +149,12 @@ def test_zoom_and_pan(qtbot, tmp_path):
     assert len(w.document.layers) == 1  # panning drew no box
     w.act_fit.trigger()
     assert c.zoom == pytest.approx(min((vp.width() - 40) / 128, (vp.height() - 40) / 128))
+    # a box hanging off the canvas is fitted in with it: its far corner in view
+    w.controller.add_box(Box(96, 96, 176, 160))
+    w.act_fit.trigger()
+    corner = c.mapFromScene(176, 160)
+    assert 0 < corner.x() < vp.width() and 0 < corner.y() < vp.height()
+    assert c.zoom == pytest.approx(min((vp.width() - 40) / 176, (vp.height() - 40) / 160))
 
 
 def test_arrow_keys_nudge_the_selected_box(qtbot, tmp_path):

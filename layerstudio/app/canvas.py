@@ -172,14 +172,20 @@ class CanvasView(QGraphicsView):
         self.set_zoom(self.zoom / 1.25)
 
     def fit(self) -> None:
+        """The canvas and every box hanging off it, whole in the view (a box's corner past the canvas was out of
+        sight and out of reach)."""
         self._set_fitted(True)  # first: the viewport it measures has no scrollbars then
         d = self.controller.document
+        shown = QRectF(0, 0, d.width, d.height)
+        for layer in d.layers[1:]:
+            shown = shown.united(QRectF(layer.box.x0, layer.box.y0, layer.box.width, layer.box.height))
+        shown = shown.intersected(self._scene.sceneRect())
         pad = 40
         vw, vh = max(1, self.viewport().width() - pad), max(1, self.viewport().height() - pad)
-        zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / d.width, vh / d.height)))
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / shown.width(), vh / shown.height())))
         self.resetTransform()
         self.scale(zoom, zoom)
-        self.centerOn(d.width / 2, d.height / 2)
+        self.centerOn(shown.center())
         self.zoomChanged.emit(self.zoom)
 
     def _set_fitted(self, fitted: bool) -> None:
