@@ -354,6 +354,24 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert background_in_usual_colour("a dark forest", 0).endswith("green forest")
 
 
+def test_a_thing_asked_in_several_colours_is_drawn_in_the_first_and_told_so():
+    from layerstudio.document import Box, Document, Layout
+    from layerstudio.engine.pipeline import Pipeline
+    from layerstudio.engine.request import JobRequest
+    from layerstudio.engine.usual_colours import in_one_colour
+
+    assert in_one_colour("a black and white cow") == "a black cow"  # the model drew their mean: olive
+    assert in_one_colour("a red, white and blue flag") == "a red flag"
+    for kept in ("a red star with a blue glow", "a red star", "the word 'red and blue'"):
+        assert in_one_colour(kept) == kept
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    document = Document.from_layout(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1))
+    document.layers[0].hint, document.layers[1].hint = "white", "a black and white cow"
+    assert pipe.run(JobRequest.generate(document, 1, None)).notices == [
+        "“a black and white cow” is drawn in black: this model draws each layer in one colour. Give the other "
+        "colour a box of its own."]
+
+
 def test_a_glow_said_as_an_adjective_is_said_as_the_corpus_says_it():
     from layerstudio.engine.effects import glow_as_learnt
 

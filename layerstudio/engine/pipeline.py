@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import (PRINTED, between_colours, colour_only, flat_colour, named_colours, snap_to_colour,
+from .colours import (PRINTED, between_colours, colour_only, colour_spans, flat_colour, named_colours, snap_to_colour,
                       with_large_scale_of)
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
@@ -29,9 +29,10 @@ from .patterns import names_pattern, pattern_for, pattern_sketch
 from .lettering_cues import DESIGN_NOUNS
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
+from .text import quoted_ranges
 from .transformer import Conditioning, composite_grid
-from .usual_colours import (background_in_usual_colour, draws_as_background, object_in_usual_colour, stands_apart,
-                           without_parts)
+from .usual_colours import (background_in_usual_colour, draws_as_background, in_one_colour, object_in_usual_colour,
+                            stands_apart, without_parts)
 
 
 LATENT_CACHE_SIZE = 256
@@ -215,6 +216,11 @@ class Pipeline:
                 given_hint_texts.append(description)
 
         notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
+        for i in gen_index:
+            if i > 0 and request.composite is None and (one := in_one_colour(descriptions[i])) != descriptions[i]:
+                a, b, _ = colour_spans(one, quoted_ranges(one))[0]
+                notices.append(f"“{short(descriptions[i])}” is drawn in {one[a:b]}: this model draws each layer in "
+                               f"one colour. Give the other colour a box of its own.")
         notices += self._undealt_notices(request, phrases)
         clear = 0 in gen_index and request.composite is None and wants_no_background(
             request.layers[0].hint or request.prompt)
@@ -504,7 +510,7 @@ class Pipeline:
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
         generated = [i for i, spec in enumerate(request.layers) if i > 0 and spec.generated]
         for i in generated:
-            out[i] = glow_as_learnt(without_parts(out[i]))
+            out[i] = glow_as_learnt(in_one_colour(without_parts(out[i])))
         beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
         for i in generated:
             if not named_colours(out[i]):

@@ -270,6 +270,21 @@ def without_parts(description: str) -> str:
     return description
 
 
+def in_one_colour(description: str) -> str:
+    """The description with colours said together for one thing cut to the first ('a black and white cow' -> 'a
+    black cow'): a layer is drawn in one colour, and asked for two the model drew their muddy mean (olive for black
+    and white). Lettering keeps its words; colours said apart ('a red star with a blue glow') stay."""
+    spans = colour_spans(description, quoted_ranges(description))
+    end = None
+    for (_, b, _), (c, d, _) in zip(spans, spans[1:]):
+        if not re.fullmatch(r"\s*(?:,|and|&|or|-|/)\s*(?:and\s+)?", description[b:c], re.IGNORECASE):
+            break
+        end = d
+    if end is None:
+        return description
+    return description[:spans[0][1]] + description[end:]
+
+
 def names_a_colour(text: str) -> bool:
     return bool(colour_spans(text, quoted_ranges(text)))
 
