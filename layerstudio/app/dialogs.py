@@ -28,12 +28,14 @@ class NewDocumentDialog(QDialog):
             spin.setRange(GRID, MAX_CANVAS_SIDE)
             spin.setSingleStep(GRID)
             spin.setSuffix(" px")
+            spin.setToolTip(f"{GRID} to {MAX_CANVAS_SIDE} px, in steps of {GRID}")
             spin.setValue(value)
             spin.editingFinished.connect(self._snap)
         self.width_spin.setObjectName("widthSpin")
         self.height_spin.setObjectName("heightSpin")
-        note = QLabel(f"Sizes snap to the model's {GRID} px grid. The presets are the sizes the loaded model "
-                      "was trained for; larger canvases work but take longer.")
+        # the limits said where they apply: a width typed past them was changed without a word (5000 -> 512)
+        note = QLabel(f"Sides are {GRID} to {MAX_CANVAS_SIDE} px and snap to the model's {GRID} px grid. The presets "
+                      "are the sizes the loaded model was trained for; larger canvases work but take longer.")
         note.setWordWrap(True)
         note.setObjectName("hintLabel")
 
