@@ -52,7 +52,17 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("Hello Spring! flowers and butterflies", "'Hello Spring!' flowers and butterflies"),
             ("Boo! with a ghost", "'Boo!' with a ghost"),
             ("Welcome Students! back to school", "'Welcome Students! back to school'"),
-            ("www.mysite.com", "'www.mysite.com'")):  # an address as written
+            ("www.mysite.com", "'www.mysite.com'"),  # an address as written
+            # the words a prompt opens with, before what it is on or with
+            ("coming soon on a black background", "'Coming Soon' on a black background"),
+            ("hello in blue", "'Hello' in blue"), ("level up with a star", "'Level Up' with a star"),
+            ("super bowl party sunday", "'Super Bowl Party Sunday'"),  # no bowl in it
+            ("baby shower for Sarah with a teddy bear", "'baby shower for Sarah' with a teddy bear"),
+            # 'and' between capitalised words, names after a design's 'for', a business in lower case
+            ("the words Bread and Butter in brown", "the words 'Bread and Butter' in brown"),
+            ("sign that says Fish and Chips", "sign that says 'Fish and Chips'"),
+            ("wedding invitation for Anna and Ben", "wedding invitation for 'Anna and Ben'"),
+            ("logo for joe's pizza with a pizza slice", "logo for 'Joe's Pizza' with a pizza slice")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]
@@ -68,7 +78,9 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "Golden Retriever with a ball", "Red Star with a glow", "Christmas card with a snowman",
                     "a big wooden sign", "a red stop sign", "a big star sign", "Stop sign", "Draw a cat",
                     "Eat a pizza", "Keep it simple.", "dragon", "bigger", "a dog named Max", "Red Star Sticker",
-                    "a red heart in the middle", "menu: Burgers, Fries, Shakes"):
+                    "a red heart in the middle", "menu: Burgers, Fries, Shakes",
+                    "wedding invitation with two rings and flowers", "christmas colors with a tree",
+                    "Make it pop on a blue background", "a red star on a black background"):
         assert quoted_as_meant(written) == (written, []), written
 
 

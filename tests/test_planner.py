@@ -908,6 +908,12 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         ([], ["a green leaf logo"])
     assert cut("pizza logo for 'Tony's Pizzeria'.", [], ["'Tony's Pizzeria'"]) == ([], ["pizza logo", "'Tony's Pizzeria'"])
     assert cut("'Welcome' banner with a star.", [], ["'Welcome' banner", "a star"])[1] == ["'Welcome'", "a star"]
+    # what is not to be drawn is no piece
+    assert cut("a cat and a dog, no text.", [], ["a cat", "a dog", "text"]) == ([], ["a cat", "a dog"])
+    assert cut("a blue circle without a shadow.", [], ["a blue circle", "a shadow"]) == ([], ["a blue circle"])
+    assert cut("no words just a rainbow.", [], ["no words just", "a rainbow"]) == ([], ["a rainbow"])
+    assert cut("minimal tree no leaves.", [], ["minimal tree no leaves"]) == ([], ["minimal tree"])
+    assert cut("a cat but not black.", ["black"], ["a cat but not"]) == ([], ["a cat"])
     # how much of something names no object ('lots' took the biggest box)
     assert cut("a card with lots of lovely details: a red circle on blue.", ["blue"],
                ["lots", "a red circle"]) == (["blue"], ["a red circle"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from .colours import colour_spans
-from .silhouettes import named_object
+from .silhouettes import named_object, no_thing_spans
 from .text import quoted_ranges
 
 # Words that end what is said: what follows is about how or where it is drawn, or is another thing
@@ -20,7 +20,9 @@ DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitatio
                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign",
                 "drawing", "monogram"}
 # ... and what words are lettered on ('Reading Corner sign', 'a SALE tag')
-_DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline"}
+_DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline",
+                          "icon", "crest", "emblem"}
+_ABOUT_THE_LOOK = re.compile(r"\b(?:colou?rs|themed?|tones|style|vibes?|feel|look|palette)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[\w'’%&$£€#@!?.,:;+-]+")
 
 _SAID_BY = re.compile(r"\b(?:the\s+(?:word|words|text|title|slogan|caption|letters|message|headline)|saying|says|"
@@ -67,6 +69,8 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
     spans = _said_by(text) or _greetings(text) + _capitals(text) + _named_so(text) + _in_letters(text)
     if not spans and (_names_nothing(text) or _slogan(text)):
         spans = [_the_words(text)]  # the whole prompt: 'sale 20% off everything'
+    elif not spans and (head := _words_before_the_rest(text)) is not None:
+        spans = [head]  # 'coming soon on a black background', 'level up with a star'
     spans = _merged(text, sorted(spans + _prices_and_offers(text)))
     spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
     out, said, pos = [], [], 0
@@ -94,10 +98,13 @@ def _said_by(text: str) -> list[tuple[int, int]]:
     out = []
     for cue in _SAID_BY.finditer(text):
         words = []
-        for token in _tokens(text, cue.end()):
+        tokens = _tokens(text, cue.end())
+        for k, token in enumerate(tokens):
             if text[words[-1].end():token.start()].strip() if words else text[cue.end():token.start()].strip():
                 break
-            if _bare(token.group()) in _VERBS or (_bare(token.group()) in _ENDS and words):
+            joined = (_bare(token.group()) in ("and", "&") and words and words[-1].group()[0].isupper()
+                      and k + 1 < len(tokens) and tokens[k + 1].group()[0].isupper())  # 'Fish and Chips'
+            if _bare(token.group()) in _VERBS or (_bare(token.group()) in _ENDS and words and not joined):
                 break  # 'the text should be big' says how, not what
             words.append(token)
             if token.group()[-1] in ",;:" or (token.group()[-1] == "." and not token.group()[:-1].isupper()):
@@ -196,10 +203,14 @@ def _capitals(text: str) -> list[tuple[int, int]]:
                 out.append((run[0].start(), _end(text, run[-1])))
         elif design.group(1).lower() in ("sign", "banner") and (said := _sign_words(text, before)):
             out.append(said)  # 'a lemonade stand sign': a sign is its words
-        named = re.match(r"\s+for\s+((?:[A-Z][\w'’&-]*\s*)+)", text[design.end():])  # 'logo for Bella's Bakery'
-        if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):
+        named = re.match(r"\s+for\s+((?:(?:[A-Z][\w'’&-]*|and(?=\s+[A-Z]))\s*)+)", text[design.end():])
+        if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):  # 'Bella's Bakery'
             start = design.end() + named.start(1)
             out.append((start, start + len(named.group(1).rstrip())))
+        owned = re.match(r"\s+for\s+([a-z]+['’]s(?:\s+(?!(?:with|and|on|in|at|for)\b)[a-z]+){1,3})\b", text[design.end():])
+        if owned and not named:  # 'logo for joe's pizza': a business's name, written in lower case
+            start = design.end() + owned.start(1)
+            out.append((start, start + len(owned.group(1))))
     for titled_after in re.finditer(r"\b(?i:%s)s?:\s+((?:The\s+|A\s+)?[A-Z][\w'’&-]*(?:\s+(?:of|the|and|&|[A-Z][\w'’&-]*))*)"
                                     % "|".join(_DESIGN), text):
         run = _tokens(titled_after.group(1))  # a title of two words or more ('menu: Burgers, Fries' lists things)
@@ -352,7 +363,9 @@ def _names_nothing(text: str) -> bool:
     if {w.lower() for w in words} <= LOOK_WORDS or re.search(r"\b(?:make|keep)\s+it\b|\b(?:feel|look|style|vibe)\b", text,
                                                         re.IGNORECASE):
         return False
-    return named_object(text) is None and not any(named_object(w) is not None for w in words)
+    apart = no_thing_spans(text)  # 'super bowl party sunday' names no bowl
+    return named_object(text) is None and not any(named_object(w.group()) is not None for w in re.finditer(r"[\w'’%-]+", text)
+                                                  if not any(a <= w.start() < b for a, b in apart))
 
 
 # Verbs a slogan opens with ('Keep calm and drink tea', 'Shop local'); not a request to draw ('draw a cat')
@@ -369,6 +382,21 @@ def _slogan(text: str) -> bool:
     return (2 <= len(words) <= 8 and words[0].lower().replace("’", "'") in _SLOGAN_VERBS
             and not colour_spans(text) and not re.search(r"\b(?:a|an)\s", text, re.IGNORECASE)
             and not {w.lower() for w in words} & _DESIGN and not re.search(r"\b(?:make|keep)\s+it\b", text, re.I))
+
+
+def _words_before_the_rest(text: str) -> tuple[int, int] | None:
+    """The words a prompt opens with, where they name nothing (as `_names_nothing` reads a whole prompt) and what
+    follows 'on', 'in', 'with' names a colour, a background or a thing: 'we are hiring on a blue background',
+    'hello in blue', 'rise and shine with a sun'."""
+    m = re.match(r"\s*(\S.*?)\s+(?:on|in|with|against|over)\s+(\S.*)$", text, re.IGNORECASE | re.DOTALL)
+    if m is None:
+        return None
+    head, rest = m.group(1), m.group(2)
+    if not (colour_spans(rest) or named_object(rest) or re.search(r"\b(?:background|backdrop)\b", rest, re.IGNORECASE)):
+        return None
+    if {_bare(w) for w in head.split()} & _DESIGN or _ABOUT_THE_LOOK.search(head):
+        return None  # 'wedding invitation with two rings' names the design, 'christmas colors with a tree' its look
+    return (m.start(1), _end_of(text, m.end(1))) if _names_nothing(head) or _slogan(head) else None
 
 
 def _the_words(text: str) -> tuple[int, int] | None:

@@ -731,7 +731,30 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         if not background and place and place.group(2).lower() in _PLACE_NOUNS:  # 'On the beach: a palm tree, ...'
             background = [place.span(1)]
             trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
+    background, trimmed = _not_asked_for(text, background, trimmed)
     return _last_fixes(text, background, trimmed, colour_words)
+
+
+_NEGATION = re.compile(r"(?:^|\s)(?:no|without|not|minus|except)\s+(?:any\s+|an?\s+|the\s+)?$", re.IGNORECASE)
+_NEGATION_INSIDE = re.compile(r"\s*[,;]?\s+(?:but\s+)?(?:no|without|not)\b", re.IGNORECASE)
+
+
+def _not_asked_for(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+                   ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """What the prompt says is not to be drawn is no piece: 'a cat and a dog, no text', 'a blue circle without a
+    shadow', 'no words, just a rainbow', 'a tree, no leaves', 'a cat but not black' (each was a layer or the
+    background of its own). Lettering in quotes is drawn whatever surrounds it ('NO PARKING')."""
+    quoted = quoted_ranges(text)
+
+    def kept(span):
+        if any(a <= span[0] < b for a, b in quoted):
+            return span
+        if _NEGATION.search(text[:span[0]]) or re.match(r"(?:no|without|not)\b", text[span[0]:span[1]], re.IGNORECASE):
+            return None
+        inside = _NEGATION_INSIDE.search(text, span[0], span[1])
+        return (span[0], inside.start()) if inside and inside.start() > span[0] else span
+
+    return ([k for k in map(kept, background) if k is not None], [k for k in map(kept, objects) if k is not None])
 
 
 _BACKGROUND_FIRST = re.compile(r"\s*(?:(?:the|a|an)\s+)?(?:background(?:\s+colou?r)?\s*(?:is|:|-|=)\s*([^,.;:]+?)|"
@@ -1056,6 +1079,7 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
 # how much of something, not what ('with lots of lovely details: a red circle, ...')
 _HOW_MUCH = {"lot", "lots", "loads", "plenty", "many", "much", "few", "bunch", "of", "detail", "details", "elements",
              "element", "things", "stuff", "touches", "little", "extra", "extras", "more", "other"}
+_SAYING = {"that", "which", "says", "say", "saying", "reads", "read", "written"}  # 'sign that says' before the words
 _PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
 _ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)
@@ -1067,7 +1091,7 @@ def _no_object(text: str, span: tuple[int, int], objects: list[tuple[int, int]])
     or words in a sentence about the look ('Make it pop and feel fun.')."""
     words = [w.lower() for w in re.findall(r"[\w'-]+", text[span[0]:span[1]])]
     if words and (all(w in _PLACE_ONLY for w in words) or all(w in _COLOUR_VARIETY for w in words)
-                  or all(w in LOOK_WORDS | _HOW_MUCH for w in words) or words[-2:] == ["app", "icon"]):
+                  or all(w in LOOK_WORDS | _HOW_MUCH | _SAYING for w in words) or words[-2:] == ["app", "icon"]):
         return True  # 'calm and minimal', 'lots of details'; (an 'app icon' is the design; 'the green owl icon' an owl)
     if re.search(r"\bfor\s*$", text[:span[0]], re.IGNORECASE) and named_object(text[span[0]:span[1]]) is None and \
             not quoted_ranges(text[span[0]:span[1]]):  # what it is for: '... on orange for halloween'

@@ -501,11 +501,22 @@ def plural_forms(name: str) -> list[str]:
     return out
 
 
+# words that hold a thing's name but name no thing: a baby shower is a party, not a shower head
+_NO_THING = re.compile(r"\b(?:baby|bridal|wedding)\s+showers?\b|\bsuper\s+bowl\b|\bhello,?\s+world\b|"
+                       r"\bworld'?s\s+(?:best|greatest|okayest)\b|\bbest\s+\w+\s+in\s+the\s+world\b")
+
+
+def no_thing_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of phrases that hold a thing's name but name no thing ('baby shower', 'super bowl', 'hello world')."""
+    return [m.span() for m in _NO_THING.finditer(text.lower())]
+
+
 def _names_only(text: str) -> str:
-    """`text` lower-cased with colour names and quoted words blanked out: 'ghost white' is a colour, not a ghost,
-    and "the word 'SHOP'" is lettering, not a shop."""
+    """`text` lower-cased with colour names, quoted words and phrases that name no thing blanked out: 'ghost white'
+    is a colour, not a ghost, "the word 'SHOP'" is lettering, not a shop, and a baby shower no shower head."""
     out = text.lower()
-    for start, end in [span[:2] for span in colour_spans(text)] + quoted_ranges(text):
+    spans = [span[:2] for span in colour_spans(text)] + quoted_ranges(text) + no_thing_spans(text)
+    for start, end in spans:
         out = out[:start] + " " * (end - start) + out[end:]
     return out
 
