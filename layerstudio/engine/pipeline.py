@@ -230,7 +230,7 @@ class Pipeline:
             if set(re.findall(r"[a-z]+", said.lower())) & DESIGN_NOUNS:  # 'hair salon logo' says what the design is
                 said = ""
             plain = ("plain white" if descriptions[0] == UNNAMED_BACKGROUND else
-                     "plain dark grey (an object in white would not show on white)")
+                     "plain dark grey (an object as pale as white would not show on white)")
             notices.append((f"“{short(said)}” names no colour, pattern or place for the background" if said else
                             "The prompt names no background") + f", so it is {plain}. Name one (“on navy”, “a "
                            "gradient from teal to white”) for another.")
