@@ -62,7 +62,12 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("the words Bread and Butter in brown", "the words 'Bread and Butter' in brown"),
             ("sign that says Fish and Chips", "sign that says 'Fish and Chips'"),
             ("wedding invitation for Anna and Ben", "wedding invitation for 'Anna and Ben'"),
-            ("logo for joe's pizza with a pizza slice", "logo for 'Joe's Pizza' with a pizza slice")):
+            ("logo for joe's pizza with a pizza slice", "logo for 'Joe's Pizza' with a pizza slice"),
+            ("logo for Tom & Jerry's Diner", "logo for 'Tom & Jerry's Diner'"),
+            # dates and times, with the lettering beside them; what follows 'slogan:'
+            ("grand opening june 5th", "'Grand Opening June 5th'"), ("OPEN HOUSE Sunday 1-4 PM", "'OPEN HOUSE Sunday 1-4 PM'"),
+            ("t-shirt slogan: Keep Calm and Code On", "t-shirt slogan: 'Keep Calm and Code On'"),
+            ("quote: you got this, on a pink background", "quote: 'You Got This', on a pink background")):
         assert quoted_as_meant(written)[0] == read, written
     assert quoted_as_meant("a sign saying OPEN and a cake with the words Happy Birthday")[1] == \
         ["OPEN", "Happy Birthday"]

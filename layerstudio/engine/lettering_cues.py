@@ -66,12 +66,13 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
     """`text` with quotes put around words meant to be lettered, and those words, in order."""
     if quoted_ranges(text) or not text.strip():
         return text, []
-    spans = _said_by(text) or _greetings(text) + _capitals(text) + _named_so(text) + _in_letters(text)
+    spans = _said_by(text) or (_greetings(text) + _capitals(text) + _named_so(text) + _in_letters(text) +
+                               _said_after_a_colon(text))
     if not spans and (_names_nothing(text) or _slogan(text)):
         spans = [_the_words(text)]  # the whole prompt: 'sale 20% off everything'
     elif not spans and (head := _words_before_the_rest(text)) is not None:
         spans = [head]  # 'coming soon on a black background', 'level up with a star'
-    spans = _merged(text, sorted(spans + _prices_and_offers(text)))
+    spans = _merged(text, sorted(spans + _prices_and_offers(text) + _dates_and_times(text)))
     spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
     out, said, pos = [], [], 0
     for a, b in spans:
@@ -146,8 +147,8 @@ def _greetings(text: str) -> list[tuple[int, int]]:
                     named_object(w) or _bare(w) in _DESIGN for w in said.group().split()):
                 end += len(said.group().rstrip())
         # signed after a comma: 'Happy Birthday Dad, love Sam'
-        signed = re.match(r",?\s+(?:love|from|with\s+love|xoxo|hugs|cheers),?\s+[A-Z][\w'’-]*(?:\s+(?:and|&)\s+[A-Z][\w'’-]*)?",
-                          text[end:])
+        signed = re.match(r",?\s+(?:love|from|with\s+love|xoxo|hugs|cheers),?\s+(?:[A-Z][\w'’-]*|%s)\b"
+                          r"(?:\s+(?:and|&)\s+[A-Z][\w'’-]*)?" % "|".join(_FOR_WHOM), text[end:])
         if signed:
             end += signed.end()
         out.append((m.start(), end))
@@ -203,7 +204,7 @@ def _capitals(text: str) -> list[tuple[int, int]]:
                 out.append((run[0].start(), _end(text, run[-1])))
         elif design.group(1).lower() in ("sign", "banner") and (said := _sign_words(text, before)):
             out.append(said)  # 'a lemonade stand sign': a sign is its words
-        named = re.match(r"\s+for\s+((?:(?:[A-Z][\w'’&-]*|and(?=\s+[A-Z]))\s*)+)", text[design.end():])
+        named = re.match(r"\s+for\s+((?:(?:[A-Z][\w'’&-]*|(?:and|&)(?=\s+[A-Z]))\s*)+)", text[design.end():])
         if named and (len(named.group(1).split()) >= 2 or re.search(r"['’]s\b", named.group(1))):  # 'Bella's Bakery'
             start = design.end() + named.start(1)
             out.append((start, start + len(named.group(1).rstrip())))
@@ -239,15 +240,40 @@ _OFFER = (r"(?:(?:up\s+to|save|only|just|now)\s+)?(?:\d+\s?%\s*off\b|" + _PRICE 
 def _prices_and_offers(text: str) -> list[tuple[int, int]]:
     """Prices and offers, with the capitalised words just before them: 'Pizza $9.99', 'Spring Sale up to 40% off',
     'Lemonade 25 cents'. Read as things, a price was a count ('asks for 99')."""
-    out = []
-    for m in re.finditer(_OFFER, text, re.IGNORECASE):
-        start = m.start()
-        for token in reversed(_tokens(text[:m.start()])):
-            if not (token.group()[0].isupper() or token.group()[0].isdigit()) or token.group()[-1] in ",;:":
-                break
-            start = token.start()
-        out.append((start, _end_of(text, m.end())))
-    return out
+    return [_with_title_before(text, m.start(), m.end()) for m in re.finditer(_OFFER, text, re.IGNORECASE)]
+
+
+def _with_title_before(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) widened back over the capitalised words and numbers just before it."""
+    for token in reversed(_tokens(text[:start])):
+        if not (token.group()[0].isupper() or token.group()[0].isdigit()) or token.group()[-1] in ",;:":
+            break
+        start = token.start()
+    return start, _end_of(text, end)
+
+
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_TIME = r"\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)"
+_WHEN = re.compile(
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:%s\s+%s(?:,?\s+\d{4})?|%s\s+(?:of\s+)?%s(?:,?\s+\d{4})?|"
+    r"%s(?:\s*[-–]\s*%s)?|(?<![\w/])\d{1,2}\s*[-–]\s*%s)(?![\w])" % (_MONTHS, _DAY, _DAY, _MONTHS, _TIME, _TIME, _TIME),
+    re.IGNORECASE)
+
+
+def _dates_and_times(text: str) -> list[tuple[int, int]]:
+    """Dates and times ('june 5th', 'saturday 9am', '1-4 PM'): lettered, and one with lettering beside them
+    ('grand opening june 5th' lettered only its first words)."""
+    return [_with_title_before(text, *m.span()) for m in _WHEN.finditer(text)]  # 'OPEN HOUSE Sunday 1-4 PM'
+
+
+def _said_after_a_colon(text: str) -> list[tuple[int, int]]:
+    """Whatever follows 'slogan:', 'quote:', 'caption:', up to a stop or what it is on or with: 't-shirt slogan:
+    Keep Calm and Code On'."""
+    m = re.search(r"\b(?:slogan|quote|caption|tagline|motto|headline|text)s?\s*:\s*(.+?)\s*(?:$|[.;!?](?:\s|$)|,?\s+"
+                  r"(?:on|with)\s+(?:an?|the|some|\d+)\b)", text, re.IGNORECASE)
+    return [m.span(1)] if m and m.group(1).strip() else []
 
 
 def _named_so(text: str) -> list[tuple[int, int]]:
