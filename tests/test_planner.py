@@ -908,6 +908,10 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         ([], ["a green leaf logo"])
     assert cut("pizza logo for 'Tony's Pizzeria'.", [], ["'Tony's Pizzeria'"]) == ([], ["pizza logo", "'Tony's Pizzeria'"])
     assert cut("'Welcome' banner with a star.", [], ["'Welcome' banner", "a star"])[1] == ["'Welcome'", "a star"]
+    # known names alone run together are a list; two without their own articles are one thing
+    assert cut("cat dog bird.", [], ["cat dog bird"]) == ([], ["cat", "dog", "bird"])
+    assert cut("a cat a dog.", [], ["a cat a dog"]) == ([], ["a cat", "a dog"])
+    assert cut("a tree house.", [], ["a tree house"]) == ([], ["a tree house"])
     # what is not to be drawn is no piece
     assert cut("a cat and a dog, no text.", [], ["a cat", "a dog", "text"]) == ([], ["a cat", "a dog"])
     assert cut("a blue circle without a shadow.", [], ["a blue circle", "a shadow"]) == ([], ["a blue circle"])

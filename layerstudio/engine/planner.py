@@ -1194,8 +1194,28 @@ def _split_run_together(text: str, objects: list[tuple[int, int]], colour_words)
                     and not quoted_ranges(text[a:b]):
                 out.append((a, len(text[:s].rstrip())))
                 a = s
-        out.append((a, b))
+        out += _listed_bare(text, (a, b))
     return out
+
+
+def _listed_bare(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """A piece of known names alone cut at each: 'cat dog bird', 'a cat a dog' (one layer, the last name's). Two
+    names without articles stay one ('a tree house', 'a rocket ship' name one thing)."""
+    a, b = span
+    names = name_spans(text[a:b])
+    if len(names) < 2 or quoted_ranges(text[a:b]):
+        return [span]
+    starts, counted, pos = [], 0, 0
+    for s, e in names:
+        between = text[a + pos:a + s].strip().lower()
+        if between not in ("", "a", "an", "the") and not (between.isdigit() or between in COUNTS):
+            return [span]
+        starts.append(s - len(text[a + pos:a + s].lstrip()) if between else s)
+        counted += bool(between)
+        pos = e
+    if text[a + pos:b].strip() or (len(names) < 3 and counted < len(names)):
+        return [span]
+    return [(a + st, a + e) for st, (_, e) in zip(starts, names)]
 
 
 def _colour_run_end(text: str, start: int, colour_words) -> int:
