@@ -51,7 +51,7 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             ("instagram post: new arrivals", "instagram post: 'New Arrivals'"),
             ("Hello Spring! flowers and butterflies", "'Hello Spring!' flowers and butterflies"),
             ("Boo! with a ghost", "'Boo!' with a ghost"),
-            ("Welcome Students! back to school", "'Welcome Students! back to school'"),
+            ("Welcome Students! back to school", "'Welcome Students!' back to school"),
             ("www.mysite.com", "'www.mysite.com'"),  # an address as written
             # the words a prompt opens with, before what it is on or with
             ("coming soon on a black background", "'Coming Soon' on a black background"),
@@ -85,7 +85,13 @@ def test_things_colours_scenes_and_quoted_prompts_are_left_as_written():
                     "Eat a pizza", "Keep it simple.", "dragon", "bigger", "a dog named Max", "Red Star Sticker",
                     "a red heart in the middle", "menu: Burgers, Fries, Shakes",
                     "wedding invitation with two rings and flowers", "christmas colors with a tree",
-                    "Make it pop on a blue background", "a red star on a black background"):
+                    "Make it pop on a blue background", "a red star on a black background",
+                    # pictures, not words (a review of 520 ordinary prompts found these lettered)
+                    "Night sky with a full moon", "still life with apples and a jug", "a cat at 3pm", "a $5 bill",
+                    "a baby weighing 8 pounds", "teenagers in baseball caps", "a girl named Alice in a garden",
+                    "a card for mom's birthday", "a horseshoe for good luck", "a welcome mat at the door",
+                    "Misty forest", "the letters in a mailbox", "a cat reads a newspaper", "10 stickers on a laptop",
+                    "a 3D illustration of a robot", "Always sunny beach"):
         assert quoted_as_meant(written) == (written, []), written
 
 

@@ -918,6 +918,8 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
     assert cut("no words just a rainbow.", [], ["no words just", "a rainbow"]) == ([], ["a rainbow"])
     assert cut("minimal tree no leaves.", [], ["minimal tree no leaves"]) == ([], ["minimal tree"])
     assert cut("a cat but not black.", ["black"], ["a cat but not"]) == ([], ["a cat"])
+    assert cut("no-bake cheesecake on a plate.", ["a plate"], ["no-bake cheesecake"])[1] == ["no-bake cheesecake"]
+    assert cut("a field with no trees.", [], ["a field with no trees"]) == ([], ["a field"])
     # how much of something names no object ('lots' took the biggest box)
     assert cut("a card with lots of lovely details: a red circle on blue.", ["blue"],
                ["lots", "a red circle"]) == (["blue"], ["a red circle"])

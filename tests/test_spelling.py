@@ -19,6 +19,7 @@ def test_misspelt_thing_and_colour_names_are_read_as_meant():
     # a background misspelt or shortened is one ('backround' was an object)
     assert spelled_right("an owl, dark purple bg") == ("an owl, dark purple background", [("bg", "background")])
     assert spelled_right("on a light blue backround")[0] == "on a light blue background"
+    assert spelled_right("Taj Mahal at sunrise, Pixar style") == ("Taj Mahal at sunrise, Pixar style", [])  # names
 
 
 def test_a_greetings_words_are_mended_before_its_lettering_is_looked_for_and_names_are_not():

@@ -8,6 +8,7 @@ import re
 
 from .colours import colour_spans
 from .silhouettes import named_object, no_thing_spans
+from .usual_colours import draws_as_background
 from .text import quoted_ranges
 
 # Words that end what is said: what follows is about how or where it is drawn, or is another thing
@@ -37,7 +38,7 @@ _GREETING = re.compile(
     r"congratulations|congrats|welcome(?:\s+home|\s+back|\s+baby)?|get\s+well\s+soon|save\s+the\s+date|"
     r"good\s+luck|best\s+wishes|season'?s\s+greetings|grand\s+opening|just\s+married|it'?s\s+a\s+(?:boy|girl)|"
     r"bon\s+voyage|trick\s+or\s+treat|be\s+mine|i\s+love\s+you|happy\s+new\s+year|eid\s+mubarak|"
-    r"happy\s+ramadan|black\s+friday|cyber\s+monday|back\s+to\s+school|i\s+(?:love|❤|♥)\s+(?:[A-Z]{2,3}\b|[A-Z][a-z]+))"
+    r"happy\s+ramadan|black\s+friday|cyber\s+monday|(?<![\w ])back\s+to\s+school|back\s+to\s+school(?=\s+sale)|i\s+(?:love|❤|♥)\s+(?:[A-Z]{2,3}\b|[A-Z][a-z]+))"
     r"(?:\s+sale\b)?\b[!.]?", re.IGNORECASE)
 # Words about how a design looks ('Bold and bright.', 'Make it playful.'): such a prompt asks for no lettering
 LOOK_WORDS = {"make", "keep", "feel", "look", "looking", "style", "styled", "vibe", "vibes", "mood", "aesthetic",
@@ -72,13 +73,17 @@ def quoted_as_meant(text: str) -> tuple[str, list[str]]:
         spans = [_the_words(text)]  # the whole prompt: 'sale 20% off everything'
     elif not spans and (head := _words_before_the_rest(text)) is not None:
         spans = [head]  # 'coming soon on a black background', 'level up with a star'
-    spans = _merged(text, sorted(spans + _prices_and_offers(text) + _dates_and_times(text)))
+    # a date or an amount in a picture of things is no lettering ('a cat at 3pm', 'a baby weighing 8 pounds')
+    designed = (spans or {_bare(w) for w in text.split()} & _DESIGN  # ... or capitals: 'OPEN HOUSE Sunday 1-4 PM'
+                or len(re.findall(r"\b[A-Z]{2,}\b", text)) >= 2)
+    spans = _merged(text, sorted(spans + _prices_and_offers(text, bool(designed)) +
+                                 (_dates_and_times(text) if designed else [])))
     spans = [s for s in spans if s is not None and text[s[0]:s[1]].strip()]
     out, said, pos = [], [], 0
     for a, b in spans:
         words = text[a:b]
         if words.islower():  # 'happy birthday emma' is lettered as a card says it
-            words = " ".join(w if k and w in _SMALL or re.search(r"[.@/#\d]", w) else w[:1].upper() + w[1:]
+            words = " ".join(w if k and w in _SMALL | {"am", "pm"} or re.search(r"[.@/#\d]", w) else w[:1].upper() + w[1:]
                              for k, w in enumerate(words.split(" ")))
         out += [text[pos:a], "'", words, "'"]
         said.append(words)
@@ -100,6 +105,10 @@ def _said_by(text: str) -> list[tuple[int, int]]:
     for cue in _SAID_BY.finditer(text):
         words = []
         tokens = _tokens(text, cue.end())
+        if tokens and tokens[0].group().islower() and _bare(tokens[0].group()) in _ENDS | {"a", "an", "the", "of"}:
+            continue  # 'the message in a bottle', 'a cat reads a newspaper': no words said
+        if re.search(r"(?:number|numeral|digit)\s+$", cue.group(), re.IGNORECASE):
+            tokens = tokens[:1]  # 'a number 5 bus', 'a jersey with number 23'
         for k, token in enumerate(tokens):
             if text[words[-1].end():token.start()].strip() if words else text[cue.end():token.start()].strip():
                 break
@@ -122,6 +131,12 @@ def _greetings(text: str) -> list[tuple[int, int]]:
     """Greetings, with a name or a 'dad' after them: 'happy birthday Emma!'."""
     out = []
     for m in _GREETING.finditer(text):
+        before = text[:m.start()]
+        noun = re.match(r"\s+([a-z]+)\b", text[m.end():])
+        if re.search(r"\bfor\s+$", before, re.IGNORECASE) or (
+                re.search(r"\b(?:a|an)\s+$", before, re.IGNORECASE) and noun and noun.group(1) not in _DESIGN
+                and noun.group(1) not in _ENDS | _SMALL):
+            continue  # 'a horseshoe for good luck', 'a welcome mat', 'a happy easter bunny'
         end = m.end()
         if text[end - 1] not in "!.":
             # capitalised words and numbers after it ('Congratulations Class of 2024', 'happy birthday Emma!')
@@ -198,7 +213,8 @@ def _capitals(text: str) -> list[tuple[int, int]]:
         while run and _bare(run[0].group()) in _SMALL:
             run.pop(0)
         capitalised = [t for t in run if t.group()[0].isupper()]
-        if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group())):
+        if len(capitalised) >= 2 or (run and any(c.isdigit() for t in run for c in t.group()) and
+                                     (capitalised or any("%" in t.group() for t in run))):  # not '10 stickers'
             # things joined by '&' are a title ('Coffee & Donuts menu'), as colours and things alone are not
             if not _only_known(text, run) or any(t.group() == "&" for t in run):
                 out.append((run[0].start(), _end(text, run[-1])))
@@ -209,7 +225,7 @@ def _capitals(text: str) -> list[tuple[int, int]]:
             start = design.end() + named.start(1)
             out.append((start, start + len(named.group(1).rstrip())))
         owned = re.match(r"\s+for\s+([a-z]+['’]s(?:\s+(?!(?:with|and|on|in|at|for)\b)[a-z]+){1,3})\b", text[design.end():])
-        if owned and not named:  # 'logo for joe's pizza': a business's name, written in lower case
+        if owned and not named and re.match(r"[a-z]+", owned.group(1)).group() not in _FOR_WHOM:  # 'logo for joe's pizza'
             start = design.end() + owned.start(1)
             out.append((start, start + len(owned.group(1))))
     for titled_after in re.finditer(r"\b(?i:%s)s?:\s+((?:The\s+|A\s+)?[A-Z][\w'’&-]*(?:\s+(?:of|the|and|&|[A-Z][\w'’&-]*))*)"
@@ -237,10 +253,17 @@ _OFFER = (r"(?:(?:up\s+to|save|only|just|now)\s+)?(?:\d+\s?%\s*off\b|" + _PRICE 
           r"|\d+\s+for\s+\d+\b|buy\s+one,?\s+get\s+one(?:\s+free)?)")
 
 
-def _prices_and_offers(text: str) -> list[tuple[int, int]]:
+def _prices_and_offers(text: str, designed: bool) -> list[tuple[int, int]]:
     """Prices and offers, with the capitalised words just before them: 'Pizza $9.99', 'Spring Sale up to 40% off',
-    'Lemonade 25 cents'. Read as things, a price was a count ('asks for 99')."""
-    return [_with_title_before(text, m.start(), m.end()) for m in re.finditer(_OFFER, text, re.IGNORECASE)]
+    'Lemonade 25 cents'. Read as things, a price was a count ('asks for 99'). Not an amount that is a thing ('a $5
+    bill', '20 dollars' in a picture of money) unless the words letter something else or name a design."""
+    out = []
+    for m in re.finditer(_OFFER, text, re.IGNORECASE):
+        offer = "%" in m.group() or m.group()[:1] in "$£€"
+        money = re.match(r"\s+(?:bills?|notes?|coins?|banknotes?|cheques?|checks?)\b", text[m.end():])  # 'a $5 bill'
+        if (offer or designed) and not money:
+            out.append(_with_title_before(text, m.start(), m.end()))
+    return out
 
 
 def _with_title_before(text: str, start: int, end: int) -> tuple[int, int]:
@@ -276,6 +299,14 @@ def _said_after_a_colon(text: str) -> list[tuple[int, int]]:
     return [m.span(1)] if m and m.group(1).strip() else []
 
 
+# what is named in words on a design: a business, a work, an event ('a bakery called Sweet Crumbs')
+_NAMED_THINGS = {"bakery", "cafe", "café", "coffee", "shop", "store", "restaurant", "band", "brand", "company", "team",
+                 "club", "salon", "studio", "bar", "bistro", "diner", "boutique", "business", "podcast", "channel",
+                 "book", "movie", "film", "show", "album", "song", "event", "festival", "app", "website", "blog",
+                 "pizzeria", "pub", "gym", "school", "academy", "agency", "startup", "firm", "clinic", "market", "farm",
+                 "brewery", "winery", "hotel", "inn", "spa", "series", "game", "magazine", "newsletter", "conference"}
+
+
 def _named_so(text: str) -> list[tuple[int, int]]:
     """Capitalised names after 'called', 'named', 'titled': 'a logo for a bakery called Sweet Crumbs'. Not a pet's
     name where nothing says it is a design ('a dog named Max' is a dog)."""
@@ -284,13 +315,13 @@ def _named_so(text: str) -> list[tuple[int, int]]:
     for m in re.finditer(r"\b(called|named|titled|entitled)\s+((?:[A-Z\d][\w'’&!-]*)(?:\s+(?:(?:of|the|and|&|a)\s+)?"
                          r"[A-Z\d][\w'’&!-]*)*)", text):
         thing = re.search(r"([\w'-]+)\s+$", text[:m.start()])
-        if m.group(1) in ("called", "named") and not design and thing and named_object(thing.group(1)):
-            continue
+        if m.group(1) in ("called", "named") and not design and not (thing and _bare(thing.group(1)) in _NAMED_THINGS):
+            continue  # 'a girl named Alice in a garden' is a girl
         out.append((m.start(2), _end_of(text, m.end(2))))
     return out
 
 
-_LETTERS = r"(?:letters|lettering|font|type|typeface|capitals|caps|script|handwriting|calligraphy)"
+_LETTERS = r"(?:letters|lettering|font|typeface|calligraphy)"  # ('teenagers in baseball caps' wear them)
 
 
 def _in_letters(text: str) -> list[tuple[int, int]]:
@@ -381,6 +412,8 @@ def _names_nothing(text: str) -> bool:
     words = re.findall(r"[\w'’%-]+", text)
     if len(words) == 1 and words[0].lower() in _SAID_ALONE:  # 'Hello!'
         return True
+    if _a_scene(text):  # a place or time of day is a scene: 'Misty forest', 'Christmas morning'
+        return False
     if len(words) < 2 or words[0].lower() in ("a", "an", "the", "some", "two", "three") or colour_spans(text) or \
             {w.lower() for w in words} & (_ENDS - {"and", "to", "for"}):  # a scene: 'New York skyline at night'
         return False
@@ -401,13 +434,37 @@ _SLOGAN_VERBS = {"keep", "live", "love", "drink", "eat", "enjoy", "stay", "be", 
                  "just", "go", "reach", "stop", "please", "wash", "reduce", "recycle", "read", "dance", "sing"}
 
 
+# more words of scenes than the backgrounds' places ('Rainy afternoon', 'Marrakech market', 'Northern lights')
+_SCENE_WORDS = re.compile(r"\b(?:afternoon|weather|valley|town|village|lights|aurora|borealis|canyon|harbou?r|"
+                          r"skyline|landscape|scene|view|waterfall|lake|river|bay|coast|cliffs?|dunes|galaxy|nebula|"
+                          r"universe|wild|mountains|peak|streets?|alley|plaza|palace|temple|cathedral|bed|room|kitchen|"
+                          r"front|racing|cards)\b", re.IGNORECASE)
+
+
+def _a_scene(text: str) -> bool:
+    """Whether the words name a place or a time of day: a picture, not words to letter ('Drink more water' is a
+    slogan still: water to drink is no sea)."""
+    if _SCENE_WORDS.search(text):
+        return True
+    return draws_as_background(re.sub(r"\bwater\b", "", text, flags=re.IGNORECASE)) and not colour_spans(text)
+
+
 def _slogan(text: str) -> bool:
     """Whether a short prompt is a slogan to letter, though it names things drawn: it opens with a verb of one
     ('Keep calm and drink tea', 'Drink more water') and names no colour, article-led thing or design."""
     words = re.findall(r"[\w'’%-]+", text)
-    return (2 <= len(words) <= 8 and words[0].lower().replace("’", "'") in _SLOGAN_VERBS
+    return (2 <= len(words) <= 8 and words[0].lower().replace("’", "'") in _SLOGAN_VERBS and not _a_scene(text)
             and not colour_spans(text) and not re.search(r"\b(?:a|an)\s", text, re.IGNORECASE)
             and not {w.lower() for w in words} & _DESIGN and not re.search(r"\b(?:make|keep)\s+it\b", text, re.I))
+
+
+# words of a sentence said, which a scene's name lacks: 'we are hiring', 'coming soon', 'level up', 'best dad ever'
+_SAID_WORDS = {"we", "are", "is", "am", "was", "you", "your", "yours", "yourself", "our", "my", "i", "me", "us", "it",
+               "its", "it's", "this", "here", "now", "soon", "up", "ever", "time", "way", "be", "will", "can", "do",
+               "don't", "get", "got", "let's", "lets", "every", "hello", "hi", "hey", "thanks", "thank", "never",
+               "always", "just", "not", "yet", "again", "today", "tonight", "forever", "happy", "merry", "feliz",
+               "navidad", "shana", "tova", "kareem", "mubarak", "joyeux", "congrats", "welcome", "love", "like",
+               "subscribe", "follow", "shine", "cheers", "bye", "goodbye", "hooray", "yay"}
 
 
 def _words_before_the_rest(text: str) -> tuple[int, int] | None:
@@ -420,8 +477,12 @@ def _words_before_the_rest(text: str) -> tuple[int, int] | None:
     head, rest = m.group(1), m.group(2)
     if not (colour_spans(rest) or named_object(rest) or re.search(r"\b(?:background|backdrop)\b", rest, re.IGNORECASE)):
         return None
-    if {_bare(w) for w in head.split()} & _DESIGN or _ABOUT_THE_LOOK.search(head):
+    if {_bare(w).removesuffix("s") for w in head.split()} & _DESIGN or _ABOUT_THE_LOOK.search(head):
         return None  # 'wedding invitation with two rings' names the design, 'christmas colors with a tree' its look
+    # words said, not a scene named ('Night sky with a full moon', 'still life with apples' are pictures)
+    if not ({_bare(w) for w in head.split()} & _SAID_WORDS or re.search(r"\d|!|\bfor\s+[A-Z]", head)) and \
+            not (len(head.split()) == 1 and _bare(head) in _SAID_ALONE):
+        return None
     return (m.start(1), _end_of(text, m.end(1))) if _names_nothing(head) or _slogan(head) else None
 
 

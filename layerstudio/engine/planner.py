@@ -749,10 +749,13 @@ def _not_asked_for(text: str, background: list[tuple[int, int]], objects: list[t
     def kept(span):
         if any(a <= span[0] < b for a, b in quoted):
             return span
-        if _NEGATION.search(text[:span[0]]) or re.match(r"(?:no|without|not)\b", text[span[0]:span[1]], re.IGNORECASE):
-            return None
+        if _NEGATION.search(text[:span[0]]) or re.match(r"(?:no|without|not)\s", text[span[0]:span[1]], re.IGNORECASE):
+            return None  # (not 'no-bake cheesecake')
         inside = _NEGATION_INSIDE.search(text, span[0], span[1])
-        return (span[0], inside.start()) if inside and inside.start() > span[0] else span
+        if not inside or inside.start() <= span[0]:
+            return span
+        head = re.sub(r"(?:\s+(?:with|and|or|but|minus|just))+\s*$", "", text[span[0]:inside.start()], flags=re.IGNORECASE)
+        return (span[0], span[0] + len(head)) if head.strip() else None  # 'a field with no trees': 'a field'
 
     return ([k for k in map(kept, background) if k is not None], [k for k in map(kept, objects) if k is not None])
 
@@ -1079,7 +1082,7 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
 # how much of something, not what ('with lots of lovely details: a red circle, ...')
 _HOW_MUCH = {"lot", "lots", "loads", "plenty", "many", "much", "few", "bunch", "of", "detail", "details", "elements",
              "element", "things", "stuff", "touches", "little", "extra", "extras", "more", "other"}
-_SAYING = {"that", "which", "says", "say", "saying", "reads", "read", "written"}  # 'sign that says' before the words
+_SAYING = {"that", "which", "says", "say", "saying", "reads", "read", "written", "titled", "entitled", "called", "named"}  # 'sign that says' before the words
 _PLACE_ONLY = _PLACES | _MIDDLE_WORDS | set(_ROW_WORDS) | set(_COLUMN_WORDS) | {"a", "the", "row", "line"}  # 'the middle', 'in a row'
 _ABOUT_THE_LOOK = re.compile(r"\b(feel|look|vibe|vibes|style|mood|aesthetic)\s*$", re.IGNORECASE)  # 'Warm, cosy feel.'
 _LOOK = re.compile(r"(?:and\s+)?(?:make|keep|have)\s+(?:it|them|everything|the design)\b", re.IGNORECASE)

@@ -69,6 +69,8 @@ def spelled_right(text: str, occasions: bool = False) -> tuple[str, list[tuple[s
     for m, written_out in words:
         if any(a <= m.start() < b for a, b in quoted):
             continue
+        if not occasions and m.group()[:1].isupper() and not written_out:
+            continue  # a name: 'Taj Mahal' is no 'Taj Mail', 'Pixar' no pear
         right = written_out or _meant(m.group().lower(), occasions)
         if right is None:
             continue
