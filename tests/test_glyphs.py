@@ -366,6 +366,7 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     # words holding a thing's name that name no thing
     assert named_object("a baby shower") is None and named_object("super bowl party") is None
     assert named_object("a shower")[1] == "shower-head" and named_object("hello world") is None
+    assert named_object("a rolling pin") is None  # no push pin
     master, aspect = icon_master("fa-hippo")  # read in a 24-unit box it would be one corner, blown up
     assert 0.3 < master.mean() < 0.8 and 1.2 < aspect < 1.6
     hippo = glyph_for("a grey hippo", 128, 96, seed=0)

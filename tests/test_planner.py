@@ -903,6 +903,10 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
         == (["red and white striped background"], ["a blue star"])
     assert cut("a red star and white stripes.", ["white stripes"], ["a red star"]) == (["white stripes"], ["a red star"])
     assert cut("a cat and a dog at night.", [], ["a cat", "a dog", "night"]) == (["night"], ["a cat", "a dog"])
+    # a place named first as if a thing is the background; the time of day before one is its
+    assert cut("Misty forest with an owl.", [], ["Misty forest", "an owl"]) == (["Misty forest"], ["an owl"])
+    assert cut("Night sky with a full moon.", ["sky"], ["a full moon"]) == (["Night sky"], ["a full moon"])
+    assert cut("movie night with popcorn.", [], ["movie night", "popcorn"])[0] == []
     # a thing named before the design noun is what the design shows ('a leaf logo for a brand' is a leaf)
     assert cut("a green leaf logo for an eco brand.", [], ["a green leaf logo", "an eco brand"]) == \
         ([], ["a green leaf logo"])

@@ -731,6 +731,21 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         if not background and place and place.group(2).lower() in _PLACE_NOUNS:  # 'On the beach: a palm tree, ...'
             background = [place.span(1)]
             trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
+    if not background:  # a place named as if a thing, before what is in it: 'Misty forest with an owl'
+        placed = [span for span in trimmed if ((_PLACE_NOUNS - {"day", "night", "board"}) &
+                                               set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))
+                                               or re.search(r"\b(?:starry|stormy|winter|summer|rainy|snowy|dark)\s+"
+                                                            r"(?:night|day)\b", text[span[0]:span[1]], re.IGNORECASE))
+                  and named_object(text[span[0]:span[1]]) is None and not quoted_ranges(text[span[0]:span[1]])
+                  and "'" not in text[span[0]:span[1]]]  # ('movie night', "Patrick's Day" are no places)
+        if placed and len(trimmed) > 1:
+            background, trimmed = placed[:1], [span for span in trimmed if span != placed[0]]
+    if background:  # the time of day or weather said just before it: 'Night sky' was cut to 'sky'
+        a, b = background[0]
+        said = re.search(r"\b(night|morning|evening|winter|summer|autumn|spring|starry|misty|foggy|stormy|sunny|"
+                         r"cloudy|snowy|rainy)\s+$", text[:a], re.IGNORECASE)
+        if said and not any(o[0] < a and said.start(1) < o[1] for o in trimmed):
+            background = [(said.start(1), b)] + background[1:]
     background, trimmed = _not_asked_for(text, background, trimmed)
     return _last_fixes(text, background, trimmed, colour_words)
 

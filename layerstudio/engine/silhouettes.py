@@ -502,7 +502,7 @@ def plural_forms(name: str) -> list[str]:
 
 
 # words that hold a thing's name but name no thing: a baby shower is a party, not a shower head
-_NO_THING = re.compile(r"\b(?:baby|bridal|wedding)\s+showers?\b|\bsuper\s+bowl\b|\bhello,?\s+world\b|"
+_NO_THING = re.compile(r"\b(?:baby|bridal|wedding)\s+showers?\b|\bsuper\s+bowl\b|\bhello,?\s+world\b|\brolling\s+pins?\b|"
                        r"\bworld'?s\s+(?:best|greatest|okayest)\b|\bbest\s+\w+\s+in\s+the\s+world\b")
 
 
