@@ -56,6 +56,7 @@ def test_words_meant_to_be_lettered_are_put_in_quotes():
             # the words a prompt opens with, before what it is on or with
             ("coming soon on a black background", "'Coming Soon' on a black background"),
             ("hello in blue", "'Hello' in blue"), ("level up with a star", "'Level Up' with a star"),
+            ("Believe in yourself with a star", "'Believe in yourself' with a star"),  # the longest opening
             ("super bowl party sunday", "'Super Bowl Party Sunday'"),  # no bowl in it
             ("baby shower for Sarah with a teddy bear", "'baby shower for Sarah' with a teddy bear"),
             # 'and' between capitalised words, names after a design's 'for', a business in lower case

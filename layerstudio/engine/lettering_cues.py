@@ -470,20 +470,25 @@ _SAID_WORDS = {"we", "are", "is", "am", "was", "you", "your", "yours", "yourself
 def _words_before_the_rest(text: str) -> tuple[int, int] | None:
     """The words a prompt opens with, where they name nothing (as `_names_nothing` reads a whole prompt) and what
     follows 'on', 'in', 'with' names a colour, a background or a thing: 'we are hiring on a blue background',
-    'hello in blue', 'rise and shine with a sun'."""
-    m = re.match(r"\s*(\S.*?)\s+(?:on|in|with|against|over)\s+(\S.*)$", text, re.IGNORECASE | re.DOTALL)
-    if m is None:
-        return None
-    head, rest = m.group(1), m.group(2)
+    'hello in blue', 'rise and shine with a sun'. The longest such opening: 'Believe in yourself with a star'."""
+    opening = len(text) - len(text.lstrip())
+    for cut in reversed(list(re.finditer(r"\s+(?:on|in|with|against|over)\s+(?=\S)", text, re.IGNORECASE))):
+        head, rest = text[opening:cut.start()], text[cut.end():]
+        if head.strip() and _said_before(head, rest):
+            return opening, _end_of(text, cut.start())
+    return None
+
+
+def _said_before(head: str, rest: str) -> bool:
     if not (colour_spans(rest) or named_object(rest) or re.search(r"\b(?:background|backdrop)\b", rest, re.IGNORECASE)):
-        return None
+        return False
     if {_bare(w).removesuffix("s") for w in head.split()} & _DESIGN or _ABOUT_THE_LOOK.search(head):
-        return None  # 'wedding invitation with two rings' names the design, 'christmas colors with a tree' its look
+        return False  # 'wedding invitation with two rings' names the design, 'christmas colors with a tree' its look
     # words said, not a scene named ('Night sky with a full moon', 'still life with apples' are pictures)
     if not ({_bare(w) for w in head.split()} & _SAID_WORDS or re.search(r"\d|!|\bfor\s+[A-Z]", head)) and \
             not (len(head.split()) == 1 and _bare(head) in _SAID_ALONE):
-        return None
-    return (m.start(1), _end_of(text, m.end(1))) if _names_nothing(head) or _slogan(head) else None
+        return False
+    return _names_nothing(head) or _slogan(head)
 
 
 def _the_words(text: str) -> tuple[int, int] | None:
