@@ -18,7 +18,7 @@ from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
 _USUAL = {
-    "rose": ("red", "pink"), "daisy": ("white", "yellow"), "sunflower": ("gold", "yellow"), "lotus": ("pink",),
+    "daisy": ("white", "yellow"), "lotus": ("pink",),  # (a rose and a sunflower: with the plants below)
     "lily": ("white", "pink"), "orchid": ("purple", "hot pink"), "blossom": ("pink",), "cherry blossom": ("pink",),
     "hibiscus": ("red", "hot pink"), "dove": ("white", "grey"), "pigeon": ("grey",), "seagull": ("white", "grey"),
     "robin": ("brown", "red"), "sparrow": ("brown",), "bluebird": ("blue",), "songbird": ("yellow", "blue"),
