@@ -120,10 +120,7 @@ def _said_by(text: str) -> list[tuple[int, int]]:
             if token.group()[-1] in ",;:" or (token.group()[-1] == "." and not token.group()[:-1].isupper()):
                 break
         if words:
-            end = words[-1].end()
-            while end > words[0].start() and text[end - 1] in ",;:.":
-                end -= 1
-            out.append((words[0].start(), end))
+            out.append((words[0].start(), _end_of(text, words[-1].end(), words[0].start())))
     return out
 
 
@@ -340,8 +337,9 @@ def _in_letters(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _end_of(text: str, end: int) -> int:
-    while text[end - 1] in ",;:.":
+def _end_of(text: str, end: int, start: int = 0) -> int:
+    """`end` moved back over the stops and commas before it, not past `start`."""
+    while end > start and text[end - 1] in ",;:.":
         end -= 1
     return end
 
@@ -501,10 +499,7 @@ def _the_words(text: str) -> tuple[int, int] | None:
         words.pop()
     if not words:
         return None
-    end = words[-1].end()
-    while end > words[0].start() and text[end - 1] in ".,;:":
-        end -= 1
-    return words[0].start(), end
+    return words[0].start(), _end_of(text, words[-1].end(), words[0].start())
 
 
 def _merged(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

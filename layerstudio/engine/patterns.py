@@ -64,8 +64,8 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
     return period, radius, rng.uniform(0, period), rng.uniform(0, period)
 
 
-_STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
-_DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
+STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
+DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
 _GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts
@@ -74,7 +74,7 @@ _GRADIENT_WAYS = {"horizontal": 0.0, "vertical": math.pi / 2, "diagonal": math.p
 
 def names_pattern(description: str) -> bool:
     text = description.lower()
-    return bool(_STRIPES.search(text) or _DOTS.search(text))
+    return bool(STRIPES.search(text) or DOTS.search(text))
 
 
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
@@ -84,7 +84,7 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     which way, "left to right", the planner cuts into objects of their own.)"""
     text = description.lower()
     rng = random.Random(seed)
-    if _STRIPES.search(text):
+    if STRIPES.search(text):
         period, width, angle = stripe_params(rng)
         thin = re.search(r"\b(?:thin|narrow|pinstripes?)\b", text) is not None
         if thin != (width < THIN_STRIPE):  # as the corpus words it: thin stripes under 7 px, others not
@@ -94,7 +94,7 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         if ways:
             angle = rng.choice(ways)
         return stripes(w, h, period, width, angle)
-    if _DOTS.search(text):
+    if DOTS.search(text):
         return dots(w, h, *dot_params(rng))
     if names_two_colour_gradient(description) and "radial" not in text:
         ways = [angle for way, angle in _GRADIENT_WAYS.items() if re.search(rf"\b{way}\b", text)]
@@ -119,7 +119,7 @@ def pattern_colours(description: str) -> tuple[tuple[int, int, int], tuple[int, 
     if len(colours) != 2:
         return None
     text = description.lower()
-    word = _STRIPES.search(text) or _DOTS.search(text)
+    word = STRIPES.search(text) or DOTS.search(text)
     if word is None:
         return (colours[0], colours[1]) if _GRADIENT.search(text) else None
     spans = colour_spans(description, quoted_ranges(description))

@@ -12,7 +12,7 @@ import numpy as np
 from .counting import DOING
 from .effects import EFFECT_WORDS
 from .colours import colour_rgb, colour_spans, lab
-from .patterns import names_pattern
+from .patterns import DOTS, STRIPES, names_pattern
 from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
 
@@ -176,8 +176,8 @@ _PLACES = {
     "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
 }
 _SHADES = {"dark", "light"}  # said alone of a background, a shade is a colour
-_PATTERN_WORD = re.compile(r"\b(?:((?:radial\s+|linear\s+)?gradient)|(?:pin)?stripe[sd]?|striped|(?:polka[- ]?)?dots?|"
-                           r"dotted|spots|spotted)\b", re.IGNORECASE)
+# a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words for stripes and dots
+_PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s" % (STRIPES.pattern, DOTS.pattern), re.IGNORECASE)
 _GRADIENT_PAIRS = (("teal", "dodger blue"), ("orange", "hot pink"), ("purple", "dodger blue"), ("gold", "orange"),
                    ("hot pink", "purple"), ("sky blue", "white"))
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
