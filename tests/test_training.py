@@ -8,7 +8,7 @@ import torch
 
 from layerstudio.engine.pipeline import Pipeline
 from layerstudio.training.evaluate import colour_matches, evaluate, psnr
-from layerstudio.training.train import Trainer, recolour
+from layerstudio.training.train import Trainer, lr_at, recolour
 
 
 def train_args(out, **kw):
@@ -721,3 +721,15 @@ def test_a_zero_initialised_addition_to_the_init_model_trains_faster(tmp_path):
     scaled = [g for g in trainer.decoder_optim.param_groups if g["lr_scale"] != 1.0]
     assert len(scaled) == 1 and {id(p) for p in scaled[0]["params"]} == glyph_in and scaled[0]["lr"] == 1e-2
     assert all(g["lr_scale"] == 1.0 for g in trainer.optim.param_groups)
+
+
+def test_warm_up_ends_by_steps_or_by_a_tenth_of_the_time_limit():
+    base = 1e-3
+    assert lr_at(0, 4000, base) == pytest.approx(base / 200)
+    assert lr_at(99, 4000, base) == pytest.approx(base / 2)
+    # a short run with few, slow steps still reaches the full rate once a tenth of its time has passed
+    assert lr_at(20, 4000, base, time_fraction=0.05) == pytest.approx(base / 2)
+    assert lr_at(20, 4000, base, time_fraction=0.1) > 0.95 * base
+    # then decays to a tenth by the end of the time limit
+    assert lr_at(150, 4000, base, time_fraction=1.0) == pytest.approx(base / 10)
+    assert lr_at(150, 4000, base, time_fraction=0.5) < lr_at(150, 4000, base, time_fraction=0.2)
