@@ -198,28 +198,6 @@ def snap_to_colour(pixels: np.ndarray, colour: tuple[int, int, int], flat: bool 
     return out
 
 
-def between_colours(pixels: np.ndarray, first: tuple[int, int, int], second: tuple[int, int, int]) -> np.ndarray:
-    """A generated stripes or dots background (RGBA uint8) in exactly its two named colours: each pixel moved onto
-    the CIELAB line between them, where it is nearest, and that line stretched so the model's two main colours
-    land on the named ones. Where the model put the pattern stays, and its soft edges; the colours it strewed
-    beside it (on the default model, speckles of every hue) go."""
-    a, b = lab_array(np.array([first, second], np.float64))
-    along = b - a
-    if not along.any():
-        return pixels
-    values = lab_array(pixels[..., :3])
-    share = np.clip((values - a) @ along / (along @ along), 0.0, 1.0)
-    # the model's two main colours lie short of the named ones: the pixels nearer each end land on it
-    solid = pixels[..., 3] > 127
-    nearer_first, nearer_second = solid & (share < 0.5), solid & (share >= 0.5)
-    if nearer_first.any() and nearer_second.any():
-        lo, hi = np.median(share[nearer_first]), np.median(share[nearer_second])
-        share = np.clip((share - lo) / (hi - lo), 0.0, 1.0)
-    out = pixels.copy()
-    out[..., :3] = np.round(rgb_from_lab(a + share[..., None] * along)).astype(np.uint8)
-    return out
-
-
 # Words a background may say beside its colour and still ask for nothing but that colour
 _PLAIN_WORDS = {"a", "an", "the", "plain", "solid", "flat", "background", "backdrop", "canvas", "colour", "color",
                 "on", "in", "all", "over", "of"}

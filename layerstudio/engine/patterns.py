@@ -133,9 +133,12 @@ def pattern_sketch(description: str, w: int, h: int, seed: int) -> np.ndarray | 
     colours of `pattern_colours`), or None where the words leave either open."""
     colours = pattern_colours(description)
     coverage = None if colours is None else pattern_for(description, w, h, seed)
-    if coverage is None:
-        return None
-    ground, pattern = (np.asarray(c, np.float32) for c in colours)
-    out = np.full((h, w, 4), 255, np.uint8)
-    out[..., :3] = np.round(ground + (pattern - ground) * coverage[..., None]).astype(np.uint8)
+    return None if coverage is None else painted(coverage, *colours)
+
+
+def painted(coverage: np.ndarray, ground: tuple[int, int, int], pattern: tuple[int, int, int]) -> np.ndarray:
+    """(h, w, 4) uint8 opaque picture: `pattern`'s colour where `coverage` is 1, `ground`'s where it is 0."""
+    ground_rgb, pattern_rgb = (np.asarray(c, np.float32) for c in (ground, pattern))
+    out = np.full((*coverage.shape, 4), 255, np.uint8)
+    out[..., :3] = np.round(ground_rgb + (pattern_rgb - ground_rgb) * coverage[..., None]).astype(np.uint8)
     return out
