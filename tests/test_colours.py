@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from layerstudio.engine.colours import (BASE_COLOURS, colour_names, colour_spans, lab, lab_array,
-                                        flat_colour, named_colours, rgb_from_lab, snap_to_colour,
-                                        with_large_scale_of)
+                                        flat_colour, named_colours, rgb_from_lab, snap_to_colour)
 from layerstudio.engine.config import TextConfig
 from layerstudio.engine.glyphs import glyph_for
 from layerstudio.engine.text import SmallTextEncoder, Tokenizer
@@ -195,7 +194,7 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     asked = []
     monkeypatch.setattr(pipeline_module, "snap_to_colour", lambda px, colour, flat: asked.append([colour, flat]) or px)
     monkeypatch.setattr(pipeline_module, "painted", lambda coverage, *pair: asked.append(list(pair)) or np.zeros((*coverage.shape, 4), np.uint8))
-    monkeypatch.setattr(pipeline_module, "with_large_scale_of", lambda px, ramp: asked.append([ramp.shape]) or px)
+    monkeypatch.setattr(pipeline_module, "smooth_gradient", lambda px, words, seed, pair: asked.append(pair) or px)
     pipe = Pipeline.from_preset("tiny", seed=0)
     doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
     assert asked == [[(255, 255, 255), True]]  # no words: a plain white background, the object no colour
@@ -208,7 +207,7 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
     red, blue, olive, cyan = BASE_COLOURS["red"], BASE_COLOURS["blue"], colour_names()["olive"], (0x3f, 0xa2, 0xc4)
     # flat with its drop shadow too: the shadow is drawn apart from the object (effects.with_shadow)
-    assert asked == [[cyan, True], [cyan, True], [olive, True], [olive, False], [(64, 64, 4)], [blue, red]]
+    assert asked == [[cyan, True], [cyan, True], [olive, True], [olive, False], [red, blue], [blue, red]]
     pipe.regenerate(doc, 0, seed=2, hint="black stripes on white", steps=1)
     assert asked[-1] == [(255, 255, 255), (0, 0, 0)]  # paper and ink, not the corpus's 22 and 246
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
@@ -232,17 +231,29 @@ def test_words_asking_for_one_colour_alone_get_it_flat_where_the_layer_shows_it(
     assert np.array_equal(snap_to_colour(layer, BASE_COLOURS["blue"], flat=True), layer)  # it drew another colour
 
 
-def test_a_gradient_takes_its_large_scale_colours_from_the_ramp_and_keeps_its_detail():
-    ramp = np.zeros((64, 96, 4), np.uint8)
-    ramp[..., 0] = np.linspace(0, 255, 96).astype(np.uint8)
-    ramp[..., 3] = 255
-    drawn = ramp.copy()
-    drawn[..., 0] = drawn[..., 0] // 2 + 40  # short of its ends, with a fine grid on it
-    drawn[::8, :, 1] = 30
-    fixed = with_large_scale_of(drawn, ramp)
-    assert np.abs(fixed[..., 0].astype(int) - ramp[..., 0]).mean() < 0.2 * np.abs(drawn[..., 0].astype(int) -
-                                                                                 ramp[..., 0]).mean()
-    assert (fixed[::8, :, 1].astype(int) - fixed[4::8, :, 1]).mean() > 20  # the detail stays
+def test_a_gradient_background_is_painted_smooth():
+    from layerstudio.engine.patterns import radial_ramp, smooth_gradient
+
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:64, 0:96]
+    drawn = np.zeros((64, 96, 4), np.uint8)
+    drawn[..., 3] = 255
+    drawn[..., 2] = np.clip(120 + xs + rng.normal(0, 12, xs.shape), 0, 255)  # blue rising to the right, blotchy
+    drawn[::8, :, 1] = 30  # the patch grid
+    smooth = smooth_gradient(drawn, "a soft blue gradient", seed=1, colours=[BASE_COLOURS["blue"]])
+    assert np.abs(np.diff(smooth[..., :3].astype(int), axis=1)).max() <= 2  # no blotches, no grid
+    assert np.abs(np.diff(smooth[..., :3].astype(int), axis=0)).max() <= 2
+    assert smooth[:, -4:, 2].mean() - smooth[:, :4, 2].mean() > 60  # the model's own rise kept
+    # a radial one: the model's lightest colour at the centre, its darkest at the rim
+    radial = smooth_gradient(drawn, "a glowing blue radial background", seed=1, colours=[])
+    ramp = radial_ramp(96, 64, 1)
+    centre, rim = np.unravel_index(ramp.argmin(), ramp.shape), np.unravel_index(ramp.argmax(), ramp.shape)
+    assert radial[centre][2] > radial[rim][2] + 60
+    # between two named colours, the ramp asked, from the first
+    two = smooth_gradient(drawn, "a radial gradient from yellow to red", seed=1,
+                          colours=[BASE_COLOURS["yellow"], BASE_COLOURS["red"]])
+    assert np.abs(two[centre][:3].astype(int) - BASE_COLOURS["yellow"]).max() <= 2
+    assert np.abs(two[rim][:3].astype(int) - BASE_COLOURS["red"]).max() <= 2
 
 
 def test_a_colour_that_is_also_a_thing_is_the_thing_after_an_article_with_no_noun_after():

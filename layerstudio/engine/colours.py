@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageColor
+from PIL import ImageColor
 
 # The corpus's caption colours and the colour each one is drawn in (clearly apart from each other).
 BASE_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -229,21 +229,6 @@ def flat_colour(description: str, background: bool = False) -> tuple[int, int, i
     if background:
         return spans[0][2] if words <= _PLAIN_WORDS else None
     return spans[0][2] if not words & _NOT_FLAT else None
-
-
-def with_large_scale_of(pixels: np.ndarray, reference: np.ndarray, cells: int = 8) -> np.ndarray:
-    """`pixels` (RGBA uint8) with their colours at large scale (a `cells` x `cells` grid) taken from `reference`
-    and the detail kept: a gradient the model drew short of its colours ('navy to gold' ended brown, through
-    purple) lands on the ramp asked, as snap_to_colour lands a fill on its colour."""
-    h, w = pixels.shape[:2]
-    small = (min(cells, w), min(cells, h))
-    out = pixels.copy()
-    for c in range(3):
-        gap = reference[..., c].astype(np.float32) - pixels[..., c].astype(np.float32)
-        smooth = Image.fromarray(gap, mode="F").resize(small, Image.Resampling.BOX).resize((w, h),
-                                                                                          Image.Resampling.BILINEAR)
-        out[..., c] = np.clip(np.round(pixels[..., c] + np.asarray(smooth)), 0, 255).astype(np.uint8)
-    return out
 
 
 SNAP_LIMIT = 40.0  # delta E: farther than this, the layer shows another colour than the one named

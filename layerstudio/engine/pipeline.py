@@ -15,8 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import (PRINTED, colour_only, colour_spans, flat_colour, named_colours, snap_to_colour,
-                      with_large_scale_of)
+from .colours import PRINTED, colour_only, colour_spans, flat_colour, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
@@ -25,7 +24,8 @@ from .effects import glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
-from .patterns import names_pattern, painted, pattern_colours, pattern_for, pattern_sketch
+from .patterns import (names_gradient, names_pattern, painted, pattern_colours, pattern_for, pattern_sketch,
+                       smooth_gradient)
 from .lettering_cues import DESIGN_NOUNS
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
@@ -304,23 +304,20 @@ class Pipeline:
         if request.composite is None:
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
+                spec = request.layers[i]
+                if i == 0 and not clear and len(wanted) == 2 and names_pattern(drawn[0]):
+                    # stripes and dots painted where the model drew them from their sketch: its edges were beaded
+                    ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))
+                    layers[0] = painted(pattern_for(drawn[0], spec.box.width, spec.box.height, spec.seed), ground,
+                                        pattern)
+                elif i == 0 and not clear and len(wanted) <= 2 and names_gradient(drawn[0]):
+                    layers[0] = smooth_gradient(layers[0], drawn[0], spec.seed, wanted)  # the model's were blotchy
                 if len(wanted) == 1:
                     # an object with a shadow is flat too: the shadow is drawn apart (with_shadow)
                     flat = flat_colour(drawn[i] if i == 0 else without_shadow(drawn[i]), background=i == 0) is not None
                     layers[i] = snap_to_colour(layers[i], wanted[0], flat)
-                elif len(wanted) == 2 and i == 0 and names_pattern(drawn[i]) and not clear:
-                    # stripes and dots painted where the model drew them from their sketch: its edges were beaded
-                    spec = request.layers[0]
-                    ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))
-                    layers[0] = painted(pattern_for(drawn[0], spec.box.width, spec.box.height, spec.seed), ground,
-                                        pattern)
-                elif len(wanted) == 2 and i == 0:
-                    spec = request.layers[0]  # a gradient between them
-                    ramp = pattern_sketch(drawn[0], spec.box.width, spec.box.height, spec.seed)
-                    if ramp is not None:
-                        layers[0] = with_large_scale_of(layers[0], ramp)
                 if i > 0:  # the drop shadow asked for, drawn as the corpus draws it: the model's was faint
-                    layers[i] = with_shadow(layers[i], drawn[i], request.layers[i].seed)
+                    layers[i] = with_shadow(layers[i], drawn[i], spec.seed)
         else:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
