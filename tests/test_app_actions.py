@@ -683,3 +683,13 @@ def test_a_second_box_from_the_keyboard_is_stepped_off_the_first(qtbot, tmp_path
     for _ in range(2):
         w.act_new_box.trigger()
     assert [l.box.x0 for l in w.document.layers[1:]] == [256, 384]
+
+
+def test_a_disabled_delete_says_why(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, None)
+    w.act_new_box.trigger()
+    assert w.act_delete.isEnabled() and w.act_delete.statusTip() == "Delete the selected layer"
+    w.act_lock.trigger()
+    assert not w.act_delete.isEnabled() and "Unlock" in w.act_delete.statusTip()
+    w.controller.select(0)
+    assert not w.act_delete.isEnabled() and "background can't be deleted" in w.act_delete.toolTip()

@@ -407,6 +407,11 @@ class MainWindow(QMainWindow):
         self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
         structural = i > 0 and not busy and layer is not None and not layer.locked
         self.act_delete.setEnabled(structural)
+        # a disabled Delete says why (its tooltip shows on the toolbar and in the status bar)
+        why = ("The background can't be deleted: hide it, or regenerate it" if i == 0 else
+               "Unlock the layer to delete it" if layer is not None and layer.locked else "Delete the selected layer")
+        self.act_delete.setStatusTip(why)
+        self.act_delete.setToolTip(f"{why} (Del)")
         self.act_cut.setEnabled(structural)
         self.act_copy.setEnabled(layer is not None)
         self.act_duplicate.setEnabled(layer is not None and not busy)
