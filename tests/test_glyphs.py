@@ -414,3 +414,25 @@ def test_long_lettering_in_a_box_too_narrow_for_one_line_is_broken_into_lines():
     assert lettering_height("'OPEN'", 224, 48) == 48.0  # one word, or a box wide enough: one line
     wide = glyph_for("'Happy New Year'", 224, 48).max(1) > 0.5
     assert (np.diff(wide.astype(int)) == 1).sum() <= 1
+
+
+def test_checks_are_a_pattern_of_squares_in_their_two_colours():
+    from layerstudio.engine.patterns import names_pattern
+    from layerstudio.engine.usual_colours import background_in_usual_colour
+
+    for words in ("red and white checkered background", "a black and white checkerboard", "blue gingham on white",
+                  "red and white chequered background"):
+        assert names_pattern(words)
+        board = pattern_for(words, 96, 64, seed=2)
+        assert 0.4 < board.mean() < 0.6 and ((board == 0) | (board == 1)).mean() > 0.7  # crisp squares
+        row = board[10] > 0.5
+        runs = np.flatnonzero(np.diff(row.astype(int)))  # square edges along a row, a side apart
+        assert len(runs) >= 2 and np.ptp(np.diff(runs)) <= 1
+    assert not names_pattern("a check mark") and not names_pattern("a checklist")
+    words = "red and white checkered background"
+    sketch, board = pattern_sketch(words, 64, 64, 1), pattern_for(words, 64, 64, 1)
+    ground, squares = pattern_colours(words)
+    assert ground != squares
+    assert (sketch[board == 1, :3] == squares).all() and (sketch[board == 0, :3] == ground).all()
+    assert background_in_usual_colour("a red checkered background", 0) == "a red checkered background on white"
+    assert "on white" in background_in_usual_colour("a checkered background", 0)

@@ -57,6 +57,14 @@ def stripe_params(rng: random.Random) -> tuple[float, float, float]:
     return period, width, rng.choice(STRIPE_ANGLES)
 
 
+def checks(w: int, h: int, period: float, ox: float, oy: float) -> np.ndarray:
+    """(h, w) coverage of a checkerboard of `period` px squares shifted by (ox, oy), its edges antialiased by
+    drawing it 4 times larger and averaging."""
+    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4
+    board = ((np.floor((xs + ox) / period) + np.floor((ys + oy) / period)) % 2).astype(np.float32)
+    return board.reshape(h, 4, w, 4).mean((1, 3))
+
+
 def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
     """Period, radius and offsets as the corpus draws them."""
     period = rng.uniform(16, 36)
@@ -66,6 +74,7 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
 
 STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
 DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
+CHECKS = re.compile(r"\b(?:check(?:s|ed|ered|erboard)|chequer(?:s|ed|board)|gingham)\b")
 _GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts
@@ -118,7 +127,7 @@ def smooth_gradient(pixels: np.ndarray, description: str, seed: int,
 
 def names_pattern(description: str) -> bool:
     text = description.lower()
-    return bool(STRIPES.search(text) or DOTS.search(text))
+    return bool(STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text))
 
 
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
@@ -140,6 +149,9 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         return stripes(w, h, period, width, angle)
     if DOTS.search(text):
         return dots(w, h, *dot_params(rng))
+    if CHECKS.search(text):  # the corpus has none: the pipeline paints them (gingham's too, for now)
+        period = rng.uniform(16, 36)
+        return checks(w, h, period, rng.uniform(0, period), rng.uniform(0, period))
     if names_two_colour_gradient(description) and "radial" not in text:
         ways = [angle for way, angle in _GRADIENT_WAYS.items() if re.search(rf"\b{way}\b", text)]
         return two_colour_ramp(w, h, ways[0] if ways else rng.uniform(0, 2 * math.pi))
@@ -163,7 +175,7 @@ def pattern_colours(description: str) -> tuple[tuple[int, int, int], tuple[int, 
     if len(colours) != 2:
         return None
     text = description.lower()
-    word = STRIPES.search(text) or DOTS.search(text)
+    word = STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text)
     if word is None:
         return (colours[0], colours[1]) if _GRADIENT.search(text) else None
     spans = colour_spans(description, quoted_ranges(description))

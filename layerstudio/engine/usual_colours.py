@@ -12,7 +12,7 @@ import numpy as np
 from .counting import DOING
 from .effects import EFFECT_WORDS
 from .colours import colour_rgb, colour_spans, lab
-from .patterns import DOTS, STRIPES, names_pattern
+from .patterns import CHECKS, DOTS, STRIPES, names_pattern
 from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
 
@@ -177,7 +177,8 @@ _PLACES = {
 }
 _SHADES = {"dark", "light"}  # said alone of a background, a shade is a colour
 # a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words for stripes and dots
-_PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s" % (STRIPES.pattern, DOTS.pattern), re.IGNORECASE)
+_PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s|%s" % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern),
+                           re.IGNORECASE)
 _GRADIENT_PAIRS = (("teal", "dodger blue"), ("orange", "hot pink"), ("purple", "dodger blue"), ("gold", "orange"),
                    ("hot pink", "purple"), ("sky blue", "white"))
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
@@ -322,7 +323,8 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under, beside))
 
 
-_ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|polkadots|spots|checks|squares)\b",
+_ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|polkadots|spots|checks|squares|checked|"
+                                 r"checkered|chequered|checkerboard|gingham)\b",
                                  re.IGNORECASE)
 
 
