@@ -1,7 +1,7 @@
-"""Background patterns the default model knows: stripes, dots and two-colour gradients. The corpus paints its
-patterned backgrounds with them, and the engine gives a background whose words name one its pattern through the glyph
-input, as it gives an object its silhouette. The model alone drew stripes and dots as noisy texture, and a gradient
-between two colours as one colour between them."""
+"""Background patterns: stripes, dots and two-colour gradients, which the corpus paints its patterned backgrounds
+with, and checks. The engine gives a background whose words name one its pattern through the glyph input, as it gives
+an object its silhouette, and paints the pattern over what the model drew from it where the words name both colours:
+the model alone drew stripes and dots as noisy texture, and with the pattern given, its edges still beaded."""
 from __future__ import annotations
 
 import math
@@ -149,7 +149,7 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         return stripes(w, h, period, width, angle)
     if DOTS.search(text):
         return dots(w, h, *dot_params(rng))
-    if CHECKS.search(text):  # the corpus has none: the pipeline paints them (gingham's too, for now)
+    if CHECKS.search(text):  # the corpus has none, so the model never learnt them: the pipeline paints them (gingham too)
         period = rng.uniform(16, 36)
         return checks(w, h, period, rng.uniform(0, period), rng.uniform(0, period))
     if names_two_colour_gradient(description) and "radial" not in text:
