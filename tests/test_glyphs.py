@@ -436,3 +436,11 @@ def test_checks_are_a_pattern_of_squares_in_their_two_colours():
     assert (sketch[board == 1, :3] == squares).all() and (sketch[board == 0, :3] == ground).all()
     assert background_in_usual_colour("a red checkered background", 0) == "a red checkered background on white"
     assert "on white" in background_in_usual_colour("a checkered background", 0)
+    assert background_in_usual_colour("dotted background in green", 0) == "dotted background in green on white"
+
+
+def test_big_and_tiny_dots_are_so():
+    for seed in range(5):
+        plain = pattern_for("blue dots on yellow", 128, 128, seed)
+        big, tiny = pattern_for("big blue dots on yellow", 128, 128, seed), pattern_for("tiny blue dots", 128, 128, seed)
+        assert big.mean() > 1.3 * plain.mean() and tiny.mean() < plain.mean() * 0.75

@@ -110,6 +110,8 @@ def test_a_prompt_naming_objects_and_no_background_gets_a_plain_white_one():
     assert len(left) == 1 and "names 3 objects and there is 1 box" in left[0]
     # an empty prompt: said, and names the app gave go back to 'Layer N'
     pipe.model.planner = oracle_planner("a red star on navy", ["navy", "a red star"])
+    none = replace(JobRequest.from_layout(Layout(128, 128, "a red star on navy", [], seed=1)), steps=1)
+    assert any("names 1 object and there are no boxes." in n for n in pipe.run(none).notices)
     named = pipe.generate(Layout(128, 128, "a red star on navy", [Box(0, 0, 64, 64)], seed=1), steps=1)
     assert named.layers[1].name == "Red star"
     named.prompt = " "
@@ -977,3 +979,28 @@ def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object()
     regenerated = pipe.run(replace(request, steps=1))
     assert regenerated.apply_to(hinted).layers[1].name == "Green sun"
     assert not [n for n in regenerated.notices if "got no box" in n]
+
+
+def test_a_patterns_colours_and_kind_said_around_it_are_the_backgrounds():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, background, objects):
+        spans = lambda phrases: [(text.index(p), text.index(p) + len(p)) for p in phrases]  # noqa: E731
+        bg, objs = tidy_cut(text, spans(background), spans(objects))
+        return [text[a:b] for a, b in bg], [text[a:b] for a, b in objs]
+
+    assert cut("dotted background in green.", ["dotted background"], []) == (["dotted background in green"], [])
+    assert cut("vertical stripes of navy and white with an anchor.", ["vertical stripes of navy"], ["an anchor"]) == \
+        (["vertical stripes of navy and white"], ["an anchor"])
+    assert cut("stripes of navy and white.", ["navy and white"], []) == (["stripes of navy and white"], [])
+    assert cut("diagonal blue and yellow stripes.", ["blue and yellow stripes"], []) == \
+        (["diagonal blue and yellow stripes"], [])
+    assert cut("a radial gradient from yellow to red.", ["a radial gradient from yellow"], []) == \
+        (["a radial gradient from yellow to red"], [])
+    assert cut("checkerboard red and black with a white star.", ["black"], ["checkerboard red", "a white star"]) == \
+        (["checkerboard red and black"], ["a white star"])
+    # a plain background takes no colour said beside it, nor a pattern things wear
+    assert cut("a red star on a blue background.", ["a blue background"], ["a red star"]) == \
+        (["a blue background"], ["a red star"])
+    assert cut("a zebra with black and white stripes on green.", ["green"], ["a zebra with black and white stripes"]) \
+        == (["green"], ["a zebra with black and white stripes"])

@@ -148,7 +148,12 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
             angle = rng.choice(ways)
         return stripes(w, h, period, width, angle)
     if DOTS.search(text):
-        return dots(w, h, *dot_params(rng))
+        period, radius, ox, oy = dot_params(rng)
+        if re.search(r"\b(?:big|large|huge)\b", text):  # painted, so beyond the corpus's sizes
+            period, radius = period * 1.5, radius * 1.9
+        elif re.search(r"\b(?:small|tiny|little)\b", text):
+            period, radius = period * 0.6, radius * 0.45
+        return dots(w, h, period, radius, ox, oy)
     if CHECKS.search(text):  # the corpus has none, so the model never learnt them: the pipeline paints them (gingham too)
         period = rng.uniform(16, 36)
         return checks(w, h, period, rng.uniform(0, period), rng.uniform(0, period))

@@ -413,12 +413,12 @@ class Pipeline:
         named = len({o.strip().lower() for o in objects})  # an object named twice is one
         shown = Counter(p.strip().lower() for p in phrases[1:] if p)
         left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
-        boxes = f"{'is 1 box' if count == 1 else f'are {count} boxes'}" + (
+        boxes = ("is 1 box" if count == 1 else f"are {count or 'no'} boxes") + (
             f" for them ({own} more drawn from {'its' if own == 1 else 'their'} own hint{'s' if own > 1 else ''})"
             if own else "")
         if left:
             which = " and ".join(f"“{short(o)}”" for o in left)
-            return [f"{which} got no box: the prompt names {named} objects and there {boxes}. "
+            return [f"{which} got no box: the prompt names {named} object{'s' if named != 1 else ''} and there {boxes}. "
                     f"Draw a box for each."]
         fewer = [(o, count_of(o), shown[o.strip().lower()]) for o in dict.fromkeys(objects)
                  if 0 < shown[o.strip().lower()] < count_of(o)]  # 'three balloons' in one box

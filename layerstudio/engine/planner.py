@@ -28,7 +28,7 @@ from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
-from .patterns import names_pattern
+from .patterns import CHECKS, DOTS, STRIPES, names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -746,8 +746,74 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
                          r"cloudy|snowy|rainy)\s+$", text[:a], re.IGNORECASE)
         if said and not any(o[0] < a and said.start(1) < o[1] for o in trimmed):
             background = [(said.start(1), b)] + background[1:]
+    background, trimmed = _pattern_said_whole(text, background, trimmed, colour_words)
     background, trimmed = _not_asked_for(text, background, trimmed)
     return _last_fixes(text, background, trimmed, colour_words)
+
+
+# Words a background's pattern or gradient is said in, beside its colours ('vertical stripes of navy and white',
+# 'big blue dots on yellow', 'a radial gradient from yellow to red', 'checkerboard red and black')
+_PATTERN_NAMES = re.compile(r"%s|%s|%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b"
+                            % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern))
+_PATTERN_SAYING = {"thin", "thick", "wide", "narrow", "big", "small", "tiny", "large", "background", "pattern", "soft",
+                   "and", "of", "in", "to", "from", "on", "a", "an", "the"}
+_PATTERN_JOINS = {"and", "of", "in", "to", "from", "on", "a", "an", "the"}
+
+
+def _pattern_said_whole(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]],
+                        colour_words) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A background naming a pattern or gradient with the words around it that say its colours and kind, which no
+    phrase held: 'dotted background in green' was cut to 'dotted background', 'vertical stripes of navy and white'
+    lost 'and white', 'diagonal blue and yellow stripes' its direction, 'from yellow to red' its 'to red'; and a
+    phrase of pattern words and colours alone is the background's ('checkerboard red' was an object)."""
+    def coloured(word):
+        return any(a <= word.start() < b for a, b, _ in colour_words)
+
+    def sayable(word):
+        lower = word.group().lower()
+        return coloured(word) or lower in _PATTERN_SAYING or _PATTERN_NAMES.fullmatch(lower)
+
+    def saying(words):  # a colour or the pattern's own word among them
+        return any(coloured(w) or _PATTERN_NAMES.fullmatch(w.group().lower()) for w in words)
+
+    moved = [span for span in objects if names_pattern(text[span[0]:span[1]]) and
+             all(sayable(w) for w in _WORDS.finditer(text, *span))]
+    background, objects = sorted(background + moved), [span for span in objects if span not in moved]
+    words = list(_WORDS.finditer(text))
+    held = [span for span in objects]
+
+    def taken(run, patterned):  # a plain background takes words only where they name the pattern
+        while run and run[-1].group().lower() in _PATTERN_JOINS:
+            run.pop()
+        named = any(_PATTERN_NAMES.fullmatch(w.group().lower()) for w in run)
+        return run if saying(run) and (patterned or named) else []
+
+    out = []
+    for a, b in background:
+        patterned = _PATTERN_NAMES.search(text[a:b].lower()) is not None
+        after = [w for w in words if w.start() >= b]
+        run = []
+        for w in after:
+            if any(s <= w.start() < e for s, e in held) or not sayable(w):
+                break
+            run.append(w)
+        run = taken(run, patterned)
+        end = run[-1].end() if run else b
+        before = [w for w in reversed(words) if w.end() <= a]
+        run = []
+        for w in before:
+            if any(s <= w.start() < e for s, e in held) or not sayable(w):
+                break
+            run.append(w)
+        run = taken(run, patterned)
+        out.append((run[-1].start() if run else a, end))
+    merged = []
+    for a, b in sorted(out):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged, objects
 
 
 _NEGATION = re.compile(r"(?:^|\s)(?:no|without|not|minus|except)\s+(?:any\s+|an?\s+|the\s+)?$", re.IGNORECASE)

@@ -347,7 +347,8 @@ def background_in_usual_colour(description: str, seed: int) -> str:
     pattern in one colour on white, or on black where the colour is near white ('pink stripes' -> 'pink stripes on
     white': its one colour drawn alone, the model strewed others in); as it was otherwise."""
     colours = colour_spans(description, quoted_ranges(description))
-    if len(colours) == 1 and _ONE_COLOUR_PATTERN.match(description, colours[0][1]):
+    if len(colours) == 1 and (_ONE_COLOUR_PATTERN.match(description, colours[0][1]) or (  # 'dotted background in green'
+            names_pattern(description) and re.search(r"\bin\s+$", description[:colours[0][0]], re.IGNORECASE))):
         return f"{description} on {'black' if lab(colours[0][2])[0] > 90 else 'white'}"
     if not description.strip() or colours:
         return description
