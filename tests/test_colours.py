@@ -300,6 +300,12 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     clouds = {object_in_usual_colour("a big cloud", seed, white) for seed in range(20)}
     assert clouds and not any(c in ("a big white cloud", "a big light grey cloud") for c in clouds)  # not white on white
     assert object_in_usual_colour("a big cloud", 3, navy) in ("a big white cloud", "a big light grey cloud")
+    # a usual colour too near the background's: a shade of it, or the colour where it shows a little, not a bright
+    # one ('a pine tree in a forest' came out red, clouds on a light blue sky yellow)
+    forest, light_blue = colour_names()["dark green"], colour_names()["light blue"]
+    assert {object_in_usual_colour("a pine tree", seed, forest) for seed in range(5)} == {"a light green pine tree"}
+    assert {object_in_usual_colour("clouds", seed, light_blue) for seed in range(8)} == {"white clouds",
+                                                                                       "light grey clouds"}
     # a thing the table lacks: a bright colour before its name, the seed choosing which; apart from the background
     zorblats = {object_in_usual_colour("a fluffy zorblat with wings", seed, colour_names()["red"]) for seed in range(30)}
     assert len(zorblats) > 3 and all(re.fullmatch(r"a fluffy [a-z ]+ zorblat with wings", d) for d in zorblats)

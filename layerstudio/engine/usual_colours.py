@@ -11,7 +11,7 @@ import numpy as np
 
 from .counting import DOING
 from .effects import EFFECT_WORDS
-from .colours import colour_rgb, colour_spans, lab
+from .colours import colour_names, colour_rgb, colour_spans, lab
 from .patterns import CHECKS, DOTS, STRIPES, names_pattern
 from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
@@ -208,8 +208,8 @@ _DOING = re.compile(r"\s+(?:facing|upside|%s)\b" % DOING, re.IGNORECASE)  # 'an 
 _ARTICLES = {"a", "an", "the", "some", "one"}
 
 
-def _apart(colour: str, under) -> bool:
-    return all(stands_apart(colour_rgb(colour), rgb) for rgb in _grounds(under))
+def _apart(colour: str, under, apart: float = APART) -> bool:
+    return all(stands_apart(colour_rgb(colour), rgb, apart) for rgb in _grounds(under))
 
 
 def _grounds(under) -> list[tuple[int, int, int]]:
@@ -221,20 +221,24 @@ def _dark(under) -> bool:
     return bool(_grounds(under)) and float(np.mean([lab(rgb)[0] for rgb in _grounds(under)])) < 50
 
 
-def stands_apart(rgb: tuple[int, int, int], under: tuple[int, int, int]) -> bool:
-    """Whether a colour shows on another: delta E at least APART."""
-    return float(np.linalg.norm(np.subtract(lab(rgb), lab(under)))) >= APART
+def stands_apart(rgb: tuple[int, int, int], under: tuple[int, int, int], apart: float = APART) -> bool:
+    """Whether a colour shows on another: delta E at least `apart`."""
+    return float(np.linalg.norm(np.subtract(lab(rgb), lab(under)))) >= apart
 
 
 def _choose(candidates, seed: int, under, beside=()) -> str:
     """A candidate apart from the colour under it, by seed among the two likeliest, one unlike the other objects'
-    colours (`beside`) where there is one; else a bright one; else black or white, whichever stands out."""
+    colours (`beside`) where there is one; else a lighter or darker shade of one ('a pine tree in a forest' came out
+    red: light green now); else one that shows a little (white clouds on a light blue sky); else a bright one; else
+    black or white, whichever stands out."""
     rng = random.Random(seed)
-    for pool in (candidates, BRIGHT):
-        usual = [c for c in pool if _apart(c, under)]
+    names = colour_names()
+    shades = [f"{shade} {c}" for c in candidates for shade in ("light", "dark") if f"{shade} {c}" in names]
+    for pool, apart in ((candidates, APART), (shades, APART), (candidates, APART / 2), (BRIGHT, APART)):
+        usual = [c for c in pool if _apart(c, under, apart)]
         unlike = [c for c in usual if all(_apart(c, other) for other in beside)]
         if unlike or usual:
-            chosen = (unlike or usual)[:2] if pool is candidates else (unlike or usual)
+            chosen = (unlike or usual)[:2] if pool is not BRIGHT else (unlike or usual)
             return chosen[rng.randrange(len(chosen))]
     return "white" if _dark(under) else "black"
 
