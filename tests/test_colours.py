@@ -202,16 +202,16 @@ def test_generated_layers_are_snapped_to_their_words_and_decomposed_ones_are_not
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square", steps=1)
     pipe.regenerate(doc, 1, seed=2, hint="a #3fa2c4 square with a drop shadow", steps=1)
     pipe.regenerate(doc, 0, seed=2, hint="a plain olive background", steps=1)
-    pipe.regenerate(doc, 0, seed=2, hint="an olive sky", steps=1)
-    pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # the ramp's large scale
+    pipe.regenerate(doc, 0, seed=2, hint="an olive sky", steps=1)  # smoothed as a gradient, then snapped
+    pipe.regenerate(doc, 0, seed=2, hint="a red to blue gradient background", steps=1)  # the ramp asked
     pipe.regenerate(doc, 0, seed=2, hint="red stripes on blue", steps=1)
     red, blue, olive, cyan = BASE_COLOURS["red"], BASE_COLOURS["blue"], colour_names()["olive"], (0x3f, 0xa2, 0xc4)
     # flat with its drop shadow too: the shadow is drawn apart from the object (effects.with_shadow)
-    assert asked == [[cyan, True], [cyan, True], [olive, True], [olive, False], [red, blue], [blue, red]]
+    assert asked == [[cyan, True], [cyan, True], [olive, True], [olive], [olive, False], [red, blue], [blue, red]]
     pipe.regenerate(doc, 0, seed=2, hint="black stripes on white", steps=1)
     assert asked[-1] == [(255, 255, 255), (0, 0, 0)]  # paper and ink, not the corpus's 22 and 246
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a #3fa2c4 square on olive", steps=1)
-    assert len(asked) == 7
+    assert len(asked) == 8
 
 
 def test_words_asking_for_one_colour_alone_get_it_flat_where_the_layer_shows_it():
@@ -238,12 +238,19 @@ def test_a_gradient_background_is_painted_smooth():
     ys, xs = np.mgrid[0:64, 0:96]
     drawn = np.zeros((64, 96, 4), np.uint8)
     drawn[..., 3] = 255
-    drawn[..., 2] = np.clip(120 + xs + rng.normal(0, 12, xs.shape), 0, 255)  # blue rising to the right, blotchy
-    drawn[::8, :, 1] = 30  # the patch grid
+    drawn[..., :3] = np.clip(60 + xs[..., None] * (0.6, 0.6, 1.5) + rng.normal(0, 12, (64, 96, 3)), 0, 255)
+    drawn[::8, :, 1] = 30  # blotchy and lighter to the right, the patch grid showing
     smooth = smooth_gradient(drawn, "a soft blue gradient", seed=1, colours=[BASE_COLOURS["blue"]])
     assert np.abs(np.diff(smooth[..., :3].astype(int), axis=1)).max() <= 2  # no blotches, no grid
     assert np.abs(np.diff(smooth[..., :3].astype(int), axis=0)).max() <= 2
-    assert smooth[:, -4:, 2].mean() - smooth[:, :4, 2].mean() > 60  # the model's own rise kept
+    assert smooth[:, -4:, 2].mean() - smooth[:, :4, 2].mean() > 100  # the model's own rise kept
+    # drawn flat ('ombre pink'): its colour from darker to lighter, lighter where it leant
+    flat = np.zeros((64, 96, 4), np.uint8)
+    flat[..., :3] = np.clip(np.array([230, 120, 160]) + xs[..., None] * 0.05 + rng.normal(0, 6, (64, 96, 3)), 0, 255)
+    ombre = smooth_gradient(flat, "ombre pink background", seed=1, colours=[BASE_COLOURS["pink"]])
+    lightness = ombre[..., :3].astype(float) @ (0.299, 0.587, 0.114)
+    assert lightness[:, -1].mean() - lightness[:, 0].mean() > 30
+    assert np.abs(np.diff(ombre[..., :3].astype(int), axis=1)).max() <= 2
     # a radial one: the model's lightest colour at the centre, its darkest at the rim
     radial = smooth_gradient(drawn, "a glowing blue radial background", seed=1, colours=[])
     ramp = radial_ramp(96, 64, 1)

@@ -444,3 +444,16 @@ def test_big_and_tiny_dots_are_so():
         plain = pattern_for("blue dots on yellow", 128, 128, seed)
         big, tiny = pattern_for("big blue dots on yellow", 128, 128, seed), pattern_for("tiny blue dots", 128, 128, seed)
         assert big.mean() > 1.3 * plain.mean() and tiny.mean() < plain.mean() * 0.75
+
+
+def test_gradients_named_by_a_place_or_said_ombre_and_plain_skies_are_painted_smooth():
+    from layerstudio.engine.patterns import names_gradient
+    from layerstudio.engine.usual_colours import background_in_usual_colour
+
+    assert background_in_usual_colour("a sunset gradient background", 0) == \
+        "an orange to purple sunset gradient background"  # it was orange alone
+    assert pattern_colours("an orange to purple sunset gradient background") is not None
+    for words in ("ombre pink background", "a sky background", "a light blue sky", "an orange sky"):
+        assert names_gradient(words), words
+    for words in ("sky blue background", "a starry night sky", "the sky with clouds", "a skyscraper"):
+        assert not names_gradient(words), words

@@ -75,18 +75,24 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
 STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
 DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
 CHECKS = re.compile(r"\b(?:check(?:s|ed|ered|erboard)|chequer(?:s|ed|board)|gingham)\b")
-_GRADIENT = re.compile(r"\bgradient\b|\bfad(?:e|es|ing)\b")
+_GRADIENT = re.compile(r"\bgradient\b|\bombre\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts
 _GRADIENT_WAYS = {"horizontal": 0.0, "vertical": math.pi / 2, "diagonal": math.pi / 4}
 
 
 _RADIAL = re.compile(r"\bradial\b")
+FLAT_RISE = 20.0  # lightness change (of 255) across a gradient under which it reads as one flat colour
+
+
+# a sky is a gradient too, unless something is in it (the model drew skies blotchy, its patch grid showing)
+_PLAIN_SKY = re.compile(r"^(?!.*\b(?:stars?|starry|clouds?|cloudy|galaxy|aurora|fireworks|moon|sun|birds?|rainbow)\b)"
+                        r".*\bsky\b(?![ -]blue)")
 
 
 def names_gradient(description: str) -> bool:
     text = description.lower()
-    return bool(_GRADIENT.search(text) or _RADIAL.search(text))
+    return bool(_GRADIENT.search(text) or _RADIAL.search(text) or _PLAIN_SKY.search(text))
 
 
 def radial_ramp(w: int, h: int, seed: int) -> np.ndarray:
@@ -120,6 +126,12 @@ def smooth_gradient(pixels: np.ndarray, description: str, seed: int,
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     design = np.stack([np.ones_like(xs), xs / w, ys / h], -1).reshape(-1, 3)
     plane, *_ = np.linalg.lstsq(design, rgb.reshape(-1, 3), rcond=None)
+    rise = plane[1:] @ np.array([0.299, 0.587, 0.114], np.float32)  # lightness change across the width, the height
+    if math.hypot(*rise) < FLAT_RISE:  # drawn flat ('ombre pink', 'a soft pastel purple gradient'): its colour from
+        # darker to lighter, as the corpus shades one-colour gradients, lighter where it was lighter
+        angle = math.atan2(rise[1], rise[0]) if math.hypot(*rise) > 3 else random.Random(seed).uniform(0, 2 * math.pi)
+        mean = rgb.reshape(-1, 3).mean(0)
+        return painted(linear_ramp(w, h, angle), tuple(mean * 0.8), tuple(mean + (255 - mean) * 0.2))  # lighter
     out = np.full((h, w, 4), 255, np.uint8)
     out[..., :3] = np.clip(np.round(design @ plane), 0, 255).reshape(h, w, 3).astype(np.uint8)
     return out

@@ -182,6 +182,9 @@ _PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s|%s" % 
 _GRADIENT_PAIRS = (("teal", "dodger blue"), ("orange", "hot pink"), ("purple", "dodger blue"), ("gold", "orange"),
                    ("hot pink", "purple"), ("sky blue", "white"))
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
+# the two colours of a gradient named after a place ('a sunset gradient'), from the first
+_PLACE_GRADIENTS = {"sunset": ("orange", "purple"), "sunrise": ("gold", "hot pink"), "sky": ("sky blue", "white"),
+                    "sea": ("teal", "navy"), "ocean": ("teal", "navy"), "night": ("navy", "purple")}
 APART = 30.0  # delta E: nearer than this to the colour under it, an object would vanish into it
 
 
@@ -367,6 +370,9 @@ def background_in_usual_colour(description: str, seed: int) -> str:
     if not places:
         return description
     place = next((p for p in places if _name_of(p, _PLACES) not in _SHADES), places[0])  # 'a dark forest': green
+    if pattern and pattern.group(1) and _name_of(place, _PLACES) in _PLACE_GRADIENTS:  # 'a sunset gradient' was orange
+        first, second = _PLACE_GRADIENTS[_name_of(place, _PLACES)]
+        return _with_colour(description, min(place.start(), pattern.start()), f"{first} to {second}")
     colour = _choose(_PLACES[_name_of(place, _PLACES)], seed, None)
     if _name_of(place, _PLACES) in _SHADES:  # 'a dark background': the word is the colour's
         return description[:place.start()] + colour + description[place.end():]
