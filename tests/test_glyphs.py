@@ -457,3 +457,23 @@ def test_gradients_named_by_a_place_or_said_ombre_and_plain_skies_are_painted_sm
         assert names_gradient(words), words
     for words in ("sky blue background", "a starry night sky", "the sky with clouds", "a skyscraper"):
         assert not names_gradient(words), words
+
+
+def test_a_rainbow_background_is_painted_in_its_colours():
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.colours import colour_rgb
+    from layerstudio.engine.patterns import RAINBOW, rainbow_for
+    from layerstudio.engine.pipeline import Pipeline
+    from layerstudio.engine.usual_colours import background_in_usual_colour
+
+    bands = rainbow_for("vertical rainbow stripes", 96, 64, seed=3)
+    shown = {tuple(c) for c in bands[32, :, :3]}
+    assert {colour_rgb(name) for name in RAINBOW} <= shown and (bands[:, 40] == bands[0, 40]).all()  # vertical
+    ramp = rainbow_for("a rainbow gradient background", 96, 64, seed=3)
+    assert np.abs(np.diff(ramp[..., :3].astype(int), axis=0)).max() <= 16  # smooth
+    assert rainbow_for("a rainbow over green hills", 96, 64, 0) is None
+    assert background_in_usual_colour("rainbow stripes", 0) == "rainbow stripes"  # not 'rainbow blue stripes'
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(96, 64, "", [Box(8, 8, 40, 40)], seed=4), steps=1)
+    doc = pipe.regenerate(doc, 0, seed=7, hint="vertical rainbow stripes", steps=1)
+    assert np.array_equal(doc.layers[0].pixels, rainbow_for("vertical rainbow stripes", 96, 64, 7))

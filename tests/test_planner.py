@@ -1004,3 +1004,11 @@ def test_a_patterns_colours_and_kind_said_around_it_are_the_backgrounds():
         (["a blue background"], ["a red star"])
     assert cut("a zebra with black and white stripes on green.", ["green"], ["a zebra with black and white stripes"]) \
         == (["green"], ["a zebra with black and white stripes"])
+
+
+def test_an_underwater_scene_is_a_place():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "underwater scene with a fish."
+    background, objects = tidy_cut(text, [], [(0, 16), (22, 28)])
+    assert [text[a:b] for a, b in background] == ["underwater scene"] and [text[a:b] for a, b in objects] == ["a fish"]

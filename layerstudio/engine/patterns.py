@@ -137,6 +137,42 @@ def smooth_gradient(pixels: np.ndarray, description: str, seed: int,
     return out
 
 
+_RAINBOW = re.compile(r"\brainbow\b")
+RAINBOW = ("red", "orange", "gold", "green", "dodger blue", "purple")
+
+
+def rainbow_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
+    """(h, w, 4) uint8 opaque picture of the rainbow a background's words ask for ('rainbow stripes', 'a pastel
+    rainbow gradient', 'a rainbow background'): bands of its six colours, or a smooth ramp through them, across the
+    way the words say or the seed picks; None where they ask for none. (A rainbow came out one colour: the corpus
+    has none, and the background was given one colour.)"""
+    from .colours import colour_rgb
+
+    text = description.lower()
+    banded = STRIPES.search(text) is not None
+    if not _RAINBOW.search(text) or not (banded or _GRADIENT.search(text) or
+                                         re.search(r"\brainbow\s+(?:colou?red\s+)?background", text)):
+        return None
+    rng = random.Random(seed)
+    ways = [a for a, way in zip(STRIPE_ANGLES, STRIPE_WAYS) if re.search(rf"\b{way}\b", text)]
+    angle = rng.choice(ways or [0.0, math.pi / 2])
+    colours = np.array([colour_rgb(name) for name in RAINBOW], np.float32)
+    if re.search(r"\b(?:pastel|soft|pale)\b", text):
+        colours += (255 - colours) * 0.5
+    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4  # 4 times larger, then averaged: smooth edges
+    t = xs * math.cos(angle) + ys * math.sin(angle)
+    t = (t - t.min()) / max(float(np.ptp(t)), 1e-6)
+    if banded:
+        rgb = colours[(np.minimum(t * rng.choice([6, 12]), 11.999)).astype(int) % 6]
+    else:
+        place = np.minimum(t * 5, 4.999)
+        low = place.astype(int)
+        rgb = colours[low] + (colours[low + 1] - colours[low]) * (place - low)[..., None]
+    out = np.full((h, w, 4), 255, np.uint8)
+    out[..., :3] = np.round(rgb.reshape(h, 4, w, 4, 3).mean((1, 3))).astype(np.uint8)
+    return out
+
+
 def names_pattern(description: str) -> bool:
     text = description.lower()
     return bool(STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text))

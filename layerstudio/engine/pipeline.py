@@ -25,7 +25,7 @@ from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_heigh
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import (names_gradient, names_pattern, painted, pattern_colours, pattern_for, pattern_sketch,
-                       smooth_gradient)
+                       rainbow_for, smooth_gradient)
 from .lettering_cues import DESIGN_NOUNS
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
@@ -305,6 +305,10 @@ class Pipeline:
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
                 spec = request.layers[i]
+                rainbow = None if i or clear else rainbow_for(drawn[0], spec.box.width, spec.box.height, spec.seed)
+                if rainbow is not None:
+                    layers[0] = rainbow
+                    continue
                 if i == 0 and not clear and len(wanted) == 2 and names_pattern(drawn[0]):
                     # stripes and dots painted where the model drew them from their sketch: its edges were beaded
                     ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))

@@ -1390,7 +1390,7 @@ SCENE_NOUNS = {"sky", "wall", "table", "floor", "backdrop", "paper", "sea", "fie
 _PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "street", "lake", "river", "meadow", "garden",
                               "park", "desert", "city", "jungle", "hills", "snow", "sand",
                               "night", "sunset", "clouds", "pond", "lawn", "countryside", "day", "morning",
-                              "evening", "dusk", "dawn", "rain", "fog", "storm", "sunrise", "sunshine"}
+                              "evening", "dusk", "dawn", "rain", "fog", "storm", "sunrise", "sunshine", "underwater"}
 
 
 _STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote

@@ -174,8 +174,9 @@ _PLACES = {
     "rain": ("grey", "slate grey"), "storm": ("dark slate grey", "grey"), "fog": ("light grey", "silver"),
     "underwater": ("blue", "teal"), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
     "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
+    "pastel": ("pastel pink", "pastel blue"),
 }
-_SHADES = {"dark", "light"}  # said alone of a background, a shade is a colour
+_SHADES = {"dark", "light", "pastel"}  # said alone of a background, a shade is a colour ('a pastel background')
 # a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words for stripes and dots
 _PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s|%s" % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern),
                            re.IGNORECASE)
@@ -357,8 +358,8 @@ def background_in_usual_colour(description: str, seed: int) -> str:
     if len(colours) == 1 and (_ONE_COLOUR_PATTERN.match(description, colours[0][1]) or (  # 'dotted background in green'
             names_pattern(description) and re.search(r"\bin\s+$", description[:colours[0][0]], re.IGNORECASE))):
         return f"{description} on {'black' if lab(colours[0][2])[0] > 90 else 'white'}"
-    if not description.strip() or colours:
-        return description
+    if not description.strip() or colours or re.search(r"\brainbow\b", description, re.IGNORECASE):
+        return description  # a rainbow names its colours ('rainbow stripes')
     places = list(_PLACE_WORDS.finditer(description))
     pattern = _PATTERN_WORD.search(description)
     if pattern and not places:  # no colour at all: the model drew a murky grey-green
