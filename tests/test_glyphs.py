@@ -477,3 +477,16 @@ def test_a_rainbow_background_is_painted_in_its_colours():
     doc = pipe.generate(Layout(96, 64, "", [Box(8, 8, 40, 40)], seed=4), steps=1)
     doc = pipe.regenerate(doc, 0, seed=7, hint="vertical rainbow stripes", steps=1)
     assert np.array_equal(doc.layers[0].pixels, rainbow_for("vertical rainbow stripes", 96, 64, 7))
+
+
+def test_chevrons_are_zigzag_bands_in_their_two_colours():
+    from layerstudio.engine.patterns import names_pattern
+
+    assert names_pattern("a yellow and grey chevron pattern") and names_pattern("black and white zigzag background")
+    band = pattern_for("a yellow and grey chevron pattern", 128, 96, seed=1)
+    assert 0.4 < band.mean() < 0.6
+    column = band[:, 5] > 0.5  # down a column the bands alternate; across a row they zigzag (rise and fall)
+    assert 4 <= np.count_nonzero(np.diff(column.astype(int))) <= 16
+    top = [np.argmax(band[:, x] > 0.5) if band[0, x] <= 0.5 else np.argmax(band[:, x] <= 0.5) for x in range(128)]
+    assert len(set(np.sign(np.diff(top)).tolist()) - {0}) == 2
+    assert pattern_colours("a yellow and grey chevron pattern") is not None

@@ -999,6 +999,11 @@ def test_a_patterns_colours_and_kind_said_around_it_are_the_backgrounds():
         (["a radial gradient from yellow to red"], [])
     assert cut("checkerboard red and black with a white star.", ["black"], ["checkerboard red", "a white star"]) == \
         (["checkerboard red and black"], ["a white star"])
+    assert cut("a yellow and grey chevron pattern.", [], ["a yellow and grey chevron pattern"]) == \
+        (["a yellow and grey chevron pattern"], [])
+    # a thing named by a pattern's word stays one ('a red dot', 'a red chevron')
+    assert cut("a red dot on white.", ["white"], ["a red dot"]) == (["white"], ["a red dot"])
+    assert cut("a red chevron on white.", ["white"], ["a red chevron"]) == (["white"], ["a red chevron"])
     # a plain background takes no colour said beside it, nor a pattern things wear
     assert cut("a red star on a blue background.", ["a blue background"], ["a red star"]) == \
         (["a blue background"], ["a red star"])

@@ -65,6 +65,15 @@ def checks(w: int, h: int, period: float, ox: float, oy: float) -> np.ndarray:
     return board.reshape(h, 4, w, 4).mean((1, 3))
 
 
+def chevrons(w: int, h: int, period: float, ox: float) -> np.ndarray:
+    """(h, w) coverage of zigzag bands `period` px apart, half of each band covered, their points `period` px
+    apart across and shifted by `ox`; antialiased as `checks` is."""
+    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4
+    v = ys + np.abs(((xs + ox) / period) % 1.0 - 0.5) * period
+    band = (((v / period) % 1.0) < 0.5).astype(np.float32)
+    return band.reshape(h, 4, w, 4).mean((1, 3))
+
+
 def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
     """Period, radius and offsets as the corpus draws them."""
     period = rng.uniform(16, 36)
@@ -75,6 +84,7 @@ def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
 STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
 DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
 CHECKS = re.compile(r"\b(?:check(?:s|ed|ered|erboard)|chequer(?:s|ed|board)|gingham)\b")
+CHEVRONS = re.compile(r"\b(?:chevrons?|zig-?zags?|zigzagged)\b")
 _GRADIENT = re.compile(r"\bgradient\b|\bombre\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts
@@ -175,7 +185,7 @@ def rainbow_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
 
 def names_pattern(description: str) -> bool:
     text = description.lower()
-    return bool(STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text))
+    return bool(STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text) or CHEVRONS.search(text))
 
 
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:
@@ -205,6 +215,9 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     if CHECKS.search(text):  # the corpus has none, so the model never learnt them: the pipeline paints them (gingham too)
         period = rng.uniform(16, 36)
         return checks(w, h, period, rng.uniform(0, period), rng.uniform(0, period))
+    if CHEVRONS.search(text):  # as checks: never learnt, painted
+        period = rng.uniform(24, 48)
+        return chevrons(w, h, period, rng.uniform(0, period))
     if names_two_colour_gradient(description) and "radial" not in text:
         ways = [angle for way, angle in _GRADIENT_WAYS.items() if re.search(rf"\b{way}\b", text)]
         return two_colour_ramp(w, h, ways[0] if ways else rng.uniform(0, 2 * math.pi))
@@ -228,7 +241,7 @@ def pattern_colours(description: str) -> tuple[tuple[int, int, int], tuple[int, 
     if len(colours) != 2:
         return None
     text = description.lower()
-    word = STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text)
+    word = STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text) or CHEVRONS.search(text)
     if word is None:
         return (colours[0], colours[1]) if _GRADIENT.search(text) else None
     spans = colour_spans(description, quoted_ranges(description))

@@ -28,7 +28,7 @@ from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
-from .patterns import CHECKS, DOTS, STRIPES, names_pattern
+from .patterns import CHECKS, CHEVRONS, DOTS, STRIPES, names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -753,10 +753,12 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 # Words a background's pattern or gradient is said in, beside its colours ('vertical stripes of navy and white',
 # 'big blue dots on yellow', 'a radial gradient from yellow to red', 'checkerboard red and black')
-_PATTERN_NAMES = re.compile(r"%s|%s|%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b"
-                            % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern))
+_PATTERN_NAMES = re.compile(r"%s|%s|%s|%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b"
+                            % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern, CHEVRONS.pattern))
 _PATTERN_SAYING = {"thin", "thick", "wide", "narrow", "big", "small", "tiny", "large", "background", "pattern", "soft",
                    "and", "of", "in", "to", "from", "on", "a", "an", "the"}
+_PATTERN_PHRASE = re.compile(r"\b(?:stripes|striped|dots|dotted|spots|spotted|checks|checked|checkered|chequered|"
+                             r"checkerboard|gingham|chevrons|zigzags|pattern|patterned|background|backdrop)\b")
 _PATTERN_JOINS = {"and", "of", "in", "to", "from", "on", "a", "an", "the"}
 
 
@@ -776,8 +778,8 @@ def _pattern_said_whole(text: str, background: list[tuple[int, int]], objects: l
     def saying(words):  # a colour or the pattern's own word among them
         return any(coloured(w) or _PATTERN_NAMES.fullmatch(w.group().lower()) for w in words)
 
-    moved = [span for span in objects if names_pattern(text[span[0]:span[1]]) and
-             all(sayable(w) for w in _WORDS.finditer(text, *span))]
+    moved = [span for span in objects if _PATTERN_PHRASE.search(text[span[0]:span[1]].lower()) and
+             all(sayable(w) for w in _WORDS.finditer(text, *span))]  # not 'a red dot', 'a chevron': things
     background, objects = sorted(background + moved), [span for span in objects if span not in moved]
     words = list(_WORDS.finditer(text))
     held = [span for span in objects]
