@@ -1017,3 +1017,13 @@ def test_an_underwater_scene_is_a_place():
     text = "underwater scene with a fish."
     background, objects = tidy_cut(text, [], [(0, 16), (22, 28)])
     assert [text[a:b] for a, b in background] == ["underwater scene"] and [text[a:b] for a, b in objects] == ["a fish"]
+
+
+def test_lettering_said_with_more_lettering_is_two_pieces():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "big red 'SALE' text with '50% off'."
+    background, objects = tidy_cut(text, [], [(0, len(text) - 1)])
+    assert background == [] and [text[a:b] for a, b in objects] == ["big red 'SALE' text", "'50% off'"]
+    text = "a red star with a glow."  # an effect said with 'with' stays the thing's
+    assert [text[a:b] for a, b in tidy_cut(text, [], [(0, len(text) - 1)])[1]] == ["a red star with a glow"]

@@ -1122,7 +1122,9 @@ def _things_said_with(text: str, span: tuple[int, int], quoted) -> list[tuple[in
         if not (quoted_ranges(first) or named_object(first)):
             continue
         lettering = not re.sub(r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, before, quoted)).strip()
-        if m.group(1).lower() != "saying" and (named_object(text[rest[0]:rest[1]]) or lettering) and \
+        more_lettering = bool(quoted_ranges(text[rest[0]:rest[1]])) and not re.sub(  # "'SALE' text with '50% off'"
+            r"\b(?:the|a|an|words?|text)\b", "", _blanked(text, rest, quoted)).strip(" .,;!")
+        if m.group(1).lower() != "saying" and (named_object(text[rest[0]:rest[1]]) or lettering or more_lettering) and \
                 not set(re.findall(r"[a-z]+", piece[m.end():].lower())) & EFFECT_WORDS:
             if not quoted_ranges(first) and re.search(r"\b(?:%s)s?\s*$" % "|".join(DESIGN_NOUNS), first, re.IGNORECASE):
                 return _things_said_with(text, rest, quoted)  # 'ice cream shop logo with a cone': the design
