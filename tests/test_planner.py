@@ -1027,3 +1027,14 @@ def test_lettering_said_with_more_lettering_is_two_pieces():
     assert background == [] and [text[a:b] for a, b in objects] == ["big red 'SALE' text", "'50% off'"]
     text = "a red star with a glow."  # an effect said with 'with' stays the thing's
     assert [text[a:b] for a, b in tidy_cut(text, [], [(0, len(text) - 1)])[1]] == ["a red star with a glow"]
+
+
+def test_a_name_said_as_whose_is_no_background_and_a_thing_after_it_is_whole():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "Valentine's day card with a big heart."
+    background, objects = tidy_cut(text, [(0, 9)], [(26, 37)])
+    assert background == [] and [text[a:b] for a, b in objects] == ["a big heart"]
+    text = "a cat on grandma's blue sofa."
+    background, objects = tidy_cut(text, [(9, 16)], [(0, 5), (17, 28)])
+    assert background == [] and [text[a:b] for a, b in objects] == ["a cat", "grandma's blue sofa"]

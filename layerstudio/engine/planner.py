@@ -747,6 +747,11 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
         if said and not any(o[0] < a and said.start(1) < o[1] for o in trimmed):
             background = [(said.start(1), b)] + background[1:]
     background, trimmed = _pattern_said_whole(text, background, trimmed, colour_words)
+    # a name said as whose is no background ("Valentine's day card with a big heart": 'Valentine')
+    background = [span for span in background if not re.match(r"['’]s\b", text[span[1]:])]
+    # and a thing cut after its owner's name is whole again ("grandma's blue sofa" had been 's blue sofa')
+    owned = [re.search(r"[\w-]+['’]$", text[:a]) if re.match(r"s\b", text[a:b]) else None for a, b in trimmed]
+    trimmed = [(m.start(), b) if m else (a, b) for m, (a, b) in zip(owned, trimmed)]
     background, trimmed = _not_asked_for(text, background, trimmed)
     return _last_fixes(text, background, trimmed, colour_words)
 
