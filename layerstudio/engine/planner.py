@@ -787,9 +787,12 @@ def _pattern_said_whole(text: str, background: list[tuple[int, int]], objects: l
              all(sayable(w) for w in _WORDS.finditer(text, *span))]  # not 'a red dot', 'a chevron': things
     background, objects = sorted(background + moved), [span for span in objects if span not in moved]
     words = list(_WORDS.finditer(text))
-    held = [span for span in objects]
-
-    def taken(run, patterned):  # a plain background takes words only where they name the pattern
+    def taken(nearest_first, patterned):  # the words no phrase holds said of the pattern, nearest first; a plain
+        run = []  # background takes them only where they name the pattern
+        for w in nearest_first:
+            if any(s <= w.start() < e for s, e in objects) or not sayable(w):
+                break
+            run.append(w)
         while run and run[-1].group().lower() in _PATTERN_JOINS:
             run.pop()
         named = any(_PATTERN_NAMES.fullmatch(w.group().lower()) for w in run)
@@ -798,22 +801,9 @@ def _pattern_said_whole(text: str, background: list[tuple[int, int]], objects: l
     out = []
     for a, b in background:
         patterned = _PATTERN_NAMES.search(text[a:b].lower()) is not None
-        after = [w for w in words if w.start() >= b]
-        run = []
-        for w in after:
-            if any(s <= w.start() < e for s, e in held) or not sayable(w):
-                break
-            run.append(w)
-        run = taken(run, patterned)
-        end = run[-1].end() if run else b
-        before = [w for w in reversed(words) if w.end() <= a]
-        run = []
-        for w in before:
-            if any(s <= w.start() < e for s, e in held) or not sayable(w):
-                break
-            run.append(w)
-        run = taken(run, patterned)
-        out.append((run[-1].start() if run else a, end))
+        after = taken([w for w in words if w.start() >= b], patterned)
+        before = taken([w for w in reversed(words) if w.end() <= a], patterned)
+        out.append((before[-1].start() if before else a, after[-1].end() if after else b))
     merged = []
     for a, b in sorted(out):
         if merged and a <= merged[-1][1]:
