@@ -310,7 +310,7 @@ class Pipeline:
                     layers[0] = rainbow
                     continue
                 if i == 0 and not clear and len(wanted) == 2 and names_pattern(drawn[0]):
-                    # stripes and dots painted where the model drew them from their sketch: its edges were beaded
+                    # stripes, dots, checks, chevrons painted where the model drew them from their sketch (beaded)
                     ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))
                     layers[0] = painted(pattern_for(drawn[0], spec.box.width, spec.box.height, spec.seed), ground,
                                         pattern)

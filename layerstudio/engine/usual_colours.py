@@ -177,7 +177,7 @@ _PLACES = {
     "pastel": ("pastel pink", "pastel blue"),
 }
 _SHADES = {"dark", "light", "pastel"}  # said alone of a background, a shade is a colour ('a pastel background')
-# a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words for stripes and dots
+# a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words
 _PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s|%s|%s" % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern,
                                                                                       CHEVRONS.pattern),
                            re.IGNORECASE)
