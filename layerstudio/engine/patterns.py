@@ -57,21 +57,26 @@ def stripe_params(rng: random.Random) -> tuple[float, float, float]:
     return period, width, rng.choice(STRIPE_ANGLES)
 
 
+def _square_wave(n: int, period: float, offset: float) -> np.ndarray:
+    """(n,) +1 and -1 alternating every `period` px from `offset`, ramping across each edge over a pixel."""
+    x = np.arange(n, dtype=np.float32) + 0.5 + offset
+    phase = (x / period) % 2.0
+    edge = np.minimum(np.minimum(phase, np.abs(phase - 1.0)), 2.0 - phase) * period  # px to the nearest edge
+    return np.where(phase < 1.0, 1.0, -1.0).astype(np.float32) * np.clip(edge * 2.0, 0.0, 1.0)
+
+
 def checks(w: int, h: int, period: float, ox: float, oy: float) -> np.ndarray:
-    """(h, w) coverage of a checkerboard of `period` px squares shifted by (ox, oy), its edges antialiased by
-    drawing it 4 times larger and averaging."""
-    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4
-    board = ((np.floor((xs + ox) / period) + np.floor((ys + oy) / period)) % 2).astype(np.float32)
-    return board.reshape(h, 4, w, 4).mean((1, 3))
+    """(h, w) coverage of a checkerboard of `period` px squares shifted by (ox, oy), its edges antialiased."""
+    return 0.5 - 0.5 * _square_wave(h, period, oy)[:, None] * _square_wave(w, period, ox)[None, :]
 
 
 def chevrons(w: int, h: int, period: float, ox: float) -> np.ndarray:
     """(h, w) coverage of zigzag bands `period` px apart, half of each band covered, their points `period` px
-    apart across and shifted by `ox`; antialiased as `checks` is."""
-    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4
-    v = ys + np.abs(((xs + ox) / period) % 1.0 - 0.5) * period
-    band = (((v / period) % 1.0) < 0.5).astype(np.float32)
-    return band.reshape(h, 4, w, 4).mean((1, 3))
+    apart across and shifted by `ox`, their edges antialiased."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    phase = ((ys + np.abs(((xs + ox) / period) % 1.0 - 0.5) * period) / period) % 1.0
+    edge = np.minimum(np.minimum(phase, np.abs(phase - 0.5)), 1.0 - phase) * period / math.sqrt(2)  # the edges slant
+    return np.where(phase < 0.5, 0.5, -0.5).astype(np.float32) * np.clip(edge * 2.0, 0.0, 1.0) + 0.5
 
 
 def dot_params(rng: random.Random) -> tuple[float, float, float, float]:
@@ -169,17 +174,22 @@ def rainbow_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     colours = np.array([colour_rgb(name) for name in RAINBOW], np.float32)
     if re.search(r"\b(?:pastel|soft|pale)\b", text):
         colours += (255 - colours) * 0.5
-    ys, xs = (np.mgrid[0:4 * h, 0:4 * w].astype(np.float32) + 0.5) / 4  # 4 times larger, then averaged: smooth edges
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
     t = xs * math.cos(angle) + ys * math.sin(angle)
-    t = (t - t.min()) / max(float(np.ptp(t)), 1e-6)
-    if banded:
-        rgb = colours[(np.minimum(t * rng.choice([6, 12]), 11.999)).astype(int) % 6]
+    span = max(float(np.ptp(t)), 1e-6)
+    t = (t - t.min()) / span
+    if banded:  # each band's colour, blended into the next over the last pixel before it
+        bands = rng.choice([6, 12])
+        place = np.minimum(t * bands, bands - 1e-3)
+        low = place.astype(int)
+        blend = np.clip((place - low - 1.0) * span / bands + 1.0, 0.0, 1.0)
+        rgb = colours[low % 6] + (colours[np.minimum(low + 1, bands - 1) % 6] - colours[low % 6]) * blend[..., None]
     else:
         place = np.minimum(t * 5, 4.999)
         low = place.astype(int)
         rgb = colours[low] + (colours[low + 1] - colours[low]) * (place - low)[..., None]
     out = np.full((h, w, 4), 255, np.uint8)
-    out[..., :3] = np.round(rgb.reshape(h, 4, w, 4, 3).mean((1, 3))).astype(np.uint8)
+    out[..., :3] = np.round(rgb).astype(np.uint8)
     return out
 
 
