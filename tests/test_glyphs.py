@@ -490,3 +490,14 @@ def test_chevrons_are_zigzag_bands_in_their_two_colours():
     top = [np.argmax(band[:, x] > 0.5) if band[0, x] <= 0.5 else np.argmax(band[:, x] <= 0.5) for x in range(128)]
     assert len(set(np.sign(np.diff(top)).tolist()) - {0}) == 2
     assert pattern_colours("a yellow and grey chevron pattern") is not None
+
+
+def test_wide_stripes_are_wider_than_thin_ones():
+    def widest_run(coverage):  # the longest run of covered pixels across the middle row (the stripes are vertical)
+        edges = np.flatnonzero(np.diff(np.r_[0, (coverage[coverage.shape[0] // 2] > 0.5).astype(int), 0]))
+        return max(edges[1::2] - edges[::2], default=0)
+
+    for seed in range(6):
+        wide = widest_run(pattern_for("wide vertical red stripes on white", 160, 160, seed))
+        thin = widest_run(pattern_for("thin vertical red stripes on white", 160, 160, seed))
+        assert wide >= 14 and thin <= 7

@@ -208,7 +208,10 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     if STRIPES.search(text):
         period, width, angle = stripe_params(rng)
         thin = re.search(r"\b(?:thin|narrow|pinstripes?)\b", text) is not None
-        if thin != (width < THIN_STRIPE):  # as the corpus words it: thin stripes under 7 px, others not
+        if not thin and re.search(r"\b(?:wide|thick|broad|bold)\b", text):  # the corpus has none: painted, as
+            width = rng.uniform(14.0, 22.0)  # 'big' dots are
+            period = max(period, width / 0.5)
+        elif thin != (width < THIN_STRIPE):  # as the corpus words it: thin stripes under 7 px, others not
             width = (rng.uniform(0.6, 0.95) if thin else rng.uniform(1.0, 1.6)) * THIN_STRIPE
             period = max(period, width / 0.4)
         ways = [a for a, way in zip(STRIPE_ANGLES, STRIPE_WAYS) if re.search(rf"\b{way}\b", text)]

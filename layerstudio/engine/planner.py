@@ -760,8 +760,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 # 'big blue dots on yellow', 'a radial gradient from yellow to red', 'checkerboard red and black')
 _PATTERN_NAMES = re.compile(r"%s|%s|%s|%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b"
                             % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern, CHEVRONS.pattern))
-_PATTERN_SAYING = {"thin", "thick", "wide", "narrow", "big", "small", "tiny", "large", "background", "pattern", "soft",
-                   "and", "of", "in", "to", "from", "on", "a", "an", "the"}
+_PATTERN_SAYING = {"thin", "thick", "wide", "broad", "bold", "narrow", "big", "small", "tiny", "large", "background",
+                   "pattern", "soft", "and", "of", "in", "to", "from", "on", "a", "an", "the"}
 _PATTERN_PHRASE = re.compile(r"\b(?:stripes|striped|dots|dotted|spots|spotted|checks|checked|checkered|chequered|"
                              r"checkerboard|gingham|chevrons|zigzags|pattern|patterned|background|backdrop)\b")
 _PATTERN_JOINS = {"and", "of", "in", "to", "from", "on", "a", "an", "the"}
