@@ -787,8 +787,11 @@ def _pattern_said_whole(text: str, background: list[tuple[int, int]], objects: l
              all(sayable(w) for w in _WORDS.finditer(text, *span))]  # not 'a red dot', 'a chevron': things
     background, objects = sorted(background + moved), [span for span in objects if span not in moved]
     words = list(_WORDS.finditer(text))
-    def taken(nearest_first, patterned):  # the words no phrase holds said of the pattern, nearest first; a plain
-        run = []  # background takes them only where they name the pattern
+
+    def taken(nearest_first, patterned):
+        """The words no phrase holds said of the pattern, nearest first; a plain background takes them only where
+        they name the pattern."""
+        run = []
         for w in nearest_first:
             if any(s <= w.start() < e for s, e in objects) or not sayable(w):
                 break
