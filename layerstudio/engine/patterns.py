@@ -123,9 +123,9 @@ def smooth_gradient(pixels: np.ndarray, description: str, seed: int,
                     colours: list[tuple[int, int, int]]) -> np.ndarray:
     """A generated gradient background (RGBA uint8) painted smooth: the model drew gradients blotchy, its 8 px
     patches showing, and radial ones seldom radial. Between two named colours (`colours`, as they will be shown),
-    the ramp asked, a radial one from the first colour at its centre; else the model's own colours, a plane
-    fitted to them, or for a radial gradient its lightest large-scale colour at the centre and its darkest
-    at the rim."""
+    the ramp asked, a radial one from the first colour at its centre; else the model's own colours: a plane
+    fitted to them (where it drew them flat, their mean from darker to lighter), or for a radial gradient its
+    lightest large-scale colour at the centre and its darkest at the rim."""
     h, w = pixels.shape[:2]
     radial = _RADIAL.search(description.lower()) is not None
     if len(colours) == 2:
