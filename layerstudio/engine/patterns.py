@@ -90,6 +90,7 @@ STRIPES = re.compile(r"\b(?:pin)?stripe[sd]?\b|\bstriped\b")
 DOTS = re.compile(r"\b(?:polka[- ]?)?dots?\b|\bdotted\b|\bspots\b|\bspotted\b")
 CHECKS = re.compile(r"\b(?:check(?:s|ed|ered|erboard)|chequer(?:s|ed|board)|gingham)\b")
 CHEVRONS = re.compile(r"\b(?:chevrons?|zig-?zags?|zigzagged)\b")
+PATTERN_WORDS = re.compile("|".join(p.pattern for p in (STRIPES, DOTS, CHECKS, CHEVRONS)))  # any pattern's word
 _GRADIENT = re.compile(r"\bgradient\b|\bombre\b|\bfad(?:e|es|ing)\b")
 # a gradient's direction in the words stripes use (the planner reads them as the background's): the ramp rises
 # left to right, top to bottom, or top left to bottom right, the first colour where it starts
@@ -98,6 +99,7 @@ _GRADIENT_WAYS = {"horizontal": 0.0, "vertical": math.pi / 2, "diagonal": math.p
 
 _RADIAL = re.compile(r"\bradial\b")
 FLAT_RISE = 20.0  # lightness change (of 255) across a gradient under which it reads as one flat colour
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 # a sky is a gradient too, unless something is in it (the model drew skies blotchy, its patch grid showing)
@@ -136,12 +138,12 @@ def smooth_gradient(pixels: np.ndarray, description: str, seed: int,
     if radial:
         cells = rgb.reshape(-1, 3) if min(w, h) < 8 else np.stack(
             [block.mean((0, 1)) for band in np.array_split(rgb, 8, 0) for block in np.array_split(band, 8, 1)])
-        light = cells @ np.array([0.299, 0.587, 0.114], np.float32)
+        light = cells @ _LUMA
         return painted(radial_ramp(w, h, seed), tuple(cells[light.argmax()]), tuple(cells[light.argmin()]))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     design = np.stack([np.ones_like(xs), xs / w, ys / h], -1).reshape(-1, 3)
     plane, *_ = np.linalg.lstsq(design, rgb.reshape(-1, 3), rcond=None)
-    rise = plane[1:] @ np.array([0.299, 0.587, 0.114], np.float32)  # lightness change across the width, the height
+    rise = plane[1:] @ _LUMA  # lightness change across the width, the height
     if math.hypot(*rise) < FLAT_RISE:  # drawn flat ('ombre pink', 'a soft pastel purple gradient'): its colour from
         # darker to lighter, as the corpus shades one-colour gradients, lighter where it was lighter
         angle = math.atan2(rise[1], rise[0]) if math.hypot(*rise) > 3 else random.Random(seed).uniform(0, 2 * math.pi)
@@ -174,10 +176,8 @@ def rainbow_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
     colours = np.array([colour_rgb(name) for name in RAINBOW], np.float32)
     if re.search(r"\b(?:pastel|soft|pale)\b", text):
         colours += (255 - colours) * 0.5
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
-    t = xs * math.cos(angle) + ys * math.sin(angle)
-    span = max(float(np.ptp(t)), 1e-6)
-    t = (t - t.min()) / span
+    t = linear_ramp(w, h, angle)
+    span = max(abs(math.cos(angle)) * (w - 1) + abs(math.sin(angle)) * (h - 1), 1e-6)  # px the ramp runs over
     if banded:  # each band's colour, blended into the next over the last pixel before it
         bands = rng.choice([6, 12])
         place = np.minimum(t * bands, bands - 1e-3)
@@ -194,8 +194,7 @@ def rainbow_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
 
 
 def names_pattern(description: str) -> bool:
-    text = description.lower()
-    return bool(STRIPES.search(text) or DOTS.search(text) or CHECKS.search(text) or CHEVRONS.search(text))
+    return PATTERN_WORDS.search(description.lower()) is not None
 
 
 def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | None:

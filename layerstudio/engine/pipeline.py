@@ -305,17 +305,18 @@ class Pipeline:
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
                 spec = request.layers[i]
-                rainbow = None if i or clear else rainbow_for(drawn[0], spec.box.width, spec.box.height, spec.seed)
-                if rainbow is not None:
-                    layers[0] = rainbow
-                    continue
-                if i == 0 and not clear and len(wanted) == 2 and names_pattern(drawn[0]):
-                    # stripes, dots, checks, chevrons painted where the model drew them from their sketch (beaded)
-                    ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))
-                    layers[0] = painted(pattern_for(drawn[0], spec.box.width, spec.box.height, spec.seed), ground,
-                                        pattern)
-                elif i == 0 and not clear and len(wanted) <= 2 and names_gradient(drawn[0]):
-                    layers[0] = smooth_gradient(layers[0], drawn[0], spec.seed, wanted)  # the model's were blotchy
+                if i == 0 and not clear:
+                    rainbow = rainbow_for(drawn[0], spec.box.width, spec.box.height, spec.seed)
+                    if rainbow is not None:
+                        layers[0] = rainbow
+                        continue
+                    if len(wanted) == 2 and names_pattern(drawn[0]):
+                        # stripes, dots, checks, chevrons painted where the model drew them from their sketch (beaded)
+                        ground, pattern = (PRINTED.get(c, c) for c in pattern_colours(drawn[0]))
+                        layers[0] = painted(pattern_for(drawn[0], spec.box.width, spec.box.height, spec.seed), ground,
+                                            pattern)
+                    elif len(wanted) <= 2 and names_gradient(drawn[0]):
+                        layers[0] = smooth_gradient(layers[0], drawn[0], spec.seed, wanted)  # the model's were blotchy
                 if len(wanted) == 1:
                     # an object with a shadow is flat too: the shadow is drawn apart (with_shadow)
                     flat = flat_colour(drawn[i] if i == 0 else without_shadow(drawn[i]), background=i == 0) is not None

@@ -28,7 +28,7 @@ from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
 from .effects import EFFECT_WORDS
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
-from .patterns import CHECKS, CHEVRONS, DOTS, STRIPES, names_pattern
+from .patterns import PATTERN_WORDS, names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
 from .usual_colours import draws_as_background
 from .text import LEARNT_SPELLED, LocalMixer, Tokenizer, colour_input, drop_colour_names, quoted_ranges
@@ -758,8 +758,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
 
 # Words a background's pattern or gradient is said in, beside its colours ('vertical stripes of navy and white',
 # 'big blue dots on yellow', 'a radial gradient from yellow to red', 'checkerboard red and black')
-_PATTERN_NAMES = re.compile(r"%s|%s|%s|%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b"
-                            % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern, CHEVRONS.pattern))
+_PATTERN_NAMES = re.compile(r"%s|\b(?:gradient|radial|ombre|vertical|horizontal|diagonal)\b" % PATTERN_WORDS.pattern)
 _PATTERN_SAYING = {"thin", "thick", "wide", "broad", "bold", "narrow", "big", "small", "tiny", "large", "background",
                    "pattern", "soft", "and", "of", "in", "to", "from", "on", "a", "an", "the"}
 _PATTERN_PHRASE = re.compile(r"\b(?:stripes|striped|dots|dotted|spots|spotted|checks|checked|checkered|chequered|"

@@ -12,7 +12,7 @@ import numpy as np
 from .counting import DOING
 from .effects import EFFECT_WORDS
 from .colours import colour_names, colour_rgb, colour_spans, lab
-from .patterns import CHECKS, CHEVRONS, DOTS, STRIPES, names_pattern
+from .patterns import PATTERN_WORDS, names_pattern
 from .silhouettes import name_spans, plural_forms
 from .text import article_for, quoted_ranges
 
@@ -178,9 +178,7 @@ _PLACES = {
 }
 _SHADES = {"dark", "light", "pastel"}  # said alone of a background, a shade is a colour ('a pastel background')
 # a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words
-_PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s|%s|%s|%s" % (STRIPES.pattern, DOTS.pattern, CHECKS.pattern,
-                                                                                      CHEVRONS.pattern),
-                           re.IGNORECASE)
+_PATTERN_WORD = re.compile(r"\b((?:radial\s+|linear\s+)?gradient)\b|%s" % PATTERN_WORDS.pattern, re.IGNORECASE)
 _GRADIENT_PAIRS = (("teal", "dodger blue"), ("orange", "hot pink"), ("purple", "dodger blue"), ("gold", "orange"),
                    ("hot pink", "purple"), ("sky blue", "white"))
 BRIGHT = ("red", "orange", "gold", "green", "teal", "dodger blue", "blue", "purple", "hot pink", "crimson")
