@@ -70,6 +70,14 @@ def checks(w: int, h: int, period: float, ox: float, oy: float) -> np.ndarray:
     return 0.5 - 0.5 * _square_wave(h, period, oy)[:, None] * _square_wave(w, period, ox)[None, :]
 
 
+def gingham(w: int, h: int, period: float, ox: float, oy: float) -> np.ndarray:
+    """(h, w) coverage of gingham: bands `period` px wide both ways, half covered where one band runs and whole
+    where two cross, as the woven cloth's three tones."""
+    across = 0.5 + 0.5 * _square_wave(w, period, ox)[None, :]
+    down = 0.5 + 0.5 * _square_wave(h, period, oy)[:, None]
+    return (across + down) / 2
+
+
 def chevrons(w: int, h: int, period: float, ox: float) -> np.ndarray:
     """(h, w) coverage of zigzag bands `period` px apart, half of each band covered, their points `period` px
     apart across and shifted by `ox`, their edges antialiased."""
@@ -224,9 +232,10 @@ def pattern_for(description: str, w: int, h: int, seed: int) -> np.ndarray | Non
         elif re.search(r"\b(?:small|tiny|little)\b", text):
             period, radius = period * 0.6, radius * 0.45
         return dots(w, h, period, radius, ox, oy)
-    if CHECKS.search(text):  # the corpus has none, so the model never learnt them: the pipeline paints them (gingham too)
+    if CHECKS.search(text):  # the corpus has none, so the model never learnt them: the pipeline paints them
         period = rng.uniform(16, 36)
-        return checks(w, h, period, rng.uniform(0, period), rng.uniform(0, period))
+        woven = gingham if "gingham" in text else checks
+        return woven(w, h, period, rng.uniform(0, period), rng.uniform(0, period))
     if CHEVRONS.search(text):  # as checks: never learnt, painted
         period = rng.uniform(24, 48)
         return chevrons(w, h, period, rng.uniform(0, period))
