@@ -344,6 +344,9 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
     # everyday names: a boat, a plane, a phone, a mug are the set's sail boat, airplane, cellphone and coffee cup
     assert [named_object(f"a {name}") for name in ("boat", "plane", "phone", "mug", "donut")] == \
         [("icon", "sail-boat"), ("icon", "airplane"), ("icon", "cellphone"), ("icon", "coffee"), ("shape", "ring")]
+    assert [named_object(f"a {name}") for name in ("teapot", "grape", "bag of fries", "torch", "thunderbolt")] == \
+        [("icon", "kettle"), ("icon", "fruit-grapes"), ("icon", "french-fries"), ("icon", "torch"),
+         ("shape", "lightning bolt")]
     assert named_object("the word 'SHOP' in red") is None  # lettering, not a shop
     assert named_object("falling maple leaves") == ("icon", "leaf-maple") and named_object("two knives")[1] == "knife"
     assert all(named_object(f"a red {kind}") == ("shape", kind) for kind in SHAPES)  # icons never take a shape's name
@@ -420,7 +423,7 @@ def test_checks_are_a_pattern_of_squares_in_their_two_colours():
     from layerstudio.engine.patterns import names_pattern
     from layerstudio.engine.usual_colours import background_in_usual_colour
 
-    for words in ("red and white checkered background", "a black and white checkerboard", "blue gingham on white",
+    for words in ("red and white checkered background", "a black and white checkerboard",
                   "red and white chequered background"):
         assert names_pattern(words)
         board = pattern_for(words, 96, 64, seed=2)
@@ -437,6 +440,20 @@ def test_checks_are_a_pattern_of_squares_in_their_two_colours():
     assert background_in_usual_colour("a red checkered background", 0) == "a red checkered background on white"
     assert "on white" in background_in_usual_colour("a checkered background", 0)
     assert background_in_usual_colour("dotted background in green", 0) == "dotted background in green on white"
+
+
+def test_gingham_is_woven_in_three_tones():
+    from layerstudio.engine.patterns import names_pattern
+
+    assert names_pattern("red gingham tablecloth background")
+    cloth = pattern_for("blue gingham on white", 128, 96, seed=3)
+    tones = [np.isclose(cloth, v, atol=0.02).mean() for v in (0.0, 0.5, 1.0)]
+    # bands cover half each way: a quarter plain ground, half one band, a quarter where bands cross
+    assert all(abs(share - want) < 0.08 for share, want in zip(tones, (0.25, 0.5, 0.25)))
+    blue, white = pattern_colours("blue gingham on white")[::-1]
+    sketch = pattern_sketch("blue gingham on white", 128, 96, 3)
+    middle = sketch[cloth == 0.5, :3].astype(int)
+    assert np.abs(middle - (np.add(blue, white) / 2)).max() <= 1  # the half tone lies between the two colours
 
 
 def test_big_and_tiny_dots_are_so():
