@@ -331,6 +331,10 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
     assert background_in_usual_colour("a red sky", 0) == "a red sky"
+    # a brick wall is brick-coloured (it was beige, a wall's), a savanna tan or khaki
+    assert {background_in_usual_colour("a brick wall", seed) for seed in range(6)} == \
+        {"a firebrick brick wall", "a brown brick wall"}
+    assert background_in_usual_colour("a savanna background", 0) in ("a tan savanna background", "a khaki savanna background")
     assert {background_in_usual_colour("a pastel background", seed) for seed in range(6)} == \
         {"a pastel pink background", "a pastel blue background"}  # it was plain white, with a notice
     # a pattern named without colours gets them (it was a murky grey-green): a gradient two, stripes or dots one, on white
