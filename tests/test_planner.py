@@ -947,6 +947,22 @@ def test_each_objects_glyph_is_weighed_against_the_boxes_it_could_fill():
     assert (fit[:, 2] == 0.0).all()  # nothing to draw it from: no preference
 
 
+def test_an_object_said_big_or_small_is_dealt_a_box_that_size():
+    from layerstudio.engine.planner import size_evidence
+
+    big, small, middling = Box(0, 0, 192, 192), Box(200, 200, 240, 240), Box(0, 200, 96, 248)
+    said = size_evidence([big, small], ["a big tree", "a tiny star", "a star", "the word 'BIG'"])
+    assert said[0, 0] > 0 > said[1, 0] and said[0, 1] < 0 < said[1, 1]
+    assert (said[:, 2:] == 0).all()  # said neither; a quoted size is lettering
+    prompt = "a tiny gold star and a big green christmas tree on white"
+    planner = oracle_planner(prompt, ["white", "a tiny gold star", "a big green christmas tree"])
+    for boxes in ([big, small], [small, big], [small, middling, big]):
+        for seed in range(10):
+            dealt = planner.deal(prompt, 256, 256, boxes, list(range(len(boxes))), [], seed)
+            assert dealt[boxes.index(big)] == "a big green christmas tree"
+            assert dealt[boxes.index(small)] == "a tiny gold star"
+
+
 def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object():
     from layerstudio.engine.colours import colour_only, recoloured
 

@@ -49,6 +49,10 @@ PLACE_WEIGHT = 16.0
 # ... and how well each object's glyph fills each box (lettering a wide box): the same 72, weight 0 / 1 / 2 / 4, with
 # places written 0.821 / 0.829 / 0.825 / 0.814, without 0.453 / 0.456 / 0.471 / 0.475
 FIT_WEIGHT = 2.0
+# ... and the size said of an object ('a big tree and a small star'): nothing else tells a big box from a small one
+SIZE_WEIGHT = 4.0
+_BIG = re.compile(r"\b(?:big|bigger|biggest|large|larger|largest|huge|giant|enormous|massive|oversized)\b")
+_SMALL = re.compile(r"\b(?:small|smaller|smallest|tiny|little|mini|miniature|teeny)\b")
 
 
 def fit_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
@@ -64,6 +68,20 @@ def fit_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
             continue
         share = np.log(np.array([f.mean() for f in fills], np.float32) + 0.02)
         out[:, k] = share - share.max()
+    return out
+
+
+def size_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
+    """(boxes, phrases): for a phrase that says its object is big, each box's log area against the boxes' mean; for
+    one said small, the same negated; 0 for one said neither (words in quotes are lettering, not sizes)."""
+    areas = np.log(np.array([max(b.width, 1) * max(b.height, 1) for b in boxes], np.float32))
+    out = np.zeros((len(boxes), len(texts)), np.float32)
+    for k, phrase in enumerate(texts):
+        said = list(phrase.lower())
+        for a, b in quoted_ranges(phrase):
+            said[a:b] = " " * (b - a)
+        said = "".join(said)
+        out[:, k] = (bool(_BIG.search(said)) - bool(_SMALL.search(said))) * (areas - areas.mean())
     return out
 
 
@@ -211,6 +229,7 @@ class Planner(nn.Module):
                    + SHAPE_WEIGHT * shape_evidence(picture, boxes, wanted, texts))
             return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
         logits += FIT_WEIGHT * torch.from_numpy(fit_evidence([boxes[i] for i in wanted], texts))
+        logits += SIZE_WEIGHT * torch.from_numpy(size_evidence([boxes[i] for i in wanted], texts))
         # A draw of the whole dealing at once (Gumbel noise on every score, then the best pairs first), so that a box
         # and the object said to be there find each other before any other box draws that object.
         rng = np.random.default_rng(seed)
