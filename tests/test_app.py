@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -53,10 +54,11 @@ class Failing:
         raise RuntimeError("the engine ran out of memory (simulated)")
 
 
-def make_window(qtbot, tmp_path, engine):
+def make_window(qtbot, tmp_path, engine, prompt="plain white"):
+    """`prompt`: Generate refuses an empty one; this one names no object, so boxes keep their names."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(engine=engine, settings=settings, confirm_discard=False)
-    w.set_document(blank_document(CANVAS, CANVAS), None)
+    w.set_document(replace(blank_document(CANVAS, CANVAS), prompt=prompt), None)
     w.prompt_panel.steps_spin.setValue(STEPS)
     qtbot.addWidget(w)
     w.resize(1200, 800)
@@ -101,7 +103,7 @@ def click_row(w, doc_index):
 
 
 def test_draw_generate_regenerate_undo(qtbot, tmp_path, tiny):
-    w = make_window(qtbot, tmp_path, tiny)
+    w = make_window(qtbot, tmp_path, tiny, prompt="")
     draw_three(w)
     doc = w.document
     assert len(doc.layers) == 4

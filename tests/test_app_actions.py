@@ -2,6 +2,8 @@
 hints, the variation strip, dock sizes, save and reopen after edits. Offscreen, on the tiny preset."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -19,12 +21,13 @@ from layerstudio.io.project import load_project  # noqa: E402
 CANVAS = 128
 STEPS = 2
 JOB_TIMEOUT_MS = 60_000
+PROMPT = "plain white"  # Generate refuses an empty prompt; this one names no object, so boxes keep their names
 
 
-def make_window(qtbot, tmp_path, engine, size=(1200, 800)):
+def make_window(qtbot, tmp_path, engine, size=(1200, 800), prompt=PROMPT):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(engine=engine, settings=settings, confirm_discard=False)
-    w.set_document(blank_document(CANVAS, CANVAS), None)
+    w.set_document(replace(blank_document(CANVAS, CANVAS), prompt=prompt), None)
     w.prompt_panel.steps_spin.setValue(STEPS)
     qtbot.addWidget(w)
     w.resize(*size)
@@ -422,7 +425,7 @@ def test_steps_follow_the_model_not_the_settings(qtbot, tmp_path, tiny):
     for chosen in (None, 5):
         lazy = MainWindow(loader=lambda: tiny, settings=settings, confirm_discard=False)
         qtbot.addWidget(lazy)
-        lazy.set_document(blank_document(CANVAS, CANVAS), None)
+        lazy.set_document(replace(blank_document(CANVAS, CANVAS), prompt=PROMPT), None)
         if chosen:
             lazy.prompt_panel.steps_spin.setValue(chosen)
         lazy.act_generate.trigger()  # no model yet: the job says it waits for one to load
@@ -531,7 +534,7 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     # the padding is shared out on both sides, so the picture sits in the middle of the canvas
     assert (layer.pixels[1:31, 4:44] == (200, 30, 40, 255)).all()
     assert layer.pixels[:, :, 3].sum() == 40 * 30 * 255
-    assert w.statusBar().currentMessage() == "Pasted Pasted picture"
+    assert w.statusBar().currentMessage() == "Pasted picture"
     # the lock keeps the picture's pixels, not its place: it can be moved, not resized, and not cut
     i = w.controller.selected
     w.controller.set_box(i, layer.box.translated(16, 0))
@@ -574,7 +577,7 @@ def test_undo_in_the_prompt_box_is_the_documents_undo(qtbot, tmp_path, tiny):
     instead of the box's own text undo (which left the document's history behind)."""
     from PySide6.QtCore import Qt
 
-    w = make_window(qtbot, tmp_path, tiny)
+    w = make_window(qtbot, tmp_path, tiny, prompt="")
     w.controller.add_box(Box(0, 0, 64, 64))
     edit = w.prompt_panel.prompt_edit
     edit.setFocus()
@@ -683,6 +686,12 @@ def test_a_second_box_from_the_keyboard_is_stepped_off_the_first(qtbot, tmp_path
     for _ in range(2):
         w.act_new_box.trigger()
     assert [l.box.x0 for l in w.document.layers[1:]] == [256, 384]
+    w.set_document(blank_document(256, 256), None)
+    for _ in range(8):  # down and right to the canvas's edge, then up and left: never off it
+        w.act_new_box.trigger()
+    boxes = [l.box for l in w.document.layers[1:]]
+    assert len(boxes) == 8 and len(set(boxes[:5])) == 5
+    assert all(b.x0 >= 0 and b.y0 >= 0 and b.x1 <= 256 and b.y1 <= 256 for b in boxes)
 
 
 def test_a_disabled_delete_says_why(qtbot, tmp_path):
@@ -693,3 +702,14 @@ def test_a_disabled_delete_says_why(qtbot, tmp_path):
     assert not w.act_delete.isEnabled() and "Unlock" in w.act_delete.statusTip()
     w.controller.select(0)
     assert not w.act_delete.isEnabled() and "background can't be deleted" in w.act_delete.toolTip()
+
+
+def test_generate_without_a_prompt_or_hints_is_refused_and_says_why(qtbot, tmp_path, tiny):
+    w = make_window(qtbot, tmp_path, tiny, prompt="")
+    w.controller.add_box(Box(0, 0, 64, 64))
+    before = w.document.layers[1].pixels.copy()
+    w.act_generate.trigger()
+    assert not w.busy and "write a prompt first" in w.statusBar().currentMessage().lower()
+    assert np.array_equal(w.document.layers[1].pixels, before) and w.controller.undo_stack.count() == 1  # the box
+    w.controller.set_hint(1, "a red star")  # a layer with a hint has something to be drawn from
+    assert run_action(qtbot, w, w.act_generate) == "done"

@@ -155,6 +155,10 @@ def test_zoom_and_pan(qtbot, tmp_path):
     corner = c.mapFromScene(176, 160)
     assert 0 < corner.x() < vp.width() and 0 < corner.y() < vp.height()
     assert c.zoom == pytest.approx(min((vp.width() - 40) / 176, (vp.height() - 40) / 160))
+    # one put past the other edge while the view is fitted: the view fits it in at once, no Fit needed
+    w.controller.add_box(Box(-64, 16, 16, 80))
+    corner = c.mapFromScene(-64, 16)
+    assert 0 < corner.x() < vp.width() and 0 < corner.y() < vp.height()
 
 
 def test_arrow_keys_nudge_the_selected_box(qtbot, tmp_path):

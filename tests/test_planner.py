@@ -454,11 +454,14 @@ def test_a_copy_of_a_layer_named_by_the_app_is_renamed_by_what_it_then_shows():
 
     moon = Provenance("m", "a blue moon on white", 1, 1, "a blue moon")
     doc = Document(128, 128, "a blue moon on white", [Layer(Box(0, 0, 128, 128), name="Background")] + [
-        Layer(Box(0, 0, 64, 64), name=name, provenance=moon) for name in ("Blue moon copy", "Blue moon copy 2", "Mine")])
+        Layer(Box(0, 0, 64, 64), name=name, provenance=moon) for name in ("Blue moon copy", "Blue moon copy 2", "Mine")]
+        + [Layer(Box(0, 0, 64, 64), name="Pasted picture")])  # the app's name for a picture, unlocked and drawn over
     request = JobRequest.generate(doc)
     pixels = [np.zeros((s.box.height, s.box.width, 4), np.uint8) for s in request.layers]
-    result = JobResult(request, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1, ["", "a purple owl", "an owl", "a cat"])
-    assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Purple owl", "Owl", "Mine"]
+    result = JobResult(request, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
+                       ["", "a purple owl", "an owl", "a cat", "an orange fish"])
+    assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Purple owl", "Owl", "Mine",
+                                                                      "Orange fish"]
 
 
 def test_phrases_are_widened_to_whole_words_without_trailing_punctuation():
@@ -970,6 +973,10 @@ def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object()
     assert not colour_only("bigger") and not colour_only("'GREEN'")
     assert recoloured("a red and white flag", "blue") == "a blue flag"
     assert recoloured("an orange fish", "pink") == "a pink fish" and recoloured("a sun", "green") == "a green sun"
+    from layerstudio.engine.request import drawn_from
+
+    # a background the prompt names nothing of, hinted 'make it pink', is drawn as 'pink': plain, so snapped flat
+    assert drawn_from("", "make it pink") == "pink" and drawn_from("a sun", "make it green") == "a green sun"
     assert recoloured("the word 'SALE' in red", "make it navy") == "the word 'SALE' in navy"
     prompt = "a yellow sun on navy"
     pipe = Pipeline.from_preset("tiny", seed=0)

@@ -134,6 +134,9 @@ class CanvasView(QGraphicsView):
             elif item.layer is not layer:
                 item.set_layer(layer)
             item.setZValue(z)
+        if self._fitted and self._drag is None and not self.viewport().rect().contains(
+                self.mapFromScene(self._shown()).boundingRect()):
+            self.fit()  # a box put past the canvas's edge: fitted, the view shows it whole, as it shows the canvas
         self.viewport().update()
 
     def layer_item(self, index: int) -> LayerItem:
@@ -175,11 +178,7 @@ class CanvasView(QGraphicsView):
         """The canvas and every box hanging off it, whole in the view (a box's corner past the canvas was out of
         sight and out of reach)."""
         self._set_fitted(True)  # first: the viewport it measures has no scrollbars then
-        d = self.controller.document
-        shown = QRectF(0, 0, d.width, d.height)
-        for layer in d.layers[1:]:
-            shown = shown.united(QRectF(layer.box.x0, layer.box.y0, layer.box.width, layer.box.height))
-        shown = shown.intersected(self._scene.sceneRect())
+        shown = self._shown()
         pad = 40
         vw, vh = max(1, self.viewport().width() - pad), max(1, self.viewport().height() - pad)
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, min(vw / shown.width(), vh / shown.height())))
@@ -187,6 +186,14 @@ class CanvasView(QGraphicsView):
         self.scale(zoom, zoom)
         self.centerOn(shown.center())
         self.zoomChanged.emit(self.zoom)
+
+    def _shown(self) -> QRectF:
+        """The canvas and every box on or off it, within the scene."""
+        d = self.controller.document
+        shown = QRectF(0, 0, d.width, d.height)
+        for layer in d.layers[1:]:
+            shown = shown.united(QRectF(layer.box.x0, layer.box.y0, layer.box.width, layer.box.height))
+        return shown.intersected(self._scene.sceneRect())
 
     def _set_fitted(self, fitted: bool) -> None:
         """Fitted, the canvas shows whole and needs no scrollbars (the scene's margin for boxes hanging off it

@@ -21,7 +21,7 @@ from .. import DEFAULT_MODEL_DIR, __version__
 from ..document import GRID, Box, Document, LayoutError
 from ..document.layout import check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
-from ..engine.request import JobRequest
+from ..engine.request import PASTED_PICTURE, JobRequest
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
 from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, centred_box, picture_layer
@@ -597,26 +597,29 @@ class MainWindow(QMainWindow):
                     raise UserError(f"the pasted picture is {image.width()} x {image.height()} px; "
                                     f"a layer is at most {MAX_LAYER_SIDE} px on a side")
                 seed = doc.layers[0].seed + len(doc.layers)
-                layer = picture_layer(from_qimage(image), doc.width, doc.height, "Pasted picture", seed)
+                layer = picture_layer(from_qimage(image), doc.width, doc.height, PASTED_PICTURE, seed)
                 at = self.controller.insert_layer(layer, "Paste Picture")
             else:
                 raise UserError("nothing to paste: the clipboard holds no layer and no picture")
         except (UserError, LayoutError) as exc:
             return self._refuse(exc)
-        self.statusBar().showMessage(f"Pasted {self.document.layers[at].name}", 4000)
+        name = self.document.layers[at].name
+        self.statusBar().showMessage(name if name == PASTED_PICTURE else f"Pasted {name}", 4000)
 
     def new_box(self) -> None:
         """A box without the mouse: half the canvas, in the middle, selected; stepped down and right off any box
-        already there, so that a second one shows."""
+        already there (then up and left), so that a second one shows, and never off the canvas."""
         d = self.document
         w, h = max(GRID, d.width // 2 // GRID * GRID), max(GRID, d.height // 2 // GRID * GRID)
-        box = centred_box(w, h, d.width, d.height)
-        taken = {l.box for l in d.layers[1:]}
+        centre = centred_box(w, h, d.width, d.height)
         step = max(GRID, min(d.width, d.height) // 8 // GRID * GRID)  # a step that shows at any canvas size
-        for _ in range(len(taken)):
-            if box not in taken:
-                break
-            box = Box(box.x0 + step, box.y0 + step, box.x1 + step, box.y1 + step)
+        reach = max(d.width, d.height) // step
+        places = [Box(centre.x0 + k * step, centre.y0 + k * step, centre.x1 + k * step, centre.y1 + k * step)
+                  for k in sorted(range(-reach, reach + 1), key=lambda k: (k < 0, abs(k)))]
+        places = [b for b in places if b.x0 >= 0 and b.y0 >= 0 and b.x1 <= d.width and b.y1 <= d.height] or [centre]
+        taken = {l.box for l in d.layers[1:]}
+        free = [b for b in places if b not in taken]
+        box = free[0] if free else places[len(taken) % len(places)]  # all taken: the next round of the same places
         try:
             self.controller.add_box(box)
         except LayoutError as exc:
@@ -673,6 +676,11 @@ class MainWindow(QMainWindow):
             return self._error("Cannot generate", exc)
         if not request.generated_indices:
             return self._refuse(LayoutError("every layer is locked or hidden: unlock or show one to generate it"))
+        if not p.prompt.strip() and not any(layers[i].hint.strip() for i in request.generated_indices):
+            # nothing to draw from: every box would come out as stray marks
+            p.prompt_edit.setFocus()
+            return self._refuse(LayoutError("write a prompt first: what the design shows ('a red star and the word "
+                                            "'SALE' on navy'), or give each layer a hint"))
         self._start_job(request, "Generate", "Generating")
 
     def regenerate(self) -> None:

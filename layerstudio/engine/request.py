@@ -221,7 +221,8 @@ def named_after(layer: Layer, provenance: Provenance | None, index: int) -> str:
         layer.name if index == 0 else f"Layer {index}")
 
 
-_AUTO_NAME = re.compile(r"Layer \d+")
+PASTED_PICTURE = "Pasted picture"  # the app's name for a picture pasted from another app
+_AUTO_NAME = re.compile(rf"Layer \d+|{PASTED_PICTURE}")  # the app's names for a layer that shows nothing said
 _COPY = re.compile(r" copy(?: \d+)?$")  # what duplicating adds to a name: 'Blue moon copy 2
 
 
@@ -269,9 +270,10 @@ def _shortened(name: str, limit: int) -> str:
 
 def drawn_from(phrase: str, hint: str) -> str:
     """What a layer is drawn from: its phrase, in the colours of a hint that asks only for colours ('a yellow sun'
-    + 'green': 'a green sun'); else its hint, else its phrase."""
-    if phrase and hint and colour_only(hint):
-        return recoloured(phrase, hint)
+    + 'green': 'a green sun'; with no phrase, the colours alone: 'make it pink' draws 'pink'); else its hint, else
+    its phrase."""
+    if hint and colour_only(hint):
+        return recoloured(phrase, hint) if phrase else recoloured("", hint).strip()
     return hint or phrase
 
 
