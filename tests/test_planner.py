@@ -365,6 +365,9 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     assert [text[a:b] for a, b in tidy_cut(text, spans(text, "white"), spans(text, "a red star", "a glow",
                                                                              "a blue moon", "a soft glow"))[1]] == \
         ["a red star", "a blue moon with a soft glow"]
+    text = "a red star, a blue moon and a green tree on white with a drop shadow"  # the planner read a fourth object
+    assert tidy_cut(text, [], spans(text, "a red star", "a blue moon", "a green tree", "white with a drop shadow")) == \
+        (spans(text, "white"), spans(text, "a red star", "a blue moon", "a green tree"))
     text = "a red car a blue truck on grey"  # 'car' left outside: the bare 'a red' takes it in
     assert tidy_cut(text, spans(text, "grey"), spans(text, "a red", "a blue truck")) == \
         (spans(text, "grey"), spans(text, "a red car", "a blue truck"))

@@ -672,6 +672,17 @@ def _only_colours(text: str, span: tuple[int, int], colour_words, besides=("a", 
                text[span[0] + wa:span[0] + wb].lower() in besides for wa, wb in words)
 
 
+def _colours_before_an_effect(text: str, span: tuple[int, int], colour_words) -> tuple[int, int]:
+    """A phrase of colours said after 'on', 'over' or 'against' and an effect after them ('... on white with a drop
+    shadow', read as one more object): the colours alone, which are the background (the effect is no object)."""
+    said = re.search(r"\s+with\s+(?:an?\s+)?(?:[\w-]+\s+){0,2}([\w-]+)\s*$", text[span[0]:span[1]], re.IGNORECASE)
+    if said is None or said.group(1).lower() not in EFFECT_WORDS or \
+            not re.search(r"\b(?:on|over|against)\s+$", text[:span[0]], re.IGNORECASE):
+        return span
+    colours = (span[0], span[0] + said.start())
+    return colours if _only_colours(text, colours, colour_words) else span
+
+
 def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
              ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(background, objects) with what no phrase can be taken off: words between phrases or of the request at a
@@ -713,6 +724,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     trimmed = _counted(text, background, _said_after(text, background, _split_run_together(text, trimmed, colour_words),
                                                      colour_words))
     background, trimmed = _coloured_in(text, background, trimmed, colour_words)
+    trimmed = [_colours_before_an_effect(text, span, colour_words) for span in trimmed]
     bare = [span for span in trimmed if _only_colours(text, span, colour_words)]
     if bare and not background:
         background = [bare[-1]]
