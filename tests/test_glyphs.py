@@ -518,3 +518,20 @@ def test_wide_stripes_are_wider_than_thin_ones():
         wide = widest_run(pattern_for("wide vertical red stripes on white", 160, 160, seed))
         thin = widest_run(pattern_for("thin vertical red stripes on white", 160, 160, seed))
         assert wide >= 14 and thin <= 7
+
+
+def test_a_regenerated_shape_or_icon_is_another_take_on_its_silhouette():
+    # the model follows the silhouette: a new seed alone gave five takes of an owl alike to 3 levels of 255
+    for words in ("a red star", "a green owl icon", "a yellow crescent moon"):
+        first = glyph_for(words, 96, 96, seed=3)
+        takes = [glyph_for(words, 96, 96, seed=s, another_take=True) for s in range(6)]
+        assert all(np.abs(t - first).mean() > 0.02 for t in takes)  # each differs from the first drawing...
+        assert len({t.tobytes() for t in takes}) >= 2  # ...and the takes from each other
+        assert all(0.8 < t.sum() / first.sum() < 1.25 for t in takes)  # still the whole thing, filling its box
+        assert np.array_equal(takes[0], glyph_for(words, 96, 96, seed=0, another_take=True))  # the seed says which
+    # lettering is written as asked; a way said to point is kept; a box-filling square has no other take
+    assert np.array_equal(glyph_for("the word 'SALE'", 96, 48, 1, another_take=True), glyph_for("the word 'SALE'", 96, 48, 1))
+    assert np.array_equal(glyph_for("a square", 64, 64, 1, another_take=True), glyph_for("a square", 64, 64, 1))
+    for seed in range(4):  # arrows are neither tilted nor mirrored
+        take = glyph_for("an arrow pointing right", 96, 48, seed, another_take=True)
+        assert np.array_equal(take, glyph_for("an arrow pointing right", 96, 48, seed))

@@ -179,19 +179,53 @@ def lettering_height(description: str, w: int, h: int) -> float | None:
     return None if fitted is None else fitted[2]
 
 
-def glyph_for(description: str, w: int, h: int, seed: int = 0) -> np.ndarray | None:
+def glyph_for(description: str, w: int, h: int, seed: int = 0, another_take: bool = False) -> np.ndarray | None:
     """(h, w) float32 coverage of what the description asks for, fitted to a w x h box: its quoted lettering, or
     else the silhouette of a shape or icon it names; None when it names neither (or quotes only characters the
-    font lacks)."""
+    font lacks). `another_take` (a layer regenerated): the silhouette mirrored or tilted as the seed says."""
     words, pad = _words_and_pad(description)
     if not drawn_text(description):
-        return _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
+        coverage = _silhouette_for(description, w, h, pad, bool({"outline", "outlined"} & words), seed)
+        return _another_take(coverage, named_object(description), description, w, h, pad, seed) \
+            if another_take and coverage is not None else coverage
     # a box for each character the font lacks would mislead the model, and without any glyph it drew nothing
     # ('Café' came out empty): what the font has, lettered
     fitted = _lettered(description, w, h, pad)
     if fitted is None or fitted[2] < 2:  # too long to letter in this box
         return None
     return fit_coverage(fitted[0], w, h, fitted[1])
+
+
+# What a regenerated shape or icon may become: the model follows its silhouette so closely that a new seed alone
+# changed its pixels by under 3 levels of 255 (a helper's review: five takes of a star, an owl, alike)
+TILTED_SHAPES = {"star", "starburst", "heart", "crescent moon", "lightning bolt", "cloud", "speech bubble"}
+MIRRORED_SHAPES = {"crescent moon", "lightning bolt", "speech bubble", "cloud"}
+_NOT_MIRRORED = re.compile(r"currency|check|clef|music|exclamation|help|sign|recycle|yin-yang|bluetooth|wheelchair|"
+                           r"alphabet|numeric|format|peace|clock|timer|alarm")  # symbols that read one way only
+
+
+def _another_take(coverage: np.ndarray, named, description: str, w: int, h: int, pad, seed: int) -> np.ndarray:
+    """The silhouette mirrored, tilted 8-16 degrees, or both, as the seed picks among those its kind allows (a way it
+    is said to point, or a symbol that reads one way, is never mirrored); refitted to the box."""
+    category, key = named
+    mirrorable = facing(description) is None and (
+        key in MIRRORED_SHAPES if category == "shape" else _NOT_MIRRORED.search(key) is None)
+    tiltable = category == "icon" or key in TILTED_SHAPES
+    rng = random.Random(seed * 7_919 + 17)
+    takes = [(m, t) for m in ((False, True) if mirrorable else (False,)) for t in ((0, -1, 1) if tiltable else (0,))]
+    takes = [take for take in takes if take != (False, 0)]
+    if not takes:
+        return coverage
+    mirror, tilt = rng.choice(takes)
+    ys, xs = np.nonzero(coverage > 0.01)
+    master = coverage[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    img = Image.fromarray(np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if mirror:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    if tilt:
+        img = img.rotate(tilt * rng.uniform(8.0, 16.0), Image.Resampling.BICUBIC, expand=True)
+        img = img.crop(img.getbbox())
+    return fit_coverage(np.asarray(img), w, h, fitted_rect(img.width / img.height, w, h, pad))
 
 
 def _silhouette_for(description: str, w: int, h: int, pad, outlined: bool, seed: int) -> np.ndarray | None:

@@ -558,7 +558,8 @@ class Pipeline:
                 return None
             coverage = pattern_for(description, spec.box.width, spec.box.height, spec.seed)
         else:
-            coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed)
+            coverage = glyph_for(description, spec.box.width, spec.box.height, spec.seed,
+                                 another_take=request.kind == "regenerate")
             if request.composite is not None:
                 coverage = seen_coverage(request.composite, [s.box for s in request.layers[1:]], index - 1,
                                          description, coverage)
