@@ -157,6 +157,23 @@ def test_draw_generate_regenerate_undo(qtbot, tmp_path, tiny):
     assert len(w.document.layers) == 1 and not w.isWindowModified()
 
 
+def test_regenerating_a_layer_keeps_what_generate_said_of_the_design(qtbot, tmp_path):
+    from layerstudio.engine.pipeline import Pipeline
+    from test_planner import oracle_planner
+
+    prompt = "a red star, a blue moon, a green tree and a yellow sun on white"
+    engine = Pipeline.from_preset("tiny", seed=0)
+    engine.model.planner = oracle_planner(prompt, ["white", "a red star", "a blue moon", "a green tree", "a yellow sun"])
+    w = make_window(qtbot, tmp_path, engine, prompt=prompt)
+    draw_three(w)
+    notice = w.prompt_panel.notice_label
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    assert notice.isVisible() and "got no box" in notice.text()
+    w.controller.select(1)
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    assert notice.isVisible() and "got no box" in notice.text()  # it gave them none; the design says so still
+
+
 def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, tiny)
     draw_three(w)

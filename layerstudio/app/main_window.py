@@ -733,7 +733,8 @@ class MainWindow(QMainWindow):
                 self._engine_ready()
             self.controller.apply_result(result, undo_text)
             self.last_job_seconds = time.monotonic() - t0
-            self.prompt_panel.show_notices(result.notices)
+            if result.notices or request.kind != "regenerate":  # a layer redrawn: what Generate said of the design holds
+                self.prompt_panel.show_notices(result.notices)
             note = (f" ({len(result.notices)} notes under the prompt)" if len(result.notices) > 1 else
                     f" ({result.notices[0]})" if result.notices else "")
             self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}", 8000)
