@@ -1,5 +1,6 @@
 """Colour names read as colours: the lexicon, the token features, the corpus that paints them, the eval."""
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -473,6 +474,24 @@ def test_generated_layers_get_their_shadow_drawn_and_decomposed_ones_do_not(monk
     assert asked == ["a red star with a drop shadow"]
     pipe.decompose(doc.compose(), [Box(0, 0, 32, 32)], "a red star with a drop shadow on navy", steps=1)
     assert len(asked) == 1
+
+
+def test_a_shadow_or_glow_said_outside_every_object_is_every_objects(monkeypatch):
+    from layerstudio.engine.effects import effect_for_all
+
+    prompt = "a red star, a blue moon and a green tree on white with drop shadows"
+    assert effect_for_all(prompt, ["white", "a red star", "a blue moon", "a green tree"]) == "with a drop shadow"
+    assert effect_for_all("a star and a moon on navy, with a soft glow", ["navy", "a star", "a moon"]) == \
+        "with a soft glow"
+    prompt = "a red star with a drop shadow and a blue moon on white"  # the star's alone
+    assert effect_for_all(prompt, ["white", "a red star with a drop shadow", "a blue moon"]) is None
+    assert effect_for_all("a red star on white", ["white", "a red star"]) is None
+
+    # in a job: a layer regenerated from a prompt that says shadows for all gets its shadow drawn
+    pipe, doc, asked = spied(monkeypatch, "with_shadow")
+    doc = replace(doc, prompt="a red star on white with drop shadows")
+    pipe.regenerate(doc, 1, seed=2, hint="a red star", steps=1)
+    assert asked == ["a red star with a drop shadow"]
 
 
 def test_a_thing_named_with_nothing_drawn_before_with_is_drawn_as_what_follows():

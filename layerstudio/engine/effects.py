@@ -58,6 +58,24 @@ _SHADOW = re.compile(r"\bshadow(s|ed)?\b", re.IGNORECASE)
 OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the model's faint effect, below its body
 
 
+_EFFECT_SAID = re.compile(r"\bwith\s+(?:(?:a|an)\s+)?(?:(?:soft|drop|subtle|strong|long|hard|light|big|bright|gentle)\s+)"
+                          r"{0,2}(shadow|glow)s?\b", re.IGNORECASE)
+
+
+def effect_for_all(prompt: str, phrases: list[str]) -> str | None:
+    """The shadow or glow a prompt says outside every layer's phrase ('a red star and a blue moon on white with drop
+    shadows'): meant for every object, in the corpus's words ('with a drop shadow', 'with a soft glow'); else None."""
+    said = []
+    for phrase in filter(None, phrases):
+        at = prompt.find(phrase)
+        if at >= 0:
+            said.append((at, at + len(phrase)))
+    for m in _EFFECT_SAID.finditer(prompt):
+        if not any(a <= m.start() < b for a, b in said):
+            return "with a drop shadow" if m.group(1).lower() == "shadow" else "with a soft glow"
+    return None
+
+
 def without_shadow(description: str) -> str:
     """The description without its shadow words: the object's own look, the shadow being drawn apart."""
     return _SHADOW.sub("", description)

@@ -20,7 +20,7 @@ from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
 from .device import autocast_for, pick_device
-from .effects import glow_as_learnt, with_shadow, without_shadow
+from .effects import EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
@@ -515,7 +515,10 @@ class Pipeline:
             opaque = background.given[..., 3] > 0
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
         generated = [i for i, spec in enumerate(request.layers) if i > 0 and spec.generated]
+        for_all = effect_for_all(request.prompt, descriptions)
         for i in generated:
+            if for_all and out[i] and not set(re.findall(r"[a-z]+", out[i].lower())) & EFFECT_WORDS:
+                out[i] = f"{out[i]} {for_all}"
             out[i] = glow_as_learnt(in_one_colour(without_parts(out[i])))
         beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
         for i in generated:
