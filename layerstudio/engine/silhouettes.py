@@ -45,8 +45,8 @@ SHAPE_KINDS = list(SHAPES)
 NEVER_OUTLINED = ("ring", "lightning bolt", "crescent moon", "cloud")  # thin already, or a muddle outlined
 OUTLINE_SHARE = 0.085  # an outline's width over the shape's smaller side (the corpus draws 0.06 to 0.11)
 # Everyday names for shapes the corpus calls otherwise.
-ALIASES = {"moon": "crescent moon", "lightning": "lightning bolt", "thunderbolt": "lightning bolt", "oval": "ellipse", "speech balloon": "speech bubble",
-           "donut": "ring", "doughnut": "ring", "stop sign": "octagon"}
+ALIASES = {"moon": "crescent moon", "lightning": "lightning bolt", "thunderbolt": "lightning bolt", "oval": "ellipse",
+           "speech balloon": "speech bubble", "donut": "ring", "doughnut": "ring", "stop sign": "octagon"}
 
 SS = 4  # supersampling factor for anti-aliased edges
 MAX_SS_SIDE = 1024  # cap on the supersampled side (big boxes use less supersampling)

@@ -174,10 +174,9 @@ _PLACES = {
     "rain": ("grey", "slate grey"), "storm": ("dark slate grey", "grey"), "fog": ("light grey", "silver"),
     "underwater": ("blue", "teal"), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
     "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
-    "pastel": ("pastel pink", "pastel blue"), "brick": ("firebrick", "brown"), "brick wall": ("firebrick", "brown"),
+    "pastel": ("pastel pink", "pastel blue"), "brick": ("firebrick", "brown"), "stone": ("grey", "slate grey"),
     "savanna": ("tan", "khaki"), "savannah": ("tan", "khaki"), "galaxy": ("midnight blue", "indigo"),
     "winter": ("white", "light blue"), "autumn": ("orange", "dark orange"), "cave": ("dark slate grey",),
-    "stone": ("grey", "slate grey"), "stone wall": ("grey", "slate grey"),
 }
 _SHADES = {"dark", "light", "pastel"}  # said alone of a background, a shade is a colour ('a pastel background')
 # a gradient (with the word before it that says which: 'a radial gradient'), or the patterns' own words
