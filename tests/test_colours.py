@@ -480,12 +480,14 @@ def test_a_shadow_or_glow_said_outside_every_object_is_every_objects(monkeypatch
     from layerstudio.engine.effects import effect_for_all
 
     prompt = "a red star, a blue moon and a green tree on white with drop shadows"
-    assert effect_for_all(prompt, ["white", "a red star", "a blue moon", "a green tree"]) == "with a drop shadow"
-    assert effect_for_all("a star and a moon on navy, with a soft glow", ["navy", "a star", "a moon"]) == \
-        "with a soft glow"
+    assert effect_for_all(prompt, ["a red star", "a blue moon", "a green tree"]) == "with a drop shadow"
+    assert effect_for_all("a star and a moon on navy, with a soft glow", ["a star", "a moon"]) == "with a soft glow"
+    assert effect_for_all("a cat and a dog on navy with a yellow glow", ["a cat", "a dog"]) == "with a soft glow"
+    # said in the background's words: still the objects' (a background has no shadow)
+    assert effect_for_all("balloons on a sky blue background with soft shadows", ["balloons"]) == "with a soft shadow"
     prompt = "a red star with a drop shadow and a blue moon on white"  # the star's alone
-    assert effect_for_all(prompt, ["white", "a red star with a drop shadow", "a blue moon"]) is None
-    assert effect_for_all("a red star on white", ["white", "a red star"]) is None
+    assert effect_for_all(prompt, ["a red star with a drop shadow", "a blue moon"]) is None
+    assert effect_for_all("a red star on white", ["a red star"]) is None
 
     # in a job: a layer regenerated from a prompt that says shadows for all gets its shadow drawn
     pipe, doc, asked = spied(monkeypatch, "with_shadow")

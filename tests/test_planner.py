@@ -365,6 +365,9 @@ def test_a_cut_loses_words_between_phrases_at_an_objects_end_and_a_bare_colour_i
     assert [text[a:b] for a, b in tidy_cut(text, spans(text, "white"), spans(text, "a red star", "a glow",
                                                                              "a blue moon", "a soft glow"))[1]] == \
         ["a red star", "a blue moon with a soft glow"]
+    text = "three balloons on sky blue with soft shadows"  # the planner read 'soft shadows' as the background
+    assert tidy_cut(text, spans(text, "soft shadows"), spans(text, "three balloons")) == \
+        (spans(text, "sky blue"), spans(text, "three balloons"))
     text = "a red star, a blue moon and a green tree on white with a drop shadow"  # the planner read a fourth object
     assert tidy_cut(text, [], spans(text, "a red star", "a blue moon", "a green tree", "white with a drop shadow")) == \
         (spans(text, "white"), spans(text, "a red star", "a blue moon", "a green tree"))

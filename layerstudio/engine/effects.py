@@ -11,8 +11,8 @@ import re
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .colours import lab
-from .text import quoted_ranges
+from .colours import colour_spans, lab
+from .text import article_for, quoted_ranges
 
 
 def blur(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -58,21 +58,25 @@ _SHADOW = re.compile(r"\bshadow(s|ed)?\b", re.IGNORECASE)
 OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the model's faint effect, below its body
 
 
-_EFFECT_SAID = re.compile(r"\bwith\s+(?:(?:a|an)\s+)?(?:(?:soft|drop|subtle|strong|long|hard|light|big|bright|gentle)\s+)"
-                          r"{0,2}(shadow|glow)s?\b", re.IGNORECASE)
+EFFECT_SAID = re.compile(r"\s*\bwith\s+(?:(?:a|an)\s+)?((?:[\w-]+\s+){0,2}?)(shadow|glow)s?\b", re.IGNORECASE)
 
 
-def effect_for_all(prompt: str, phrases: list[str]) -> str | None:
-    """The shadow or glow a prompt says outside every layer's phrase ('a red star and a blue moon on white with drop
-    shadows'): meant for every object, in the corpus's words ('with a drop shadow', 'with a soft glow'); else None."""
+def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:
+    """The shadow or glow a prompt says outside every object's phrase ('a red star and a blue moon on white with
+    drop shadows', '... on a sky blue background with soft shadows'): meant for every object, said as one's ('with a
+    soft shadow'; a colour said of it left out); else None."""
     said = []
-    for phrase in filter(None, phrases):
+    for phrase in filter(None, object_phrases):
         at = prompt.find(phrase)
         if at >= 0:
             said.append((at, at + len(phrase)))
-    for m in _EFFECT_SAID.finditer(prompt):
-        if not any(a <= m.start() < b for a, b in said):
-            return "with a drop shadow" if m.group(1).lower() == "shadow" else "with a soft glow"
+    for m in EFFECT_SAID.finditer(prompt):
+        if not any(a <= m.start(2) < b for a, b in said):
+            how = list(m.group(1))
+            for a, b, _ in colour_spans(m.group(1)):  # a glow's colour read as the object's made a red star orange
+                how[a:b] = " " * (b - a)
+            how = " ".join("".join(how).split()) or ("drop" if m.group(2).lower() == "shadow" else "soft")
+            return f"with {article_for(how, 'a')} {how} {m.group(2).lower()}"
     return None
 
 

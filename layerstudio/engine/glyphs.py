@@ -201,7 +201,7 @@ def glyph_for(description: str, w: int, h: int, seed: int = 0, another_take: boo
 TILTED_SHAPES = {"star", "starburst", "heart", "crescent moon", "lightning bolt", "cloud", "speech bubble"}
 MIRRORED_SHAPES = {"crescent moon", "lightning bolt", "speech bubble", "cloud"}
 _NOT_MIRRORED = re.compile(r"currency|check|clef|music|exclamation|help|sign|recycle|yin-yang|bluetooth|wheelchair|"
-                           r"alphabet|numeric|format|peace|clock|timer|alarm")  # symbols that read one way only
+                           r"alphabet|numeric|format|peace|clock|timer|alarm|earth|globe|map")  # read one way only
 
 
 def _another_take(coverage: np.ndarray, named, description: str, w: int, h: int, pad, seed: int) -> np.ndarray:
@@ -213,12 +213,13 @@ def _another_take(coverage: np.ndarray, named, description: str, w: int, h: int,
     tiltable = category == "icon" or key in TILTED_SHAPES
     rng = random.Random(seed * 7_919 + 17)
     takes = [(m, t) for m in ((False, True) if mirrorable else (False,)) for t in ((0, -1, 1) if tiltable else (0,))]
-    takes = [take for take in takes if take != (False, 0)]
+    ys, xs = np.nonzero(coverage > 0.01)
+    master = coverage[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    symmetric = np.abs(master - master[:, ::-1]).mean() < 0.02  # mirrored alone, an owl is the same owl
+    takes = [take for take in takes if take != (False, 0) and not (symmetric and take == (True, 0))]
     if not takes:
         return coverage
     mirror, tilt = rng.choice(takes)
-    ys, xs = np.nonzero(coverage > 0.01)
-    master = coverage[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     img = Image.fromarray(np.clip(master * 255.0 + 0.5, 0, 255).astype(np.uint8))
     if mirror:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)

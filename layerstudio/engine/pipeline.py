@@ -20,7 +20,7 @@ from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
 from .device import autocast_for, pick_device
-from .effects import EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
+from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
@@ -507,7 +507,10 @@ class Pipeline:
             return descriptions
         out = list(descriptions)
         background = request.layers[0]
+        for_all = effect_for_all(request.prompt, descriptions[1:])
         if background.generated:
+            if for_all:  # said of the objects, in the background's words or after them
+                out[0] = EFFECT_SAID.sub("", out[0])
             out[0] = background_in_usual_colour(out[0], background.seed)
             named = named_colours(out[0])
             under = named[0] if len(named) == 1 else list(named) if named else None  # a pattern's: apart from both
@@ -515,7 +518,6 @@ class Pipeline:
             opaque = background.given[..., 3] > 0
             under = tuple(int(v) for v in background.given[opaque][:, :3].mean(0)) if opaque.any() else None
         generated = [i for i, spec in enumerate(request.layers) if i > 0 and spec.generated]
-        for_all = effect_for_all(request.prompt, descriptions)
         for i in generated:
             if for_all and out[i] and not set(re.findall(r"[a-z]+", out[i].lower())) & EFFECT_WORDS:
                 out[i] = f"{out[i]} {for_all}"

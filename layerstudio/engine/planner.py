@@ -672,6 +672,9 @@ def _only_colours(text: str, span: tuple[int, int], colour_words, besides=("a", 
                text[span[0] + wa:span[0] + wb].lower() in besides for wa, wb in words)
 
 
+_AN_EFFECT = re.compile(r"(?:(?:a|an)\s+)?(?:[\w-]+\s+){0,2}(?:shadow|glow)s?", re.IGNORECASE)
+
+
 def _colours_before_an_effect(text: str, span: tuple[int, int], colour_words) -> tuple[int, int]:
     """A phrase of colours said after 'on', 'over' or 'against' and an effect after them ('... on white with a drop
     shadow', read as one more object): the colours alone, which are the background (the effect is no object)."""
@@ -715,6 +718,8 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     colour_words = colour_spans(text)
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = _measured(text, trim(background), _possessives(text, trim(trimmed)))
+    # '... on sky blue with soft shadows' read 'soft shadows' as the background: an effect is no background
+    background = [b for b in background if not _AN_EFFECT.fullmatch(text[b[0]:b[1]])]
     lettering = [b for b in background if not _blanked(text, b, quoted_ranges(text)).strip(" ,.;:!?")]
     if lettering:  # words in quotes are drawn, never the background ("'Happy Halloween', bats and a ghost")
         background, trimmed = [b for b in background if b not in lettering], sorted(trimmed + lettering)
@@ -1347,12 +1352,13 @@ def _colour_run_end(text: str, start: int, colour_words) -> int:
 
 def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) -> tuple[int, int] | None:
     """The last run of colour names after 'on', 'over' or 'against' that no phrase holds and a stop or the end
-    follows ('a star on white, make it pop'), or None."""
+    follows, or an effect said with 'with' and then one ('a star on white, make it pop', 'balloons on sky blue with
+    soft shadows'), or None."""
     found = None
     quoted = quoted_ranges(text)
     for m in re.finditer(r"\b(?:on|over|against)\s+", text, re.IGNORECASE):
         end = _colour_run_end(text, m.end(), colour_words)
-        if end > m.end() and re.match(r"\s*([,.;:!?]|$)", text[end:]) and \
+        if end > m.end() and re.match(rf"(?:\s+with\s+{_AN_EFFECT.pattern})?\s*([,.;:!?]|$)", text[end:], re.IGNORECASE) and \
                 not any(s < end and m.start() < e for s, e in objects + quoted):
             found = (m.end(), end)
     return found
