@@ -65,9 +65,9 @@ def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:
     """The shadow or glow a prompt says outside every object's phrase ('a red star and a blue moon on white with
     drop shadows', '... on a sky blue background with soft shadows'): meant for every object, said as one's ('with a
     soft shadow'; a colour said of it left out); else None."""
-    said = []
+    said, lower = [], prompt.lower()
     for phrase in filter(None, object_phrases):
-        at = prompt.find(phrase)
+        at = lower.find(phrase.lower())  # a phrase opening the prompt was given its capital back, or not
         if at >= 0:
             said.append((at, at + len(phrase)))
     for m in EFFECT_SAID.finditer(prompt):

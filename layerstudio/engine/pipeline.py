@@ -507,7 +507,10 @@ class Pipeline:
             return descriptions
         out = list(descriptions)
         background = request.layers[0]
-        for_all = effect_for_all(request.prompt, descriptions[1:])
+        planner = self.model.planner  # the prompt's object phrases as cut, whatever each layer was dealt or hinted
+        with autocast_for(self.device):
+            cut = planner.phrases(request.prompt)[1] if planner is not None and request.prompt.strip() else None
+        for_all = effect_for_all(request.prompt, cut) if cut else None
         if background.generated:
             if for_all:  # said of the objects, in the background's words or after them
                 out[0] = EFFECT_SAID.sub("", out[0])
