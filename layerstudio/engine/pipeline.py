@@ -501,7 +501,8 @@ class Pipeline:
     def _as_drawn(self, request: JobRequest, descriptions: list[str]) -> list[str]:
         """The descriptions of generated layers as they are drawn: an object without the parts said after 'with'
         and in its usual colour where it names none (usual_colours: 'a sun' -> 'a yellow sun', apart from the
-        background's colour); drawn without one, objects came out muddy. Not in a picture being decomposed: it
+        background's colour); drawn without one, objects came out muddy; with the shadow or glow the prompt says of
+        every object (`effect_for_all`) where it asks for no effect of its own. Not in a picture being decomposed: it
         shows the colours."""
         if request.composite is not None:
             return descriptions
