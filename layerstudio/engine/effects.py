@@ -58,7 +58,8 @@ _SHADOW = re.compile(r"\bshadow(s|ed)?\b", re.IGNORECASE)
 OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the model's faint effect, below its body
 
 
-EFFECT_SAID = re.compile(r"\s*\bwith\s+(?:(?:a|an)\s+)?((?:[\w-]+\s+){0,2}?)(shadow|glow)s?\b", re.IGNORECASE)
+AN_EFFECT = re.compile(r"(?:(?:a|an)\s+)?((?:[\w-]+\s+){0,2}?)(shadow|glow)s?\b", re.IGNORECASE)  # 'soft shadows'
+EFFECT_SAID = re.compile(r"\s*\bwith\s+" + AN_EFFECT.pattern, re.IGNORECASE)  # '... with a yellow glow'
 
 
 def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:

@@ -26,7 +26,7 @@ from .config import TextConfig
 from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
-from .effects import EFFECT_WORDS
+from .effects import AN_EFFECT, EFFECT_SAID, EFFECT_WORDS
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
 from .patterns import PATTERN_WORDS, names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
@@ -77,10 +77,7 @@ def size_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
     areas = np.log(np.array([max(b.width, 1) * max(b.height, 1) for b in boxes], np.float32))
     out = np.zeros((len(boxes), len(texts)), np.float32)
     for k, phrase in enumerate(texts):
-        said = list(phrase.lower())
-        for a, b in quoted_ranges(phrase):
-            said[a:b] = " " * (b - a)
-        said = "".join(said)
+        said = _blanked(phrase, (0, len(phrase)), quoted_ranges(phrase)).lower()
         out[:, k] = (bool(_BIG.search(said)) - bool(_SMALL.search(said))) * (areas - areas.mean())
     return out
 
@@ -672,9 +669,6 @@ def _only_colours(text: str, span: tuple[int, int], colour_words, besides=("a", 
                text[span[0] + wa:span[0] + wb].lower() in besides for wa, wb in words)
 
 
-_AN_EFFECT = re.compile(r"(?:(?:a|an)\s+)?(?:[\w-]+\s+){0,2}(?:shadow|glow)s?", re.IGNORECASE)
-
-
 def _colours_before_an_effect(text: str, span: tuple[int, int], colour_words) -> tuple[int, int]:
     """A phrase of colours said after 'on', 'over' or 'against' and an effect after them ('... on white with a drop
     shadow', read as one more object): the colours alone, which are the background (the effect is no object)."""
@@ -719,7 +713,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     background, trimmed = _rejoin(text, trim(background), trim(objects), colour_words)
     background, trimmed = _measured(text, trim(background), _possessives(text, trim(trimmed)))
     # '... on sky blue with soft shadows' read 'soft shadows' as the background: an effect is no background
-    background = [b for b in background if not _AN_EFFECT.fullmatch(text[b[0]:b[1]])]
+    background = [b for b in background if not AN_EFFECT.fullmatch(text[b[0]:b[1]])]
     lettering = [b for b in background if not _blanked(text, b, quoted_ranges(text)).strip(" ,.;:!?")]
     if lettering:  # words in quotes are drawn, never the background ("'Happy Halloween', bats and a ghost")
         background, trimmed = [b for b in background if b not in lettering], sorted(trimmed + lettering)
@@ -1358,7 +1352,7 @@ def _colours_outside(text: str, objects: list[tuple[int, int]], colour_words) ->
     quoted = quoted_ranges(text)
     for m in re.finditer(r"\b(?:on|over|against)\s+", text, re.IGNORECASE):
         end = _colour_run_end(text, m.end(), colour_words)
-        if end > m.end() and re.match(rf"(?:\s+with\s+{_AN_EFFECT.pattern})?\s*([,.;:!?]|$)", text[end:], re.IGNORECASE) and \
+        if end > m.end() and re.match(rf"(?:{EFFECT_SAID.pattern})?\s*([,.;:!?]|$)", text[end:], re.IGNORECASE) and \
                 not any(s < end and m.start() < e for s, e in objects + quoted):
             found = (m.end(), end)
     return found
