@@ -648,6 +648,23 @@ def test_bench_train_times_a_step_at_each_batch(capsys):
             row["batch"] / (row["seconds_step"] + row["seconds_decoder_step"] / 2), rel=0.01, abs=0.01)
 
 
+
+def test_bench_train_reports_the_batches_that_fit_and_the_first_that_did_not(capsys, monkeypatch):
+    from layerstudio.cli import main
+
+    dit_loss = Trainer.dit_loss
+
+    def short_of_memory(self, samples, rng):
+        if len(samples) > 2:
+            raise torch.OutOfMemoryError("out of memory")
+        return dit_loss(self, samples, rng)
+
+    monkeypatch.setattr(Trainer, "dit_loss", short_of_memory)
+    assert main(["bench", "train", "--preset", "tiny", "--batches", "1,2,3,4", "--device", "cpu"]) == 0
+    table = capsys.readouterr().out
+    assert "out_of_memory: a batch of 3 did not fit in cpu's memory" in table
+    assert [line.split()[0] for line in table.splitlines()[1:3]] == ["1", "2"] and " 4 " not in table
+
 @pytest.mark.parametrize("argv, message", [
     (["--count", "0"], "--count must be at least 1"),
     (["--steps", "0"], "--steps must be at least 1"),
@@ -733,3 +750,38 @@ def test_warm_up_ends_by_steps_or_by_a_tenth_of_the_time_limit():
     # then decays to a tenth by the end of the time limit
     assert lr_at(150, 4000, base, time_fraction=1.0) == pytest.approx(base / 10)
     assert lr_at(150, 4000, base, time_fraction=0.5) < lr_at(150, 4000, base, time_fraction=0.2)
+
+
+def test_recomputed_blocks_give_the_same_loss_and_gradients(tmp_path):
+    """On GPUs the trainer recomputes block activations in the backward pass instead of keeping them."""
+    import random
+
+    from layerstudio.training.train import DesignStream
+
+    trainer = Trainer(train_args(tmp_path, steps=1, ae_steps=0))
+    trainer.enter_transformer_phase()
+    stream = iter(DesignStream("corpus", 3, 0, trainer.cfg.canvas_presets))
+    samples = [next(stream) for _ in range(2)]
+    parts = (trainer.model.transformer, trainer.model.autoencoder.decoder)
+
+    def loss_and_grads(recompute: bool):
+        for part in parts:
+            part.recompute = recompute
+        trainer.model.zero_grad(set_to_none=True)
+        saved = []  # what the forward pass keeps for the backward one
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+            torch.manual_seed(0)
+            transformer_loss, _ = trainer.dit_loss(samples, random.Random(0))
+            torch.manual_seed(0)
+            decoder_loss, _ = trainer.ae_loss(samples, random.Random(0))
+        (transformer_loss + decoder_loss).backward()
+        return transformer_loss + decoder_loss, sum(saved), {
+            n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+
+    kept_loss, kept_saved, kept = loss_and_grads(False)
+    recomputed_loss, recomputed_saved, recomputed = loss_and_grads(True)
+    assert recomputed_saved < 0.8 * kept_saved
+    assert torch.allclose(kept_loss, recomputed_loss)
+    assert kept.keys() == recomputed.keys() and any(".blocks." in n for n in kept)
+    for name, grad in kept.items():
+        assert torch.allclose(grad, recomputed[name], atol=1e-6), name

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig
-from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, split_heads
+from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, run_block, split_heads
 from .packing import LayerSlot, Packed, by_shape, pack, unpatchify
 
 
@@ -74,6 +74,7 @@ class JointDecoder(nn.Module):
         self.proj_in = nn.Linear(cfg.latent_channels * 4, w)
         self.layer_embed = nn.Embedding(max_layers, w)
         self.blocks = nn.ModuleList(DecoderBlock(w, cfg.decoder_heads) for _ in range(cfg.decoder_depth))
+        self.recompute = False  # the trainer sets it on GPUs (layers.run_block)
         self.norm = nn.LayerNorm(w)
         self.to_grid = nn.Linear(w, 4 * chans[0])  # one token -> its 2x2 latent cells
         self.merge = nn.Sequential(nn.Conv2d(chans[0] + cfg.latent_channels, chans[0], 3, padding=1), nn.SiLU())
@@ -94,7 +95,7 @@ class JointDecoder(nn.Module):
         cos, sin = rope_cos_sin(packed.pos, self.cfg.decoder_width // self.cfg.decoder_heads)
         mask = joint_mask(packed.valid, packed.valid, packed.valid)
         for block in self.blocks:
-            x = block(x, cos, sin, mask)
+            x = run_block(block, x, cos, sin, mask, recompute=self.recompute)
         x = self.to_grid(self.norm(x))
         jobs = [(i, j) for i, spans in enumerate(packed.spans) for j in range(len(spans))
                 if wanted is None or wanted[i][j]]

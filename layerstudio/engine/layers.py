@@ -6,6 +6,15 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+
+def run_block(block: nn.Module, *args, recompute: bool = False, **kwargs):
+    """A block's forward; with `recompute` (training on a GPU) its activations are recomputed in the backward pass
+    instead of kept: the large preset at batch 8 filled a 140 GB H200 with them."""
+    if recompute and torch.is_grad_enabled():
+        return checkpoint(block, *args, use_reentrant=False, **kwargs)
+    return block(*args, **kwargs)
 
 
 def rope_axes(head_dim: int) -> tuple[int, int, int]:

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
-from .layers import MLP, RMSNorm, apply_rope, attention, joint_mask, rope_cos_sin, split_heads, timestep_embedding
+from .layers import (MLP, RMSNorm, apply_rope, attention, joint_mask, rope_cos_sin, run_block, split_heads,
+                     timestep_embedding)
 from .packing import Packed, per_token
 
 TIME_DIM = 256
@@ -190,6 +191,7 @@ class LayerTransformer(nn.Module):
         nn.init.zeros_(self.glyph_in.bias)
         self.double_blocks = nn.ModuleList(DoubleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.double_blocks))
         self.single_blocks = nn.ModuleList(SingleBlock(d, tc.heads, tc.mlp_ratio) for _ in range(tc.single_blocks))
+        self.recompute = False  # the trainer sets it on GPUs (layers.run_block)
         self.final_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.final_mod = nn.Linear(d, 2 * d)
         self.final = nn.Linear(d, patch_dim)
@@ -241,14 +243,14 @@ class LayerTransformer(nn.Module):
         mask = joint_mask(key_valid, key_context, query_generated)
         img_rope = self._rope(packed.pos)
         for block in self.double_blocks:
-            img, txt = block(img, img_vec, img_rope, txt, txt_vec, mask=mask)
+            img, txt = run_block(block, img, img_vec, img_rope, txt, txt_vec, mask=mask, recompute=self.recompute)
         if mid is not None:
             mid.append(img)
         x = torch.cat([txt, img], dim=1)
         vec = torch.cat([txt_vec.expand(b, t, -1), img_vec], dim=1)
         rope = self._rope(torch.cat([torch.zeros(b, t, 3, device=img.device), packed.pos], dim=1))
         for block in self.single_blocks:
-            x = block(x, vec, rope, mask=mask)
+            x = run_block(block, x, vec, rope, mask=mask, recompute=self.recompute)
         return self._out(x[:, t:], img_vec)
 
     # -- cached path for sampling

@@ -43,12 +43,21 @@ def bench_train(args) -> dict:
             loss, _ = trainer.dit_loss(samples, rng)
         trainer._update(loss, trainer.optim, trainer._trainable().parameters())
 
-    rows = []
+    rows, result = [], {"model": init or f"random {preset}", "device": str(device)}
     for size in sizes:
-        step = best_time(synced(lambda: transformer_step(designs[:size])), 2, warmup=True)
-        decoder = best_time(synced(lambda: trainer.train_decoder(designs[:max(1, size // 2)], rng)), 2, warmup=True)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        try:
+            step = best_time(synced(lambda: transformer_step(designs[:size])), 2, warmup=True)
+            decoder = best_time(synced(lambda: trainer.train_decoder(designs[:max(1, size // 2)], rng)), 2,
+                                warmup=True)
+        except torch.OutOfMemoryError:  # the sizes that fit are the answer; larger ones would not fit either
+            result["out_of_memory"] = f"a batch of {size} did not fit in {device}'s memory"
+            break
         per_second = size / (step + decoder / 2)  # the decoder trains every other step, on half a batch
         rows.append({"batch": size, "seconds_step": round(step, 4), "seconds_decoder_step": round(decoder, 4),
                      "designs_per_second": round(per_second, 2),
                      "speedup": round(per_second / rows[0]["designs_per_second"], 2) if rows else 1.0})
-    return {"model": init or f"random {preset}", "device": str(device), "rows": rows}
+        if device.type == "cuda":
+            rows[-1]["peak_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 1)
+    return {**result, "rows": rows}
