@@ -1067,3 +1067,29 @@ def test_a_name_said_as_whose_is_no_background_and_a_thing_after_it_is_whole():
     text = "a cat on grandma's blue sofa."
     background, objects = tidy_cut(text, [(9, 16)], [(0, 5), (17, 28)])
     assert background == [] and [text[a:b] for a, b in objects] == ["a cat", "grandma's blue sofa"]
+
+
+def test_an_effect_said_of_every_object_is_read_as_no_phrase():
+    """'..., both with drop shadows' and 'Add a drop shadow to everything' were cut as objects of their own;
+    the effect is drawn on every object instead (effects.effect_for_all)."""
+    from layerstudio.engine.effects import effect_for_all
+
+    class EveryWordTagged(nn.Module):  # a tagger that would put every word it reads into a phrase
+        def forward(self, features):
+            tags = torch.full((features.shape[0],), OBJECT_INSIDE)
+            tags[0] = OBJECT_START
+            return F.one_hot(tags, 5).float() * 10
+
+    prompts = {"a red star and a blue moon on white, both with drop shadows": "with a drop shadow",
+               "a red star and a blue moon on white. Add a drop shadow to everything": "with a drop shadow",
+               "a star and a moon on navy; give them all a soft glow": "with a soft glow",
+               "a red star and a blue moon on pink with glows": "with a soft glow"}
+    planner = Planner(text_config(list(prompts)))
+    planner.tag = EveryWordTagged()
+    for prompt, effect in prompts.items():
+        background, objects = planner.phrases(prompt)
+        assert objects and not any(re.search(r"shadow|glow|everything|both", o) for o in objects), (prompt, objects)
+        assert effect_for_all(prompt, objects) == effect
+    # an object's own effect stays its own
+    assert effect_for_all("a red star with glows and a blue moon on white", ["a red star with glows", "a blue moon"]) \
+        is None

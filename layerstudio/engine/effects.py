@@ -60,12 +60,25 @@ OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the mod
 
 AN_EFFECT = re.compile(r"(?:(?:a|an)\s+)?((?:[\w-]+\s+){0,2}?)(shadow|glow)s?\b", re.IGNORECASE)  # 'soft shadows'
 EFFECT_SAID = re.compile(r"\s*\bwith\s+" + AN_EFFECT.pattern, re.IGNORECASE)  # '... with a yellow glow'
+_EVERY_OBJECT = (r"(?:both|everything|all(?:\s+of\s+them|\s+the\s+\w+)?|each(?:\s+one|\s+of\s+them)?"
+                 r"|every\s*(?:one|thing|object|shape|layer)|them(?:\s+all)?)")
+# An effect said once of every object in a clause of its own (', both with drop shadows', 'Add a drop shadow to
+# everything', 'give them all a glow', a prompt ending 'with glows'): the planner read those words as an object.
+EFFECT_FOR_ALL = re.compile(
+    rf"(?:[,;]\s*)?\b{_EVERY_OBJECT}\s+with\s+{AN_EFFECT.pattern}"
+    rf"|\b(?:add|put|use)\s+{AN_EFFECT.pattern}\s+(?:to|on|under|around|behind|for)\s+{_EVERY_OBJECT}\b"
+    rf"|\bgive\s+{_EVERY_OBJECT}\s+{AN_EFFECT.pattern}"
+    r"|(?:[,;]\s*)?\bwith\s+((?:[\w-]+\s+){0,2}?)(shadow|glow)s\b(?=[\s.!]*$)", re.IGNORECASE)  # '... with glows'
 
 
 def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:
     """The shadow or glow a prompt says outside every object's phrase ('a red star and a blue moon on white with
     drop shadows', '... on a sky blue background with soft shadows'): meant for every object, said as one's ('with a
     soft shadow'; a colour said of it left out); else None."""
+    for_all = EFFECT_FOR_ALL.search(prompt)
+    if for_all:
+        how, effect = next(for_all.group(g, g + 1) for g in (1, 3, 5, 7) if for_all.group(g + 1))
+        return _said_as_one(how, effect)
     said, lower = [], prompt.lower()
     for phrase in filter(None, object_phrases):
         at = lower.find(phrase.lower())  # a phrase opening the prompt was given its capital back, or not
@@ -73,12 +86,17 @@ def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:
             said.append((at, at + len(phrase)))
     for m in EFFECT_SAID.finditer(prompt):
         if not any(a <= m.start(2) < b for a, b in said):
-            how = list(m.group(1))
-            for a, b, _ in colour_spans(m.group(1)):  # a glow's colour read as the object's made a red star orange
-                how[a:b] = " " * (b - a)
-            how = " ".join("".join(how).split()) or ("drop" if m.group(2).lower() == "shadow" else "soft")
-            return f"with {article_for(how, 'a')} {how} {m.group(2).lower()}"
+            return _said_as_one(m.group(1), m.group(2))
     return None
+
+
+def _said_as_one(how: str, effect: str) -> str:
+    """'with a soft shadow' from the effect's words ('soft', 'shadow'); a colour said of it left out."""
+    kept = list(how)
+    for a, b, _ in colour_spans(how):  # a glow's colour read as the object's made a red star orange
+        kept[a:b] = " " * (b - a)
+    how = " ".join("".join(kept).split()) or ("drop" if effect.lower() == "shadow" else "soft")
+    return f"with {article_for(how, 'a')} {how} {effect.lower()}"
 
 
 def without_shadow(description: str) -> str:
