@@ -763,6 +763,9 @@ class Trainer:
         planner_stream = None  # started with its phase: it needs no workers before then
         t_last = phase_start = time.time()
         waited, since = 0.0, 0  # seconds spent waiting on the data workers, and steps, since the last log line
+        # seconds in the step's loss and update, and in the decoder's step, since the last log line: on a GPU the loop
+        # ran 3-10x slower than `bench train`'s step, waiting on no data; these say where the rest goes
+        stepping, decoding = 0.0, 0.0
 
         def take(stream):  # a step that mostly waits here wants more workers or cheaper designs, not a faster GPU
             nonlocal waited
@@ -800,20 +803,22 @@ class Trainer:
                 for group in optim.param_groups if optim else []:
                     group["lr"] = lr * group.get("lr_scale", 1.0)
             self.model.train()
+            if phase == "planner" and planner_stream is None:
+                planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH, self.cfg.canvas_presets,
+                                         workers)
+            samples = take({"ae": ae_stream, "dit": dit_stream, "planner": planner_stream}[phase])
+            start = time.time()
             with self.autocast:
-                if phase == "ae":
-                    loss, extra = self.ae_loss(take(ae_stream), rng)
-                elif phase == "dit":
-                    loss, extra = self.dit_loss(take(dit_stream), rng)
-                else:
-                    if planner_stream is None:
-                        planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH,
-                                                 self.cfg.canvas_presets, workers)
-                    loss, extra = self.planner_loss(take(planner_stream), rng)
-            grad_norm = self._update(loss, self.optim, self._trainable().parameters())
+                loss, extra = {"ae": self.ae_loss, "dit": self.dit_loss, "planner": self.planner_loss}[phase](
+                    samples, rng)
+            grad_norm = self._update(loss, self.optim, self._trainable().parameters())  # waits for the device
+            stepping += time.time() - start
             if phase == "dit" and step % 2 == 0:
-                decoder_loss = self.train_decoder(take(ae_stream), rng)
+                samples = take(ae_stream)
+                start = time.time()
+                decoder_loss = self.train_decoder(samples, rng)
                 extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
+                decoding += time.time() - start
             self.state[key] = step + 1
             since += 1
             if phase == "planner":
@@ -823,8 +828,9 @@ class Trainer:
                 self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
                           "grad": round(grad_norm, 3), "lr": round(lr, 7),
                           "sec_per_step": round((now - t_last) / since, 3),
-                          "data_wait": round(waited / since, 3), **extra})
-                t_last, waited, since = now, 0.0, 0
+                          "data_wait": round(waited / since, 3), "seconds_step": round(stepping / since, 3),
+                          "seconds_decoder_step": round(decoding / since, 3), **extra})
+                t_last, waited, since, stepping, decoding = now, 0.0, 0, 0.0, 0.0
             if (step + 1) % args.checkpoint_every == 0:
                 self.checkpoint()
         self.checkpoint()
