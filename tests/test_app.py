@@ -441,6 +441,44 @@ def test_import_image_decomposes_into_drawn_boxes(qtbot, tmp_path, tiny):
     assert (tmp_path / "pngs" / "composite.png").exists()
 
 
+def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, tiny):
+    """A locked layer keeps its pixels, and the picture's part in its box is not dropped: it becomes a new layer
+    under the locked one (above it, for the background), named in the status bar; one undo takes it all back."""
+    from PIL import Image
+
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    image = np.zeros((CANVAS, CANVAS, 3), np.uint8)
+    image[70:90, 75:115] = (220, 40, 30)  # in box 2's area
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS):
+        w.import_image(tmp_path / "photo.png")
+    unlocked = pixels(w.document)  # what the picture gives each box with nothing locked
+    w.act_undo.trigger()
+
+    w.controller.set_locked(2, True)
+    w.controller.set_locked(0, True)
+    locked_box, locked_bg = w.document.layers[2], w.document.layers[0]
+    steps = w.controller.undo_stack.index()
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
+        w.import_image(tmp_path / "photo.png")
+    assert blocker.args == ["done"]
+    doc = w.document
+    assert len(doc.layers) == 6
+    assert doc.layers[0] is locked_bg and doc.layers[4] is locked_box  # the lock kept them, in their places
+    for part, kept, expected in ((doc.layers[1], locked_bg, unlocked[0]), (doc.layers[3], locked_box, unlocked[2])):
+        assert part.box == kept.box and not part.locked and part.visible
+        assert np.array_equal(part.pixels, expected)  # the picture's part, whole
+    message = w.statusBar().currentMessage()
+    assert f"layer 'Layer 2' is locked and was kept; the picture's part in its box is the new layer " \
+           f"'{doc.layers[3].name}' under it" in message
+    assert f"'{doc.layers[1].name}' above it" in message and "Background" in doc.layers[1].name
+    assert "Layer 2" in w.prompt_panel.notice_label.text()
+    assert w.controller.undo_stack.index() == steps + 1
+    w.act_undo.trigger()
+    assert len(w.document.layers) == 4 and w.document.layers[2] is locked_box
+
+
 def test_zz_plain_asyncio_still_works_after_jobs(qtbot, tmp_path, tiny):
     import asyncio
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from ..document import GRID, Box, Document, Layer, LayoutError
 from ..document.document import resample_nearest
 from ..document.layout import MAX_FOREGROUND_BOXES, check_box
-from ..engine.request import JobResult, kept_with_variations, named_after
+from ..engine.request import JobResult, drawn_from, kept_with_variations, layer_name, named_after
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
@@ -280,9 +280,10 @@ class DocumentController(QObject):
         if isinstance(cmd, SnapshotCommand):
             cmd.merge_key = None
 
-    def apply_result(self, result: JobResult, text: str) -> None:
+    def apply_result(self, result: JobResult, text: str) -> list[str]:
         """One undo step for a finished job. The result maps onto the current layers (names, visibility
-        and opacity edited during the job are kept); non-generated layers stay the very same objects."""
+        and opacity edited during the job are kept); non-generated layers stay the very same objects.
+        Returns notes for the user (an imported picture's part that a locked layer kept out of its box)."""
         req = result.request
         base = self._doc
         if req.kind == "decompose" and len(base.layers) != len(req.layers):
@@ -292,11 +293,25 @@ class DocumentController(QObject):
             raise LayoutError("the layout changed while the job ran; the result was not applied")
         applied = result.apply_to(base)
         generated = set(req.generated_indices)
-        layers = []
+        same = len(base.layers) == len(self._uids)
+        layers, uids, notes = [], [], []
         for i, new in enumerate(applied.layers):
             # a layer locked while the job ran is kept as it is: that is what the lock promises
             if i < len(base.layers) and (i not in generated or base.layers[i].locked):
-                layers.append(base.layers[i])
+                if req.kind == "decompose" and i in generated:
+                    # The picture's part in a locked box is the user's content too: dropping it lost it without a
+                    # word. It becomes a new layer under the locked one (above, for the background).
+                    part = self._picture_part(new, base.layers[i], i, {l.name for l in base.layers + layers})
+                    at = len(layers) if i > 0 else len(layers) + 1
+                    layers.append(base.layers[i])
+                    uids.append(self._uids[i] if same else next(_uids))
+                    layers.insert(at, part)
+                    uids.insert(at, next(_uids))
+                    notes.append(f"layer '{base.layers[i].name}' is locked and was kept; the picture's part in its box "
+                                 f"is the new layer '{part.name}' {'above' if i == 0 else 'under'} it")
+                else:
+                    layers.append(base.layers[i])
+                    uids.append(self._uids[i] if same else next(_uids))
                 continue
             old = base.layers[i] if i < len(base.layers) else None
             if old is not None and np.array_equal(old.pixels, new.pixels):
@@ -305,9 +320,20 @@ class DocumentController(QObject):
             elif old is not None and not old.is_empty:
                 new = replace(new, variations=kept_with_variations(old)[-MAX_VARIATIONS:], shown_at=None)
             layers.append(new)
-        uids = list(self._uids) if len(layers) == len(self._uids) else [next(_uids) for _ in layers]
+            uids.append(self._uids[i] if same else next(_uids))
         # The document's prompt follows the prompt box (set_prompt), typing during the job included.
         self._push(text, layers, uids, model_id=applied.model_id)
+        return notes
+
+    @staticmethod
+    def _picture_part(new: Layer, locked: Layer, index: int, names: set[str]) -> Layer:
+        """What the decomposition put in a locked layer's box, as a layer of its own (unlocked, shown), named
+        after what it shows, else after the locked layer."""
+        prov = new.provenance
+        said = layer_name(drawn_from(prov.phrase, prov.hint)) if prov is not None and index > 0 else ""
+        base = said or f"{locked.name} (imported)"
+        name = next(n for n in itertools.chain([base], (f"{base} {k}" for k in itertools.count(2))) if n not in names)
+        return Layer(new.box, new.pixels, name=name, seed=new.seed, provenance=new.provenance)
 
     def set_prompt(self, prompt: str) -> None:
         """The prompt as typed: part of the document (saved, and marking it modified), one undo step per run of

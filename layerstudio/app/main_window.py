@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFileDialog, 
 
 from .. import DEFAULT_MODEL_DIR, __version__
 from ..document import GRID, Box, Document, LayoutError
-from ..document.layout import check_canvas
+from ..document.layout import MAX_FOREGROUND_BOXES, check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
 from ..engine.request import PASTED_PICTURE, JobRequest
 from ..errors import Cancelled, UserError
@@ -731,13 +731,17 @@ class MainWindow(QMainWindow):
             result = await self.worker.run(request, self._on_progress)
             if first_load:
                 self._engine_ready()
-            self.controller.apply_result(result, undo_text)
+            kept = self.controller.apply_result(result, undo_text)  # an imported picture's parts in locked boxes
             self.last_job_seconds = time.monotonic() - t0
-            if result.notices or request.kind != "regenerate":  # a layer redrawn: what Generate said of the design holds
-                self.prompt_panel.show_notices(result.notices)
+            notices = [sentence(k) for k in kept] + result.notices
+            if notices or request.kind != "regenerate":  # a layer redrawn: what Generate said of the design holds
+                self.prompt_panel.show_notices(notices)
             note = (f" ({len(result.notices)} notes under the prompt)" if len(result.notices) > 1 else
                     f" ({result.notices[0]})" if result.notices else "")
-            self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}", 8000)
+            # a picture's part moved out of a locked box is named in the status bar too, where the eye is after Import
+            note += "".join(f"; {k}" for k in kept)
+            self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}",
+                                         15000 if kept else 8000)
             return "done"
         except (Cancelled, asyncio.CancelledError):  # the Cancel button, or the window closing
             self.statusBar().showMessage(f"{label}: cancelled; nothing changed", 8000)
@@ -995,6 +999,12 @@ class MainWindow(QMainWindow):
         if len(doc.layers) < 2:
             return self._error("Import Image", UserError(
                 "draw boxes first where the image's parts are; the image is split into one layer per box."))
+        # each locked layer keeps its pixels; the picture's part in its box becomes a layer of its own
+        over = len(doc.layers) - 1 + sum(l.locked for l in doc.layers) - MAX_FOREGROUND_BOXES
+        if over > 0:
+            return self._error("Import Image", LayoutError(
+                f"the picture's parts in the boxes of locked layers would be new layers, past the "
+                f"{MAX_FOREGROUND_BOXES} a design holds: unlock {over} of them, or delete boxes, first"))
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Import Image", self._last_dir(), IMAGE_FILTER)
             if not path:
