@@ -318,3 +318,61 @@ def test_long_notices_in_a_short_window_scroll_instead_of_running_under_other_wi
     assert not label.geometry().intersects(panel.prompt_edit.geometry())
     below = [panel.generate_button, panel.regenerate_button, panel.progress_bar]
     assert all(label.geometry().bottom() < widget.geometry().top() for widget in below)
+
+
+def test_layer_names_stay_readable_at_the_smallest_window(qtbot, tmp_path):
+    """At 720 x 520 the Layers column is at its minimum: rows shrink the thumbnail, not the name ('red…')."""
+    w = window(qtbot, tmp_path)
+    for k, name in enumerate(("red star", "White dolphin")):
+        w.controller.add_box(Box(16 * k, 16, 16 * k + 64, 64))
+        w.controller.rename(k + 1, name)
+    w.controller.set_opacity(1, 0.5, merge=False)  # its '50%' label takes room from the name too
+    w.resize(720, 520)
+    qtbot.waitUntil(lambda: w.size().width() == 720 and w.canvas.width() >= 200)
+    qtbot.wait(100)
+    panel = w.layers_panel
+    delegate, view = panel.view.itemDelegate(), panel.view
+    assert view.viewport().width() < 240  # the column really is narrow here
+    for i in (1, 2):
+        index = panel.model.index(panel.model.row_of(i))
+        layer = w.document.layers[i]
+        rect, shown = delegate.name_shown(view.visualRect(index), delegate.name_font(view.font()), layer.name,
+                                          layer.opacity)
+        assert shown == layer.name, (shown, rect.width())
+
+
+def test_new_document_custom_size_out_of_range_is_explained_not_cut(qtbot):
+    """Typing past the limits kept the digits that fit ('5000' became 500) or reverted (1) without a word: now the
+    number stays as typed, a message names the side and its limit, and OK refuses it until it is put right."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel
+
+    from layerstudio.app.dialogs import NewDocumentDialog
+
+    dialog = NewDocumentDialog([(256, 256)], (512, 512))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    assert dialog.combo.currentData() is None  # 512 x 512 is no preset here: Custom
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    spin = dialog.width_spin
+
+    def type_width(text):
+        spin.setFocus()
+        spin.selectAll()
+        QTest.keyClicks(spin, text)
+
+    for typed, words in (("5000", ("Width 5000 px is too large", "4096")), ("1", ("Width 1 px is too small", "16"))):
+        type_width(typed)
+        assert spin.value() == int(typed)  # every digit typed is kept
+        ok.click()
+        message = dialog.findChild(QLabel, "errorLabel")
+        assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+        assert message.isVisible() and all(w in message.text() for w in words), message.text()
+        assert dialog.focusWidget() is spin  # where to put it right
+    type_width("300")
+    assert not message.isVisible()  # put right: the message goes
+    ok.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.canvas_size() == (304, 512)
+    spin.setValue(4096)
+    spin.stepUp()  # the arrows stay within the limits
+    assert spin.value() == 4096

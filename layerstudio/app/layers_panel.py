@@ -17,6 +17,8 @@ from .qtimage import thumbnail
 MIME = "application/x-layerstudio-layer"
 ROW_H = 52
 THUMB = QSize(56, 42)
+SMALL_THUMB = QSize(32, 24)  # rows narrower than COMPACT_BELOW: the name gets the room (at 720 px it read 'Gol…')
+COMPACT_BELOW = 280
 VisibleRole, LockedRole, OpacityRole, EmptyRole, InfoRole = range(Qt.ItemDataRole.UserRole + 1,
                                                                   Qt.ItemDataRole.UserRole + 6)
 
@@ -157,12 +159,34 @@ class LayerDelegate(QStyledItemDelegate):
 
     @staticmethod
     def rects(r: QRect) -> dict[str, QRect]:
+        compact = r.width() < COMPACT_BELOW
+        size, gap = (SMALL_THUMB, 6) if compact else (THUMB, 10)
         cy = r.top() + (r.height() - 20) // 2
         eye = QRect(r.left() + 6, cy, 20, 20)
         lock = QRect(eye.right() + 4, cy, 20, 20)
-        thumb = QRect(lock.right() + 8, r.top() + (r.height() - THUMB.height()) // 2, THUMB.width(), THUMB.height())
-        text = QRect(thumb.right() + 10, r.top() + 6, r.right() - thumb.right() - 16, r.height() - 12)
+        thumb = QRect(lock.right() + gap - 2, r.top() + (r.height() - size.height()) // 2, size.width(), size.height())
+        text = QRect(thumb.right() + gap, r.top() + 6, r.right() - thumb.right() - gap - 6, r.height() - 12)
         return {"eye": eye, "lock": lock, "thumb": thumb, "text": text}
+
+    @staticmethod
+    def name_font(option_font: QFont) -> QFont:
+        font = QFont(option_font)
+        font.setPixelSize(13)
+        return font
+
+    def name_shown(self, r: QRect, font: QFont, name: str, opacity: float) -> tuple[QRect, str]:
+        """Where the name goes and how it reads: the top half of the text area, less the opacity label only when
+        there is one."""
+        text, metrics = self.rects(r)["text"], QFontMetrics(font)
+        label, small = self.opacity_label(opacity), QFont(font)
+        small.setPixelSize(11)  # the label's font (paint)
+        room = text.width() - (QFontMetrics(small).horizontalAdvance(label) + 6 if label else 0)
+        rect = QRect(text.left(), text.top(), max(0, room), text.height() // 2)
+        return rect, metrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width())  # the start says most
+
+    @staticmethod
+    def opacity_label(opacity: float) -> str:
+        return f"{round(opacity * 100)}%" if opacity < 1.0 else ""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
@@ -180,26 +204,26 @@ class LayerDelegate(QStyledItemDelegate):
                                                      else QIcon.Mode.Disabled)
         thumb = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(thumb, QPixmap):
-            painter.drawPixmap(rc["thumb"].topLeft(), thumb)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(rc["thumb"], thumb)  # scaled down in a narrow column
         painter.setPen(QPen(QColor(0, 0, 0, 140)))
         painter.drawRect(rc["thumb"].adjusted(0, 0, -1, -1))
         text = rc["text"]
-        name_font = QFont(option.font)
-        name_font.setPixelSize(13)
+        name_font = self.name_font(option.font)
         painter.setFont(name_font)
         fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         painter.setPen(fg if visible else QColor(fg.red(), fg.green(), fg.blue(), 120))
         opacity = index.data(OpacityRole)
-        right = f"{round(opacity * 100)}%" if opacity < 1.0 else ""
-        name_rect = QRect(text.left(), text.top(), text.width() - 40, text.height() // 2)
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         painter.fontMetrics().elidedText(index.data(), Qt.TextElideMode.ElideRight, name_rect.width()))
+        right = self.opacity_label(opacity)
+        name_rect, name = self.name_shown(r, name_font, index.data(), opacity)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         info_font = QFont(option.font)
         info_font.setPixelSize(11)
         painter.setFont(info_font)
         painter.setPen(QColor(fg.red(), fg.green(), fg.blue(), 140))
-        painter.drawText(QRect(text.left(), text.center().y(), text.width(), text.height() // 2),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, index.data(InfoRole))
+        info = QRect(text.left(), text.center().y(), text.width(), text.height() // 2)
+        info_text = painter.fontMetrics().elidedText(index.data(InfoRole), Qt.TextElideMode.ElideRight, info.width())
+        painter.drawText(info, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, info_text)
         if right:
             painter.drawText(text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, right)
         painter.restore()

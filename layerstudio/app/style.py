@@ -17,6 +17,7 @@ QStatusBar QLabel { color: #a8a8b0; padding: 0 8px; }
 QLabel#sectionLabel { color: #8a8a94; font-size: 10px; font-weight: 700; letter-spacing: 1px; padding-top: 4px; }
 QLabel#hintLabel { color: #9a9aa4; }
 QLabel#noticeLabel { color: #e8b04a; }
+QLabel#errorLabel { color: #ff6b6b; }
 QLabel#livePreview { background: #1e1e21; border: 1px solid #1a1a1c; border-radius: 4px; color: #6e6e78; }
 QPushButton { padding: 5px 12px; border-radius: 4px; background: #3a3a40; border: 1px solid #1f1f22; }
 QPushButton:hover { background: #45454c; }
