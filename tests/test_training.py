@@ -638,10 +638,16 @@ def test_designs_from_the_data_workers_carry_their_own_pixels():
         assert all(torch.equal(a, b) for a, b in zip(taken.images, reference.images))
 
 
-def test_bench_train_times_a_step_at_each_batch(capsys):
+def test_bench_train_times_a_step_at_each_batch(capsys, monkeypatch):
     from layerstudio.cli import main
 
+    seen, dit_loss = [], Trainer.dit_loss
+    monkeypatch.setattr(Trainer, "dit_loss",
+                        lambda self, samples, rng: seen.append(samples) or dit_loss(self, samples, rng))
     assert main(["bench", "train", "--preset", "tiny", "--batches", "1,2", "--device", "cpu", "--json"]) == 0
+    # every step on designs no step has seen, as in training (the same designs again ran 3-10x faster on a GPU)
+    designs = [id(d) for samples in seen for d in samples]
+    assert len(seen) == 6 and len(set(designs)) == len(designs) == 9
     result = json.loads(capsys.readouterr().out)
     assert result["device"] == "cpu" and [r["batch"] for r in result["rows"]] == [1, 2]
     for row in result["rows"]:

@@ -1,6 +1,8 @@
 """`layerstudio bench train`: seconds of one transformer training step (and of the decoder step that runs every
-other step) at several batch sizes, on designs rendered beforehand, so the data workers are out of it. On a GPU the
-step is bound by per-step host work, not arithmetic: designs per second tell which batch uses a lent GPU best."""
+other step) at several batch sizes, on designs rendered beforehand, so the data workers are out of it. Each timed step
+takes designs no step has seen, as in training: their shapes are new to the GPU's allocator and kernels (steps on the
+same designs again ran 3-10x faster on an H200 than the training loop did). Designs per second tell which batch uses
+a lent GPU best."""
 from __future__ import annotations
 
 import random
@@ -27,8 +29,11 @@ def bench_train(args) -> dict:
         [48, 96, 192] if device.type == "cuda" else [4, 8, 16])
     trainer.enter_transformer_phase()
     stream = iter(DesignStream("corpus", 1, 0, trainer.cfg.canvas_presets))
-    designs = [next(stream) for _ in range(max(sizes))]
     rng = random.Random(0)
+
+    def fresh(count: int):  # the next `count` designs, rendered before the timing starts
+        pool = [next(stream) for _ in range(3 * count)]  # a warm-up call, then two timed ones
+        return lambda: [pool.pop() for _ in range(count)]
 
     def synced(fn):
         def run():
@@ -48,9 +53,9 @@ def bench_train(args) -> dict:
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         try:
-            step = best_time(synced(lambda: transformer_step(designs[:size])), 2, warmup=True)
-            decoder = best_time(synced(lambda: trainer.train_decoder(designs[:max(1, size // 2)], rng)), 2,
-                                warmup=True)
+            batch, half = fresh(size), fresh(max(1, size // 2))
+            step = best_time(synced(lambda: transformer_step(batch())), 2, warmup=True)
+            decoder = best_time(synced(lambda: trainer.train_decoder(half(), rng)), 2, warmup=True)
         except torch.OutOfMemoryError:  # the sizes that fit are the answer; larger ones would not fit either
             result["out_of_memory"] = f"a batch of {size} did not fit in {device}'s memory"
             break
