@@ -672,6 +672,10 @@ def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again
     # columns in `first`, then those in `then`, then any again
     fit = np.array([[0.0, 1.0, 0.0]] * 2)
     assert sorted(best_match(fit, {0}).values()) == [0, 1] and sorted(best_match(fit, {0}, {2}).values()) == [0, 2]
+    # a round's pairs fit best together: the wide box goes to the lettering that fits no other box, though the other
+    # object scores it higher ('two maple leaves' took it from 'FALL SALE 30% OFF' when the best pair went first)
+    assert best_match(np.array([[5.0, 4.0], [1.0, -10.0]])) == {0: 1, 1: 0}
+    assert best_match(np.array([[5.0, 4.0, 0.0], [1.0, -10.0, 0.0], [0.0, 0.0, -1.0]]), {0, 1}) == {0: 1, 1: 0, 2: 0}
 
 
 def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():

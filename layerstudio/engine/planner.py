@@ -221,7 +221,9 @@ class Planner(nn.Module):
         tokens = scoring_tokens(read, spans, objects, background)
         feats = torch.tensor([box_features(boxes[i], width, height, i, len(boxes)) for i in wanted],
                              dtype=features.dtype, device=features.device)
-        logits = self.scores(features, tokens, feats).float().cpu()
+        # each box's own odds over the phrases: raw scores ran ~22 for a wide box against ~7 for a square one, and
+        # dealing compares boxes too
+        logits = self.scores(features, tokens, feats).float().cpu().log_softmax(-1)
         places = place_evidence(read, spans, tokens, phrase_tokens(spans, objects), boxes, width, height)
         logits += PLACE_WEIGHT * torch.from_numpy(places[wanted])
         if picture is not None:
@@ -230,8 +232,8 @@ class Planner(nn.Module):
             return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
         logits += FIT_WEIGHT * torch.from_numpy(fit_evidence([boxes[i] for i in wanted], texts))
         logits += SIZE_WEIGHT * torch.from_numpy(size_evidence([boxes[i] for i in wanted], texts))
-        # A draw of the whole dealing at once (Gumbel noise on every score, then the best pairs first), so that a box
-        # and the object said to be there find each other before any other box draws that object.
+        # A draw of the whole dealing at once (Gumbel noise on every score, then the pairs that fit best together),
+        # so that a box and the object said to be there find each other before any other box draws that object.
         rng = np.random.default_rng(seed)
         fit = logits.numpy() - np.log(-np.log(rng.uniform(1e-9, 1.0, logits.shape)))
         taken_keys = {t.strip().lower() for t in taken}
@@ -442,20 +444,60 @@ def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tu
 
 
 def best_match(fit: np.ndarray, *tiers: set[int]) -> dict[int, int]:
-    """Rows (boxes) to columns (phrases), the best-fitting free pair first; the columns of each tier are used before
-    those of the next, those before the others, and every column once before any again (more boxes than phrases)."""
+    """Rows (boxes) to columns (phrases), the pairs of each round together as well as they fit in sum; the columns of
+    each tier are dealt before those of the next, those before the others, and every column once before any again
+    (more boxes than phrases). One pair at a time, best first, gave the wide box to whichever object scored it
+    highest, though lettering fitted no other box ('two maple leaves' took it from 'FALL SALE 30% OFF')."""
     rows, out = set(range(fit.shape[0])), {}
     rounds = [set(t) for t in tiers]
-    free = rounds.pop(0) if rounds else set()
     while rows:
+        free = set()
         while not free and rounds:
             free = rounds.pop(0)
-        free = free or set(range(fit.shape[1]))
-        row, col = max(((r, c) for r in rows for c in free), key=lambda rc: fit[rc])
-        out[row] = col
-        rows.remove(row)
-        free.remove(col)
+        free = sorted(free or range(fit.shape[1]))
+        ordered = sorted(rows)
+        for r, c in _assignment(fit[np.ix_(ordered, free)]).items():
+            out[ordered[r]] = free[c]
+            rows.remove(ordered[r])
     return out
+
+
+def _assignment(score: np.ndarray) -> dict[int, int]:
+    """The rows and columns paired one to one (as many pairs as the shorter side) for the largest sum of scores:
+    the Hungarian method with potentials, O(n^2 m)."""
+    if score.shape[0] > score.shape[1]:
+        return {r: c for c, r in _assignment(score.T).items()}
+    n, m = score.shape
+    cost = -np.asarray(score, np.float64)
+    u, v = np.zeros(n + 1), np.zeros(m + 1)
+    owner, way = [0] * (m + 1), [0] * (m + 1)  # owner[j]: the row (1-based) holding column j; 0 for none
+    for i in range(1, n + 1):
+        owner[0], j0 = i, 0
+        least, used = np.full(m + 1, np.inf), np.zeros(m + 1, bool)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = owner[j0], np.inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1, j - 1] - u[i0] - v[j]
+                    if cur < least[j]:
+                        least[j], way[j] = cur, j0
+                    if least[j] < delta:
+                        delta, j1 = least[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[owner[j]] += delta
+                    v[j] -= delta
+                else:
+                    least[j] -= delta
+            j0 = j1
+            if owner[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    return {owner[j] - 1: j - 1 for j in range(1, m + 1) if owner[j]}
 
 
 def locate(prompt: str, captions: list[str]) -> list[tuple[int, int]] | None:
