@@ -1087,13 +1087,21 @@ def test_an_effect_said_of_every_object_is_read_as_no_phrase():
     prompts = {"a red star and a blue moon on white, both with drop shadows": "with a drop shadow",
                "a red star and a blue moon on white. Add a drop shadow to everything": "with a drop shadow",
                "a star and a moon on navy; give them all a soft glow": "with a soft glow",
-               "a red star and a blue moon on pink with glows": "with a soft glow"}
+               "a red star and a blue moon on pink with glows": "with a soft glow",
+               "a red star and a blue moon on white. Add a glow to each of the shapes.": "with a soft glow",
+               "a red star and a blue moon on white. Both have drop shadows.": "with a drop shadow",
+               "a red star and a blue moon on black, each one glowing softly": "with a soft glow",
+               "a red star and a blue moon on white, each with its own soft shadow": "with a soft shadow",
+               "a red star and a blue moon on white with a drop shadow under each": "with a drop shadow"}
     planner = Planner(text_config(list(prompts)))
     planner.tag = EveryWordTagged()
     for prompt, effect in prompts.items():
         background, objects = planner.phrases(prompt)
-        assert objects and not any(re.search(r"shadow|glow|everything|both", o) for o in objects), (prompt, objects)
+        assert objects and not any(re.search(r"shadow|glow|everything|both|each|shapes", o) for o in objects), \
+            (prompt, objects)
         assert effect_for_all(prompt, objects) == effect
-    # an object's own effect stays its own
+    # lettering is drawn as written, and an object's own effect stays its own
+    assert effect_for_all("a red star and the words 'both with glows' on white",
+                          ["a red star", "the words 'both with glows'"]) is None
     assert effect_for_all("a red star with glows and a blue moon on white", ["a red star with glows", "a blue moon"]) \
         is None

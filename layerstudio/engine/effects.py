@@ -60,32 +60,52 @@ OBJECT_ALPHA = (0.3, 0.7)  # alpha ramp taken as the object's own: above the mod
 
 AN_EFFECT = re.compile(r"(?:(?:a|an)\s+)?((?:[\w-]+\s+){0,2}?)(shadow|glow)s?\b", re.IGNORECASE)  # 'soft shadows'
 EFFECT_SAID = re.compile(r"\s*\bwith\s+" + AN_EFFECT.pattern, re.IGNORECASE)  # '... with a yellow glow'
-_EVERY_OBJECT = (r"(?:both|everything|all(?:\s+of\s+them|\s+the\s+\w+)?|each(?:\s+one|\s+of\s+them)?"
-                 r"|every\s*(?:one|thing|object|shape|layer)|them(?:\s+all)?)")
-# An effect said once of every object in a clause of its own (', both with drop shadows', 'Add a drop shadow to
-# everything', 'give them all a glow', a prompt ending 'with glows'): the planner read those words as an object.
+_EVERY_OBJECT = (r"(?:both(?:\s+of\s+them)?|everything|they(?:\s+all)?|them(?:\s+all)?"
+                 r"|all(?:\s+of)?(?:\s+them|\s+the\s+\w+|\s+(?:shapes|objects|things|icons|layers|elements))?"
+                 r"|each(?:\s+one|\s+of\s+them|\s+of\s+the\s+\w+)?|every\s*(?:one|thing|object|shape|layer|icon|element))")
+_UNDER = r"(?:to|on|under|around|behind|for)"
+# An effect said once of every object in a clause of its own (', both with drop shadows', 'Each has a glow', 'Add a
+# drop shadow to everything', 'give them all a glow', 'with a shadow under each', 'both glowing', a prompt ending
+# 'with glows'): the planner read those words as an object.
 EFFECT_FOR_ALL = re.compile(
-    rf"(?:[,;]\s*)?\b{_EVERY_OBJECT}\s+with\s+{AN_EFFECT.pattern}"
-    rf"|\b(?:add|put|use)\s+{AN_EFFECT.pattern}\s+(?:to|on|under|around|behind|for)\s+{_EVERY_OBJECT}\b"
+    rf"(?:[,;]\s*)?\b{_EVERY_OBJECT}\s+(?:with|have|has|having|gets?)\s+(?:(?:its|their)\s+own\s+)?{AN_EFFECT.pattern}"
+    rf"|\b(?:add|put|use|apply)\s+{AN_EFFECT.pattern}\s+{_UNDER}\s+{_EVERY_OBJECT}\b"
     rf"|\bgive\s+{_EVERY_OBJECT}\s+{AN_EFFECT.pattern}"
-    r"|(?:[,;]\s*)?\bwith\s+((?:[\w-]+\s+){0,2}?)(shadow|glow)s\b(?=[\s.!]*$)", re.IGNORECASE)  # '... with glows'
+    rf"|(?:[,;]\s*)?\bwith\s+{AN_EFFECT.pattern}\s+{_UNDER}\s+{_EVERY_OBJECT}\b"
+    rf"|(?:[,;]\s*)?\b{_EVERY_OBJECT}\s+glowing(?:\s+softly)?\b"
+    r"|(?:[,;]\s*)?\bwith\s+(?:[\w-]+\s+){0,2}?(?:shadow|glow)s\b(?=[\s.!]*$)", re.IGNORECASE)  # '... with glows'
+# words of those clauses that say how the effect is drawn for no object ('both', 'their own'), unlike 'soft'
+_NOT_HOW = frozenset("with have has having get gets add put use apply give a an its their own both all each every "
+                     "everything everyone one of them they the".split())
+
+
+def effects_for_all(text: str) -> list[tuple[int, int]]:
+    """Spans of `EFFECT_FOR_ALL` clauses outside quoted lettering ("the words 'both with glows'" are drawn)."""
+    quoted = quoted_ranges(text)
+    return [m.span() for m in EFFECT_FOR_ALL.finditer(text) if not any(a <= m.start() < b for a, b in quoted)]
 
 
 def effect_for_all(prompt: str, object_phrases: list[str]) -> str | None:
     """The shadow or glow a prompt says outside every object's phrase ('a red star and a blue moon on white with
     drop shadows', '... on a sky blue background with soft shadows'): meant for every object, said as one's ('with a
     soft shadow'; a colour said of it left out); else None."""
-    for_all = EFFECT_FOR_ALL.search(prompt)
-    if for_all:
-        how, effect = next(for_all.group(g, g + 1) for g in (1, 3, 5, 7) if for_all.group(g + 1))
-        return _said_as_one(how, effect)
+    for a, b in effects_for_all(prompt)[:1]:
+        said = prompt[a:b]
+        effect = re.search(r"(shadow|glow)", said, re.IGNORECASE)
+        how = []
+        for word in reversed(said[:effect.start()].split()):
+            if word.lower().strip(",;") in _NOT_HOW or len(how) == 2:
+                break
+            how.insert(0, word)
+        return _said_as_one(" ".join(how), effect.group(1))
     said, lower = [], prompt.lower()
     for phrase in filter(None, object_phrases):
         at = lower.find(phrase.lower())  # a phrase opening the prompt was given its capital back, or not
         if at >= 0:
             said.append((at, at + len(phrase)))
+    quoted = quoted_ranges(prompt)
     for m in EFFECT_SAID.finditer(prompt):
-        if not any(a <= m.start(2) < b for a, b in said):
+        if not any(a <= m.start(2) < b for a, b in said + quoted):
             return _said_as_one(m.group(1), m.group(2))
     return None
 

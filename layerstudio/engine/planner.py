@@ -26,7 +26,7 @@ from .config import TextConfig
 from .colours import colour_spans
 from .counting import COUNTS, count_of, plural
 from .decomposition import colour_evidence, shape_evidence
-from .effects import AN_EFFECT, EFFECT_FOR_ALL, EFFECT_SAID, EFFECT_WORDS
+from .effects import AN_EFFECT, EFFECT_SAID, EFFECT_WORDS, effects_for_all
 from .lettering_cues import DESIGN_NOUNS, LOOK_WORDS
 from .patterns import PATTERN_WORDS, names_pattern
 from .silhouettes import name_spans, named_object, untrained_spans
@@ -137,9 +137,8 @@ class Planner(nn.Module):
     def _cut(self, prompt: str):
         """The prompt as read, its token features (T, D) and character spans, background and object phrases."""
         read = as_sentence(prompt)
-        quoted = quoted_ranges(read)  # an effect said of every object is no phrase ('..., both with drop shadows')
-        read = _blanked(read, (0, len(read)), [m.span() for m in EFFECT_FOR_ALL.finditer(read)
-                                               if not any(a <= m.start() < b for a, b in quoted)])
+        # an effect said of every object is no phrase ('..., both with drop shadows')
+        read = _blanked(read, (0, len(read)), effects_for_all(read))
         reading, origin = stand_in(read, self.tokenizer.unknown_words(read))
         features, spans = self._read(reading)
         spans = [(origin[s][0], origin[e - 1][1]) if e > s else (origin[s][0],) * 2 for s, e in spans]
