@@ -443,7 +443,8 @@ def test_import_image_decomposes_into_drawn_boxes(qtbot, tmp_path, tiny):
 
 def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, tiny):
     """A locked layer keeps its pixels, and the picture's part in its box is not dropped: it becomes a new layer
-    under the locked one (above it, for the background), named in the status bar; one undo takes it all back."""
+    under the locked one (above it, for the background), named in the status bar; one undo takes it all back. Where
+    the picture gives a locked box nothing, no empty layer is made."""
     from PIL import Image
 
     w = make_window(qtbot, tmp_path, tiny)
@@ -455,6 +456,8 @@ def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, ti
         w.import_image(tmp_path / "photo.png")
     unlocked = pixels(w.document)  # what the picture gives each box with nothing locked
     w.act_undo.trigger()
+    # the tiny model's parts: the background all of it, box 2 nothing
+    assert unlocked[0][..., 3].any() and not unlocked[2][..., 3].any()
 
     w.controller.set_locked(2, True)
     w.controller.set_locked(0, True)
@@ -464,16 +467,15 @@ def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, ti
         w.import_image(tmp_path / "photo.png")
     assert blocker.args == ["done"]
     doc = w.document
-    assert len(doc.layers) == 6
-    assert doc.layers[0] is locked_bg and doc.layers[4] is locked_box  # the lock kept them, in their places
-    for part, kept, expected in ((doc.layers[1], locked_bg, unlocked[0]), (doc.layers[3], locked_box, unlocked[2])):
-        assert part.box == kept.box and not part.locked and part.visible
-        assert np.array_equal(part.pixels, expected)  # the picture's part, whole
+    assert len(doc.layers) == 5  # one new layer: the background's part; box 2's was empty
+    assert doc.layers[0] is locked_bg and doc.layers[3] is locked_box  # the lock kept them, in their places
+    part = doc.layers[1]
+    assert part.box == locked_bg.box and not part.locked and part.visible
+    assert np.array_equal(part.pixels, unlocked[0])  # the picture's part, whole
     message = w.statusBar().currentMessage()
-    assert f"layer 'Layer 2' is locked and was kept; the picture's part in its box is the new layer " \
-           f"'{doc.layers[3].name}' under it" in message
-    assert f"'{doc.layers[1].name}' above it" in message and "Background" in doc.layers[1].name
-    assert "Layer 2" in w.prompt_panel.notice_label.text()
+    assert f"layer 'Background' is locked and was kept; the picture's part in its box is the new layer " \
+           f"'{part.name}' above it" in message
+    assert "Layer 2" not in message and "Background" in w.prompt_panel.notice_label.text()
     assert w.controller.undo_stack.index() == steps + 1
     w.act_undo.trigger()
     assert len(w.document.layers) == 4 and w.document.layers[2] is locked_box

@@ -361,13 +361,15 @@ def test_new_document_custom_size_out_of_range_is_explained_not_cut(qtbot):
         spin.selectAll()
         QTest.keyClicks(spin, text)
 
-    for typed, words in (("5000", ("Width 5000 px is too large", "4096")), ("1", ("Width 1 px is too small", "16"))):
+    for typed, words in (("5000", ("Width 5000 px is too large", "4096")), ("123456", ("123456 px is too large",)),
+                         ("1", ("Width 1 px is too small", "16"))):
         type_width(typed)
         assert spin.value() == int(typed)  # every digit typed is kept
         ok.click()
         message = dialog.findChild(QLabel, "errorLabel")
         assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
         assert message.isVisible() and all(w in message.text() for w in words), message.text()
+        assert dialog.height() >= dialog.sizeHint().height()  # the message takes no room from the form
         assert dialog.focusWidget() is spin  # where to put it right
     type_width("300")
     assert not message.isVisible()  # put right: the message goes

@@ -298,7 +298,7 @@ class DocumentController(QObject):
         for i, new in enumerate(applied.layers):
             # a layer locked while the job ran is kept as it is: that is what the lock promises
             if i < len(base.layers) and (i not in generated or base.layers[i].locked):
-                if req.kind == "decompose" and i in generated:
+                if req.kind == "decompose" and i in generated and not new.is_empty:
                     # The picture's part in a locked box is the user's content too: dropping it lost it without a
                     # word. It becomes a new layer under the locked one (above, for the background).
                     part = self._picture_part(new, base.layers[i], i, {l.name for l in base.layers + layers})

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDialog, QDialogButt
 from ..document import GRID, MAX_CANVAS_SIDE
 
 FALLBACK_PRESETS = [(256, 256), (512, 512), (768, 512), (512, 768)]
-TYPABLE = 99_999  # any side can be typed, so one out of range is shown and explained, not cut ('5000' became 500)
+TYPABLE = 9_999_999  # any side can be typed, so one out of range is shown and explained, not cut ('5000' became 500)
 
 
 class SideSpinBox(QSpinBox):
@@ -104,6 +104,8 @@ class NewDocumentDialog(QDialog):
         found = self.problem()
         self.error_label.setText(found[1] if found else "")
         self.error_label.setVisible(found is not None)
+        hint = self.sizeHint()  # room for the message: the form was squeezed and the spin boxes' digits clipped
+        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
         return found is None
 
     def _recheck(self) -> None:

@@ -182,7 +182,8 @@ class LayerDelegate(QStyledItemDelegate):
         small.setPixelSize(11)  # the label's font (paint)
         room = text.width() - (QFontMetrics(small).horizontalAdvance(label) + 6 if label else 0)
         rect = QRect(text.left(), text.top(), max(0, room), text.height() // 2)
-        return rect, metrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width())  # the start says most
+        # the start says most, the end tells 'Purple star' from 'Purple star 2'
+        return rect, metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, rect.width())
 
     @staticmethod
     def opacity_label(opacity: float) -> str:
