@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import AutoencoderConfig, ModelConfig
-from .layers import MLP, apply_rope, attention, joint_mask, rope_cos_sin, run_block, split_heads
+from .layers import MLP, apply_rope, attention, rope_cos_sin, run_block, split_heads
 from .packing import LayerSlot, Packed, by_shape, pack, unpatchify
 
 
@@ -93,7 +93,7 @@ class JointDecoder(nn.Module):
         """Every slot's tokens take part in the joint attention; pixels are made only for the wanted slots."""
         x = self.proj_in(packed.tokens) + self.layer_embed(packed.pos[..., 0].long())
         cos, sin = rope_cos_sin(packed.pos, self.cfg.decoder_width // self.cfg.decoder_heads)
-        mask = joint_mask(packed.valid, packed.valid, packed.valid)
+        mask = packed.valid[:, None, None, :]  # every token sees every real one: padding is no key
         for block in self.blocks:
             x = run_block(block, x, cos, sin, mask, recompute=self.recompute)
         x = self.to_grid(self.norm(x))
