@@ -17,6 +17,7 @@ def test_boxes_snap_outward_to_the_grid():
     ([[0, 0, 32, 32], [40, 60, 20, 80]], "box 2 (40, 60, 20, 80) has zero or negative area"),
     ([[600, 0, 700, 64]], "box 1 (600, 0, 700, 64) lies entirely outside the 512 x 512 canvas"),
     ([[-100, -100, -10, -10]], "lies entirely outside"),
+    ([[0, 0, 99999999999, 50]], "is 99999999999 x 50 px: a layer's side is at most 30000 px"),
     ([[0, 0, 16, 16]] * 51, "51 foreground boxes; at most 50 are allowed"),
 ])
 def test_layout_validation_names_box_and_problem(boxes, message):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 GRID = 16  # one transformer token covers GRID x GRID canvas pixels
 MAX_CANVAS_SIDE = 4096
+MAX_BOX_SIDE = 30_000  # the PSD format's largest layer
 MAX_FOREGROUND_BOXES = 50
 # The user's seed; box k takes seed + k, which must still fit a project's int64 and the app's seed box.
 MAX_SEED = 2**31 - 1
@@ -88,6 +89,9 @@ def check_box(box: Box, width: int, height: int, label: str) -> None:
         raise LayoutError(f"{label} {box} has zero or negative area ({box.width} x {box.height} px)")
     if box.intersection(Box(0, 0, width, height)) is None:
         raise LayoutError(f"{label} {box} lies entirely outside the {width} x {height} canvas")
+    if max(box.width, box.height) > MAX_BOX_SIDE:  # a 1e11 px box asked for terabytes
+        raise LayoutError(f"{label} {box} is {box.width} x {box.height} px: a layer's side is at most "
+                          f"{MAX_BOX_SIDE} px (what a PSD can hold)")
 
 
 @dataclass
