@@ -397,7 +397,8 @@ class Trainer:
         if ckpt is not None and ckpt.get("decoder_optim") is not None and self.decoder_optim is not None:
             self.decoder_optim.load_state_dict(ckpt["decoder_optim"])
         # On a GPU memory bounds the batch, not arithmetic (the default model's steps wait on the host): blocks keep
-        # only their inputs and recompute the rest in the backward pass. On a CPU that would cost a third more time.
+        # only their inputs and recompute the rest in the backward pass. On a CPU, arithmetic-bound, it would only
+        # cost time (each block's forward runs twice).
         self.model.transformer.recompute = self.model.autoencoder.decoder.recompute = self.device.type != "cpu"
         # bf16 on GPUs (fp16 would need loss scaling); on CPUs only where bf16 is the faster
         self.autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
