@@ -593,3 +593,23 @@ def test_a_prompt_asking_for_no_background_gets_a_transparent_one():
     assert (opaque.layers[0].pixels[..., 3] == 255).all()
     hinted = pipe.regenerate(opaque, 0, seed=2, hint="transparent background", steps=1)  # a hint says so too
     assert hinted.layers[0].pixels.max() == 0
+
+
+def test_bf16_on_cpu_is_decided_by_the_cpus_flags_not_by_a_timing(monkeypatch):
+    """A timing flipped on a busy CPU, and with it the same seed's pixels; the flags do not."""
+    import layerstudio.engine.device as device
+
+    def never_timed():
+        raise AssertionError("timed although the flags were known")
+
+    monkeypatch.setattr(device, "_bf16_measured_faster", never_timed)
+    for flags, pays in (({"avx2", "avx512f"}, False), ({"avx2", "avx512f", "avx512_bf16"}, True),
+                        ({"amx_bf16", "amx_tile"}, True)):
+        monkeypatch.setattr(device, "cpu_flags", lambda flags=flags: flags)
+        device.cpu_bf16_pays.cache_clear()
+        assert device.cpu_bf16_pays() is pays
+    monkeypatch.setattr(device, "cpu_flags", lambda: None)  # no flags listed: measured
+    monkeypatch.setattr(device, "_bf16_measured_faster", lambda: True)
+    device.cpu_bf16_pays.cache_clear()
+    assert device.cpu_bf16_pays() is True
+    device.cpu_bf16_pays.cache_clear()
