@@ -677,6 +677,8 @@ def test_bench_train_reports_the_batches_that_fit_and_the_first_that_did_not(cap
     (["--count", "0"], "--count must be at least 1"),
     (["--steps", "0"], "--steps must be at least 1"),
     (["--sheet", "/no/such/folder/sheet.png"], "folder /no/such/folder does not exist"),
+    (["--sheet", "sheet.xyz"], "--sheet sheet.xyz: cannot write '.xyz' images (use .png)"),
+    (["--sheet", "sheet"], "--sheet sheet: no file extension (use .png)"),
 ])
 def test_eval_rejects_bad_options_before_it_runs(argv, message, tmp_path, capsys, monkeypatch):
     from layerstudio.cli import main

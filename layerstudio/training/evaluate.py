@@ -568,6 +568,10 @@ def run_eval(args) -> int:
         from ..io.commands import check_folder_of
 
         check_folder_of(Path(args.sheet), f"--sheet {args.sheet}")
+        suffix = Path(args.sheet).suffix.lower()
+        if Image.registered_extensions().get(suffix) not in Image.SAVE:
+            raise UserError(f"--sheet {args.sheet}: " + (f"cannot write '{suffix}' images" if suffix else
+                                                         "no file extension") + " (use .png)")
     pipe = Pipeline.load(args.model, args.device)
     report = evaluate(pipe, args.count, args.seed, args.steps, args.sheet)
     if args.json:
