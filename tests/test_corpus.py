@@ -269,6 +269,38 @@ def test_corpus_designs_round_trip_through_psd_export(tmp_path):
         assert np.array_equal(r.composite, d.composite)
 
 
+def test_psd_folder_caption_is_the_prompt_the_app_stored_unless_a_sidecar_says_otherwise(tmp_path):
+    from layerstudio.document import Document, Layer
+    from layerstudio.io.psd import export_psd
+
+    bg = np.zeros((48, 64, 4), np.uint8)
+    bg[...] = (250, 220, 0, 255)
+    star = np.zeros((16, 16, 4), np.uint8)
+    star[4:12, 4:12] = (200, 0, 0, 255)
+    prompt = "A red star on a yellow background"
+    doc = Document(64, 48, prompt, [Layer(Box(0, 0, 64, 48), bg, name="Background"),
+                                    Layer(Box(16, 16, 32, 32), star, name="Layer 1")])
+    export_psd(doc, tmp_path / "a.psd")
+    export_psd(doc, tmp_path / "b.psd")
+    (tmp_path / "b.txt").write_text("the sidecar's own words\n", encoding="utf-8")
+    export_psd(Document(64, 48, "", doc.layers), tmp_path / "c.psd")  # no prompt: the layer names
+
+    # our resource holding what is not our JSON (here nested too deep for json) is ignored: the layer names
+    from psd_tools.psd.image_resources import ImageResource
+
+    from layerstudio.io.psd import RESOURCE_ID, build_psd
+    odd = build_psd(doc)
+    odd.image_resources[RESOURCE_ID] = ImageResource(key=RESOURCE_ID, name="x", data=b"[" * 100_000)
+    with open(tmp_path / "d.psd", "wb") as f:
+        odd._record.write(f)
+
+    a, b, c, d = PsdFolderDataset(tmp_path)
+    assert a.caption == prompt and a.document.prompt == prompt
+    assert a.layer_captions == ["Background", "Layer 1"]  # the layers keep their own names
+    assert b.caption == "the sidecar's own words"
+    assert c.caption == d.caption == "Layer 1, Background"
+
+
 def test_icon_paths_rasterise_with_nonzero_winding_and_arcs():
     from layerstudio.engine.silhouettes import _path_polylines, _rasterise, icon_table
 

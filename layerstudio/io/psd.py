@@ -416,11 +416,18 @@ def _read_meta(psd) -> dict:
         if not isinstance(raw, (bytes, bytearray)) or len(raw) > 16 << 20:
             return {}
         meta = json.loads(bytes(raw).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, KeyError, AttributeError):
+    except (ValueError, UnicodeDecodeError, KeyError, AttributeError, RecursionError):  # deep nesting
         return {}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("layers"), list):
         return {}
     return meta
+
+
+def stored_prompt(psd) -> str:
+    """The prompt our export stored in `psd` (a psd-tools PSDImage), "" when it has none. Never raises on
+    a foreign or damaged resource: the training PSD folder reads captions with it."""
+    prompt = _read_meta(psd).get("prompt")
+    return prompt if isinstance(prompt, str) else ""
 
 
 def _apply_meta(layers: list[Layer], meta: dict) -> None:

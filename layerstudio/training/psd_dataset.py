@@ -5,8 +5,9 @@ order) becomes one layer whose box is its bounds snapped outward to the 16 px gr
 into that box. Layer opacity and an enabled user mask are baked into alpha; blend modes other than normal
 and adjustment layers are not reproduced. If the bottom-most layer covers the whole canvas it is the
 background, otherwise the background is transparent. The canvas is cropped or padded (at the right and
-bottom) to the nearest multiple of 16. The caption comes from NAME.txt next to NAME.psd, else from the layer
-names; the layer captions are the layer names.
+bottom) to the nearest multiple of 16. The caption comes from NAME.txt next to NAME.psd, else from the prompt
+LayerStudio stored in the file when it exported it, else from the layer names; the layer captions are the
+layer names.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PIL import Image
 
 from layerstudio.document import GRID, MAX_CANVAS_SIDE, MAX_FOREGROUND_BOXES, Box, Document, Layer
 from layerstudio.errors import UserError
+from layerstudio.io.psd import stored_prompt
 
 from .corpus import Design
 
@@ -251,6 +253,8 @@ def read_psd_design(path: str | Path, canvas_multiple: int = GRID, max_side: int
             caption = " ".join(sidecar.read_text(encoding="utf-8").split())
         except (OSError, UnicodeDecodeError) as exc:
             warnings.warn(f"ignoring caption file {sidecar}: {exc}", stacklevel=2)
+    if not caption:  # a PSD this app exported keeps its prompt: it names what the layer names may not
+        caption = " ".join(stored_prompt(psd).split())
     if not caption:
         names = captions[1:] + ([bg_caption] if background is not None else [])
         caption = ", ".join(names)
