@@ -421,6 +421,26 @@ def test_out_directory_names(tmp_path):
     assert not (tmp_path / "pngs").exists() and not (tmp_path / "renders.v2").exists()
 
 
+def test_a_model_with_a_bad_config_exits_2_naming_the_field(tiny_model, tmp_path, capsys):
+    import shutil
+
+    for name, change, expected in [
+        ("width", lambda d: d["transformer"].update(width="abc"), "'transformer.width' is \"abc\", expected an integer"),
+        ("factor", lambda d: d.update(latent_factor=3), "'latent_factor' is 3, expected 8"),
+    ]:
+        model = tmp_path / name
+        shutil.copytree(tiny_model, model)
+        data = json.loads((model / "config.json").read_text())
+        change(data)
+        (model / "config.json").write_text(json.dumps(data))
+        assert run("generate", "--model", model, "--prompt", "a red star", "--box", "10,10,100,100",
+                   "--size", "128x128", "--out", tmp_path / "x.psd") == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("layerstudio generate: error: model config "), lines
+        assert str(model / "config.json") in lines[0] and expected in lines[0], lines
+        assert not (tmp_path / "x.psd").exists()
+
+
 def test_model_path_that_is_a_file(tmp_path):
     from layerstudio.engine.model import LayerModel
     from layerstudio.errors import UserError

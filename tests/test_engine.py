@@ -400,6 +400,75 @@ def test_weights_schema_errors_name_the_tensor(tmp_path):
         Pipeline.load(tmp_path / "corrupt")
 
 
+def _set(path, value):
+    """A change to the tiny preset's config.json: `path` is keys (and indices) into it, `value` its new value."""
+    def change(data):
+        *outer, last = path
+        for key in outer:
+            data = data[key]
+        data[last] = value
+    return change
+
+
+BAD_CONFIGS = [  # (change to the tiny config's JSON, or the file's bytes; what the error must say)
+    (_set(["transformer", "width"], "abc"), r"'transformer.width' is \"abc\", expected an integer"),
+    (_set(["latent_factor"], 3), r"'latent_factor' is 3, expected 8"),
+    (_set(["grid"], 32), r"'grid' is 32, expected 16"),
+    (_set(["autoencoder", "encoder_channels"], [8, 8, 8]), r"'autoencoder.encoder_channels' has 3 entries, expected 4"),
+    (_set(["autoencoder", "decoder_channels", 1], 2.5), r"'autoencoder.decoder_channels\[1\]' is 2.5, expected an integer"),
+    (_set(["autoencoder", "decoder_glyph"], "yes"), r"'autoencoder.decoder_glyph' is \"yes\", expected true or false"),
+    (_set(["transformer", "heads"], 5), r"'transformer.width' 32 and 'transformer.heads' 5"),
+    (_set(["transformer", "mlp_ratio"], float("nan")), r"'transformer.mlp_ratio' is NaN, expected a number"),
+    (_set(["text", "width"], 10**12), r"'text.width' is 1000000000000, expected an integer from 1 to 16384"),
+    (_set(["text", "vocab", 0], 7), r"'text.vocab\[0\]' is 7, expected a string"),
+    (_set(["text", "kind"], "huge"), r"'text.kind' is \"huge\", expected \"small\" or \"pretrained\""),
+    (_set(["text", "colour"], 1), r"unknown key 'text.colour' \(expected keys of 'text': kind, path, "),
+    (_set(["extra"], 1), r"unknown key 'extra' \(expected keys: name, autoencoder, "),
+    (_set(["autoencoder"], [1, 2]), r"'autoencoder' is \[1, 2\], expected an object"),
+    (_set(["max_layers"], 10), r"'max_layers' is 10, expected an integer from 52 to"),
+    (_set(["default_steps"], 0), r"'default_steps' is 0, expected an integer from 1 to 1000"),
+    (_set(["guidance"], True), r"'guidance' is true, expected a number"),
+    (_set(["canvas_presets", 1], [256]), r"'canvas_presets\[1\]' is \[256\], expected a list of 2 integers"),
+    (_set(["canvas_presets", 0], [200, 192]), r"'canvas_presets\[0\]' is \[200, 192\], expected sides that are"),
+    (_set(["canvas_presets"], []), r"'canvas_presets' is empty"),
+    (b"[1, 2]", r"the whole config is \[1, 2\], expected an object"),
+    (b'{"name": "tiny",', r"is not valid JSON"),
+    (b"\x89PNG\r\n\x1a\n\xff\xfe\x00", r"is not a JSON text file"),
+    (b"[" * 100_000, r"nested too deep"),
+]
+
+
+@pytest.mark.parametrize("change, message", BAD_CONFIGS, ids=range(len(BAD_CONFIGS)))
+def test_a_bad_model_config_is_a_user_error_naming_the_file_and_the_field(tmp_path, change, message):
+    import json
+
+    from layerstudio.engine.config import CONFIG_FILE, ModelConfig
+
+    if isinstance(change, bytes):
+        (tmp_path / CONFIG_FILE).write_bytes(change)
+    else:
+        data = json.loads(json.dumps(preset("tiny").to_json()))
+        data["text"]["vocab"] = ["a", "red", "star"]
+        change(data)
+        (tmp_path / CONFIG_FILE).write_text(json.dumps(data))
+    for load in (lambda: ModelConfig.load(tmp_path / CONFIG_FILE), lambda: LayerModel.load(tmp_path)):
+        with pytest.raises(UserError, match=message) as caught:
+            load()
+        assert str(caught.value).startswith(f"model config {tmp_path / CONFIG_FILE}")
+
+
+def test_every_preset_and_the_shipped_model_pass_the_config_checks():
+    from layerstudio import DEFAULT_MODEL_DIR
+    from layerstudio.engine.config import CONFIG_FILE, ModelConfig
+
+    for name in ("tiny", "default", "large"):
+        assert ModelConfig.from_json(preset(name).to_json()) == preset(name)
+    shipped = ModelConfig.load(DEFAULT_MODEL_DIR / CONFIG_FILE)
+    assert shipped.autoencoder.encoder_channels == (16, 32, 64, 64) and shipped.canvas_presets[0] == (192, 192)
+    model, model_id = LayerModel.load(DEFAULT_MODEL_DIR)
+    assert model.cfg == shipped and model_id
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_weights_with_non_finite_values_are_refused_naming_the_tensor(tmp_path, value):
     from safetensors.torch import load_file, save_file

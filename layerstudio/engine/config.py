@@ -1,10 +1,14 @@
 """Model configuration, stored as config.json beside the weights."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from ..document.layout import GRID, MAX_CANVAS_SIDE, MAX_FOREGROUND_BOXES
 from ..errors import UserError
 
 CONFIG_FILE = "config.json"  # in a model directory, beside the weights
@@ -52,7 +56,7 @@ class ModelConfig:
     text: TextConfig = field(default_factory=TextConfig)
     max_layers: int = MAX_LAYERS
     grid: int = 16  # canvas pixels per transformer token
-    latent_factor: int = 8  # image pixels per latent cell
+    latent_factor: int = 8  # image pixels per latent cell: grid / 2 (a token is 2 x 2 cells), so 8 (see problem())
     default_steps: int = 12
     guidance: float = 2.0
     schedule_shift: float = 1.0
@@ -67,27 +71,55 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "ModelConfig":
-        if not isinstance(data, dict):
-            raise UserError("model config must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise UserError(f"model config has unknown keys: {', '.join(sorted(unknown))}")
-        kwargs = dict(data)
-        for key, sub in (("autoencoder", AutoencoderConfig), ("transformer", TransformerConfig), ("text", TextConfig)):
-            if key in kwargs:
-                sub_known = {f.name for f in fields(sub)}
-                bad = set(kwargs[key]) - sub_known
-                if bad:
-                    raise UserError(f"model config '{key}' has unknown keys: {', '.join(sorted(bad))}")
-                kwargs[key] = sub(**kwargs[key])
-        if "autoencoder" in kwargs:
-            kwargs["autoencoder"].encoder_channels = tuple(kwargs["autoencoder"].encoder_channels)
-            kwargs["autoencoder"].decoder_channels = tuple(kwargs["autoencoder"].decoder_channels)
-        if "canvas_presets" in kwargs:
-            kwargs["canvas_presets"] = [tuple(p) for p in kwargs["canvas_presets"]]
-        return cls(**kwargs)
+    def from_json(cls, data: dict, source: str = "model config") -> "ModelConfig":
+        """The config `data` describes; UserError naming `source`, the field and what it must be when a value has
+        the wrong type or one the architecture cannot build. Keys left out keep their defaults (configs saved
+        before a field existed load as they did); unknown keys are errors."""
+        cfg = _from_json(cls, data, source, "")
+        problem = cfg.problem()
+        if problem:
+            raise UserError(f"{source}: {problem}")
+        return cfg
+
+    def problem(self) -> str:
+        """What in this config the architecture cannot build ("" if nothing): values, not types."""
+        for where, value, low, high in _bounds(self):
+            if not low <= value <= high:
+                return f"'{where}' is {_show(value)}, expected {_range(low, high)}"
+        ae, tr, tx = self.autoencoder, self.transformer, self.text
+        # A transformer token is 2 x 2 latent cells of one GRID x GRID canvas cell, and the encoder and decoder
+        # halve / double the resolution between consecutive channel counts: 8 px a latent cell, four counts each.
+        if self.grid != GRID:
+            return f"'grid' is {_show(self.grid)}, expected {GRID} (the canvas grid boxes snap to)"
+        if self.latent_factor != GRID // 2:
+            return (f"'latent_factor' is {_show(self.latent_factor)}, expected {GRID // 2} (a {GRID} px token is "
+                    f"2 x 2 latent cells)")
+        stages = int(math.log2(GRID // 2)) + 1
+        for name in ("encoder_channels", "decoder_channels"):
+            if len(getattr(ae, name)) != stages:
+                return (f"'autoencoder.{name}' has {len(getattr(ae, name))} entries, expected {stages} (one per "
+                        f"resolution from the pixels to the latent grid, {GRID // 2}x apart)")
+        # rotary position embeddings rotate pairs of each head's dimensions
+        for where, width, heads in (("transformer", tr.width, tr.heads),
+                                    ("autoencoder", ae.decoder_width, ae.decoder_heads)):
+            wname, hname = ("width", "heads") if where == "transformer" else ("decoder_width", "decoder_heads")
+            if width % heads or (width // heads) % 2:
+                return (f"'{where}.{wname}' {width} and '{where}.{hname}' {heads}: expected a width that is the "
+                        f"heads times an even number (each head's size even)")
+        if tx.width % tx.heads:
+            return f"'text.width' {tx.width} and 'text.heads' {tx.heads}: expected a width that is a multiple of the heads"
+        if tx.kind not in ("small", "pretrained"):
+            return f"'text.kind' is {_show(tx.kind)}, expected \"small\" or \"pretrained\""
+        if tx.kind == "pretrained" and not tx.path:
+            return "'text.path' is empty, expected the directory of the pretrained text encoder"
+        if not self.canvas_presets:
+            return "'canvas_presets' is empty, expected at least one [width, height]"
+        for i, size in enumerate(self.canvas_presets):
+            for side in size:
+                if side <= 0 or side % GRID or side > MAX_CANVAS_SIDE:
+                    return (f"'canvas_presets[{i}]' is {_show(list(size))}, expected sides that are positive "
+                            f"multiples of {GRID} and at most {MAX_CANVAS_SIDE}")
+        return ""
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2))
@@ -95,15 +127,118 @@ class ModelConfig:
     @classmethod
     def load(cls, path: str | Path) -> "ModelConfig":
         try:
-            data = json.loads(Path(path).read_text())
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise UserError(f"cannot read model config {path}: {exc.strerror or exc}") from None
+        try:
+            data = json.loads(raw)  # bytes: UTF-8 (a BOM too), UTF-16 or UTF-32
+        except UnicodeDecodeError:
+            raise UserError(f"model config {path} is not a JSON text file (not UTF-8)") from None
         except json.JSONDecodeError as exc:
             raise UserError(f"model config {path} is not valid JSON: {exc}") from None
-        try:
-            return cls.from_json(data)
-        except TypeError as exc:
-            raise UserError(f"model config {path} is malformed: {exc}") from None
+        except RecursionError:
+            raise UserError(f"model config {path} is not a model config (JSON nested too deep)") from None
+        return cls.from_json(data, f"model config {path}")
+
+
+# Numbers the architecture can build, by field: (low, high). The highs are far beyond any preset (the large one has
+# width 1024); they keep a mistyped value from asking for terabytes while the model is built.
+_LIMITS = {
+    "autoencoder.latent_channels": (1, 1024), "autoencoder.encoder_channels": (1, 16384),
+    "autoencoder.decoder_width": (2, 16384), "autoencoder.decoder_depth": (0, 256),
+    "autoencoder.decoder_heads": (1, 1024), "autoencoder.decoder_channels": (1, 16384),
+    "transformer.width": (2, 16384), "transformer.heads": (1, 1024), "transformer.double_blocks": (0, 256),
+    "transformer.single_blocks": (0, 256), "transformer.mlp_ratio": (1e-3, 64.0),
+    "text.width": (1, 16384), "text.depth": (1, 256), "text.heads": (1, 1024), "text.max_tokens": (2, 65536),
+    # composite + background + every foreground box a layout may have
+    "max_layers": (MAX_FOREGROUND_BOXES + 2, 65536),
+    "default_steps": (1, 1000),  # as a request's steps
+    "guidance": (0.0, 1e6), "schedule_shift": (1e-6, 1e6), "noise_offset": (0.0, 1e6),
+}
+
+
+def _bounds(cfg: "ModelConfig"):
+    """(field, value, low, high) for every number _LIMITS bounds (each entry of a channel list on its own)."""
+    for where, (low, high) in _LIMITS.items():
+        value = cfg
+        for part in where.split("."):
+            value = getattr(value, part)
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                yield f"{where}[{i}]", v, low, high
+        else:
+            yield where, value, low, high
+
+
+def _range(low, high) -> str:
+    kind = "a number" if isinstance(low, float) else "an integer"
+    return f"{kind} from {low:g} to {high:g}"
+
+
+def _show(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_NOUNS = {bool: ("true or false", "true or false values"), int: ("an integer", "integers"),
+          float: ("a number", "numbers"), str: ("a string", "strings")}
+
+
+def _describe(tp, plural: bool = False) -> str:
+    """The JSON a type hint wants, in words ("a list of 2 integers")."""
+    if dataclasses.is_dataclass(tp):
+        return "objects" if plural else "an object"
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, tuple):
+        count = "" if origin is list or args[1:] == (Ellipsis,) else f"{len(args)} "
+        return f"{'lists' if plural else 'a list'} of {count}{_describe(args[0], plural=True)}"
+    return _NOUNS[tp][plural] if tp in _NOUNS else str(tp)
+
+
+def _from_json(tp, value, source: str, where: str):
+    """`value` (parsed JSON) as type hint `tp`, checked recursively; UserError naming the field if it is not."""
+    def wrong():
+        label = f"'{where}'" if where else "the whole config"
+        return UserError(f"{source}: {label} is {_show(value)}, expected {_describe(tp)}")
+
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise wrong()
+        hints = typing.get_type_hints(tp)
+        known = [f.name for f in fields(tp)]
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            names = ", ".join(f"'{where + '.' if where else ''}{k}'" for k in unknown)
+            raise UserError(f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {names} (expected keys"
+                            f"{' of ' + repr(where) if where else ''}: {', '.join(known)})")
+        return tp(**{k: _from_json(hints[k], v, source, f"{where}.{k}" if where else k) for k, v in value.items()})
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):  # JSON has lists; a config's to_json() keeps tuples
+            raise wrong()
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(value) != len(args):
+                raise wrong()
+            return tuple(_from_json(a, v, source, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+        items = [_from_json(args[0], v, source, f"{where}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise wrong()
+        return value
+    if tp is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise wrong()
+        return value
+    if tp is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise wrong()
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise wrong()
+        return value
+    raise TypeError(f"config field type {tp} is not handled")  # a new kind of field: teach _from_json
 
 
 def preset(name: str) -> ModelConfig:
