@@ -73,18 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_options(p)
 
     p = sub.add_parser("train", help="train a model on the procedural corpus or a folder of PSDs")
-    p.add_argument("--preset", default="default", help="tiny, default or large (default: default; ignored when resuming)")
+    p.add_argument("--preset", help="tiny, default or large (default: default; with --init, the init model's; "
+                                    "ignored when resuming)")
     p.add_argument("--out", required=True, help="run directory: checkpoints, log, final weights")
     p.add_argument("--data", help="'corpus' or a folder of PSD files (default: corpus; when resuming: the run's)")
-    p.add_argument("--steps", type=int, default=4000, help="transformer optimisation steps (default 4000)")
+    # when resuming, each of these not given is the run's own
+    p.add_argument("--steps", type=int, help="transformer optimisation steps (default 4000; when resuming: the run's)")
     p.add_argument("--ae-steps", type=int, help="autoencoder steps before the transformer (default: preset's)")
     p.add_argument("--planner-steps", type=int,
                    help="steps of the planner (which prompt object goes in which box), trained last (default 800)")
-    p.add_argument("--batch", type=int, help="designs per step (default: preset's)")
-    p.add_argument("--lr", type=float, help="learning rate (default: preset's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the data order (default 0)")
+    p.add_argument("--batch", type=int, help="designs per step (default: preset's; when resuming: the run's)")
+    p.add_argument("--lr", type=float, help="learning rate (default: preset's; when resuming: the run's)")
+    p.add_argument("--seed", type=int, help="seed of the initial weights and the data order (default 0)")
     p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints (default 200)")
-    p.add_argument("--time-limit", type=float, help="stop cleanly (with a checkpoint) after this many minutes")
+    p.add_argument("--time-limit", type=float, help="stop cleanly (with a checkpoint) after this many minutes; the "
+                                                    "planner's short last phase still runs")
     p.add_argument("--resume", action="store_true", help="continue from the run directory's checkpoint")
     p.add_argument("--init", metavar="MODEL_DIR",
                    help="start from a trained model's weights (e.g. fine-tune the shipped model on your PSDs); "

@@ -795,3 +795,87 @@ def test_recomputed_blocks_give_the_same_loss_and_gradients(tmp_path):
     assert kept.keys() == recomputed.keys() and any(".blocks." in n for n in kept)
     for name, grad in kept.items():
         assert torch.allclose(grad, recomputed[name], atol=1e-6), name
+
+
+def test_a_resumed_run_keeps_its_own_steps_batch_lr_and_seed(tmp_path):
+    assert Trainer(train_args(tmp_path, steps=1, ae_steps=1, planner_steps=1, batch=3, lr=2e-3, seed=5)).run() == 0
+    unset = dict(steps=None, ae_steps=None, planner_steps=None, batch=None, lr=None, seed=None, resume=True)
+    resumed = Trainer(train_args(tmp_path, **unset))
+    assert (resumed.dit_steps, resumed.ae_steps, resumed.planner_steps, resumed.batch, resumed.lr,
+            resumed.args.seed) == (1, 1, 1, 3, 2e-3, 5)
+    told = Trainer(train_args(tmp_path, **{**unset, "steps": 3, "lr": 1e-3}))  # what is given wins
+    assert (told.dit_steps, told.batch, told.lr) == (3, 3, 1e-3)
+    # a checkpoint from before the settings were recorded resumes with the defaults, as it did
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del ckpt["settings"]
+    torch.save(ckpt, tmp_path / "checkpoint.pt")
+    old = Trainer(train_args(tmp_path, **unset))
+    assert (old.dit_steps, old.batch, old.args.seed) == (4000, 2, 0)
+
+
+def test_init_trains_the_init_models_architecture_and_refuses_one_that_does_not_fit(tmp_path, capsys):
+    from layerstudio.cli import main
+
+    assert Trainer(train_args(tmp_path / "tiny", steps=0, ae_steps=0, planner_steps=1)).run() == 0
+    init = str(tmp_path / "tiny" / "model")
+    no_preset = Trainer(train_args(tmp_path / "a", preset=None, init=init, ae_steps=0, steps=0))
+    assert no_preset.cfg.name == "tiny" and not no_preset.init_report["fresh"]
+    assert main(["train", "--preset", "default", "--init", init, "--ae-steps", "0", "--steps", "0",
+                 "--out", str(tmp_path / "b"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "is a 'tiny' model" in err and "fit the 'default' preset; leave out --preset" in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_full_disk_stops_training_with_a_message_and_keeps_the_last_checkpoint(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from layerstudio.cli import main
+
+    out = tmp_path / "run"
+    common = ["--preset", "tiny", "--out", str(out), "--device", "cpu", "--ae-steps", "1", "--planner-steps", "0"]
+    assert main(["train", "--steps", "1", *common]) == 0
+    assert f"model saved in {out / 'model'}" in capsys.readouterr().err
+    before = (out / "checkpoint.pt").read_bytes()
+
+    def full(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    assert main(["train", "--resume", "--steps", "3", *common]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "the disk is full; the last checkpoint is kept: add --resume" in err, err
+    assert (out / "checkpoint.pt").read_bytes() == before and not (out / "checkpoint.pt.tmp").exists()
+
+
+def test_a_read_only_out_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from layerstudio.cli import main
+
+    def refused(self, *a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    assert main(["train", "--preset", "tiny", "--out", str(tmp_path / "run"), "--device", "cpu"]) == 2
+    assert f"cannot write to {tmp_path}: permission denied" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_the_steps_made_since_the_last_checkpoint(tmp_path, capsys, monkeypatch):
+    from layerstudio.cli import main
+
+    real = Trainer.dit_loss
+
+    def interrupted_at_step_2(self, samples, rng):
+        if self.state["dit_step"] == 2:
+            raise KeyboardInterrupt
+        return real(self, samples, rng)
+
+    monkeypatch.setattr(Trainer, "dit_loss", interrupted_at_step_2)
+    out = tmp_path / "run"
+    assert main(["train", "--preset", "tiny", "--out", str(out), "--device", "cpu", "--ae-steps", "1",
+                 "--steps", "5", "--checkpoint-every", "100"]) == 130
+    assert "interrupted: saving the checkpoint (phase dit, step 2)" in capsys.readouterr().err
+    assert torch.load(out / "checkpoint.pt", weights_only=False)["state"]["dit_step"] == 2

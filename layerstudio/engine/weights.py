@@ -11,7 +11,7 @@ from ..errors import UserError
 
 def save_weights(model: nn.Module, path: str | Path, dtype: torch.dtype | None = None,
                  metadata: dict | None = None) -> None:
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     tensors = {}
     for name, value in model.state_dict().items():
@@ -21,9 +21,16 @@ def save_weights(model: nn.Module, path: str | Path, dtype: torch.dtype | None =
         tensors[name] = value.contiguous()
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": "pt", **(metadata or {})})
-    tmp.chmod(0o644)
-    tmp.replace(path)
+    # Written by Python, not by safetensors' own writer, so a full disk is an OSError naming the problem
+    data = save(tensors, metadata={"format": "pt", **(metadata or {})})
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_schema(model: nn.Module, shapes: dict[str, tuple[int, ...]], source: str) -> None:

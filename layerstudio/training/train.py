@@ -324,10 +324,21 @@ class Trainer:
         if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
             raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory)")
         ckpt_path = self.out / CHECKPOINT
+        ckpt = None
         if args.resume:
             if not ckpt_path.exists():
                 raise UserError(f"nothing to resume: {ckpt_path} does not exist")
             ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        # A resumed run keeps its own settings (steps, batch, lr, seed) unless told others; runs from before they
+        # were recorded take the defaults, as they did.
+        run_settings = (ckpt or {}).get("settings") or {}
+
+        def setting(name: str, default):
+            given = getattr(args, name, None)
+            return given if given is not None else run_settings.get(name, default)
+
+        args.seed = setting("seed", 0)
+        if ckpt is not None:
             self.cfg = ModelConfig.from_json(ckpt["config"])
             self.state = ckpt["state"]
             # A run goes on with its own data (runs from before it was recorded: the corpus, or as told).
@@ -340,13 +351,16 @@ class Trainer:
             self._use_data()
         else:
             self._use_data()
-            self.cfg = preset(args.preset)
-            if self.init_dir:  # its token table must keep meaning the same words
-                self.cfg.text.vocab = ModelConfig.load(self.init_dir / CONFIG_FILE).text.vocab
+            if self.init_dir:
+                # The init model's architecture unless a preset is named (a newer preset may add parts, which start
+                # fresh); its token table must keep meaning the same words.
+                init_cfg = ModelConfig.load(self.init_dir / CONFIG_FILE)
+                self.cfg = preset(args.preset) if args.preset else init_cfg
+                self.cfg.text.vocab = init_cfg.text.vocab
             else:
+                self.cfg = preset(args.preset or "default")
                 self.cfg.text.vocab = build_vocab("corpus" if self.psd_designs is None else self.psd_designs, args.seed,
                                                   100 if self.cfg.name == "tiny" else 1500)
-            ckpt = None
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
         if ckpt is not None:
@@ -355,6 +369,7 @@ class Trainer:
             self.model.load_state_dict(ckpt["model"])
         elif self.init_dir:
             self.init_report = init_from(self.model, self.init_dir / WEIGHTS_FILE)
+            self._check_init_fits(init_cfg.name)
             # a fresh word_start is zero: the planner reads as the one it was copied from
             self.state["planner_ready"] = not any(n.startswith("planner.") and n != "planner.word_start"
                                                   for n in self.init_report["fresh"])
@@ -372,17 +387,15 @@ class Trainer:
             for tensor in self.model.state_dict().values():
                 dist.broadcast(tensor, 0)
         torch.manual_seed(args.seed * 1009 + self.rank)
-        self.ae_steps = args.ae_steps if args.ae_steps is not None else {"tiny": 2, "default": 1500}.get(
-            self.cfg.name, 20000)
-        self.dit_steps = args.steps
-        planner_steps = getattr(args, "planner_steps", None)
-        self.planner_steps = planner_steps if planner_steps is not None else (2 if self.cfg.name == "tiny" else 800)
+        self.ae_steps = setting("ae_steps", {"tiny": 2, "default": 1500}.get(self.cfg.name, 20000))
+        self.dit_steps = setting("steps", 4000)
+        self.planner_steps = setting("planner_steps", 2 if self.cfg.name == "tiny" else 800)
         if self.state["phase"] == "planner" and self.state["dit_step"] < self.dit_steps:
             # resumed for more transformer steps; the planner (its own text features) need not train again
             self.state["phase"] = "dit"
             ckpt["optim"] = None
-        self.batch = args.batch or {"tiny": 2, "default": 12}.get(self.cfg.name, 32)
-        self.lr = args.lr or {"default": 4e-4}.get(self.cfg.name, 3e-4)
+        self.batch = setting("batch", {"tiny": 2, "default": 12}.get(self.cfg.name, 32))
+        self.lr = setting("lr", {"default": 4e-4}.get(self.cfg.name, 3e-4))
         from .corpus import COLOURS
 
         self.colour_probe = ColourProbe(self.model.text.width, self.cfg.transformer.width, len(COLOURS)).to(self.device)
@@ -405,6 +418,19 @@ class Trainer:
                          else autocast_for(self.device))
         self.started = time.time()
         self.log_file = self.out / "log.jsonl"
+
+    def _check_init_fits(self, init_name: str) -> None:
+        """A preset that adds a few parts to the init model's is how models grow; one of another size would copy
+        next to nothing and train from scratch without saying so."""
+        report, total = self.init_report, len(self.model.state_dict())
+        fitted = report["copied"] + len(report["rows_copied"])
+        if fitted < total / 2:
+            raise UserError(f"--init {self.init_dir} is a '{init_name}' model: only {fitted} of its {total} weights "
+                            f"fit the '{self.cfg.name}' preset; leave out --preset to train its own architecture")
+        if report["fresh"] and self.main:
+            shown = ", ".join(report["fresh"][:4]) + (", ..." if len(report["fresh"]) > 4 else "")
+            print(f"--init {self.init_dir}: {len(report['fresh'])} of {total} weights start fresh (not in it, or "
+                  f"another shape): {shown}", file=sys.stderr, flush=True)
 
     # -- parts being trained in the current phase
     def _trainable(self):
@@ -708,11 +734,21 @@ class Trainer:
         if not self.main:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
-        torch.save({"config": self.cfg.to_json(), "state": self.state, "data": self.args.data,
-                    "model": self.model.state_dict(),
-                    "optim": self.optim.state_dict(), "colour_probe": self.colour_probe.state_dict(),
-                    "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None,
-                    "initial_encoder": self.initial_encoder.state_dict() if self.initial_encoder else None}, tmp)
+        try:
+            self._save_checkpoint(tmp)
+        except BaseException:  # a full disk or Ctrl-C: the last whole checkpoint stays, no half-written one beside it
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def _save_checkpoint(self, tmp: Path) -> None:
+        settings = {"steps": self.dit_steps, "ae_steps": self.ae_steps, "planner_steps": self.planner_steps,
+                    "batch": self.batch, "lr": self.lr, "seed": self.args.seed}
+        with open(tmp, "wb") as f:  # through a Python file a full disk is an OSError, not torch's cryptic one
+            torch.save({"config": self.cfg.to_json(), "state": self.state, "data": self.args.data,
+                        "settings": settings, "model": self.model.state_dict(),
+                        "optim": self.optim.state_dict(), "colour_probe": self.colour_probe.state_dict(),
+                        "decoder_optim": self.decoder_optim.state_dict() if self.decoder_optim else None,
+                        "initial_encoder": self.initial_encoder.state_dict() if self.initial_encoder else None}, f)
         tmp.replace(self.out / CHECKPOINT)
         # An untrained planner would deal phrases at random: leave it out until it has trained.
         planner = self.model.planner
@@ -742,7 +778,9 @@ class Trainer:
     def run(self) -> int:
         args = self.args
         if args.resume:
-            self.log({"resumed": str(self.out / CHECKPOINT), "data": args.data, "at": dict(self.state)})
+            self.log({"resumed": str(self.out / CHECKPOINT), "data": args.data, "at": dict(self.state),
+                      "steps": self.dit_steps, "ae_steps": self.ae_steps, "planner_steps": self.planner_steps,
+                      "batch": self.batch, "lr": self.lr, "seed": args.seed})
             if self.state["phase"] == "planner" and self.state.get("planner_step", 0) >= self.planner_steps:
                 self.log({"note": f"this run has finished ({self.state['dit_step']} transformer steps): "
                                   "raise --steps to train it further"})
@@ -775,66 +813,77 @@ class Trainer:
             waited += time.time() - start
             return samples
 
-        while True:
-            phase = self.state["phase"]
-            key = f"{phase}_step"
-            total = {"ae": self.ae_steps, "dit": self.dit_steps, "planner": self.planner_steps}[phase]
-            if self.state.get(key, 0) >= total:
-                if phase == "ae":
-                    self.set_latent_stats(dit_stream, statistics=not self.state.get("anchored"))
-                    phase_start = time.time()
-                    self.enter_transformer_phase()
-                    self.checkpoint()
-                    continue
-                if phase == "dit":
-                    self._start_planner()
-                    continue
-                break
-            if deadline and time.time() > deadline and phase != "planner":
-                self.log({"stopped": "time limit", **self.state})
-                if phase == "dit":  # the planner's few minutes still run: without it layers stay anonymous
-                    self._start_planner()
-                    continue
-                break
-            step = self.state.get(key, 0)
-            time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
-                             if deadline and phase == "dit" else 0.0)
-            lr = lr_at(step, total, self._base_lr(), time_fraction)
-            for optim in (self.optim, self.decoder_optim):
-                for group in optim.param_groups if optim else []:
-                    group["lr"] = lr * group.get("lr_scale", 1.0)
-            self.model.train()
-            if phase == "planner" and planner_stream is None:
-                planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH, self.cfg.canvas_presets,
-                                         workers)
-            samples = take({"ae": ae_stream, "dit": dit_stream, "planner": planner_stream}[phase])
-            start = time.time()
-            with self.autocast:
-                loss, extra = {"ae": self.ae_loss, "dit": self.dit_loss, "planner": self.planner_loss}[phase](
-                    samples, rng)
-            grad_norm = self._update(loss, self.optim, self._trainable().parameters())  # waits for the device
-            stepping += time.time() - start
-            if phase == "dit" and step % 2 == 0:
-                samples = take(ae_stream)
+        try:
+            while True:
+                phase = self.state["phase"]
+                key = f"{phase}_step"
+                total = {"ae": self.ae_steps, "dit": self.dit_steps, "planner": self.planner_steps}[phase]
+                if self.state.get(key, 0) >= total:
+                    if phase == "ae":
+                        self.set_latent_stats(dit_stream, statistics=not self.state.get("anchored"))
+                        phase_start = time.time()
+                        self.enter_transformer_phase()
+                        self.checkpoint()
+                        continue
+                    if phase == "dit":
+                        self._start_planner()
+                        continue
+                    break
+                if deadline and time.time() > deadline and phase != "planner":
+                    self.log({"stopped": "time limit", **self.state})
+                    if phase == "dit":  # the planner's few minutes still run: without it layers stay anonymous
+                        self._start_planner()
+                        continue
+                    break
+                step = self.state.get(key, 0)
+                time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
+                                 if deadline and phase == "dit" else 0.0)
+                lr = lr_at(step, total, self._base_lr(), time_fraction)
+                for optim in (self.optim, self.decoder_optim):
+                    for group in optim.param_groups if optim else []:
+                        group["lr"] = lr * group.get("lr_scale", 1.0)
+                self.model.train()
+                if phase == "planner" and planner_stream is None:
+                    planner_stream = batches(args.data, data_seed + 2, self.rank, PLANNER_BATCH, self.cfg.canvas_presets,
+                                             workers)
+                samples = take({"ae": ae_stream, "dit": dit_stream, "planner": planner_stream}[phase])
                 start = time.time()
-                decoder_loss = self.train_decoder(samples, rng)
-                extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
-                decoding += time.time() - start
-            self.state[key] = step + 1
-            since += 1
-            if phase == "planner":
-                self.state["planner_ready"] = True
-            if step % 10 == 0 or step + 1 == total:
-                now = time.time()
-                self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
-                          "grad": round(grad_norm, 3), "lr": round(lr, 7),
-                          "sec_per_step": round((now - t_last) / since, 3),
-                          "data_wait": round(waited / since, 3), "seconds_step": round(stepping / since, 3),
-                          "seconds_decoder_step": round(decoding / since, 3), **extra})
-                t_last, waited, since, stepping, decoding = now, 0.0, 0, 0.0, 0.0
-            if (step + 1) % args.checkpoint_every == 0:
+                with self.autocast:
+                    loss, extra = {"ae": self.ae_loss, "dit": self.dit_loss, "planner": self.planner_loss}[phase](
+                        samples, rng)
+                grad_norm = self._update(loss, self.optim, self._trainable().parameters())  # waits for the device
+                stepping += time.time() - start
+                if phase == "dit" and step % 2 == 0:
+                    samples = take(ae_stream)
+                    start = time.time()
+                    decoder_loss = self.train_decoder(samples, rng)
+                    extra = {**extra, "decoder": round(decoder_loss.item(), 5)}
+                    decoding += time.time() - start
+                self.state[key] = step + 1
+                since += 1
+                if phase == "planner":
+                    self.state["planner_ready"] = True
+                if step % 10 == 0 or step + 1 == total:
+                    now = time.time()
+                    self.log({"phase": phase, "step": step + 1, "loss": round(loss.item(), 5),
+                              "grad": round(grad_norm, 3), "lr": round(lr, 7),
+                              "sec_per_step": round((now - t_last) / since, 3),
+                              "data_wait": round(waited / since, 3), "seconds_step": round(stepping / since, 3),
+                              "seconds_decoder_step": round(decoding / since, 3), **extra})
+                    t_last, waited, since, stepping, decoding = now, 0.0, 0, 0.0, 0.0
+                if (step + 1) % args.checkpoint_every == 0:
+                    self.checkpoint()
+        except KeyboardInterrupt:
+            if self.main:  # the steps since the last checkpoint are kept, not lost
+                print(f"interrupted: saving the checkpoint (phase {self.state['phase']}, step "
+                      f"{self.state.get(self.state['phase'] + '_step', 0)}) in {self.out}; add --resume to go on",
+                      file=sys.stderr, flush=True)
                 self.checkpoint()
+            raise
         self.checkpoint()
+        if self.main:
+            print(f"model saved in {self.out / 'model'} (use it with --model {self.out / 'model'})",
+                  file=sys.stderr, flush=True)
         if self.distributed:
             dist.destroy_process_group()
         return 0
@@ -874,7 +923,14 @@ def run_train(args) -> int:
                         "or choose another --out")
     made = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
     try:
-        return Trainer(args).run()
+        try:
+            return Trainer(args).run()
+        except OSError as exc:  # a full or read-only disk; the last whole checkpoint is kept
+            from ..io.atomic import os_error_message
+
+            kept = "; the last checkpoint is kept: add --resume once mended" if (out / CHECKPOINT).exists() else ""
+            raise UserError(f"--out {args.out}: {os_error_message(exc, exc.filename or out / CHECKPOINT, 'write')}"
+                            f"{kept}") from None
     except BaseException:
         # A run that fails before writing anything leaves no empty folder behind; only folders this run
         # made are removed, and only while empty.
