@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -67,6 +68,22 @@ def test_layout_file_errors_are_clear(tmp_path):
         Layout.from_json({"prompt": "x"})
     with pytest.raises(LayoutError, match="seed 9223372036854775807: must be between 0 and 2147483647"):
         Layout.from_json({"canvas": [64, 64], "seed": 2**63 - 1})
+
+
+def test_a_layout_file_with_a_bom_or_in_utf16_loads_and_one_not_in_utf8_is_a_clear_error(tmp_path):
+    layout = Layout(64, 48, "un café crème", [Box(0, 0, 32, 32)], seed=3)
+    text = json.dumps(layout.to_json(), ensure_ascii=False)
+    for name, data in (("bom.json", b"\xef\xbb\xbf" + text.encode("utf-8")), ("utf16.json", text.encode("utf-16"))):
+        (tmp_path / name).write_bytes(data)
+        assert Layout.load(tmp_path / name) == layout
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(text.encode("latin-1"))
+    with pytest.raises(LayoutError, match=rf"layout file {re.escape(str(latin))} is not UTF-8 text \(byte 0xe9 at"):
+        Layout.load(latin)
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 100_000)
+    with pytest.raises(LayoutError, match="nested too deep"):
+        Layout.load(deep)
 
 
 def _solid(box, rgba):

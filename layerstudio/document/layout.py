@@ -158,13 +158,19 @@ class Layout:
     @classmethod
     def load(cls, path: str | Path) -> "Layout":
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise LayoutError(f"cannot read layout file {path}: {exc.strerror or exc}") from None
         try:
-            data = json.loads(text)
+            # bytes: json finds UTF-8 (with or without the BOM some Windows editors write), UTF-16 or UTF-32
+            data = json.loads(raw)
+        except UnicodeDecodeError as exc:
+            raise LayoutError(f"layout file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                              f"{exc.start}): save it as UTF-8") from None
         except json.JSONDecodeError as exc:
             raise LayoutError(f"layout file {path} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise LayoutError(f"layout file {path} is not a layout (JSON nested too deep)") from None
         return cls.from_json(data)
 
     def save(self, path: str | Path) -> None:
