@@ -282,7 +282,7 @@ def test_psd_folder_caption_is_the_prompt_the_app_stored_unless_a_sidecar_says_o
                                     Layer(Box(16, 16, 32, 32), star, name="Layer 1")])
     export_psd(doc, tmp_path / "a.psd")
     export_psd(doc, tmp_path / "b.psd")
-    (tmp_path / "b.txt").write_text("the sidecar's own words\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("\ufeffthe sidecar's own words\n", encoding="utf-8")  # with Notepad's BOM
     export_psd(Document(64, 48, "", doc.layers), tmp_path / "c.psd")  # no prompt: the layer names
 
     # our resource holding what is not our JSON (here nested too deep for json) is ignored: the layer names

@@ -250,7 +250,8 @@ def read_psd_design(path: str | Path, canvas_multiple: int = GRID, max_side: int
     caption = ""
     if sidecar.is_file():
         try:
-            caption = " ".join(sidecar.read_text(encoding="utf-8").split())
+            # utf-8-sig: Notepad's BOM is not whitespace to split(), it would start the caption
+            caption = " ".join(sidecar.read_text(encoding="utf-8-sig").split())
         except (OSError, UnicodeDecodeError) as exc:
             warnings.warn(f"ignoring caption file {sidecar}: {exc}", stacklevel=2)
     if not caption:  # a PSD this app exported keeps its prompt: it names what the layer names may not
