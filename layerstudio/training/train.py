@@ -339,7 +339,7 @@ class Trainer:
 
         args.seed = setting("seed", 0)
         if ckpt is not None:
-            self.cfg = ModelConfig.from_json(ckpt["config"])
+            self.cfg = ModelConfig.from_json(ckpt["config"], f"the model config in {ckpt_path}")
             self.state = ckpt["state"]
             # A run goes on with its own data (runs from before it was recorded: the corpus, or as told).
             recorded = ckpt.get("data")
