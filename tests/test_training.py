@@ -673,6 +673,16 @@ def test_bench_train_reports_the_batches_that_fit_and_the_first_that_did_not(cap
     assert "out_of_memory: a batch of 3 did not fit in cpu's memory" in table
     assert [line.split()[0] for line in table.splitlines()[1:3]] == ["1", "2"] and " 4 " not in table
 
+
+@pytest.mark.parametrize("batches", ["x", "4,,8", "0,4", "-1"])
+def test_bench_train_refuses_bad_batch_sizes_before_building_anything(batches, capsys, monkeypatch):
+    from layerstudio.cli import main
+
+    monkeypatch.setattr(Trainer, "__init__", lambda *a: pytest.fail("built a trainer despite bad --batches"))
+    assert main(["bench", "train", "--preset", "tiny", f"--batches={batches}", "--device", "cpu"]) == 2
+    assert f"--batches {batches}: expected batch sizes of 1 or more" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--count", "0"], "--count must be at least 1"),
     (["--steps", "0"], "--steps must be at least 1"),

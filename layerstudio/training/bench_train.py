@@ -12,21 +12,30 @@ from argparse import Namespace
 import torch
 
 from ..bench import best_time
+from ..errors import UserError
 from .train import DesignStream, Trainer
 
 
 def bench_train(args) -> dict:
     from .. import DEFAULT_MODEL_DIR
 
-    preset = args.preset or "default"
-    init = args.model or (str(DEFAULT_MODEL_DIR) if preset == "default" else None)
+    sizes = None
+    if args.batches:  # checked before the model is built
+        try:
+            sizes = [int(b) for b in args.batches.split(",")]
+        except ValueError:
+            sizes = []
+        if not sizes or min(sizes) < 1:
+            raise UserError(f"--batches {args.batches}: expected batch sizes of 1 or more, e.g. 4,8,16")
+    # --model alone: its own architecture; --preset alone: that preset, random, or the shipped model for 'default'
+    preset = args.preset
+    init = args.model or (str(DEFAULT_MODEL_DIR) if preset in (None, "default") else None)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(Namespace(out=out, preset=preset, data="corpus", steps=1, ae_steps=0, planner_steps=0,
                                     batch=1, lr=1e-5, seed=0, checkpoint_every=1, time_limit=None, resume=False,
                                     init=init, device=args.device))
     device = trainer.device
-    sizes = [int(b) for b in args.batches.split(",")] if args.batches else (
-        [48, 96, 192] if device.type == "cuda" else [4, 8, 16])
+    sizes = sizes or ([48, 96, 192] if device.type == "cuda" else [4, 8, 16])
     trainer.enter_transformer_phase()
     stream = iter(DesignStream("corpus", 1, 0, trainer.cfg.canvas_presets))
     rng = random.Random(0)
