@@ -135,6 +135,16 @@ def test_prompt_with_a_layout_file_replaces_its_prompt_and_says_so(tiny_model, t
     assert "note" not in capsys.readouterr().err
 
 
+def test_generate_refuses_an_empty_prompt_as_the_app_does(tiny_model, tmp_path, capsys):
+    layout = tmp_path / "layout.json"
+    Layout(64, 64, "", [(0, 0, 32, 32)], seed=11).save(layout)
+    for argv in (["--prompt", "  ", "--size", "64x64", "--box", "0,0,32,32"], ["--layout", layout],
+                 ["--layout", layout, "--prompt", ""]):
+        assert run("generate", *argv, "--model", tiny_model, "--out", tmp_path / "d.lsproj") == 2
+        assert "the prompt is empty: say what the design shows" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layout.json"]
+
+
 def test_regenerate_changes_one_layer_and_keeps_the_old_as_variation(tiny_model, tmp_path):
     src = tmp_path / "src.lsproj"
     assert run(*gen_args(tiny_model, src)) == 0

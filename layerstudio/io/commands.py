@@ -206,6 +206,9 @@ def generate_layout(args) -> Layout:
             raise UserError("give --prompt TEXT (or --layout FILE)")
         width, height = parse_size(args.size)
         layout = Layout(width, height, args.prompt, [parse_box(b) for b in args.box])
+    if not layout.prompt.strip():  # as the app refuses it: with nothing to draw from, boxes get stray marks
+        raise UserError("the prompt is empty: say what the design shows, e.g. --prompt \"a red star and the word "
+                        "'SALE' on navy\"" + (f" (or write one in {args.layout})" if args.layout else ""))
     if args.seed is not None:
         layout.seed = args.seed
     return layout.validate()
