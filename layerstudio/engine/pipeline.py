@@ -515,7 +515,8 @@ class Pipeline:
         if background.generated:
             if for_all:  # said of the objects, in the background's words or after them
                 out[0] = EFFECT_SAID.sub("", out[0])
-            out[0] = background_in_usual_colour(out[0], background.seed)
+            objects = [rgb for i in range(1, len(out)) for rgb in named_colours(out[i])[:1]]
+            out[0] = background_in_usual_colour(out[0], background.seed, objects)
             named = named_colours(out[0])
             under = named[0] if len(named) == 1 else list(named) if named else None  # a pattern's: apart from both
         else:

@@ -351,14 +351,24 @@ def draws_as_background(description: str) -> bool:
                 or _BACKGROUND_LOOKS.search(description) or _PLACE_WORDS.search(description))
 
 
-def background_in_usual_colour(description: str, seed: int) -> str:
+# Grounds for a pattern named in one colour, in order: the first apart from the pattern's colour and the objects'
+_PALE_PATTERN_GROUNDS = ("black", "navy", "dark slate grey", "teal")
+_PATTERN_GROUNDS = ("white", "black", "light grey", "navy")
+
+
+def background_in_usual_colour(description: str, seed: int, beside=()) -> str:
     """A background named as a place without a colour in the place's usual one ('the sea' -> 'the blue sea'); a
     pattern in one colour on white, or on black where the colour is near white ('pink stripes' -> 'pink stripes on
-    white': its one colour drawn alone, the model strewed others in); as it was otherwise."""
+    white': its one colour drawn alone, the model strewed others in), or on the next ground apart from the objects'
+    colours (`beside`: cream dots went on black under a black car, which vanished); as it was otherwise."""
     colours = colour_spans(description, quoted_ranges(description))
     if len(colours) == 1 and (_ONE_COLOUR_PATTERN.match(description, colours[0][1]) or (  # 'dotted background in green'
             names_pattern(description) and re.search(r"\bin\s+$", description[:colours[0][0]], re.IGNORECASE))):
-        return f"{description} on {'black' if lab(colours[0][2])[0] > 90 else 'white'}"
+        grounds = _PALE_PATTERN_GROUNDS if lab(colours[0][2])[0] > 90 else _PATTERN_GROUNDS
+        names = colour_names()
+        ground = next((g for g in grounds if stands_apart(names[g], colours[0][2])
+                       and all(stands_apart(names[g], rgb) for rgb in beside)), grounds[0])
+        return f"{description} on {ground}"
     if not description.strip() or colours or re.search(r"\brainbow\b", description, re.IGNORECASE):
         return description  # a rainbow names its colours ('rainbow stripes')
     places = list(_PLACE_WORDS.finditer(description))
