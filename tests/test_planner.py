@@ -922,6 +922,9 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
     assert cut("Misty forest with an owl.", [], ["Misty forest", "an owl"]) == (["Misty forest"], ["an owl"])
     assert cut("Night sky with a full moon.", ["sky"], ["a full moon"]) == (["Night sky"], ["a full moon"])
     assert cut("movie night with popcorn.", [], ["movie night", "popcorn"])[0] == []
+    # ... also where a thing was first taken for the background (the planner read 'a christmas tree' as it)
+    assert cut("A snowman next to a christmas tree on a snowy night.", ["a christmas tree"],
+               ["A snowman", "a snowy night"]) == (["a snowy night"], ["A snowman", "a christmas tree"])
     # a thing named before the design noun is what the design shows ('a leaf logo for a brand' is a leaf)
     assert cut("a green leaf logo for an eco brand.", [], ["a green leaf logo", "an eco brand"]) == \
         ([], ["a green leaf logo"])

@@ -806,14 +806,7 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
             background = [place.span(1)]
             trimmed = [span for span in trimmed if not (span[0] < place.end(1) and place.start(1) < span[1])]
     if not background:  # a place named as if a thing, before what is in it: 'Misty forest with an owl'
-        placed = [span for span in trimmed if ((_PLACE_NOUNS - {"day", "night", "board"}) &
-                                               set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))
-                                               or re.search(r"\b(?:starry|stormy|winter|summer|rainy|snowy|dark)\s+"
-                                                            r"(?:night|day)\b", text[span[0]:span[1]], re.IGNORECASE))
-                  and named_object(text[span[0]:span[1]]) is None and not quoted_ranges(text[span[0]:span[1]])
-                  and "'" not in text[span[0]:span[1]]]  # ('movie night', "Patrick's Day" are no places)
-        if placed and len(trimmed) > 1:
-            background, trimmed = placed[:1], [span for span in trimmed if span != placed[0]]
+        background, trimmed = _place_said_as_a_thing(text, trimmed)
     if background:  # the time of day or weather said just before it: 'Night sky' was cut to 'sky'
         a, b = background[0]
         said = re.search(r"\b(night|morning|evening|winter|summer|autumn|spring|starry|misty|foggy|stormy|sunny|"
@@ -1030,6 +1023,21 @@ _COLOUR_VARIETY = {"different", "various", "assorted", "mixed", "random", "match
                    "hues", "all", "in", "of"}  # 'four hearts in different colours', 'all in pastel colours'
 
 
+def _place_said_as_a_thing(text: str, objects: list[tuple[int, int]]
+                           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(background, objects): the first object phrase that names a place ('Misty forest with an owl', 'a snowy
+    night') as the background, where another object is left; ([], objects) where none does."""
+    placed = [span for span in objects if ((_PLACE_NOUNS - {"day", "night", "board"}) &
+                                           set(re.findall(r"[a-z]+", text[span[0]:span[1]].lower()))
+                                           or re.search(r"\b(?:starry|stormy|winter|summer|rainy|snowy|dark)\s+"
+                                                        r"(?:night|day)\b", text[span[0]:span[1]], re.IGNORECASE))
+              and named_object(text[span[0]:span[1]]) is None and not quoted_ranges(text[span[0]:span[1]])
+              and "'" not in text[span[0]:span[1]]]  # ('movie night', "Patrick's Day" are no places)
+    if placed and len(objects) > 1:
+        return placed[:1], [span for span in objects if span != placed[0]]
+    return [], objects
+
+
 def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
                 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """From a helper's review of everyday prompts: an object piece that says 'background' is the background ('...
@@ -1068,6 +1076,8 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
     if background and named_object(text[background[-1][0]:background[-1][1]]) and \
             not draws_as_background(text[background[-1][0]:background[-1][1]]):  # 'a bee on a sunflower'
         objects, background = sorted(objects + background[-1:]), background[:-1]
+        if not background:  # a thing taken for the background ('a christmas tree'): a place said as a thing is it
+            background, objects = _place_said_as_a_thing(text, objects)
     out = []
     for span in objects:
         for listed in _listed(text, span, quoted):
