@@ -354,6 +354,7 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert background_in_usual_colour("pink stripes", 0, [names["white"]]) == "pink stripes on black"
     assert background_in_usual_colour("thin orange stripes on navy", 0, [names["navy"]]) == \
         "thin orange stripes on navy"  # the user's own ground stays
+    assert {background_in_usual_colour("the sea", seed, [names["blue"]]) for seed in range(6)} == {"the teal sea"}
     # a colour goes before the whole name of an icon that holds a thing's name (it was 'a chef black hat': a fedora)
     assert object_in_usual_colour("a chef hat", 0, navy) in ("a white chef hat", "a slate grey chef hat")
     assert re.fullmatch(r"a (dark slate grey|grey) storm cloud", object_in_usual_colour("a storm cloud", 0, white))

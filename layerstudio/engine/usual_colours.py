@@ -360,7 +360,8 @@ def background_in_usual_colour(description: str, seed: int, beside=()) -> str:
     """A background named as a place without a colour in the place's usual one ('the sea' -> 'the blue sea'); a
     pattern in one colour on white, or on black where the colour is near white ('pink stripes' -> 'pink stripes on
     white': its one colour drawn alone, the model strewed others in), or on the next ground apart from the objects'
-    colours (`beside`: cream dots went on black under a black car, which vanished); as it was otherwise."""
+    colours (`beside`: cream dots went on black under a black car, which vanished), as a place's colour is ('the
+    sea' under a blue fish: teal); as it was otherwise."""
     colours = colour_spans(description, quoted_ranges(description))
     if len(colours) == 1 and (_ONE_COLOUR_PATTERN.match(description, colours[0][1]) or (  # 'dotted background in green'
             names_pattern(description) and re.search(r"\bin\s+$", description[:colours[0][0]], re.IGNORECASE))):
@@ -385,7 +386,7 @@ def background_in_usual_colour(description: str, seed: int, beside=()) -> str:
     if pattern and pattern.group(1) and _name_of(place, _PLACES) in _PLACE_GRADIENTS:  # 'a sunset gradient' was orange
         first, second = _PLACE_GRADIENTS[_name_of(place, _PLACES)]
         return _with_colour(description, min(place.start(), pattern.start()), f"{first} to {second}")
-    colour = _choose(_PLACES[_name_of(place, _PLACES)], seed, None)
+    colour = _choose(_PLACES[_name_of(place, _PLACES)], seed, None, beside)
     if _name_of(place, _PLACES) in _SHADES:  # 'a dark background': the word is the colour's
         return description[:place.start()] + colour + description[place.end():]
     return _with_colour(description, place.start(), colour)
