@@ -678,6 +678,17 @@ def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again
     assert best_match(np.array([[5.0, 4.0, 0.0], [1.0, -10.0, 0.0], [0.0, 0.0, -1.0]]), {0, 1}) == {0: 1, 1: 0, 2: 0}
 
 
+def test_a_pictures_boxes_each_take_what_they_show_a_count_included():
+    from layerstudio.engine.planner import shown_match
+
+    # measured: three red stars and a blue circle, the circle in box 2 (rounds of every phrase gave box 0 the circle)
+    fit = np.array([[18.39, -0.2], [23.22, -1.37], [-1.48, 27.27], [19.16, -0.25]])
+    assert shown_match(fit, ["Three red stars", "a blue circle"]) == {0: 0, 1: 0, 2: 1, 3: 0}
+    # every phrase still has a box where the boxes allow, the best together; boxes beyond the counts take their best
+    assert shown_match(np.array([[5.0, 4.0], [1.0, -10.0]]), ["a star", "a moon"]) == {0: 1, 1: 0}
+    assert shown_match(np.array([[5.0, 1.0], [4.0, 0.0], [0.0, 3.0]]), ["a star", "a moon"]) == {0: 0, 1: 0, 2: 1}
+
+
 def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
     from layerstudio.engine.counting import count_of
 

@@ -228,7 +228,7 @@ class Planner(nn.Module):
         if picture is not None:
             fit = (logits.log_softmax(-1).numpy() + COLOUR_WEIGHT * colour_evidence(picture, boxes, wanted, texts)
                    + SHAPE_WEIGHT * shape_evidence(picture, boxes, wanted, texts))
-            return {wanted[row]: texts[k] for row, k in best_match(fit).items()}
+            return {wanted[row]: texts[k] for row, k in shown_match(fit, texts).items()}
         logits += FIT_WEIGHT * torch.from_numpy(fit_evidence([boxes[i] for i in wanted], texts))
         logits += SIZE_WEIGHT * torch.from_numpy(size_evidence([boxes[i] for i in wanted], texts))
         # A draw of the whole dealing at once (Gumbel noise on every score, then the pairs that fit best together),
@@ -459,6 +459,17 @@ def best_match(fit: np.ndarray, *tiers: set[int]) -> dict[int, int]:
             out[ordered[r]] = free[c]
             rows.remove(ordered[r])
     return out
+
+
+def shown_match(fit: np.ndarray, texts: list[str]) -> dict[int, int]:
+    """Rows (boxes of a picture) to columns (phrases): each phrase, and each of a count ('three red stars'), in the
+    box that shows it best, the pairs fitting best together; any box left over takes what it shows best. Dealt in
+    rounds of every phrase, as a generation is, the fourth box of 'three red stars and a blue circle' got the circle
+    though it showed a red star."""
+    counted = [k for k in range(len(texts)) for _ in range(min(count_of(texts[k]), fit.shape[0]) - 1)]
+    columns = list(range(len(texts))) + counted
+    out = {row: columns[c] for row, c in _assignment(fit[:, columns]).items()}
+    return {row: out[row] if row in out else int(fit[row].argmax()) for row in range(fit.shape[0])}
 
 
 def _assignment(score: np.ndarray) -> dict[int, int]:
