@@ -676,6 +676,10 @@ def test_best_match_takes_the_best_pairs_and_deals_every_phrase_before_any_again
     # object scores it higher ('two maple leaves' took it from 'FALL SALE 30% OFF' when the best pair went first)
     assert best_match(np.array([[5.0, 4.0], [1.0, -10.0]])) == {0: 1, 1: 0}
     assert best_match(np.array([[5.0, 4.0, 0.0], [1.0, -10.0, 0.0], [0.0, 0.0, -1.0]]), {0, 1}) == {0: 1, 1: 0, 2: 0}
+    # boxes left over after every column's first take only the `spare` ones (lettering is written once)
+    fit = np.array([[0.0, 1.0], [1.0, 0.0], [5.0, 0.0], [5.0, 0.0]])
+    assert sorted(best_match(fit).values()) == [0, 0, 1, 1]
+    assert sorted(best_match(fit, spare={1}).values()) == [0, 1, 1, 1]
 
 
 def test_a_pictures_boxes_each_take_what_they_show_a_count_included():
@@ -702,6 +706,12 @@ def test_an_object_asked_for_twice_takes_two_boxes_before_another_repeats():
             ["a purple star", "two pink hearts", "two pink hearts"]
         assert sorted(planner.deal(prompt, 128, 128, boxes[:2], [0, 1], [], seed).values()) == \
             ["a purple star", "two pink hearts"]
+    # lettering is written once: the spare box takes a thing, though the thing names no count or plural
+    prompt = "the words 'Thank you' and white confetti on navy"
+    planner = oracle_planner(prompt, ["navy", "the words 'Thank you'", "white confetti"])
+    for seed in range(8):
+        assert sorted(planner.deal(prompt, 128, 128, boxes, [0, 1, 2], [], seed).values()) == \
+            ["the words 'Thank you'", "white confetti", "white confetti"]
     # things named in the plural without a count take the spare boxes before a thing named once is drawn again
     prompt = "pink balloons and a purple star on white"
     planner = oracle_planner(prompt, ["white", "pink balloons", "a purple star"])

@@ -242,8 +242,10 @@ class Planner(nn.Module):
         counted = [k for k in sorted(free) for _ in range(min(count_of(texts[k]), len(wanted)) - 1)]
         several = [k for k in sorted(free) if plural(texts[k]) for _ in range(len(wanted) - 1)]
         columns = list(range(len(texts))) + counted + several
+        # lettering is written once: boxes left over take the things ('Thank you' filled two strips, no confetti)
+        things = {c for c, k in enumerate(columns) if not quoted_ranges(texts[k])}
         slots = best_match(fit[:, columns], free, set(range(len(texts), len(texts) + len(counted))),
-                           set(range(len(texts) + len(counted), len(columns))))
+                           set(range(len(texts) + len(counted), len(columns))), spare=things)
         dealt = keep_relations({row: columns[c] for row, c in slots.items()}, [boxes[i] for i in wanted],
                                relative_places(read, objects), enclosing_places(read, objects))
         return {wanted[row]: texts[k] for row, k in dealt.items()}
@@ -442,18 +444,21 @@ def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tu
             for i, j in groups for k in ([i] if i in joined else range(i, j + 1))]
 
 
-def best_match(fit: np.ndarray, *tiers: set[int]) -> dict[int, int]:
+def best_match(fit: np.ndarray, *tiers: set[int], spare: set[int] | None = None) -> dict[int, int]:
     """Rows (boxes) to columns (phrases), the pairs of each round together as well as they fit in sum; the columns of
     each tier are dealt before those of the next, those before the others, and every column once before any again
-    (more boxes than phrases). One pair at a time, best first, gave the wide box to whichever object scored it
-    highest, though lettering fitted no other box ('two maple leaves' took it from 'FALL SALE 30% OFF')."""
+    (more boxes than phrases), of the `spare` columns only where given. One pair at a time, best first, gave the wide
+    box to whichever object scored it highest, though lettering fitted no other box ('two maple leaves' took it from
+    'FALL SALE 30% OFF')."""
     rows, out = set(range(fit.shape[0])), {}
     rounds = [set(t) for t in tiers]
+    first = True
     while rows:
         free = set()
         while not free and rounds:
             free = rounds.pop(0)
-        free = sorted(free or range(fit.shape[1]))
+        free = sorted(free or (spare if spare and not first else None) or range(fit.shape[1]))
+        first = False
         ordered = sorted(rows)
         for r, c in _assignment(fit[np.ix_(ordered, free)]).items():
             out[ordered[r]] = free[c]
