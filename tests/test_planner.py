@@ -1129,3 +1129,42 @@ def test_an_effect_said_of_every_object_is_read_as_no_phrase():
                           ["a red star", "the words 'both with glows'"]) is None
     assert effect_for_all("a red star with glows and a blue moon on white", ["a red star with glows", "a blue moon"]) \
         is None
+
+
+def test_a_palette_the_prompt_states_is_no_object():
+    from layerstudio.engine.planner import palette_said
+
+    def said(text):
+        spans, colours = palette_said(text)
+        return [text[a:b] for a, b in spans], colours
+
+    logo = "Logo for a bakery called 'Sweet Crumbs' with a cupcake and a rolling pin, brown and cream colours"
+    assert said(logo) == ([", brown and cream colours"], ["brown", "cream"])
+    assert said("A star and a moon, colour scheme: teal and gold.") == ([", colour scheme: teal and gold"],
+                                                                       ["teal", "gold"])
+    assert said("A poster in red and white colours") == (["in red and white colours"], ["red", "white"])
+    # a thing's own colours are no palette, nor are colours said without a palette word
+    for text in ("A cat in pink and white tones", "a red star and a blue moon on white", "stripes in red and white",
+                 "A black and white cow", "four hearts in different colours"):
+        assert said(text) == ([], []), text
+    # the planner reads the prompt without it: read as an object, 'cream colours' took a box and the shop's name
+    # lost its one (the tags stand in for what the planner tags in the prompt it reads)
+    from layerstudio.engine.planner import _blanked, as_sentence
+
+    read = _blanked(as_sentence(logo), (0, len(as_sentence(logo))), palette_said(as_sentence(logo))[0])
+    planner = oracle_planner(read, ["", "bakery called 'Sweet Crumbs'", "a cupcake", "a rolling pin"])
+    assert planner.phrases(logo) == ("", ["bakery called 'Sweet Crumbs'", "a cupcake", "a rolling pin"])
+
+
+def test_a_stated_palette_colours_the_background_and_the_objects_that_name_none():
+    from layerstudio.engine.planner import _blanked, as_sentence, palette_said
+
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    prompt = "a cupcake and the word 'YUM', brown and cream colours"
+    read = as_sentence(prompt)
+    pipe.model.planner = oracle_planner(_blanked(read, (0, len(read)), palette_said(read)[0]),
+                                        ["", "a cupcake", "the word 'YUM'"])
+    request = JobRequest.from_layout(Layout(128, 128, prompt, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
+    described = pipe._descriptions(request, pipe._phrases(request))
+    assert described[0] == "a plain cream background"  # the lightest, not plain white with a notice
+    assert sorted(pipe._as_drawn(request, described)[1:]) == ["a brown cupcake", "the word 'YUM' in brown"]

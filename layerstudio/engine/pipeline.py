@@ -15,7 +15,7 @@ import torch
 from .. import DEFAULT_MODEL_DIR
 from ..document import Box, Document, Layer, Layout
 from ..errors import Cancelled
-from .colours import PRINTED, colour_only, colour_spans, flat_colour, named_colours, snap_to_colour
+from .colours import PRINTED, colour_only, colour_rgb, colour_spans, flat_colour, lab, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
 from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
@@ -27,6 +27,7 @@ from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import (names_gradient, names_pattern, painted, pattern_colours, pattern_for, pattern_sketch,
                        rainbow_for, smooth_gradient)
 from .lettering_cues import DESIGN_NOUNS
+from .planner import palette_said
 from .silhouettes import named_object
 from .request import JobRequest, JobResult, ProgressCallback, drawn_from
 from .text import quoted_ranges
@@ -93,6 +94,11 @@ def to_tensor(pixels: np.ndarray) -> torch.Tensor:
 def to_pixels(image: torch.Tensor) -> np.ndarray:
     """float (4, H, W) in 0..1 -> uint8 H x W x 4."""
     return (image.float().clamp(0, 1) * 255.0).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def _palette(prompt: str) -> list[str]:
+    """The colour names of a palette the prompt states ('..., brown and cream colours'), in order; [] if none."""
+    return palette_said(prompt, quoted_ranges(prompt))[1]
 
 
 class Pipeline:
@@ -491,6 +497,9 @@ class Pipeline:
             # plain white
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
                       UNNAMED_BACKGROUND)
+            palette = _palette(request.prompt)
+            if out[0] == UNNAMED_BACKGROUND and len(palette) > 1:  # 'brown and cream colours': on the lightest
+                out[0] = f"a plain {max(palette, key=lambda c: lab(colour_rgb(c))[0])} background"
             if out[0] == UNNAMED_BACKGROUND and any(  # (one the model draws: 'a white plate' names no icon)
                     not stands_apart(rgb, (255, 255, 255)) for i in range(1, len(out))
                     if request.layers[i].generated and (named_object(out[i]) or drawn_text(out[i]))
@@ -528,9 +537,10 @@ class Pipeline:
                 out[i] = f"{out[i]} {for_all}"
             out[i] = glow_as_learnt(in_one_colour(without_parts(out[i])))
         beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
+        palette = _palette(request.prompt)
         for i in generated:
             if not named_colours(out[i]):
-                out[i] = object_in_usual_colour(out[i], request.layers[i].seed, under, beside)
+                out[i] = object_in_usual_colour(out[i], request.layers[i].seed, under, beside, palette)
                 beside += named_colours(out[i])[:1]
         return out
 

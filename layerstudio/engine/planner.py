@@ -139,6 +139,7 @@ class Planner(nn.Module):
         read = as_sentence(prompt)
         # an effect said of every object is no phrase ('..., both with drop shadows')
         read = _blanked(read, (0, len(read)), effects_for_all(read))
+        read = _blanked(read, (0, len(read)), palette_said(read, quoted_ranges(read))[0])  # colours to use: no thing
         reading, origin = stand_in(read, self.tokenizer.unknown_words(read))
         features, spans = self._read(reading)
         spans = [(origin[s][0], origin[e - 1][1]) if e > s else (origin[s][0],) * 2 for s, e in spans]
@@ -672,6 +673,43 @@ def stand_in(text: str, unknown: list[tuple[int, int]]) -> tuple[str, list[tuple
     out.append(text[pos:]), origin.extend((i, i + 1) for i in range(pos, len(text)))
     origin.append((len(text), len(text)))  # BOS's empty span (0, 0) and spans ending at the text's end
     return "".join(out), origin
+
+
+_PALETTE_WORD = r"(?:colou?rs|colou?r\s+(?:scheme|palette)|palette|tones|shades)"
+_PALETTE_AFTER = re.compile(r"\s+%s\b" % _PALETTE_WORD, re.IGNORECASE)  # 'brown and cream colours'
+_PALETTE_BEFORE = re.compile(r"\b%s\s*(?::|of|in)?\s*$" % _PALETTE_WORD, re.IGNORECASE)  # 'colour scheme: brown and cream'
+_LISTED = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b)\s*(?:and\s+)?$", re.IGNORECASE)
+
+
+def palette_said(text: str, skip: list[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[str]]:
+    """(spans, colour names) of a palette the prompt states ('..., brown and cream colours', 'colour scheme: teal and
+    gold', 'in pink and white tones'): a choice of colours for the design, no thing to draw; ([], []) if none. Read as
+    an object, 'cream colours' took a box of its own and the shop's name lost its one."""
+    spans = colour_spans(text, skip)
+    runs, run = [], []
+    for span in spans:  # colours said together: 'brown and cream', 'teal, gold & white'
+        if run and _LISTED.fullmatch(text[run[-1][1]:span[0]]) is None:
+            runs.append(run)
+            run = []
+        run.append(span)
+    if run:
+        runs.append(run)
+    for run in runs:
+        start, end = run[0][0], run[-1][1]
+        after = _PALETTE_AFTER.match(text, end)
+        before = _PALETTE_BEFORE.search(text, 0, start)
+        if len(run) < 2 and not (after or before):
+            continue
+        if after:
+            lead = re.search(r"(?:,\s*|\b(?:in|with|using)\s+|\b(?:and\s+)?(?:a|the)\s+)*$", text[:start], re.IGNORECASE)
+            owner = re.search(r"([\w'-]+)\s+in\s+$", text[:start], re.IGNORECASE)
+            if owner and "," not in text[lead.start():start] and owner.group(1).lower() not in DESIGN_NOUNS:
+                continue  # 'a cat in pink and white tones': the cat's colours
+            return [(lead.start(), after.end())], [text[a:b] for a, b, _ in run]
+        if before and not text[before.end():start].strip(" :"):
+            lead = re.search(r"(?:,\s*|\b(?:with|in|using)\s+|\b(?:a|the)\s+)*$", text[:before.start()], re.IGNORECASE)
+            return [(lead.start(), end)], [text[a:b] for a, b, _ in run]
+    return [], []
 
 
 def mend_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]

@@ -300,20 +300,33 @@ def names_a_colour(text: str) -> bool:
 
 
 def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, int] | list | None = None,
-                           beside=()) -> str:
+                           beside=(), palette=()) -> str:
     """The description with a colour put in where it names none: the usual one of the thing it names (chosen by
     `seed` among the likeliest), else a bright one; one that stands apart from `under` (the background's colour, or
     a list of a pattern's two colours, when known) and where it can from the other objects' colours `beside` (a
-    taxi and a bus both came out yellow). Lettering is black or white, whichever stands out. As it was where it
-    names a colour."""
+    taxi and a bus both came out yellow). Lettering is black or white, whichever stands out. A `palette` the prompt
+    states (colour names) is used instead where one of its colours stands apart. As it was where it names a colour."""
     if not description.strip() or names_a_colour(description):
         return description
+    palette = [c for c in palette if _apart(c, under)]
     quoted = quoted_ranges(description)
     if quoted:
         end = quoted[-1][1]
         end += 1 if end < len(description) and description[end] in "'\"’”" else 0
-        colour = "white" if _dark(under) else "black"
+        colour = max(palette, key=lambda c: _contrast(c, under)) if palette else "white" if _dark(under) else "black"
         return f"{description[:end]} in {colour}{description[end:]}"
+    at, usual = _colour_place(description)
+    return _with_colour(description, at, _choose(palette or usual, seed, under, beside))
+
+
+def _contrast(colour: str, under) -> float:
+    """Delta E of a colour from the nearest colour under it (0 where nothing is known)."""
+    return min((float(np.linalg.norm(np.subtract(lab(colour_rgb(colour)), lab(ground)))) for ground in _grounds(under)),
+               default=0.0)
+
+
+def _colour_place(description: str) -> tuple[int, tuple[str, ...]]:
+    """Where a colour goes in a description naming none, and the usual colours of the thing it names (() for none)."""
     # the thing's name ends where its extras begin: 'a circle with a drop shadow', 'a square with a heart on it'
     end = _THING_END.search(description)
     name = description[:end.start() if end else len(description)].rstrip()
@@ -322,14 +335,14 @@ def object_in_usual_colour(description: str, seed: int, under: tuple[int, int, i
     if thing:
         # before the whole name of an icon that holds the thing's ('a chef hat': not 'a chef black hat')
         at = next((a for a, b in known if a < thing.start() and thing.end() <= b), thing.start())
-        return _with_colour(description, at, _choose(_USUAL[_name_of(thing, _USUAL)], seed, under, beside))
+        return at, _USUAL[_name_of(thing, _USUAL)]
     if known:
-        return _with_colour(description, known[0][0], _choose((), seed, under, beside))
+        return known[0][0], ()
     # anything else: before the last word of its name ('a fluffy zorblat with wings', 'a king'), not of what it does
     doing = _DOING.search(name)
     if doing and set(name[:doing.start()].lower().split()) - _ARTICLES:
         name = name[:doing.start()]
-    return _with_colour(description, name.rfind(" ") + 1, _choose((), seed, under, beside))
+    return name.rfind(" ") + 1, ()
 
 
 _ONE_COLOUR_PATTERN = re.compile(r"\s+(?:polka\s+)?(?:stripes|pinstripes|dots|polkadots|spots|checks|squares|checked|"
