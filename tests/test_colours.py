@@ -362,6 +362,8 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert object_in_usual_colour("the word 'SALE'", 0, cream, (), ["cream", "brown"]) == "the word 'SALE' in brown"
     assert object_in_usual_colour("a red cupcake", 0, cream, (), ["brown"]) == "a red cupcake"
     assert object_in_usual_colour("a cupcake", 0, cream, (), ["white"]) != "a white cupcake"  # not apart: usual
+    # a colour goes before a whole name that holds another's: 'a rolling brown pin' was drawn as a push pin
+    assert object_in_usual_colour("a rolling pin", 0, cream, (), ["brown"]) == "a brown rolling pin"
     # a colour goes before the whole name of an icon that holds a thing's name (it was 'a chef black hat': a fedora)
     assert object_in_usual_colour("a chef hat", 0, navy) in ("a white chef hat", "a slate grey chef hat")
     assert re.fullmatch(r"a (dark slate grey|grey) storm cloud", object_in_usual_colour("a storm cloud", 0, white))

@@ -13,7 +13,7 @@ from .counting import DOING
 from .effects import EFFECT_WORDS
 from .colours import colour_names, colour_rgb, colour_spans, lab
 from .patterns import PATTERN_WORDS, names_pattern
-from .silhouettes import name_spans, plural_forms
+from .silhouettes import name_spans, no_thing_spans, plural_forms
 from .text import article_for, quoted_ranges
 
 # things as people name them -> colours they usually have, the likeliest first
@@ -330,6 +330,9 @@ def _colour_place(description: str) -> tuple[int, tuple[str, ...]]:
     # the thing's name ends where its extras begin: 'a circle with a drop shadow', 'a square with a heart on it'
     end = _THING_END.search(description)
     name = description[:end.start() if end else len(description)].rstrip()
+    unknown = no_thing_spans(name)  # before a whole name that holds another's: 'a brown rolling pin', no push pin
+    if unknown:
+        return unknown[-1][0], ()
     thing = _THINGS.search(name)
     known = name_spans(name)  # a shape or icon with no usual colour: before its name ('an arrow pointing up')
     if thing:
