@@ -411,6 +411,90 @@ def test_a_psd_names_save_as_autosave_and_recovery(qtbot, tmp_path, tiny, monkey
     assert offered == [str(psd.with_suffix(".lsproj"))]
 
 
+def warning_dialogs():
+    return [d for d in QApplication.topLevelWidgets()
+            if isinstance(d, QMessageBox) and d.objectName() == "warningDialog" and d.isVisible()]
+
+
+def test_a_project_with_a_damaged_layer_opens_the_rest_with_a_warning(qtbot, tmp_path, tiny, monkeypatch):
+    import json
+    import os
+    import zipfile
+
+    from layerstudio.io.project import save_project
+    from layerstudio.io.recovery import RecoverySession
+
+    w = make_window(qtbot, tmp_path, tiny)
+    add_boxes(w)
+    for i, layer in enumerate(w.document.layers):
+        layer.pixels[...] = (40 * i, 200, 90, 255)
+    w.controller.rename(2, "Word 'HOME'")
+    doc = w.document_for_save()
+    good = tmp_path / "poster.lsproj"
+    save_project(doc, good)
+    with zipfile.ZipFile(good) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    entries["layers/002.png"] = entries["layers/002.png"][:90]  # cut short: the rest of the file is sound
+    bad = tmp_path / "damaged.lsproj"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    bad_bytes = bad.read_bytes()
+
+    w.set_document(blank_document(CANVAS, CANVAS), None)
+    assert w.open_file(bad)
+    assert not error_dialogs()
+    opened = w.document
+    assert len(opened.layers) == 4
+    for i in (0, 1, 3):
+        np.testing.assert_array_equal(opened.layers[i].pixels, doc.layers[i].pixels)
+    assert opened.layers[2].name == doc.layers[2].name and opened.layers[2].box == doc.layers[2].box
+    assert not opened.layers[2].pixels.any()
+    qtbot.waitUntil(lambda: bool(warning_dialogs()))
+    (dialog,) = warning_dialogs()
+    assert dialog.windowTitle() == "Opened with warnings"
+    assert dialog.text().startswith(f"Layer 2 “{doc.layers[2].name}”: its image is damaged, so it opens empty")
+    assert "damaged.lsproj is overwritten only if you choose it" in dialog.informativeText()
+    dialog.close()
+    assert w.windowTitle().startswith("damaged.lsproj (damaged)")
+
+    # Save asks for a name (offering the same one) rather than overwrite the damaged file unasked.
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: offered.append(a[2]) or ("", "")))
+    w.act_save.trigger()
+    assert offered == [str(bad)] and bad.read_bytes() == bad_bytes
+    saved = tmp_path / "saved.lsproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(saved), "")))
+    w.act_save.trigger()
+    assert len(load_project(saved).layers) == 4 and w.windowTitle().startswith("saved.lsproj")
+    w.act_save.trigger()  # now a sound project of its own: Save writes it without asking
+    assert bad.read_bytes() == bad_bytes
+
+    # A damaged autosave restores what it can, with the same warning.
+    monkeypatch.setenv("LAYERSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    crashed = RecoverySession(tmp_path / "recovery").start()
+    crashed.autosave(doc, good, "poster.lsproj")
+    with zipfile.ZipFile(crashed.autosave_path) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    entries["layers/001.png"] = entries["layers/001.png"][:90]
+    with zipfile.ZipFile(crashed.autosave_path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    lock = json.loads(crashed.lock_path.read_text())
+    lock.update(pid=2**22 + 12345, start=None)
+    crashed.lock_path.write_text(json.dumps(lock))
+    assert not os.path.exists(f"/proc/{2**22 + 12345}")
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: QMessageBox.StandardButton.Yes)
+    assert w.offer_recovery(tmp_path / "recovery")
+    assert len(w.document.layers) == 4 and not w.document.layers[1].pixels.any()
+    np.testing.assert_array_equal(w.document.layers[3].pixels, doc.layers[3].pixels)
+    qtbot.waitUntil(lambda: bool(warning_dialogs()))
+    (dialog,) = warning_dialogs()
+    assert dialog.windowTitle() == "Recovered with warnings" and dialog.text().startswith("Layer 1 ")
+    dialog.close()
+    assert w.path is None and w.windowTitle().startswith("poster.lsproj (recovered)") and w.isWindowModified()
+
+
 def test_steps_follow_the_model_not_the_settings(qtbot, tmp_path, tiny):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("generate/steps", 40)  # left by an older version

@@ -168,6 +168,32 @@ def test_regenerate_changes_one_layer_and_keeps_the_old_as_variation(tiny_model,
     assert len(again.layers[1].variations) == 1 and len(again.layers[2].variations) == 1
 
 
+def test_regenerate_a_project_with_a_damaged_layer_warns_and_redraws_it(tiny_model, tmp_path, capsys):
+    """A layer image cut short costs that layer only: the project loads with a warning, and regenerating the layer
+    draws it again."""
+    import zipfile
+
+    src = tmp_path / "src.lsproj"
+    assert run(*gen_args(tiny_model, src)) == 0
+    before = load_project(src)
+    with zipfile.ZipFile(src) as zf:
+        entries = {n: zf.read(n) for n in zf.namelist()}
+    entries["layers/002.png"] = entries["layers/002.png"][:100]
+    bad = tmp_path / "bad.lsproj"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    capsys.readouterr()
+    out = tmp_path / "after.lsproj"
+    assert run("regenerate", bad, "--layer", 2, "--steps", 2, "--model", tiny_model, "--out", out) == 0
+    err = capsys.readouterr().err
+    assert f"layerstudio: warning: layer 2 “{before.layers[2].name}”: its image is damaged, so it opens empty" in err
+    after = load_project(out)
+    for i in (0, 1):
+        np.testing.assert_array_equal(after.layers[i].pixels, before.layers[i].pixels)
+    assert after.layers[2].pixels.any() and after.layers[2].seed == before.layers[2].seed + 1
+
+
 def test_decompose_image(tiny_model, tmp_path):
     image = np.zeros((64, 80, 4), np.uint8)
     image[..., 2] = 200

@@ -10,7 +10,7 @@ import pytest
 
 from layerstudio.document import Box, Document, Layer, Provenance, Variation
 from layerstudio.errors import UserError
-from layerstudio.io.project import load_project, save_project
+from layerstudio.io.project import load_project, open_project, save_project
 from layerstudio.io.psd import export_psd, import_psd
 
 CASES = 200
@@ -116,6 +116,7 @@ def test_fuzz_project_bytes(project_bytes, tmp_path):
     for _ in range(CASES):
         path.write_bytes(byte_mutations(project_bytes, rng))
         expect_clean(load_project, path)
+        expect_clean(open_project, path)  # the reader that survives damaged images fails as cleanly
 
 
 def test_fuzz_project_structure(project_bytes, tmp_path):
@@ -142,6 +143,11 @@ def test_fuzz_project_structure(project_bytes, tmp_path):
         except UserError as exc:
             assert str(exc) and "\n" not in str(exc)
             # Every hostile manifest is caught by a named check, not by the catch-all for damaged files.
+            assert "damaged project file" not in str(exc), str(exc)
+        try:
+            document, warnings = open_project(path)
+            assert all(w and "\n" not in w for w in warnings)
+        except UserError as exc:
             assert "damaged project file" not in str(exc), str(exc)
     assert loaded < CASES  # the mutations do reach the checks
 

@@ -244,3 +244,94 @@ def test_damaged_png_member(saved, tmp_path):
         png = zf.read("layers/001.png")
     broken = png[:40] + bytes(len(png) - 40)
     assert "damaged" in error_of(rewrite(saved, tmp_path / "png.lsproj", replace={"layers/001.png": broken}))
+
+
+# ------------------------------------------------------------------ damaged images: open_project survives them
+def cut_member(path, out, member, keep=0.5):
+    """Copy a project with one PNG member cut short (the zip itself stays sound)."""
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read(member)
+    return rewrite(path, out, replace={member: data[:max(60, int(len(data) * keep))]})
+
+
+def three_layer_document():
+    doc = make_document()
+    rng = np.random.default_rng(7)
+    top = Layer(Box(40, 8, 72, 40), rng.integers(0, 256, (32, 32, 4), dtype=np.uint8), name="Yellow sun",
+                locked=False, seed=9, hint="a sun")
+    return Document(doc.width, doc.height, doc.prompt, doc.layers + [top], doc.model_id)
+
+
+def test_a_truncated_layer_image_opens_empty_with_a_warning(tmp_path):
+    doc = three_layer_document()
+    save_project(doc, tmp_path / "good.lsproj")
+    bad = cut_member(tmp_path / "good.lsproj", tmp_path / "bad.lsproj", "layers/001.png")
+    assert "layer 1: image 'layers/001.png' is damaged" in error_of(bad)  # load_project: all or nothing
+
+    opened, warnings = project.open_project(bad)
+    assert len(opened.layers) == 3
+    for i in (0, 2):  # the intact layers, whole
+        assert_same(Document(doc.width, doc.height, doc.prompt, [doc.layers[i]], doc.model_id),
+                    Document(doc.width, doc.height, doc.prompt, [opened.layers[i]], doc.model_id))
+    old, new = doc.layers[1], opened.layers[1]
+    assert (new.name, new.box, new.visible, new.opacity, new.locked, new.seed, new.hint, new.provenance,
+            new.shown_at) == (old.name, old.box, old.visible, old.opacity, old.locked, old.seed, old.hint,
+                              old.provenance, old.shown_at)
+    assert new.pixels.shape == (old.box.height, old.box.width, 4) and not new.pixels.any()  # transparent
+    assert len(new.variations) == 1  # its intact variation stays: picking it brings the layer back
+    np.testing.assert_array_equal(new.variations[0].pixels, old.variations[0].pixels)
+    assert warnings == ["layer 1 “Céline”: its image is damaged, so it opens empty (its box, name and settings "
+                        "are kept); pick its kept variation or unlock and regenerate it to draw it again"]
+    # What opened saves and opens again, warning-free.
+    save_project(opened, tmp_path / "again.lsproj")
+    assert project.open_project(tmp_path / "again.lsproj")[1] == []
+
+
+def test_a_damaged_variation_is_dropped_alone(tmp_path):
+    doc = make_document()
+    layer = doc.layers[1]
+    rng = np.random.default_rng(3)
+    variations = [Variation(rng.integers(0, 256, (24, 40, 4), dtype=np.uint8), s, f"take {s}") for s in range(3)]
+    layer = Layer(layer.box, layer.pixels, name="Star", seed=7, variations=variations, shown_at=2)
+    doc = Document(doc.width, doc.height, doc.prompt, [doc.layers[0], layer], doc.model_id)
+    save_project(doc, tmp_path / "good.lsproj")
+    bad = cut_member(tmp_path / "good.lsproj", tmp_path / "bad.lsproj", "variations/001-00.png", keep=0.3)
+    assert "variation 0" in error_of(bad)
+
+    opened, warnings = project.open_project(bad)
+    got = opened.layers[1]
+    np.testing.assert_array_equal(got.pixels, layer.pixels)
+    np.testing.assert_array_equal(opened.layers[0].pixels, doc.layers[0].pixels)
+    assert [v.hint for v in got.variations] == ["take 1", "take 2"]
+    np.testing.assert_array_equal(got.variations[0].pixels, variations[1].pixels)
+    assert got.shown_at == 1  # the result in use still stands after the two variations before it
+    assert warnings == ["layer 1 “Star”: 1 of its 3 kept variations was damaged and dropped"]
+
+
+def test_a_zip_member_failing_its_crc_costs_only_that_layer(saved, tmp_path):
+    data = bytearray(saved.read_bytes())
+    with zipfile.ZipFile(saved) as zf:
+        info = zf.getinfo("layers/001.png")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    bad = tmp_path / "crc.lsproj"
+    bad.write_bytes(bytes(data))
+    opened, warnings = project.open_project(bad)
+    assert not opened.layers[1].pixels.any() and len(warnings) == 1 and warnings[0].startswith("layer 1 “Céline”")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda m: m["layers"][1].update(box=[0, 0, 41, 24]), "is 40 x 24 but the box"),
+    (lambda m: m["layers"][1].update(image="layers/777.png"), "missing"),
+    (lambda m: m["layers"][1].update(image="../../etc/passwd"), "not a project image path"),
+    (lambda m: m["layers"][1].update(box=[500, 500, 540, 524]), "entirely outside"),
+])
+def test_open_project_still_refuses_manifest_damage(saved, tmp_path, change, expected):
+    bad = rewrite(saved, tmp_path / "bad.lsproj", change)
+    with pytest.raises(UserError, match=expected):
+        project.open_project(bad)
+    notjson = rewrite(saved, tmp_path / "notjson.lsproj", replace={"manifest.json": b"{not json"})
+    with pytest.raises(UserError, match="not valid JSON"):
+        project.open_project(notjson)
+    with pytest.raises(UserError, match="no manifest"):
+        project.open_project(rewrite(saved, tmp_path / "nomanifest.lsproj", drop=("manifest.json",)))

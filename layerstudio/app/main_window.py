@@ -37,6 +37,8 @@ LAYER_MIME = "application/x-layerstudio-layer"  # a one-layer .lsproj
 AUTOSAVE_MS = 5000
 PROJECT_FILTER = "LayerStudio project (*.lsproj)"
 OPEN_FILTER = "Designs (*.lsproj *.psd);;LayerStudio project (*.lsproj);;Photoshop document (*.psd);;All files (*)"
+# Said when a project opened without one of its images: why Save asks for a name.
+DAMAGED_SAVE_NOTE = "Save asks for a file name, so {} is overwritten only if you choose it."
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 IMAGE_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All files (*)"
 
@@ -843,10 +845,13 @@ class MainWindow(QMainWindow):
         w, h = dialog.canvas_size()
         self.set_document(blank_document(w, h, seed=self.prompt_panel.seed_spin.value()), None)
 
-    def set_document(self, document: Document, path: Path | None, source: Path | None = None) -> None:
-        """`path`: the project that Save writes; `source`: the file it came from (a PSD, say) when not one."""
+    def set_document(self, document: Document, path: Path | None, source: Path | None = None,
+                     source_note: str = "imported") -> None:
+        """`path`: the project that Save writes; `source`: the file it came from (a PSD, say) when not one;
+        `source_note`: what the title says of such a source."""
         self.path = Path(path) if path else None
         self.source = Path(source) if source else self.path
+        self._source_note = source_note
         self.controller.set_document(document)
         if document.layers:  # the seed Generate last drew with (the background's) comes back with the design
             self.prompt_panel.seed_spin.setValue(document.layers[0].seed)
@@ -856,7 +861,8 @@ class MainWindow(QMainWindow):
     def display_name(self) -> str:
         if self.path is not None:
             return self.path.name
-        return f"{self.source.name} (imported)" if self.source is not None else "Untitled"
+        return f"{self.source.name} ({getattr(self, '_source_note', 'imported')})" if self.source is not None \
+            else "Untitled"
 
     @property
     def stem(self) -> str:
@@ -882,24 +888,36 @@ class MainWindow(QMainWindow):
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot open", exc if not isinstance(exc, OSError) else UserError(f"cannot open {path}: {exc.strerror or exc}"))
             return False
-        self.set_document(document, project_path, source=path)
+        damaged = path.suffix.lower() == ".lsproj" and project_path is None
+        self.set_document(document, project_path, source=path, source_note="damaged" if damaged else "imported")
         self._add_recent(path)
         n = len(document.layers)
         self.statusBar().showMessage(f"Opened {path.name}: {n} layer{'' if n == 1 else 's'}", 6000)
         if warnings:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Opened with warnings", "\n".join(warnings),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("warningDialog")
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
+            self._warn("Opened with warnings", warnings, DAMAGED_SAVE_NOTE.format(path.name) if damaged else "")
         return True
 
+    def _warn(self, title: str, warnings: list[str], note: str = "") -> QMessageBox:
+        """A non-blocking warning dialog listing what a file lost on its way in."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, "\n".join(sentence(w) for w in warnings),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("warningDialog")
+        if note:
+            box.setInformativeText(note)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
     def _read(self, path: Path) -> tuple[Document, list[str], Path | None]:
+        """The document in `path`, warnings for the user, and the project Save may write (None: Save asks)."""
         suffix = path.suffix.lower()
         if suffix == ".lsproj":
-            from ..io.project import load_project
+            from ..io.project import open_project
 
-            return load_project(path), [], path
+            document, warnings = open_project(path)
+            # A project that lost an image opens, but Save asks for a name rather than overwrite the damaged
+            # file (what remains of the lost image is still in it) without the user choosing to.
+            return document, warnings, None if warnings else path
         if suffix == ".psd":
             from ..io.psd import import_psd
 
@@ -1207,17 +1225,22 @@ class MainWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            document = item.load()
+            document, warnings = item.open()
         except (UserError, LayoutError, OSError) as exc:
             self._error("Cannot recover", exc)
             return False
         source = Path(item.source) if item.source else None
-        self.set_document(document, source if source is not None and source.suffix.lower() == ".lsproj" else None,
-                          source=source)
+        project = source is not None and source.suffix.lower() == ".lsproj"
+        # A damaged autosave restores what it can; Save then asks for a name rather than write the loss over the
+        # (intact) project it came from.
+        self.set_document(document, source if project and not warnings else None, source=source,
+                          source_note="recovered" if warnings and project else "imported")
         self.controller.undo_stack.resetClean()  # recovered work is unsaved work
         self._update_title()
         discard(item)
         self.statusBar().showMessage(f"Recovered {name}; save it to keep it", 10000)
+        if warnings:
+            self._warn("Recovered with warnings", warnings, DAMAGED_SAVE_NOTE.format(source.name) if project else "")
         return True
 
     # ------------------------------------------------------------------ closing

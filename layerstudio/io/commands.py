@@ -239,9 +239,11 @@ def load_design(path: str) -> Document:
         document, warnings = import_psd(p)
         warn(warnings)
         return document
-    from .project import load_project
+    from .project import open_project
 
-    return load_project(p)
+    document, warnings = open_project(p)  # a damaged layer image opens empty, with a warning
+    warn(warnings)
+    return document
 
 
 def run_regenerate(args) -> int:

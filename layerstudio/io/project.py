@@ -1,5 +1,8 @@
 """The .lsproj project file: a zip holding a versioned JSON manifest, one PNG per layer and one per kept
 variation. Saved atomically; loading checks everything and raises only UserError.
+open_project, the reader for a user opening a file, is kinder to damage inside one image: a layer whose PNG is
+damaged opens empty (transparent, its box and settings kept) and a damaged variation is dropped, each with a
+warning; damage to the manifest, the archive or the layout still refuses the file.
 
     manifest.json  {"format": "layerstudio-project", "version": 1, "canvas": [W, H], "prompt", "model_id",
                     "layers": [{"name", "box", "visible", "opacity", "locked", "seed", "hint",
@@ -144,9 +147,22 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 # ------------------------------------------------------------------------------------------ load
 def load_project(path: str | os.PathLike) -> Document:
-    """Read a project. Raises UserError naming the file and the problem, never anything else."""
+    """Read a project, all of it: any damage refuses the file. Raises UserError naming the file and the
+    problem, never anything else."""
     path = Path(path)
-    return _one_line(lambda: _load(path), path)
+    return _one_line(lambda: _load(path, None), path)
+
+
+def open_project(path: str | os.PathLike) -> tuple[Document, list[str]]:
+    """Read a project as a user opens it: returns the document and warnings for the user. A layer image that
+    is damaged (cut short, its bytes broken) does not cost the rest of the file: the layer opens empty with its
+    box, name, hint, seed, lock and variations kept, and a damaged variation is dropped, each with a warning.
+    Everything else (the manifest, the archive, an image of the wrong size) is checked as load_project checks it
+    and refused with UserError."""
+    path = Path(path)
+    warnings: list[str] = []
+    document = _one_line(lambda: _load(path, warnings), path)
+    return document, warnings
 
 
 def project_from_bytes(data: bytes, what: str) -> Document:
@@ -174,7 +190,12 @@ class _Bad(Exception):
     """A problem with the file's contents; load_project prefixes the path."""
 
 
-def _load(path: Path) -> Document:
+class _Damaged(_Bad):
+    """The bytes of one archive member are damaged (cut short, failing their CRC, not decoding), though the archive
+    and the manifest describe it well: open_project survives this in a layer image or variation."""
+
+
+def _load(path: Path, warnings: list[str] | None) -> Document:
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -185,12 +206,14 @@ def _load(path: Path) -> Document:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        return read_project(data)
+        return read_project(data, warnings)
     except _Bad as exc:
         raise UserError(f"{path}: {exc}") from None
 
 
-def read_project(data: bytes) -> Document:
+def read_project(data: bytes, warnings: list[str] | None = None) -> Document:
+    """The project in `data`. Given a `warnings` list, damaged images are survived as open_project says and
+    described there; without one, they refuse the file."""
     if not data:
         raise _Bad("the file is empty")
     try:
@@ -218,7 +241,7 @@ def read_project(data: bytes) -> Document:
         if MANIFEST not in members:
             raise _Bad("not a LayerStudio project (no manifest.json)")
         manifest = _read_manifest(zf, members[MANIFEST])
-        return _build(manifest, lambda name, box, where: _image(zf, members, name, box, where))
+        return _build(manifest, lambda name, box, where: _image(zf, members, name, box, where), warnings)
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -232,11 +255,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
         with zf.open(info) as f:
             content = f.read(info.file_size + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise _Bad(f"entry {name!r} is damaged ({exc})") from None
+        raise _Damaged(f"entry {name!r} is damaged ({exc})") from None
     except Exception as exc:  # zlib.error and friends
-        raise _Bad(f"entry {name!r} is damaged ({type(exc).__name__})") from None
+        raise _Damaged(f"entry {name!r} is damaged ({type(exc).__name__})") from None
     if len(content) != info.file_size:
-        raise _Bad(f"entry {name!r} is not the size its header declares")
+        raise _Damaged(f"entry {name!r} is not the size its header declares")
     return content
 
 
@@ -348,14 +371,16 @@ def _image(zf, members: dict, name, box: Box, where: str) -> np.ndarray:
     except Image.DecompressionBombError:
         raise _Bad(f"{where}: image {name!r} is too large") from None
     except Exception as exc:  # Pillow raises a zoo of types on broken PNGs
-        raise _Bad(f"{where}: image {name!r} is damaged ({type(exc).__name__})") from None
+        raise _Damaged(f"{where}: image {name!r} is damaged ({type(exc).__name__})") from None
     if pixels.shape != (box.height, box.width, 4):
         raise _Bad(f"{where}: image {name!r} did not decode to {box.width} x {box.height} RGBA")
     return np.ascontiguousarray(pixels)
 
 
-def _build(m: dict, image) -> Document:
-    """The document a manifest describes; `image(name, box, where)` gives each image's pixels."""
+def _build(m: dict, image, warnings: list[str] | None = None) -> Document:
+    """The document a manifest describes; `image(name, box, where)` gives each image's pixels. With a
+    `warnings` list, an image `image` finds damaged (_Damaged) costs only itself: a layer's opens empty, a
+    variation is dropped, and a sentence for the user goes to `warnings`."""
     canvas = m.get("canvas")
     if not isinstance(canvas, list) or len(canvas) != 2 or not all(_is_int(v) for v in canvas):
         raise _Bad("manifest canvas must be [width, height]")
@@ -385,23 +410,52 @@ def _build(m: dict, image) -> Document:
         if isinstance(opacity, bool) or not isinstance(opacity, (int, float)) or not math.isfinite(opacity) \
                 or not 0.0 <= opacity <= 1.0:
             raise _Bad(f"{where}: opacity must be a number from 0 to 1")
+        name = _str(e, "name", where, "Layer")
+        locked = _bool(e, "locked", where, False)
         budget.take(box, where)
-        pixels = image(e.get("image"), box, where)
+        try:
+            pixels = image(e.get("image"), box, where)
+            damaged = False
+        except _Damaged:
+            if warnings is None:
+                raise
+            pixels = np.zeros((box.height, box.width, 4), np.uint8)
+            damaged = True
         variations = []
         vars_ = e.get("variations", [])
         if not isinstance(vars_, list) or len(vars_) > MAX_VARIATIONS:
             raise _Bad(f"{where}: variations must be a list of at most {MAX_VARIATIONS}")
+        shown_at = _place_in_strip(e, where, len(vars_))
+        dropped = []
         for j, v in enumerate(vars_):
             vwhere = f"{where} variation {j}"
             if not isinstance(v, dict):
                 raise _Bad(f"{vwhere} must be an object")
             budget.take(box, vwhere)
-            variations.append(Variation(image(v.get("image"), box, vwhere),
-                                        _int(v, "seed", vwhere, 0), _str(v, "hint", vwhere),
-                                        _provenance(v.get("provenance"), vwhere)))
-        layers.append(Layer(box, pixels, name=_str(e, "name", where, "Layer"),
-                            visible=_bool(e, "visible", where, True), opacity=float(opacity),
-                            locked=_bool(e, "locked", where, False), seed=_int(e, "seed", where, 0),
+            seed, hint, prov = _int(v, "seed", vwhere, 0), _str(v, "hint", vwhere), \
+                _provenance(v.get("provenance"), vwhere)
+            try:
+                variations.append(Variation(image(v.get("image"), box, vwhere), seed, hint, prov))
+            except _Damaged:
+                if warnings is None:
+                    raise
+                dropped.append(j)
+                if shown_at is not None and j < shown_at:
+                    shown_at -= 1  # the result in use keeps its place among the variations left
+        label = f"{where} “{name if len(name) <= 60 else name[:59] + '…'}”"
+        if damaged:
+            redo = "unlock and regenerate it" if locked else "regenerate it"
+            if variations:
+                kept = "its kept variation" if len(variations) == 1 else f"one of its {len(variations)} kept variations"
+                redo = f"pick {kept} or {redo}"
+            warnings.append(f"{label}: its image is damaged, so it opens empty (its box, name and settings are kept); "
+                            f"{redo} to draw it again")
+        if dropped:
+            warnings.append(f"{label}: {len(dropped)} of its {len(vars_)} kept variations "
+                            f"{'was' if len(dropped) == 1 else 'were'} damaged and dropped" if len(vars_) > 1 else
+                            f"{label}: its kept variation was damaged and dropped")
+        layers.append(Layer(box, pixels, name=name, visible=_bool(e, "visible", where, True), opacity=float(opacity),
+                            locked=locked, seed=_int(e, "seed", where, 0),
                             hint=_str(e, "hint", where), provenance=_provenance(e.get("provenance"), where),
-                            variations=variations, shown_at=_place_in_strip(e, where, len(variations))))
+                            variations=variations, shown_at=shown_at))
     return Document(width, height, prompt, layers, model_id)

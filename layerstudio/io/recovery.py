@@ -22,7 +22,7 @@ from pathlib import Path
 from ..document import Document
 from ..errors import UserError
 from .atomic import atomic_write
-from .project import load_project, save_project
+from .project import load_project, open_project, save_project
 
 ENV_DIR = "LAYERSTUDIO_RECOVERY_DIR"
 DEFAULT_INTERVAL_S = 5.0
@@ -115,7 +115,12 @@ class Recoverable:
     pid: int | None
 
     def load(self) -> Document:
+        """The autosave, all of it (any damage refuses it)."""
         return load_project(self.path)
+
+    def open(self) -> tuple[Document, list[str]]:
+        """The autosave as the app restores it: a damaged layer image opens empty, with warnings (open_project)."""
+        return open_project(self.path)
 
 
 class RecoverySession:
