@@ -331,6 +331,53 @@ def test_progress_and_cancel_within_one_step(pipe):
     assert seen == [1, 2]
 
 
+def test_cancel_takes_effect_inside_a_step_before_the_next_module(pipe):
+    """On a 4096 px canvas one step ran for minutes: Cancel must not wait for the step's end."""
+    cancel = threading.Event()
+    blocks = list(pipe.model.transformer.modules())
+    calls_after = []
+
+    def set_in_the_first_pass(module, args, output):
+        if cancel.is_set():
+            calls_after.append(module)
+        cancel.set()
+
+    handles = [m.register_forward_hook(set_in_the_first_pass) for m in blocks]
+    try:
+        with pytest.raises(Cancelled):
+            pipe.generate(Layout(128, 128, "x", [[0, 0, 64, 64]]), steps=6, cancel=cancel)
+    finally:
+        for handle in handles:
+            handle.remove()
+    # modules already running finish (each is a parent of the one that set it); none starts after
+    assert all(any(child is not m for child in m.modules()) for m in calls_after)
+    torch.nn.Linear(2, 2)(torch.zeros(1, 2))  # the job's hook is gone: modules run again with the event set
+    assert pipe.generate(Layout(64, 64, "x", [[0, 0, 32, 32]]), steps=1).layers
+
+
+def test_attention_over_many_rows_runs_in_blocks_with_the_same_output_and_cancels_between_them(pipe, monkeypatch):
+    import layerstudio.engine.layers as layers
+
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 4, 300, 16), torch.randn(2, 4, 350, 16), torch.randn(2, 4, 350, 16)
+    for mask in (torch.rand(2, 1, 300, 350) > 0.3, torch.rand(2, 1, 1, 350) > 0.3, None):
+        with torch.inference_mode():
+            whole = layers.attention(q, k, v, mask)
+            monkeypatch.setattr(layers, "ATTENTION_CHUNK", 100 * 350)
+            assert torch.equal(layers.attention(q, k, v, mask), whole)
+            monkeypatch.setattr(layers, "ATTENTION_CHUNK", 1 << 27)
+    # a job's cancel stops it between two blocks of one attention call
+    monkeypatch.setattr(layers, "ATTENTION_CHUNK", 64)
+    cancel, blocks = threading.Event(), []
+    handle = layers._gate.register_forward_hook(lambda module, args, out: blocks.append(1) or cancel.set())
+    try:
+        with pytest.raises(Cancelled):
+            pipe.generate(Layout(128, 128, "x", [[0, 0, 64, 64]]), steps=2, cancel=cancel)
+    finally:
+        handle.remove()
+    assert blocks == [1]
+
+
 def test_a_hidden_layer_is_context_but_not_in_the_pictures_a_job_composes(pipe):
     doc = pipe.generate(Layout(64, 64, "x", [[0, 0, 32, 32], [32, 32, 64, 64]]), steps=1)
     magenta = np.array([255, 0, 255, 255], np.uint8)

@@ -45,9 +45,33 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return out.to(x.dtype)
 
 
+# Query rows times keys above which attention runs a block of queries at a time: on a 4096 px canvas one call ran for
+# over a minute, and a job's Cancel (a forward pre-hook, see pipeline) could not stop it. Rows are independent, so the
+# output is the same; below this (every trained canvas size) it is one call.
+ATTENTION_CHUNK = 1 << 27
+
+
+class _Gate(nn.Module):
+    """Does nothing: calling it between blocks of queries lets forward pre-hooks run there (a job's cancel)."""
+
+    def forward(self, x):
+        return x
+
+
+_gate = _Gate()
+
+
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """q: (B, H, Nq, D), k, v: (B, H, Nk, D), mask: bool (B, 1, Nq, Nk), True = may attend. -> (B, Nq, H*D)."""
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    """q: (B, H, Nq, D), k, v: (B, H, Nk, D), mask: bool (B, 1, Nq or 1, Nk), True = may attend. -> (B, Nq, H*D)."""
+    nq, nk = q.shape[2], k.shape[2]
+    rows = max(1, ATTENTION_CHUNK // max(nk, 1))
+    if torch.is_grad_enabled() or nq <= rows:
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    else:
+        per_row = mask is not None and mask.shape[2] > 1  # else a key mask, the same for every row
+        out = torch.cat([F.scaled_dot_product_attention(_gate(q[:, :, a:a + rows]), k, v,
+                                                        attn_mask=mask[:, :, a:a + rows] if per_row else mask)
+                         for a in range(0, nq, rows)], dim=2)
     b, h, n, d = out.shape
     return out.transpose(1, 2).reshape(b, n, h * d)
 
