@@ -729,3 +729,26 @@ def test_bf16_on_cpu_is_decided_by_the_cpus_flags_not_by_a_timing(monkeypatch):
     device.cpu_bf16_pays.cache_clear()
     assert device.cpu_bf16_pays() is True
     device.cpu_bf16_pays.cache_clear()
+
+
+def test_generated_layers_hold_no_faint_alpha_noise(pipe, monkeypatch):
+    """Alpha 1-2 far from the object is invisible here but taken up by another editor's alpha-to-selection and trim."""
+    import layerstudio.engine.pipeline as pipeline
+    from layerstudio.engine.pipeline import FAINT_ALPHA
+
+    def with_noise(pixels, description, seed):  # as the trained decoder leaves it: specks of alpha 1-2 all over
+        noisy = pixels.copy()
+        noisy[::3, ::3] = (90, 90, 90, 2)
+        noisy[1::5, ::4, 3] = 1
+        noisy[:8, :8] = (200, 10, 10, 200)
+        return noisy
+
+    monkeypatch.setattr(pipeline, "with_shadow", with_noise)
+    doc = pipe.generate(Layout(128, 128, "a red star and a blue moon on white", [[0, 0, 64, 64], [48, 48, 128, 112]]),
+                        steps=2)
+    for layer in doc.layers[1:]:
+        alpha = layer.pixels[..., 3]
+        assert not ((alpha > 0) & (alpha < FAINT_ALPHA)).any()
+        assert not layer.pixels[alpha == 0].any()  # clear pixels are clear in colour too
+        assert alpha.max() > FAINT_ALPHA  # only the faint ones went
+    assert (doc.layers[0].pixels[..., 3] == 255).all()
