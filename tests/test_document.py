@@ -171,3 +171,22 @@ def test_resizing_a_layer_resamples_its_variations():
     assert layer.variations[0].pixels.shape == (32, 32, 4)  # the original is untouched
     moved = layer.moved_to(Box(16, 16, 48, 48))
     assert np.array_equal(moved.pixels, layer.pixels) and moved.variations[0].pixels.shape == (32, 32, 4)
+
+
+def test_a_resize_undone_by_another_loses_nothing_and_resamples_smoothly():
+    from layerstudio.document import Variation
+
+    box = Box(0, 0, 64, 32)
+    yy, xx = np.mgrid[0:32, 0:64]
+    word = np.zeros((32, 64, 4), np.uint8)
+    word[(xx // 4 + yy // 4) % 2 == 0] = (250, 250, 250, 255)  # fine detail, as lettering has; clear is black
+    other = np.roll(word, 3, axis=1)
+    layer = Layer(box, word.copy(), variations=[Variation(other.copy(), seed=4)])
+    small = layer.moved_to(Box(0, 0, 32, 16))
+    assert np.unique(small.pixels[..., 3]).size > 2  # smooth: edges between clear and opaque, not picked pixels
+    assert (small.pixels[small.pixels[..., 3] > 0][:, :3] >= 230).all()  # premultiplied: no grey fringe
+    back = small.moved_to(box).moved_to(Box(8, 8, 72, 40))  # grown back, then moved
+    assert np.array_equal(back.pixels, word) and np.array_equal(back.variations[0].pixels, other)
+    # changed since (regenerated, painted): the new pixels are the ones resized
+    changed = small.with_pixels(np.full((16, 32, 4), 200, np.uint8))
+    assert (changed.moved_to(box).pixels == 200).all()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..document import GRID, Box, Document, Layer, LayoutError
-from ..document.document import resample_nearest
+from ..document.document import resampled
 from ..document.layout import MAX_FOREGROUND_BOXES, check_box
 from ..engine.request import JobResult, drawn_from, kept_with_variations, layer_name, named_after
 
@@ -348,13 +348,13 @@ class DocumentController(QObject):
         var = layer.variations[which]
         pixels = var.pixels
         if pixels.shape[:2] != (layer.box.height, layer.box.width):
-            pixels = resample_nearest(pixels, layer.box.width, layer.box.height)
+            pixels = resampled(pixels, layer.box.width, layer.box.height)
         # the strip keeps its order: the one picked is in use where it stands, the one it replaces where it stood
         strip = kept_with_variations(layer)
         place = which if which < layer.place_in_strip else which + 1
         layers = list(self._doc.layers)
         layers[index] = replace(layer, pixels=pixels, seed=var.seed, hint=var.hint, provenance=var.provenance,
-                                variations=strip[:place] + strip[place + 1:], shown_at=place,
+                                original=var.original, variations=strip[:place] + strip[place + 1:], shown_at=place,
                                 name=named_after(layer, var.provenance, index))
         self._push("Pick Variation", layers)
 

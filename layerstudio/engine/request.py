@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
+from ..document.document import resampled_from
 from ..document.layout import check_box, check_canvas
 from .colours import colour_only, recoloured
 from .counting import one_of
@@ -202,7 +203,8 @@ def as_variation(layer: Layer) -> Variation:
     """The layer's content as a variation to flip back to, with the hint it was drawn with (the hint typed since,
     which the app puts on the layer before regenerating, labelled the old result)."""
     prov = layer.provenance
-    return Variation(layer.pixels, layer.seed, prov.hint if prov is not None else layer.hint, prov)
+    original = layer.original if resampled_from(layer.original, layer.pixels) else None  # a resize's source goes along
+    return Variation(layer.pixels, layer.seed, prov.hint if prov is not None else layer.hint, prov, original)
 
 
 def kept_with_variations(layer: Layer) -> list[Variation]:
