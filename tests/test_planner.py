@@ -445,14 +445,23 @@ def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     assert layer_name("two 'SALE' signs") == "'SALE' sign"
     assert layer_name("Three") == "Three" and layer_name("twofold hearts") == "Twofold heart"  # no count, a plural
     assert layer_name("some pink balloons") == "Pink balloon" and layer_name("french fries") == "French fries"
-    # through a job's result: both boxes dealt 'two pink hearts' are named 'Pink heart'
+    # through a job's result: both boxes dealt 'two pink hearts' are named after a pink heart, told apart
     doc = Document(128, 128, "two pink hearts on white", [Layer(Box(0, 0, 128, 128), name="Background"),
                    Layer(Box(0, 0, 64, 64), name="Layer 1"), Layer(Box(64, 0, 128, 64), name="Layer 2")])
     request = JobRequest.generate(doc)
     pixels = [np.zeros((s.box.height, s.box.width, 4), np.uint8) for s in request.layers]
     result = JobResult(request, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
                        ["white", "two pink hearts", "two pink hearts"])
-    assert [layer.name for layer in result.apply_to(doc).layers] == ["Background", "Pink heart", "Pink heart"]
+    named = result.apply_to(doc)
+    assert [layer.name for layer in named.layers] == ["Background", "Pink heart", "Pink heart 2"]  # told apart
+    # regenerated as the same thing, each keeps its name; as another, the number goes with the old name
+    again = JobResult(JobRequest.regenerate(named, 2, seed=5), pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
+                      ["white", "two pink hearts", "two pink hearts"]).apply_to(named)
+    assert [layer.name for layer in again.layers] == ["Background", "Pink heart", "Pink heart 2"]
+    hinted = JobRequest.regenerate(named, 1, seed=5, hint="a green moon")
+    moon = JobResult(hinted, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
+                     ["white", "two pink hearts", "two pink hearts"]).apply_to(named)
+    assert [layer.name for layer in moon.layers] == ["Background", "Green moon", "Pink heart 2"]
 
 
 def test_a_copy_of_a_layer_named_by_the_app_is_renamed_by_what_it_then_shows():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -195,8 +196,23 @@ class JobResult:
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
                                     name=named_after(old, provenance, i), hint=spec.hint, provenance=provenance,
                                     variations=variations, shown_at=None)
+        renamed = [i for i in self.request.generated_indices if doc.layers[i].name != document.layers[i].name
+                   ] if len(document.layers) == len(doc.layers) else list(self.request.generated_indices)
+        _numbered_apart(doc, renamed)
         doc.model_id = self.model_id or doc.model_id
         return doc
+
+
+def _numbered_apart(doc: Document, renamed: list[int]) -> None:
+    """Names the job gave that another layer has already get a number ('Pink heart', 'Pink heart 2'), bottom to top:
+    two layers of 'two pink hearts' were both 'Pink heart' in the Layers panel and the PSD."""
+    taken = {layer.name for j, layer in enumerate(doc.layers) if j not in renamed}
+    for i in sorted(renamed):
+        name = doc.layers[i].name
+        if name in taken:
+            name = next(f"{name} {k}" for k in itertools.count(2) if f"{name} {k}" not in taken)
+            doc.layers[i] = replace(doc.layers[i], name=name)
+        taken.add(name)
 
 
 def as_variation(layer: Layer) -> Variation:
@@ -216,16 +232,19 @@ def kept_with_variations(layer: Layer) -> list[Variation]:
 def named_after(layer: Layer, provenance: Provenance | None, index: int) -> str:
     """The name of layer `index` once it shows what `provenance` drew: the app's own names follow what a layer was
     drawn from (a copy's too: 'Blue moon copy'), 'Layer N' where that is nothing; a name the user typed stays."""
-    if provenance is None or not (_AUTO_NAME.fullmatch(layer.name) or
-                                  _COPY.sub("", layer.name) == _drawn_from_name(layer)):
+    drawn_as = _drawn_from_name(layer)
+    if provenance is None or not (_AUTO_NAME.fullmatch(layer.name) or layer.name == drawn_as or
+                                  _COPY.sub("", layer.name) == drawn_as):
         return layer.name
-    return layer_name(drawn_from(provenance.phrase, provenance.hint)) or (
+    name = layer_name(drawn_from(provenance.phrase, provenance.hint)) or (
         layer.name if index == 0 else f"Layer {index}")
+    # the same thing again: its number or 'copy' stays ('Pink heart 2' stays apart from 'Pink heart')
+    return layer.name if _COPY.sub("", layer.name) == name and drawn_as is not None else name
 
 
 PASTED_PICTURE = "Pasted picture"  # the app's name for a picture pasted from another app
 _AUTO_NAME = re.compile(rf"Layer \d+|{PASTED_PICTURE}")  # the app's names for a layer that shows nothing said
-_COPY = re.compile(r" copy(?: \d+)?$")  # what duplicating adds to a name: 'Blue moon copy 2
+_COPY = re.compile(r"(?: copy)?(?: \d+)?$")  # what duplicating ('Blue moon copy 2') or numbering ('Pink heart 2') adds
 
 
 def layer_name(text: str, limit: int = 60) -> str:
