@@ -130,6 +130,10 @@ def test_save_errors_name_the_users_folder_not_the_temp_file(tmp_path):
     with pytest.raises(UserError, match="it is a folder"):
         save_project(make_document(), tmp_path)
     assert not any(".tmp" in p.name for p in tmp_path.iterdir())
+    if os.path.isdir("/proc/self"):  # a folder that makes no new files: 'No such file or directory' read as an open
+        with pytest.raises(UserError) as info:
+            save_project(make_document(), "/proc/d.lsproj")
+        assert str(info.value) == "cannot save to /proc: new files cannot be made there"
 
 
 def rewrite(path, out, manifest_change=None, extra=(), drop=(), replace=None):

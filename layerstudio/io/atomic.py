@@ -53,6 +53,8 @@ def os_error_message(exc: OSError, path: str | os.PathLike, verb: str = "save") 
     code = exc.errno
     if code in (errno.ENOENT, errno.ENOTDIR) and not folder.is_dir():
         return f"cannot {verb} to {folder}: " + ("not a folder" if folder.exists() else "no such folder")
+    if code == errno.ENOENT:  # the folder is there but makes no new files (/proc): 'No such file' read as an open
+        return f"cannot {verb} to {folder}: new files cannot be made there"
     if code == errno.EISDIR:
         return f"cannot {verb} {path}: it is a folder"
     if code in (errno.EACCES, errno.EPERM):
