@@ -378,3 +378,27 @@ def test_new_document_custom_size_out_of_range_is_explained_not_cut(qtbot):
     spin.setValue(4096)
     spin.stepUp()  # the arrows stay within the limits
     assert spin.value() == 4096
+
+
+def test_dragging_a_locked_layers_corner_says_why_nothing_happens(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    w.controller.add_box(Box(16, 16, 64, 64))
+    w.canvas.set_tool("select")
+    w.controller.select(1)
+    said = []
+    w.canvas.message.connect(said.append)
+    vp = w.canvas.viewport()
+    corner, away = w.canvas.mapFromScene(64, 64), w.canvas.mapFromScene(96, 96)
+
+    def drag_corner():
+        QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, corner)
+        QTest.mouseMove(vp, away)
+        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, away)
+
+    w.controller.set_locked(1, True)
+    drag_corner()
+    assert w.document.layers[1].box == Box(16, 16, 64, 64)  # neither resized nor moved
+    assert said and "is locked: unlock it to resize it" in said[-1]
+    w.controller.set_locked(1, False)
+    drag_corner()
+    assert w.document.layers[1].box == Box(16, 16, 96, 96)

@@ -260,11 +260,12 @@ class CanvasView(QGraphicsView):
         return {"nw": QPointF(x0, y0), "n": QPointF(xm, y0), "ne": QPointF(x1, y0), "e": QPointF(x1, ym),
                 "se": QPointF(x1, y1), "s": QPointF(xm, y1), "sw": QPointF(x0, y1), "w": QPointF(x0, ym)}
 
-    def _handle_at(self, scene_pos: QPointF) -> str | None:
+    def _handle_at(self, scene_pos: QPointF, locked_too: bool = False) -> str | None:
         """The selected box's resize handle under the point; none with the Box tool, whose drags draw boxes (boxes
-        side by side start on the corner of the one just drawn, and resized it)."""
+        side by side start on the corner of the one just drawn, and resized it), nor on a locked layer unless
+        `locked_too` (where its handle would be)."""
         i = self.controller.selected
-        if i <= 0 or self.controller.document.layers[i].locked or self.tool == Tool.BOX:
+        if i <= 0 or (self.controller.document.layers[i].locked and not locked_too) or self.tool == Tool.BOX:
             return None
         view_pos = self.mapFromScene(scene_pos)
         for name, p in self._handles(self.layer_item(i).display_box).items():
@@ -289,6 +290,9 @@ class CanvasView(QGraphicsView):
         if handle:
             i = self.controller.selected
             self._drag = {"kind": "resize", "index": i, "handle": handle, "box": self.layer_item(i).display_box}
+        elif self._handle_at(pos, locked_too=True):  # a locked layer's corner: dragging it did nothing, silently
+            name = self.controller.document.layers[self.controller.selected].name
+            self.message.emit(f"Layer “{name}” is locked: unlock it to resize it (it can still be moved by its middle)")
         elif self.tool == Tool.BOX:
             self._drag = {"kind": "draw", "start": pos, "end": pos}
         else:
