@@ -174,6 +174,63 @@ def test_regenerating_a_layer_keeps_what_generate_said_of_the_design(qtbot, tmp_
     assert notice.isVisible() and "got no box" in notice.text()  # it gave them none; the design says so still
 
 
+def test_the_notice_follows_each_regenerate(qtbot, tmp_path):
+    """A regenerate's notice tells of that layer as it is now: redrawn from a hint of its own, the duplicate it
+    told of is gone and so is the notice, while what Generate said of the rest of the design stays."""
+    from layerstudio.engine.pipeline import Pipeline
+    from test_planner import oracle_planner
+
+    prompt = "a yellow sun, a red house and a blue boat on white"
+    engine = Pipeline.from_preset("tiny", seed=0)
+    engine.model.planner = oracle_planner(prompt, ["white", "a yellow sun", "a red house", "a blue boat"])
+    w = make_window(qtbot, tmp_path, engine, prompt=prompt)
+    draw_three(w)
+    w.canvas.set_tool("box")
+    drag(w.canvas, (80, 95), (125, 125))  # a fourth box for three objects: one is drawn twice
+    notice = w.prompt_panel.notice_label
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    assert "drawn more than once" in notice.text()
+    phrases = [l.provenance.phrase.lower() for l in w.document.layers]
+    twice = next(i for i in range(2, len(phrases)) if phrases[i] in phrases[1:i])
+    again = f"“{w.document.layers[twice].provenance.phrase}” is drawn again"
+
+    w.controller.select(twice)
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    assert notice.isVisible() and again in notice.text()
+    assert "drawn more than once" in notice.text()  # Generate's word on the design holds still
+
+    w.controller.select(twice)
+    w.prompt_panel.hint_edit.setText("a green heart")
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    assert w.document.layers[twice].name == "Green heart"
+    assert again not in notice.text() and "drawn more than once" not in notice.text()
+    assert not notice.isVisible()
+
+    # A layer's notice goes with the layer.
+    w.act_undo.trigger()
+    w.controller.select(twice)
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    assert again in notice.text()
+    w.controller.delete_layer(twice, "Delete")
+    assert again not in notice.text()
+
+
+def test_a_lock_note_from_import_outlives_a_regenerate(qtbot, tmp_path, tiny):
+    from PIL import Image
+
+    w = make_window(qtbot, tmp_path, tiny)
+    draw_three(w)
+    Image.fromarray(np.full((CANVAS, CANVAS, 3), (30, 90, 200), np.uint8)).save(tmp_path / "photo.png")
+    w.controller.set_locked(0, True)
+    with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS):
+        w.import_image(tmp_path / "photo.png")
+    notice = w.prompt_panel.notice_label
+    assert notice.isVisible() and "Layer 'Background' is locked and was kept" in notice.text()
+    w.controller.select(len(w.document.layers) - 1)
+    assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
+    assert notice.isVisible() and "Layer 'Background' is locked and was kept" in notice.text()
+
+
 def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp_path, tiny):
     w = make_window(qtbot, tmp_path, tiny)
     draw_three(w)

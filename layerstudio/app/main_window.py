@@ -96,6 +96,11 @@ class MainWindow(QMainWindow):
         self._autosaved_state = None
         self.last_job_seconds = 0.0
         self.last_error: BaseException | None = None
+        # What the notice under the prompt says, by what it tells of: the design as the last Generate or Import Image
+        # read it, and each layer a Regenerate redrew since (by the layer's id), so that the next job on a layer
+        # replaces what was said of it and nothing else.
+        self._design_notices: list[str] = []
+        self._layer_notices: dict[int, list[str]] = {}
 
         self.canvas = CanvasView(self.controller)
         self.setCentralWidget(self.canvas)
@@ -146,6 +151,8 @@ class MainWindow(QMainWindow):
         c.changed.connect(self._count_change)
         c.changed.connect(self._sync_prompt)
         self.prompt_panel.prompt_edit.textChanged.connect(lambda: c.set_prompt(self.prompt_panel.prompt))
+        self.prompt_panel.prompt_edit.textChanged.connect(self._clear_notices)  # they told of the prompt as it was
+        c.changed.connect(self._drop_notices_of_deleted_layers)
         self.prompt_panel.prompt_edit.installEventFilter(self)  # leaving the box ends its undo step
         c.selectionChanged.connect(lambda _: self._sync_hint())
         self.prompt_panel.hint_edit.editingFinished.connect(self._commit_hint)
@@ -486,7 +493,42 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(edit):
             edit.setPlainText(prompt)
         edit.moveCursor(QTextCursor.MoveOperation.End)
+        self._clear_notices()
+
+    # ------------------------------------------------------------------ notices under the prompt
+    def _clear_notices(self) -> None:
+        self._design_notices, self._layer_notices = [], {}
         self.prompt_panel.notice_label.hide()
+
+    def _show_notices(self) -> None:
+        shown = self._design_notices + [n for ns in self._layer_notices.values() for n in ns]
+        self.prompt_panel.show_notices(list(dict.fromkeys(shown)))
+
+    def _drop_notices_of_deleted_layers(self) -> None:
+        gone = set(self._layer_notices) - set(self.controller.uids)
+        if gone:
+            for uid in gone:
+                del self._layer_notices[uid]
+            self._show_notices()
+
+    def _notices_after_regenerate(self, uid: int, before, after, notices: list[str]) -> None:
+        """A regenerate's notices replace what an earlier one said of the same layer (none: it is all right now).
+        What Generate said of the design stands, except what quotes the words the layer was drawn from when it is
+        drawn from other words now (a hint of its own: 'a green heart' for a second 'A yellow sun')."""
+        from ..engine.pipeline import short
+        from ..engine.request import drawn_from
+
+        def words(layer) -> set[str]:
+            prov = layer.provenance
+            if prov is None:
+                return set()
+            return {w.strip().lower() for w in (prov.phrase, drawn_from(prov.phrase, prov.hint)) if w.strip()}
+
+        old, new = words(before), words(after)
+        if old != new:
+            quoted = [f"“{short(w)}”" for w in old - new]
+            self._design_notices = [n for n in self._design_notices if not any(q in n.lower() for q in quoted)]
+        self._layer_notices[uid] = notices
 
     def _sync_hint(self) -> None:
         c, edit = self.controller, self.prompt_panel.hint_edit
@@ -531,13 +573,13 @@ class MainWindow(QMainWindow):
         if self.busy:
             return self._refuse(LayoutError(JOB_RUNNING_UNDO))
         self.controller.undo_stack.undo()
-        self.prompt_panel.notice_label.hide()  # they told of a job's result, which may be the one undone
+        self._clear_notices()  # they told of a job's result, which may be the one undone
 
     def redo(self) -> None:
         if self.busy:
             return self._refuse(LayoutError(JOB_RUNNING_UNDO))
         self.controller.undo_stack.redo()
-        self.prompt_panel.notice_label.hide()
+        self._clear_notices()
 
     def delete_selected(self, verb: str = "Delete") -> bool:
         try:
@@ -733,11 +775,18 @@ class MainWindow(QMainWindow):
             result = await self.worker.run(request, self._on_progress)
             if first_load:
                 self._engine_ready()
+            redrawn = request.generated_indices[0] if request.kind == "regenerate" else None
+            if redrawn is not None:
+                uid, before = self.controller.uids[redrawn], self.document.layers[redrawn]
             kept = self.controller.apply_result(result, undo_text)  # an imported picture's parts in locked boxes
             self.last_job_seconds = time.monotonic() - t0
             notices = [sentence(k) for k in kept] + result.notices
-            if notices or request.kind != "regenerate":  # a layer redrawn: what Generate said of the design holds
-                self.prompt_panel.show_notices(notices)
+            if redrawn is None:  # the whole design read afresh
+                self._design_notices, self._layer_notices = notices, {}
+            else:  # a layer redrawn: what Generate said of the rest of the design holds
+                self._notices_after_regenerate(uid, before, self.document.layers[self.controller.uids.index(uid)],
+                                               notices)
+            self._show_notices()
             note = (f" ({len(result.notices)} notes under the prompt)" if len(result.notices) > 1 else
                     f" ({result.notices[0]})" if result.notices else "")
             # a picture's part moved out of a locked box is named in the status bar too, where the eye is after Import
