@@ -225,10 +225,10 @@ def test_a_lock_note_from_import_outlives_a_regenerate(qtbot, tmp_path, tiny):
     with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS):
         w.import_image(tmp_path / "photo.png")
     notice = w.prompt_panel.notice_label
-    assert notice.isVisible() and "Layer 'Background' is locked and was kept" in notice.text()
+    assert notice.isVisible() and "Layer “Background” is locked and was kept" in notice.text()
     w.controller.select(len(w.document.layers) - 1)
     assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
-    assert notice.isVisible() and "Layer 'Background' is locked and was kept" in notice.text()
+    assert notice.isVisible() and "Layer “Background” is locked and was kept" in notice.text()
 
 
 def test_a_long_prompt_shows_what_the_model_did_not_read_until_edited(qtbot, tmp_path, tiny):
@@ -530,8 +530,8 @@ def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, ti
     assert part.box == locked_bg.box and not part.locked and part.visible
     assert np.array_equal(part.pixels, unlocked[0])  # the picture's part, whole
     message = w.statusBar().currentMessage()
-    assert f"layer 'Background' is locked and was kept; the picture's part in its box is the new layer " \
-           f"'{part.name}' above it" in message
+    assert f"layer “Background” is locked and was kept; the picture's part in its box is the new layer " \
+           f"“{part.name}” above it" in message
     assert "Layer 2" not in message and "Background" in w.prompt_panel.notice_label.text()
     assert w.controller.undo_stack.index() == steps + 1
     w.act_undo.trigger()

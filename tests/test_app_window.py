@@ -402,3 +402,15 @@ def test_dragging_a_locked_layers_corner_says_why_nothing_happens(qtbot, tmp_pat
     w.controller.set_locked(1, False)
     drag_corner()
     assert w.document.layers[1].box == Box(16, 16, 96, 96)
+
+
+def test_a_box_dragged_off_the_canvas_stays_and_the_message_says_so_plainly(qtbot, tmp_path):
+    from layerstudio.document import LayoutError
+
+    w = window(qtbot, tmp_path)
+    w.controller.add_box(Box(16, 16, 48, 48))
+    w.controller.rename(1, "Word 'HOME'")
+    with pytest.raises(LayoutError) as info:
+        w.controller.set_box(1, Box(400, 16, 432, 48))
+    assert str(info.value) == "layer “Word 'HOME'” would be entirely off the 128 x 128 canvas: it stays where it was"
+    assert w.document.layers[1].box == Box(16, 16, 48, 48)

@@ -194,7 +194,7 @@ class DocumentController(QObject):
         self._check_unlocked_structure()
         self._check_room()
         d = self._doc
-        check_box(layer.box, d.width, d.height, f"layer '{layer.name}' box")
+        check_box(layer.box, d.width, d.height, f"layer “{layer.name}” box")
         names = {l.name for l in d.layers}
         name = layer.name
         if name in names:
@@ -219,13 +219,18 @@ class DocumentController(QObject):
             raise LayoutError("the background always covers the whole canvas")
         old = self._doc.layers[index]
         box = Box.of(box)
-        check_box(box, self._doc.width, self._doc.height, f"layer '{old.name}' box")
+        d = self._doc
+        if box.width > 0 and box.height > 0 and box.intersection(Box(0, 0, d.width, d.height)) is None:
+            # said of where a drag would put it, coordinates the user never chose meant nothing
+            raise LayoutError(f"layer “{old.name}” would be entirely off the {d.width} x {d.height} canvas: "
+                              "it stays where it was")
+        check_box(box, d.width, d.height, f"layer “{old.name}” box")
         if box == old.box:
             return
         same_size = (box.width, box.height) == (old.box.width, old.box.height)
         # A lock keeps the pixels as they are; placing them elsewhere (a pasted picture, say) keeps them.
         if old.locked and not same_size:
-            raise LayoutError(f"layer '{old.name}' is locked: unlock it to resize it")
+            raise LayoutError(f"layer “{old.name}” is locked: unlock it to resize it")
         layers = list(self._doc.layers)
         layers[index] = old.moved_to(box)
         self._push("Move Layer" if same_size else "Resize Layer", layers)
@@ -236,7 +241,7 @@ class DocumentController(QObject):
             raise LayoutError("the background cannot be deleted")
         layer = self._doc.layers[index]
         if layer.locked:
-            raise LayoutError(f"layer '{layer.name}' is locked")
+            raise LayoutError(f"layer “{layer.name}” is locked")
         layers, uids = list(self._doc.layers), list(self._uids)
         del layers[index], uids[index]
         # the layer below takes the selection (the one above, for the lowest), so Delete can go on
@@ -307,8 +312,8 @@ class DocumentController(QObject):
                     uids.append(self._uids[i] if same else next(_uids))
                     layers.insert(at, part)
                     uids.insert(at, next(_uids))
-                    notes.append(f"layer '{base.layers[i].name}' is locked and was kept; the picture's part in its box "
-                                 f"is the new layer '{part.name}' {'above' if i == 0 else 'under'} it")
+                    notes.append(f"layer “{base.layers[i].name}” is locked and was kept; the picture's part in its box "
+                                 f"is the new layer “{part.name}” {'above' if i == 0 else 'under'} it")
                 else:
                     layers.append(base.layers[i])
                     uids.append(self._uids[i] if same else next(_uids))
@@ -344,7 +349,7 @@ class DocumentController(QObject):
         """Make variation `which` of a layer its content; the current content takes its place in the strip."""
         layer = self._doc.layers[index]
         if layer.locked:
-            raise LayoutError(f"layer '{layer.name}' is locked")
+            raise LayoutError(f"layer “{layer.name}” is locked")
         var = layer.variations[which]
         pixels = var.pixels
         if pixels.shape[:2] != (layer.box.height, layer.box.width):

@@ -600,7 +600,7 @@ class MainWindow(QMainWindow):
 
         clip = Document(doc.width, doc.height, doc.prompt, [replace(layer, variations=[], shown_at=None)], doc.model_id)
         try:
-            data = project_bytes(clip, f"layer '{layer.name}'")
+            data = project_bytes(clip, f"layer “{layer.name}”")
         except UserError as exc:
             self._refuse(exc)
             return False
@@ -616,7 +616,7 @@ class MainWindow(QMainWindow):
         if i == 0:
             return self._refuse(LayoutError("the background cannot be cut: copy it instead"))
         if layer is not None and layer.locked:  # refused before the copy: a failed cut leaves the clipboard be
-            return self._refuse(LayoutError(f"layer '{layer.name}' is locked: unlock it to cut it, or copy it"))
+            return self._refuse(LayoutError(f"layer “{layer.name}” is locked: unlock it to cut it, or copy it"))
         if self.copy_layer("Cut"):
             self.delete_selected("Cut")
 
@@ -735,7 +735,7 @@ class MainWindow(QMainWindow):
         if layer is None:
             return self._refuse(LayoutError("select a layer to regenerate"))
         if layer.locked:
-            return self._refuse(LayoutError(f"layer '{layer.name}' is locked: unlock it to regenerate it"))
+            return self._refuse(LayoutError(f"layer “{layer.name}” is locked: unlock it to regenerate it"))
         doc = self.document
         work = Document(doc.width, doc.height, p.prompt or doc.prompt, list(doc.layers), doc.model_id)
         seed = random.randint(0, 999_999)

@@ -75,10 +75,10 @@ class Layer:
             self.pixels = empty_pixels(self.box)
         pixels = np.asarray(self.pixels)
         if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 4:
-            raise LayoutError(f"layer '{self.name}': pixels must be H x W x 4 uint8, got {pixels.shape} {pixels.dtype}")
+            raise LayoutError(f"layer “{self.name}”: pixels must be H x W x 4 uint8, got {pixels.shape} {pixels.dtype}")
         if pixels.shape[:2] != (self.box.height, self.box.width):
             raise LayoutError(
-                f"layer '{self.name}': pixels are {pixels.shape[1]} x {pixels.shape[0]} "
+                f"layer “{self.name}”: pixels are {pixels.shape[1]} x {pixels.shape[0]} "
                 f"but its box {self.box} is {self.box.width} x {self.box.height}"
             )
         self.pixels = pixels
@@ -188,7 +188,7 @@ class Document:
             raise IndexError(f"layer index {index} out of range 0..{top - 1}")
 
     def add_layer(self, layer: Layer, index: int | None = None) -> int:
-        check_box(layer.box, self.width, self.height, f"layer '{layer.name}' box")
+        check_box(layer.box, self.width, self.height, f"layer “{layer.name}” box")
         index = len(self.layers) if index is None else index
         self._check_index(index, allow_end=True)
         self.layers.insert(index, layer)
@@ -205,7 +205,7 @@ class Document:
 
     def replace_layer(self, index: int, layer: Layer) -> Layer:
         self._check_index(index)
-        check_box(layer.box, self.width, self.height, f"layer '{layer.name}' box")
+        check_box(layer.box, self.width, self.height, f"layer “{layer.name}” box")
         old, self.layers[index] = self.layers[index], layer
         return old
 
