@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -105,6 +106,31 @@ def test_recovery_offer_restores_or_discards(qtbot, tmp_path):
     assert not w.offer_recovery(directory)
     assert find_recoverable(directory) == []  # declined: discarded for good
     assert not w.offer_recovery(directory)  # and nothing is offered again
+
+
+def test_every_crashed_sessions_autosave_is_offered_in_turn(qtbot, tmp_path):
+    directory = tmp_path / "recovery"
+    docs = [Document(128, 128, prompt, [Layer(Box(0, 0, 128, 128), name="Background")]) for prompt in ("older", "newer")]
+    for doc in docs:
+        crashed_session(directory, doc)
+        time.sleep(0.05)  # saved one after the other
+    w = window(qtbot, tmp_path)
+    answers, texts = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], []
+
+    def click():  # each dialog in turn: Discard the newest, then Restore the next
+        for dialog in QApplication.topLevelWidgets():
+            if isinstance(dialog, QMessageBox) and dialog.objectName() == "recoveryDialog" and dialog.isVisible() \
+                    and dialog.text() not in texts:
+                texts.append(dialog.text())
+                dialog.button(answers.pop(0)).click()
+                break
+        if answers:
+            QTimer.singleShot(20, click)
+
+    QTimer.singleShot(20, click)
+    assert w.offer_recovery(directory)
+    assert "(1 of 2 unsaved designs)" in texts[0] and "(1 of" not in texts[1]
+    assert w.prompt_panel.prompt == "older" and find_recoverable(directory) == []
 
 
 def test_zoom_and_pan(qtbot, tmp_path):

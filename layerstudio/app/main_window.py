@@ -1246,33 +1246,42 @@ class MainWindow(QMainWindow):
             self._autosaved_state = None
 
     def offer_recovery(self, directory=None) -> bool:
-        """After a crash: offer the newest autosave of a session that did not close. True when restored."""
+        """After a crash: offer the autosaves of sessions that did not close, newest first, until one is restored or
+        the user says Not Now (one discarded, the next is offered: only the newest was, the rest stayed unseen on
+        disk). True when restored."""
         from ..io.recovery import discard, find_recoverable
 
         try:
             found = find_recoverable(directory)
         except (UserError, OSError):
             return False
-        if not found:
-            return False
-        item = found[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.saved_at))
-        name = item.title or (Path(item.source).name if item.source else "an untitled design")
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                          f"LayerStudio did not close properly. Restore {name}, autosaved {when}?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("recoveryDialog")
-        box.button(QMessageBox.StandardButton.Yes).setText("Restore")
-        box.button(QMessageBox.StandardButton.No).setText("Discard")
-        box.button(QMessageBox.StandardButton.Cancel).setText("Not Now")
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)  # Esc or closing the dialog loses nothing
-        box.setInformativeText("Discard deletes the autosave for good; Not Now keeps it for the next start.")
-        answer = box.exec()
-        if answer == QMessageBox.StandardButton.No:
-            discard(item)
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
+        for k, item in enumerate(found):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.saved_at))
+            name = item.title or (Path(item.source).name if item.source else "an untitled design")
+            count = f" (1 of {len(found) - k} unsaved designs)" if len(found) - k > 1 else ""
+            box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                              f"LayerStudio did not close properly. Restore {name}, autosaved {when}?{count}",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+                              | QMessageBox.StandardButton.Cancel, self)
+            box.setObjectName("recoveryDialog")
+            box.button(QMessageBox.StandardButton.Yes).setText("Restore")
+            box.button(QMessageBox.StandardButton.No).setText("Discard")
+            box.button(QMessageBox.StandardButton.Cancel).setText("Not Now")
+            box.setEscapeButton(QMessageBox.StandardButton.Cancel)  # Esc or closing the dialog loses nothing
+            later = " The others are offered at the next start." if count else ""
+            box.setInformativeText("Discard deletes the autosave for good; Not Now keeps it for the next start." + later)
+            answer = box.exec()
+            if answer == QMessageBox.StandardButton.No:
+                discard(item)
+                continue
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+            return self._restore(item, name, len(found) - k - 1)
+        return False
+
+    def _restore(self, item, name: str, others: int) -> bool:
+        from ..io.recovery import discard
+
         try:
             document, warnings = item.open()
         except (UserError, LayoutError, OSError) as exc:
@@ -1287,7 +1296,9 @@ class MainWindow(QMainWindow):
         self.controller.undo_stack.resetClean()  # recovered work is unsaved work
         self._update_title()
         discard(item)
-        self.statusBar().showMessage(f"Recovered {name}; save it to keep it", 10000)
+        kept = (f" ({others} more unsaved design{'s are' if others > 1 else ' is'} offered at the next start)"
+                if others else "")
+        self.statusBar().showMessage(f"Recovered {name}; save it to keep it{kept}", 10000)
         if warnings:
             self._warn("Recovered with warnings", warnings, DAMAGED_SAVE_NOTE.format(source.name) if project else "")
         return True
