@@ -1177,3 +1177,19 @@ def test_a_stated_palette_colours_the_background_and_the_objects_that_name_none(
     described = pipe._descriptions(request, pipe._phrases(request))
     assert described[0] == "a plain cream background"  # the lightest, not plain white with a notice
     assert sorted(pipe._as_drawn(request, described)[1:]) == ["a brown cupcake", "the word 'YUM' in brown"]
+
+
+def test_several_things_listed_with_their_colours_take_one_each():
+    from layerstudio.engine.usual_colours import in_one_colour
+
+    assert [in_one_colour("three balloons, red, yellow and blue", k) for k in range(4)] == [
+        "three balloons, red", "three balloons, yellow", "three balloons, blue", "three balloons, red"]
+    assert in_one_colour("a black and white cow") == "a black cow"
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    prompt = "three balloons, red, yellow and blue, on white"
+    pipe.model.planner = oracle_planner(prompt, ["white", "three balloons, red, yellow and blue"])
+    boxes = [Box(0, 0, 64, 64), Box(64, 0, 128, 64), Box(0, 64, 64, 128)]
+    request = JobRequest.from_layout(Layout(128, 128, prompt, boxes, seed=1))
+    drawn = pipe._as_drawn(request, pipe._descriptions(request, pipe._phrases(request)))
+    assert drawn[1:] == ["three balloons, red", "three balloons, yellow", "three balloons, blue"]  # all were red
+    assert not any("is drawn in" in n for n in pipe.run(replace(request, steps=1)).notices)

@@ -129,6 +129,17 @@ def without_faint_alpha(pixels: np.ndarray) -> np.ndarray:
     return out
 
 
+def _colour_turn(descriptions: list[str], i: int) -> int | None:
+    """For one of several layers drawn from one phrase of several things ('three balloons, red, yellow and blue'), its
+    place among them, bottom to top: which of the phrase's colours it takes (all were drawn in the first); None for
+    any other layer."""
+    said = descriptions[i]
+    same = [j for j in range(1, len(descriptions)) if descriptions[j] == said]
+    if len(same) < 2 or not (count_of(said) > 1 or plural(said)):
+        return None
+    return same.index(i)
+
+
 def _palette(prompt: str) -> list[str]:
     """The colour names of a palette the prompt states ('..., brown and cream colours'), in order; [] if none."""
     return palette_said(prompt, quoted_ranges(prompt))[1]
@@ -256,7 +267,8 @@ class Pipeline:
 
         notices += self._shapeless_notices(request, descriptions, gen_index, gen_slots)
         for i in gen_index:
-            if i > 0 and request.composite is None and (one := in_one_colour(descriptions[i])) != descriptions[i]:
+            if i > 0 and request.composite is None and (one := in_one_colour(descriptions[i])) != descriptions[i] \
+                    and _colour_turn(descriptions, i) is None:  # (several things, a colour each: as asked)
                 a, b, _ = colour_spans(one, quoted_ranges(one))[0]
                 notices.append(f"“{short(descriptions[i])}” is drawn in {one[a:b]}: this model draws each layer in "
                                f"one colour. Give the other colour a box of its own.")
@@ -568,7 +580,7 @@ class Pipeline:
         for i in generated:
             if for_all and out[i] and not set(re.findall(r"[a-z]+", out[i].lower())) & EFFECT_WORDS:
                 out[i] = f"{out[i]} {for_all}"
-            out[i] = glow_as_learnt(in_one_colour(without_parts(out[i])))
+            out[i] = glow_as_learnt(in_one_colour(without_parts(out[i]), _colour_turn(descriptions, i) or 0))
         beside = [c for i in range(1, len(out)) for c in named_colours(out[i])[:1]]  # the other objects' colours
         palette = _palette(request.prompt)
         for i in generated:

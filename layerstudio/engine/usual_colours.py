@@ -280,19 +280,22 @@ def without_parts(description: str) -> str:
     return description
 
 
-def in_one_colour(description: str) -> str:
+def in_one_colour(description: str, which: int = 0) -> str:
     """The description with colours said together for one thing cut to the first ('a black and white cow' -> 'a
-    black cow'): a layer is drawn in one colour, and asked for two the model drew their muddy mean (olive for black
-    and white). Lettering keeps its words; colours said apart ('a red star with a blue glow') stay."""
+    black cow'), or to the `which`-th (counting round) for one of several things listed with their colours ('three
+    balloons, red, yellow and blue'): a layer is drawn in one colour, and asked for two the model drew their muddy
+    mean (olive for black and white). Lettering keeps its words; colours said apart ('a red star with a blue glow')
+    stay."""
     spans = colour_spans(description, quoted_ranges(description))
-    end = None
-    for (_, b, _), (c, d, _) in zip(spans, spans[1:]):
+    run = spans[:1]
+    for (_, b, _), (c, d, rgb) in zip(spans, spans[1:]):
         if not re.fullmatch(r"\s*(?:,|and|&|or|-|/)\s*(?:and\s+)?", description[b:c], re.IGNORECASE):
             break
-        end = d
-    if end is None:
+        run.append((c, d, rgb))
+    if len(run) < 2:
         return description
-    return description[:spans[0][1]] + description[end:]
+    a, b, _ = run[which % len(run)]
+    return description[:run[0][0]] + description[a:b] + description[run[-1][1]:]
 
 
 def names_a_colour(text: str) -> bool:
