@@ -230,6 +230,18 @@ def test_a_thing_said_between_or_inside_others_is_dealt_the_box_there():
             assert dealt[0] == want[0] and sorted(dealt.values()) == sorted(want), (prompt, seed, dealt)
 
 
+def test_size_words_cut_apart_go_with_the_thing_after_them():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "Big bold 'SALE' and '50% OFF' underneath, red on yellow."
+    spans = lambda pieces: [(text.index(p), text.index(p) + len(p)) for p in pieces]
+    bg, objects = tidy_cut(text, spans(["yellow"]), spans(["Big", "'SALE'", "'50% OFF'"]))  # as the planner cut it
+    assert [text[a:b] for a, b in objects] == ["Big bold 'SALE'", "'50% OFF'"]  # 'Big' took a box, 'SALE' lost it
+    text = "A tiny bee and a big flower on white."
+    assert [text[a:b] for a, b in tidy_cut(text, spans(["white"]), spans(["A tiny bee", "a big flower"]))[1]] == \
+        ["A tiny bee", "a big flower"]
+
+
 def test_what_a_container_holds_is_one_object_with_it():
     from layerstudio.engine.planner import tidy_cut
 

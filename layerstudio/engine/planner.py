@@ -1139,11 +1139,29 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
                 out += [part for said in _things_said_with(text, piece, quoted)
                         for around in _things_around(text, said, quoted)
                         for part in _lettering_apart(text, around, quoted)]
+    out = _sizes_before(text, out)
     whole = re.match(r"\s*(.*?)[\s.!?]*$", text, re.DOTALL)
     if not out and not background and len(text.split()) <= 6 and named_object(whole.group(1)) and \
             not _no_object(text, whole.span(1), []):  # 'a heart emoji': the planner found nothing in a few words
         out = [whole.span(1)]
     return background, out
+
+
+def _sizes_before(text: str, objects: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Object pieces of size and look words alone ('Big' of "Big bold 'SALE'") joined to the phrase right after them:
+    as an object of their own they took a box, and 'SALE' lost its one."""
+    out = []
+    for span in sorted(objects):
+        words = re.findall(r"[\w'-]+", text[span[0]:span[1]].lower())
+        if out and out[-1][2] and not re.search(r"[,;:.!?&]|\band\b|\bor\b", text[out[-1][1]:span[0]],
+                                                re.IGNORECASE) and \
+                set(re.findall(r"[\w'-]+", text[out[-1][1]:span[0]].lower())) <= LOOK_WORDS:
+            out[-1] = (out[-1][0], span[1], False)
+            continue
+        sized = bool(words) and all(_BIG.fullmatch(w) or _SMALL.fullmatch(w) or w in LOOK_WORDS for w in words) and \
+            any(_BIG.fullmatch(w) or _SMALL.fullmatch(w) for w in words)
+        out.append((span[0], span[1], sized))
+    return [(a, b) for a, b, _ in out]
 
 
 def _things_around(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
