@@ -1178,6 +1178,7 @@ def test_a_palette_the_prompt_states_is_no_object():
 
 
 def test_a_stated_palette_colours_the_background_and_the_objects_that_name_none():
+    from layerstudio.engine.pipeline import UNNAMED_BACKGROUND
     from layerstudio.engine.planner import _blanked, as_sentence, palette_said
 
     pipe = Pipeline.from_preset("tiny", seed=0)
@@ -1189,6 +1190,14 @@ def test_a_stated_palette_colours_the_background_and_the_objects_that_name_none(
     described = pipe._descriptions(request, pipe._phrases(request))
     assert described[0] == "a plain cream background"  # the lightest, not plain white with a notice
     assert sorted(pipe._as_drawn(request, described)[1:]) == ["a brown cupcake", "the word 'YUM' in brown"]
+    # a pale colour alone is the background's ('calm lavender tones'); a strong one alone the objects'
+    for prompt, background in (("a cupcake and the word 'YUM', calm lavender tones", "a plain lavender background"),
+                               ("a cupcake and the word 'YUM', red colours", UNNAMED_BACKGROUND)):
+        read = as_sentence(prompt)
+        pipe.model.planner = oracle_planner(_blanked(read, (0, len(read)), palette_said(read)[0]),
+                                            ["", "a cupcake", "the word 'YUM'"])
+        request = JobRequest.from_layout(Layout(128, 128, prompt, [Box(0, 0, 64, 64), Box(64, 64, 128, 128)], seed=1))
+        assert pipe._descriptions(request, pipe._phrases(request))[0] == background, prompt
 
 
 def test_several_things_listed_with_their_colours_take_one_each():

@@ -543,8 +543,10 @@ class Pipeline:
             out[0] = (background if draws_as_background(background) or wants_no_background(background) else
                       UNNAMED_BACKGROUND)
             palette = _palette(request.prompt)
-            if out[0] == UNNAMED_BACKGROUND and len(palette) > 1:  # 'brown and cream colours': on the lightest
-                out[0] = f"a plain {max(palette, key=lambda c: lab(colour_rgb(c))[0])} background"
+            lightest = max(palette, key=lambda c: lab(colour_rgb(c))[0]) if palette else None
+            # 'brown and cream colours': on the lightest; 'calm lavender tones': on it, a pale colour alone
+            if out[0] == UNNAMED_BACKGROUND and lightest and (len(palette) > 1 or lab(colour_rgb(lightest))[0] > 75):
+                out[0] = f"a plain {lightest} background"
             if out[0] == UNNAMED_BACKGROUND and any(  # (one the model draws: 'a white plate' names no icon)
                     not stands_apart(rgb, (255, 255, 255)) for i in range(1, len(out))
                     if request.layers[i].generated and (named_object(out[i]) or drawn_text(out[i]))
