@@ -1164,6 +1164,10 @@ def test_a_palette_the_prompt_states_is_no_object():
     assert said("A star and a moon, colour scheme: teal and gold.") == ([", colour scheme: teal and gold"],
                                                                        ["teal", "gold"])
     assert said("A poster in red and white colours") == (["in red and white colours"], ["red", "white"])
+    # the objects' colours said on their own before the background's: "..., red on yellow" ('red' was lost)
+    assert said("Big bold 'SALE' and '50% OFF' underneath, red on yellow") == ([", red"], ["red"])
+    assert said("Red on yellow: a star and a moon") == (["Red"], ["red"])
+    assert said("a red star, a blue moon on white") == ([], [])
     # a thing's own colours are no palette, nor are colours said without a palette word
     for text in ("A cat in pink and white tones", "a red star and a blue moon on white", "stripes in red and white",
                  "A black and white cow", "four hearts in different colours"):

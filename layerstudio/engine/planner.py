@@ -683,7 +683,7 @@ _LISTED = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b)\s*(?:and\s+)?$", re.IGNORECAS
 
 def palette_said(text: str, skip: list[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[str]]:
     """(spans, colour names) of a palette the prompt states ('..., brown and cream colours', 'colour scheme: teal and
-    gold', 'in pink and white tones'): a choice of colours for the design, no thing to draw; ([], []) if none. Read as
+    gold', 'in pink and white tones', '..., red on yellow'): a choice of colours for the design, no thing to draw; ([], []) if none. Read as
     an object, 'cream colours' took a box of its own and the shop's name lost its one."""
     spans = colour_spans(text, skip)
     runs, run = [], []
@@ -694,8 +694,13 @@ def palette_said(text: str, skip: list[tuple[int, int]] = ()) -> tuple[list[tupl
         run.append(span)
     if run:
         runs.append(run)
-    for run in runs:
+    for k, run in enumerate(runs):
         start, end = run[0][0], run[-1][1]
+        # '..., red on yellow': the objects' colours, said on their own before the background's
+        if k + 1 < len(runs) and re.fullmatch(r"\s+on\s+", text[end:runs[k + 1][0][0]], re.IGNORECASE) and \
+                re.search(r"(?:^|[,;:.]\s*)$", text[:start]):
+            lead = re.search(r"[,;]?\s*$", text[:start])
+            return [(lead.start(), end)], [text[a:b].lower() for a, b, _ in run]
         after = _PALETTE_AFTER.match(text, end)
         before = _PALETTE_BEFORE.search(text, 0, start)
         if len(run) < 2 and not (after or before):
@@ -705,10 +710,10 @@ def palette_said(text: str, skip: list[tuple[int, int]] = ()) -> tuple[list[tupl
             owner = re.search(r"([\w'-]+)\s+in\s+$", text[:start], re.IGNORECASE)
             if owner and "," not in text[lead.start():start] and owner.group(1).lower() not in DESIGN_NOUNS:
                 continue  # 'a cat in pink and white tones': the cat's colours
-            return [(lead.start(), after.end())], [text[a:b] for a, b, _ in run]
+            return [(lead.start(), after.end())], [text[a:b].lower() for a, b, _ in run]
         if before and not text[before.end():start].strip(" :"):
             lead = re.search(r"(?:,\s*|\b(?:with|in|using)\s+|\b(?:a|the)\s+)*$", text[:before.start()], re.IGNORECASE)
-            return [(lead.start(), end)], [text[a:b] for a, b, _ in run]
+            return [(lead.start(), end)], [text[a:b].lower() for a, b, _ in run]
     return [], []
 
 
