@@ -242,6 +242,17 @@ def test_size_words_cut_apart_go_with_the_thing_after_them():
         ["A tiny bee", "a big flower"]
 
 
+def test_pieces_across_a_comma_join_where_the_first_describes_and_stay_apart_where_it_names():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, objects):
+        spans = [(text.index(p), text.index(p) + len(p)) for p in objects]
+        return [text[a:b] for a, b in tidy_cut(text, [], spans)[1]]
+
+    assert cut("a big, red ball.", ["a big", "red ball"]) == ["a big, red ball"]
+    assert cut("A clown, balloons and a cake.", ["A clown", "balloons", "a cake"]) == ["A clown", "balloons", "a cake"]
+
+
 def test_what_a_container_holds_is_one_object_with_it():
     from layerstudio.engine.planner import tidy_cut
 
