@@ -468,6 +468,9 @@ def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     assert layer_name("two 'SALE' signs") == "'SALE' sign"
     assert layer_name("Three") == "Three" and layer_name("twofold hearts") == "Twofold heart"  # no count, a plural
     assert layer_name("some pink balloons") == "Pink balloon" and layer_name("french fries") == "French fries"
+    # several things, a colour each: the list is no part of one's name ('Balloon, red, yellow and blue' before)
+    assert layer_name("Three balloons, red, yellow and blue") == layer_name("balloons in red and white") == "Balloon"
+    assert layer_name("a black and white cow") == "Black and white cow"  # one thing: its colours stay
     # through a job's result: both boxes dealt 'two pink hearts' are named after a pink heart, told apart
     doc = Document(128, 128, "two pink hearts on white", [Layer(Box(0, 0, 128, 128), name="Background"),
                    Layer(Box(0, 0, 64, 64), name="Layer 1"), Layer(Box(64, 0, 128, 64), name="Layer 2")])

@@ -13,8 +13,8 @@ import numpy as np
 from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
 from ..document.document import resampled_from
 from ..document.layout import check_box, check_canvas
-from .colours import colour_only, recoloured
-from .counting import one_of
+from .colours import colour_only, colour_spans, recoloured
+from .counting import count_of, one_of, plural
 from .lettering_cues import quoted_as_meant
 from .spelling import spelled_right
 from .text import quoted_ranges
@@ -247,12 +247,28 @@ _AUTO_NAME = re.compile(rf"Layer \d+|{PASTED_PICTURE}")  # the app's names for a
 _COPY = re.compile(r"(?: copy)?(?: \d+)?$")  # what duplicating ('Blue moon copy 2') or numbering ('Pink heart 2') adds
 
 
+def _without_colour_list(text: str) -> str:
+    """`text` without a list of two or more colours said after its thing ('three balloons, red, yellow and blue',
+    'balloons in red and white'); as it was where it has none."""
+    spans = colour_spans(text, quoted_ranges(text))
+    run = spans[:1]
+    for (_, b, _), (c, d, rgb) in zip(spans, spans[1:]):
+        if not re.fullmatch(r"\s*(?:,|and|&|or)\s*(?:and\s+)?", text[b:c], re.IGNORECASE):
+            break
+        run.append((c, d, rgb))
+    said = re.search(r"(?:\s*,|\s+in)\s+$", text[:run[0][0]], re.IGNORECASE) if len(run) > 1 else None
+    return text if said is None else text[:said.start()] + text[run[-1][1]:]
+
+
 def layer_name(text: str, limit: int = 60) -> str:
     """A layer name from the phrase or hint it was drawn from: 'a red circle with a drop shadow' ->
     'Red circle with a drop shadow'; one box of a counted object after one of them ('two pink hearts' -> 'Pink
     heart'). One line of printable text (PSD names drop the rest, and our PSD metadata
     is matched by name), at most `limit` characters; empty if nothing worth a name is left."""
-    words = one_of("".join(c if c.isprintable() else " " for c in text).strip()).split()  # newlines, NBSP, zero-width
+    text = "".join(c if c.isprintable() else " " for c in text).strip()  # newlines, NBSP, zero-width
+    if count_of(text) > 1 or plural(text):  # 'three balloons, red, yellow and blue': each a colour of its own
+        text = _without_colour_list(text)
+    words = one_of(text).split()
     if len(words) > 1 and words[0].lower() in ("a", "an", "the"):
         words = words[1:]
     name = " ".join(words).strip(" .,;:!?-+*/&")
