@@ -1559,12 +1559,11 @@ _PLACE_NOUNS = SCENE_NOUNS | {"ocean", "road", "forest", "woods", "beach", "stre
 _STARTS_PHRASE = re.compile(r"(a|an|the)\b|['\"‘“]", re.IGNORECASE)  # an article or a quote
 
 
-def _ends_describing(piece: str) -> bool:
-    """Whether a piece ends in a word that describes rather than names ('a big', 'a shiny'; not 'a clown')."""
-    last = re.findall(r"[\w'-]+", piece)[-1:]
-    return bool(last) and bool(_DESCRIBING.fullmatch(last[0]) or _BIG.fullmatch(last[0].lower())
-                               or _SMALL.fullmatch(last[0].lower()) or last[0].lower() in LOOK_WORDS
-                               or colour_spans(last[0]))
+def _bare_name(piece: str) -> bool:
+    """Whether a piece is the name of a thing the engine draws and nothing else ('balloons'; not 'red ball', whose
+    colour goes on from 'a big,')."""
+    stripped = piece.strip()
+    return any((a, b) == (0, len(stripped)) for a, b in name_spans(stripped))
 
 
 def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]], colour_words
@@ -1608,8 +1607,7 @@ def _rejoin(text: str, background: list[tuple[int, int]], objects: list[tuple[in
                 and not _STARTS_PHRASE.match(text, piece[0])
                 and not named_object(text[before[0]:before[1]]) and not untrained_spans(text[before[0]:before[1]])
                 and not quoted_ranges(text[before[0]:before[1]])
-                and (between != "," or not named_object(text[piece[0]:piece[1]])
-                     or _ends_describing(text[before[0]:before[1]]))):  # 'A clown, balloons': two things
+                and (between != "," or not _bare_name(text[piece[0]:piece[1]]))):  # 'A clown, balloons': two things
             before[1] = piece[1]
         else:
             merged.append(piece)
