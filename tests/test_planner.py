@@ -253,6 +253,16 @@ def test_pieces_across_a_comma_join_where_the_first_describes_and_stay_apart_whe
     assert cut("A clown, balloons and a cake.", ["A clown", "balloons", "a cake"]) == ["A clown", "balloons", "a cake"]
 
 
+def test_a_list_of_colours_said_with_in_after_a_thing_is_its():
+    from layerstudio.engine.planner import tidy_cut
+
+    text = "leaves in orange, red and brown on cream."
+    spans = lambda pieces: [(text.index(p), text.index(p) + len(p)) for p in pieces]
+    # as the planner cut it: 'in orange' lost, 'red and brown' an object of its own
+    bg, objects = tidy_cut(text, spans(["cream"]), spans(["leaves", "red and brown"]))
+    assert [text[a:b] for a, b in objects] == ["leaves in orange, red and brown"]
+
+
 def test_what_a_container_holds_is_one_object_with_it():
     from layerstudio.engine.planner import tidy_cut
 
