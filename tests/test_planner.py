@@ -261,6 +261,10 @@ def test_a_list_of_colours_said_with_in_after_a_thing_is_its():
     # as the planner cut it: 'in orange' lost, 'red and brown' an object of its own
     bg, objects = tidy_cut(text, spans(["cream"]), spans(["leaves", "red and brown"]))
     assert [text[a:b] for a, b in objects] == ["leaves in orange, red and brown"]
+    # ... and one said after a comma is taken whole or not at all ('Three balloons, red' lost yellow and blue)
+    text = "Three balloons, red, yellow and blue, on sky blue."
+    bg, objects = tidy_cut(text, spans(["sky blue"]), spans(["Three balloons", "red", "yellow", "blue"]))
+    assert [text[a:b] for a, b in objects] == ["Three balloons, red, yellow and blue"]
 
 
 def test_what_a_container_holds_is_one_object_with_it():

@@ -1505,8 +1505,9 @@ def _said_after(text: str, background: list[tuple[int, int]], objects: list[tupl
     three words describing it, no other phrase but colours the planner cut off alone), and without effects said
     after other words ('a red star on white with a glow': 'a glow' is no object; said right after an object, it is
     that object's)."""
-    def only_bare_colours(start: int, end: int) -> bool:  # no other phrase there but colours cut off alone
-        return all(span in objects and (_only_colours(text, span, colour_words) or _colour_list(text, span, colour_words))
+    def only_bare_colours(start: int, end: int) -> bool:  # no other phrase there but colours cut off alone, whole
+        return all(span in objects and span[1] <= end and (_only_colours(text, span, colour_words)
+                                                           or _colour_list(text, span, colour_words))
                    for span in objects + background if span[0] < end and start < span[1])
 
     out: list[list[int]] = []
