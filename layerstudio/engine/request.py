@@ -13,11 +13,12 @@ import numpy as np
 from ..document import Box, Document, Layer, Layout, LayoutError, Provenance, Variation
 from ..document.document import resampled_from
 from ..document.layout import check_box, check_canvas
-from .colours import colour_only, colour_spans, recoloured
+from .colours import colour_only, recoloured
 from .counting import count_of, one_of, plural
 from .lettering_cues import quoted_as_meant
 from .spelling import spelled_right
 from .text import quoted_ranges
+from .usual_colours import first_colour_run
 
 KINDS = ("generate", "regenerate", "decompose")
 
@@ -250,12 +251,7 @@ _COPY = re.compile(r"(?: copy)?(?: \d+)?$")  # what duplicating ('Blue moon copy
 def _without_colour_list(text: str) -> str:
     """`text` without a list of two or more colours said after its thing ('three balloons, red, yellow and blue',
     'balloons in red and white'); as it was where it has none."""
-    spans = colour_spans(text, quoted_ranges(text))
-    run = spans[:1]
-    for (_, b, _), (c, d, rgb) in zip(spans, spans[1:]):
-        if not re.fullmatch(r"\s*(?:,|and|&|or)\s*(?:and\s+)?", text[b:c], re.IGNORECASE):
-            break
-        run.append((c, d, rgb))
+    run = first_colour_run(text)
     said = re.search(r"(?:\s*,|\s+in)\s+$", text[:run[0][0]], re.IGNORECASE) if len(run) > 1 else None
     return text if said is None else text[:said.start()] + text[run[-1][1]:]
 

@@ -286,16 +286,23 @@ def in_one_colour(description: str, which: int = 0) -> str:
     balloons, red, yellow and blue'): a layer is drawn in one colour, and asked for two the model drew their muddy
     mean (olive for black and white). Lettering keeps its words; colours said apart ('a red star with a blue glow')
     stay."""
-    spans = colour_spans(description, quoted_ranges(description))
-    run = spans[:1]
-    for (_, b, _), (c, d, rgb) in zip(spans, spans[1:]):
-        if not re.fullmatch(r"\s*(?:,|and|&|or|-|/)\s*(?:and\s+)?", description[b:c], re.IGNORECASE):
-            break
-        run.append((c, d, rgb))
+    run = first_colour_run(description)
     if len(run) < 2:
         return description
     a, b, _ = run[which % len(run)]
     return description[:run[0][0]] + description[a:b] + description[run[-1][1]:]
+
+
+def first_colour_run(text: str) -> list[tuple[int, int, tuple[int, int, int]]]:
+    """The colour spans said together from the first colour named outside quotes on ('red, yellow and blue',
+    'black and white'); [] where none is named."""
+    spans = colour_spans(text, quoted_ranges(text))
+    run = spans[:1]
+    for (_, b, _), (c, d, rgb) in zip(spans, spans[1:]):
+        if not re.fullmatch(r"\s*(?:,|and|&|or|-|/)\s*(?:and\s+)?", text[b:c], re.IGNORECASE):
+            break
+        run.append((c, d, rgb))
+    return run
 
 
 def names_a_colour(text: str) -> bool:
