@@ -440,3 +440,30 @@ def test_a_box_dragged_off_the_canvas_stays_and_the_message_says_so_plainly(qtbo
         w.controller.set_box(1, Box(400, 16, 432, 48))
     assert str(info.value) == "layer “Word 'HOME'” would be entirely off the 128 x 128 canvas: it stays where it was"
     assert w.document.layers[1].box == Box(16, 16, 48, 48)
+
+
+def test_exporting_pngs_over_an_earlier_export_asks_first(qtbot, tmp_path):
+    w = window(qtbot, tmp_path)
+    w.confirm_discard = True  # the dialogs a user sees
+    w.controller.add_box(Box(16, 16, 48, 48))
+    out = tmp_path / "pngs"
+    assert w.export_pngs(out)  # a new folder: nothing to ask
+    before = (out / "layout.json").read_bytes()
+    w.controller.add_box(Box(64, 64, 96, 96))
+    asked = []
+
+    def answer(button):
+        for dialog in QApplication.topLevelWidgets():
+            if isinstance(dialog, QMessageBox) and dialog.objectName() == "replaceExportDialog" and dialog.isVisible():
+                asked.append(dialog.text())
+                dialog.button(button).click()
+                return
+        QTimer.singleShot(20, lambda: answer(button))
+
+    QTimer.singleShot(20, lambda: answer(QMessageBox.StandardButton.Cancel))
+    assert not w.export_pngs(out)
+    assert (out / "layout.json").read_bytes() == before and "holds an earlier export" in asked[-1]
+    QTimer.singleShot(20, lambda: answer(QMessageBox.StandardButton.Yes))
+    assert w.export_pngs(out)
+    assert len(asked) == 2 and len(list((out / "layers").iterdir())) == 3
+    w.confirm_discard = False  # closing the unsaved design would ask too

@@ -318,15 +318,34 @@ def test_pngs_never_replace_a_layers_folder_holding_the_users_files(tiny_model, 
     (out / "layers").mkdir(parents=True)
     (out / "layers" / "mine.png").write_bytes(b"my picture")
     (out / "notes.txt").write_text("keep")
-    with pytest.raises(UserError, match=r"layers folder holds files an export did not write \(mine.png\)"):
+    with pytest.raises(UserError, match="it holds layers that no export wrote"):
         commands.write_output(doc, commands.parse_output(str(out)))
     assert (out / "layers" / "mine.png").read_bytes() == b"my picture"
     assert sorted(p.name for p in out.iterdir()) == ["layers", "notes.txt"]
     (out / "layers" / "mine.png").unlink()
-    (out / "layers" / "07.png").write_bytes(b"an earlier export's layer")  # ours: replaced with the rest
+    (out / "layers").rmdir()
     commands.write_output(doc, commands.parse_output(str(out)))
-    assert sorted(p.name for p in (out / "layers").iterdir()) == [f"{i:02d}.png" for i in range(len(doc.layers))]
+    earlier = doc.copy()
+    earlier.layers = earlier.layers[:-1]
+    commands.write_output(earlier, commands.parse_output(str(out)))  # an earlier export, replaced whole
+    assert sorted(p.name for p in (out / "layers").iterdir()) == [f"{i:02d}.png" for i in range(len(earlier.layers))]
     assert (out / "notes.txt").read_text() == "keep"
+    # numbered files its layout.json does not list are the user's (a folder of frames): kept, and refused
+    (out / "layers" / "99.png").write_bytes(b"my frame")
+    with pytest.raises(UserError, match=r"layers folder holds files an export did not write \(99.png\)"):
+        commands.write_output(doc, commands.parse_output(str(out)))
+    assert (out / "layers" / "99.png").read_bytes() == b"my frame"
+
+
+def test_pngs_never_overwrite_a_composite_or_layout_no_export_wrote(tiny_model, tmp_path):
+    doc = load_project_doc(tiny_model, tmp_path)
+    for name, content in (("composite.png", b"my picture"), ("layout.json", b'{"canvas": [1, 1], "mine": true}')):
+        out = tmp_path / name.split(".")[0]
+        out.mkdir()
+        (out / name).write_bytes(content)
+        with pytest.raises(UserError, match=f"it holds {name} that no export wrote"):
+            commands.write_output(doc, commands.parse_output(str(out)))
+        assert (out / name).read_bytes() == content and [p.name for p in out.iterdir()] == [name]
 
 
 def test_a_failed_psd_write_is_a_user_error_and_leaves_nothing(tiny_model, tmp_path, monkeypatch):

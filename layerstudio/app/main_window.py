@@ -1046,9 +1046,11 @@ class MainWindow(QMainWindow):
                 return False
         try:
             try:
-                from ..io.png import export_pngs
+                from ..io.png import earlier_export, export_pngs
             except ImportError:
                 raise UserError("PNG export is not available in this build") from None
+            if earlier_export(directory) and not self._replace_export(Path(directory)):
+                return False
             self._commit_hint()
             export_pngs(self.document_for_save(), Path(directory))
         except (UserError, LayoutError, OSError) as exc:
@@ -1056,6 +1058,16 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Exported PNGs to {directory}", 6000)
         return True
+
+    def _replace_export(self, directory: Path) -> bool:
+        """Asked before an earlier export in `directory` is replaced (it was, without a word)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace the export?",
+                          f"{directory} holds an earlier export (composite.png, layout.json and its layers). "
+                          "Replace it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("replaceExportDialog")
+        box.button(QMessageBox.StandardButton.Yes).setText("Replace")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return not self.confirm_discard or box.exec() == QMessageBox.StandardButton.Yes
 
     def import_image(self, path: str | Path | None = None) -> None:
         """Decompose an image into the drawn boxes: the image is fitted to the canvas, then the engine

@@ -38,21 +38,45 @@ def layout_json(document: Document) -> dict:
     }
 
 
-def _check_layers_folder(directory: Path) -> None:
-    """An earlier export's layers/ is replaced whole: refuse when it holds anything we did not write there."""
-    layers = directory / "layers"
+def earlier_export(directory: str | os.PathLike) -> bool:
+    """Whether `directory` holds an earlier PNG export, which a new one replaces (False: none of its names are
+    there). UserError where files of those names are there that no export wrote: a composite.png or layout.json of
+    the user's, or a layers folder with files the earlier export's layout.json does not list (they were
+    overwritten or deleted with no word: a user's layers/99.png was)."""
+    directory = Path(directory)
     try:
-        if not layers.exists() and not layers.is_symlink():
-            return
-        if layers.is_symlink() or not layers.is_dir():
-            raise UserError(f"cannot export to {directory}: {layers} is not a folder of an earlier export")
-        foreign = sorted(p.name for p in layers.iterdir() if not re.fullmatch(r"\d{2,}\.png", p.name))
+        present = [name for name in OWNED if (directory / name).exists() or (directory / name).is_symlink()]
+        if not present:
+            return False
+        listed = _files_listed(directory / "layout.json")
+        layers = directory / "layers"
+        if listed is not None and (layers.is_symlink() or (layers.exists() and not layers.is_dir())):
+            listed = None
+        foreign = [] if listed is None or not layers.exists() else sorted(
+            p.name for p in layers.iterdir() if f"layers/{p.name}" not in listed)
     except OSError as exc:
-        raise UserError(os_error_message(exc, layers, "export")) from None
+        raise UserError(os_error_message(exc, directory, "export")) from None
+    if listed is None:
+        raise UserError(f"cannot export to {directory}: it holds {', '.join(present)} that no export wrote (an "
+                        "export writes those names); choose another folder")
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise UserError(f"cannot export to {directory}: its layers folder holds files an export did not write "
                         f"({shown}), and an export replaces that folder whole; choose another folder")
+    return True
+
+
+def _files_listed(layout: Path) -> set[str] | None:
+    """The layer files an export's layout.json lists, or None where it is missing or no export's."""
+    try:
+        data = json.loads(layout.read_bytes())
+        files = {entry["file"] for entry in data["layers"]}
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+    if not isinstance(data.get("canvas"), list) or not all(
+            isinstance(f, str) and re.fullmatch(r"layers/\d{2,}\.png", f) for f in files):
+        return None
+    return files
 
 
 def _save_png(pixels: np.ndarray, path: Path) -> None:
@@ -63,7 +87,7 @@ def export_pngs(document: Document, directory: str | os.PathLike) -> Path:
     """Write the PNG set into `directory` (created if needed). All files appear together: they are written
     to a temporary directory and moved into place at the end (see atomic_directory)."""
     directory = Path(directory)
-    _check_layers_folder(directory)
+    earlier_export(directory)
     try:
         with atomic_directory(directory, OWNED) as tmp:
             (tmp / "layers").mkdir()
