@@ -453,13 +453,11 @@ def best_match(fit: np.ndarray, *tiers: set[int], spare: set[int] | None = None)
     'FALL SALE 30% OFF')."""
     rows, out = set(range(fit.shape[0])), {}
     rounds = [set(t) for t in tiers]
-    first = True
     while rows:
         free = set()
         while not free and rounds:
             free = rounds.pop(0)
-        free = sorted(free or (spare if spare and not first else None) or range(fit.shape[1]))
-        first = False
+        free = sorted(free or (spare if spare and out else None) or range(fit.shape[1]))  # out: past the first round
         ordered = sorted(rows)
         for r, c in _assignment(fit[np.ix_(ordered, free)]).items():
             out[ordered[r]] = free[c]
@@ -683,8 +681,8 @@ _LISTED = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b)\s*(?:and\s+)?$", re.IGNORECAS
 
 def palette_said(text: str, skip: list[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[str]]:
     """(spans, colour names) of a palette the prompt states ('..., brown and cream colours', 'colour scheme: teal and
-    gold', 'in pink and white tones', '..., red on yellow'): a choice of colours for the design, no thing to draw; ([], []) if none. Read as
-    an object, 'cream colours' took a box of its own and the shop's name lost its one."""
+    gold', 'in pink and white tones', '..., red on yellow'): a choice of colours for the design, no thing to draw;
+    ([], []) if none. Read as an object, 'cream colours' took a box of its own and the shop's name lost its one."""
     spans = colour_spans(text, skip)
     runs, run = [], []
     for span in spans:  # colours said together: 'brown and cream', 'teal, gold & white'
