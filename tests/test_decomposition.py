@@ -260,3 +260,16 @@ def test_a_picture_with_clear_bands_is_read_as_what_they_border_and_its_layers_s
         top = layer.pixels[:max(0, 16 - layer.box.y0), :, 3]
         assert top.size == 0 or top.max() == 0
     assert doc.layers[0].pixels[:16, :, 3].max() == 0 and doc.layers[0].pixels[20:44, :, 3].min() > 0
+
+
+def test_the_background_read_off_an_opaque_picture_is_opaque():
+    # (tiny random weights decode a background alpha anywhere in 0-255: an imported picture's showed through)
+    picture = np.full((64, 64, 4), 255, np.uint8)
+    picture[:, ::8, :3] = (20, 40, 160)  # stripes
+    picture[20:44, 20:44, :3] = (220, 40, 40)
+    doc = Pipeline.from_preset("tiny", seed=0).decompose(picture, [Box(16, 16, 48, 48)], "a red square on stripes",
+                                                         seed=1, steps=1)
+    assert (doc.layers[0].pixels[..., 3] == 255).all()
+    outside = np.ones((64, 64), bool)
+    outside[16:48, 16:48] = False  # (inside, what random weights draw there need not stack into the picture)
+    assert np.abs(doc.compose().astype(int) - picture)[outside].max() <= 2

@@ -345,10 +345,11 @@ class Pipeline:
         layers = [spec.given for spec in request.layers]
         for i, image in zip(gen_index, decoded):
             layers[i] = to_pixels(image)
-        if 0 in gen_index and request.composite is None:
+        if 0 in gen_index:
             # The background is the design's backdrop: opaque, as every one the model learnt from. Decoded, its
-            # alpha dipped to ~175 in places, and other viewers showed those faintly see-through. (A picture
-            # being decomposed may be transparent itself: there the background keeps the alpha it decodes to.)
+            # alpha dipped to ~175 in places, and other viewers showed those faintly see-through; an imported
+            # picture's background held stripes of 240-254. (A picture with clear parts reaches here filled in,
+            # and `run` clears its layers where it is clear.)
             layers[0][..., 3] = 255
         if clear:  # 'no background', 'on a transparent background': the objects alone, as a sticker or a logo
             layers[0] = np.zeros_like(layers[0])
