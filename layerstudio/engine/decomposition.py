@@ -208,7 +208,12 @@ def _background_without_ghosts(boxes: list[Box], layers: list[np.ndarray], pictu
     trust[_box_sum((trust < 1.0).astype(np.float32), 1) > 0] = 0.0  # the rim around an object too
     if trust.sum() < 0.05 * trust.size or _periodic_fill(colour, through >= 0.9) is not None:
         return None
-    trust = trust * ~_leftovers(colour, trust)
+    # other layers' leftovers lie in their boxes: beyond them the picture is the background's own (an object the
+    # user drew no box for was taken for a leftover there and blurred into its surroundings)
+    boxed = np.zeros((height, width), bool)
+    for box in boxes[1:]:
+        boxed[_on_canvas(box, width, height)] = True
+    trust = trust * ~(_leftovers(colour, trust) & boxed)
     out = layers[0].copy()
     out[..., :3] = np.round(np.clip(_filled(colour, trust, colour), 0.0, 1.0) * 255.0).astype(np.uint8)
     return out
