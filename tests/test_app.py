@@ -513,29 +513,32 @@ def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, ti
         w.import_image(tmp_path / "photo.png")
     unlocked = pixels(w.document)  # what the picture gives each box with nothing locked
     w.act_undo.trigger()
-    # the tiny model's parts: the background all of it, box 2 nothing
-    assert unlocked[0][..., 3].any() and not unlocked[2][..., 3].any()
+    # the tiny model's parts: the background all of it, box 1 nothing (the red is in box 2's)
+    assert unlocked[0][..., 3].any() and not unlocked[1][..., 3].any()
 
-    w.controller.set_locked(2, True)
+    w.controller.set_locked(1, True)
     w.controller.set_locked(0, True)
-    locked_box, locked_bg = w.document.layers[2], w.document.layers[0]
+    locked_box, locked_bg = w.document.layers[1], w.document.layers[0]
     steps = w.controller.undo_stack.index()
     with qtbot.waitSignal(w.jobFinished, timeout=JOB_TIMEOUT_MS) as blocker:
         w.import_image(tmp_path / "photo.png")
     assert blocker.args == ["done"]
     doc = w.document
-    assert len(doc.layers) == 5  # one new layer: the background's part; box 2's was empty
-    assert doc.layers[0] is locked_bg and doc.layers[3] is locked_box  # the lock kept them, in their places
+    assert len(doc.layers) == 5  # one new layer: the background's part; box 1's was empty
+    assert doc.layers[0] is locked_bg and doc.layers[2] is locked_box  # the lock kept them, in their places
     part = doc.layers[1]
     assert part.box == locked_bg.box and not part.locked and part.visible
     assert np.array_equal(part.pixels, unlocked[0])  # the picture's part, whole
     message = w.statusBar().currentMessage()
     assert f"layer “Background” is locked and was kept; the picture's part in its box is the new layer " \
            f"“{part.name}” above it" in message
-    assert "Layer 2" not in message and "Background" in w.prompt_panel.notice_label.text()
+    assert "Layer 1" not in message and "Background" in w.prompt_panel.notice_label.text()
+    # box 3 (unlocked) held nothing and is told of; box 1's layer, locked, is kept and not called empty
+    assert "“Layer 3” is empty" in w.prompt_panel.notice_label.text()
+    assert "“Layer 1” is empty" not in w.prompt_panel.notice_label.text()
     assert w.controller.undo_stack.index() == steps + 1
     w.act_undo.trigger()
-    assert len(w.document.layers) == 4 and w.document.layers[2] is locked_box
+    assert len(w.document.layers) == 4 and w.document.layers[1] is locked_box
 
 
 def test_zz_plain_asyncio_still_works_after_jobs(qtbot, tmp_path, tiny):

@@ -16,7 +16,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from ..document import GRID, Box, Document, Layer, LayoutError
 from ..document.document import resampled
 from ..document.layout import MAX_FOREGROUND_BOXES, check_box
-from ..engine.request import JobResult, drawn_from, kept_with_variations, layer_name, named_after
+from ..engine.request import (JobResult, drawn_from, empty_part_notice, kept_with_variations, layer_name,
+                              named_after)
 
 MAX_VARIATIONS = 12  # earlier results kept per layer; the oldest go first
 JOB_RUNNING = "boxes and layer order cannot change while a job runs: wait for it, or press Esc to cancel it"
@@ -298,6 +299,9 @@ class DocumentController(QObject):
             raise LayoutError("the layout changed while the job ran; the result was not applied")
         applied = result.apply_to(base)
         generated = set(req.generated_indices)
+        if req.kind == "decompose":  # a locked box keeps its layer: the engine's word that it came out empty is moot
+            moot = {empty_part_notice(i) for i in generated if i < len(base.layers) and base.layers[i].locked}
+            result.notices = [n for n in result.notices if n not in moot]
         same = len(base.layers) == len(self._uids)
         layers, uids, notes = [], [], []
         for i, new in enumerate(applied.layers):

@@ -30,7 +30,7 @@ from .patterns import (names_gradient, names_pattern, painted, pattern_colours, 
 from .lettering_cues import DESIGN_NOUNS
 from .planner import palette_said
 from .silhouettes import named_object
-from .request import JobRequest, JobResult, ProgressCallback, drawn_from
+from .request import JobRequest, JobResult, ProgressCallback, drawn_from, empty_part_notice
 from .text import quoted_ranges
 from .transformer import Conditioning, composite_grid
 from .usual_colours import (background_in_usual_colour, draws_as_background, in_one_colour, object_in_usual_colour,
@@ -40,6 +40,7 @@ from .usual_colours import (background_in_usual_colour, draws_as_background, in_
 LATENT_CACHE_SIZE = 256
 SKETCH_T = 0.4  # a patterned background joins from its sketch at the first step this noisy or less
 CONTEXT_CACHE_SIZE = 2  # enough for "regenerate this layer again"; a large model's context is hundreds of MB
+EMPTY_SHARE = 0.005  # a decomposed layer solid over less of its box than this holds nothing of the picture
 # A prompt naming objects and no background ('a dog next to a cat') gets a plain white one, as a blank canvas
 # would be; drawn from the whole prompt instead, it took a mix of the objects' colours ('a red star and a blue
 # heart': a mean of (189, 108, 100); 'a brown owl next to a grey cat': (126, 113, 106); white: 246 and 244).
@@ -378,6 +379,7 @@ class Pipeline:
         else:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
+            notices += self._decomposed_notices(request, phrases, layers)
         composite = Document(request.width, request.height, request.prompt,
                              [Layer(s.box, px, visible=s.visible) for s, px in zip(request.layers, layers)]).compose()
         return JobResult(request, layers, composite, self.model_id, steps, phrases=phrases, notices=notices)
@@ -491,6 +493,28 @@ class Pipeline:
         which = " and ".join(f"“{short(o)}”" for o in again)
         return [f"{which} {'is' if len(again) == 1 else 'are'} drawn more than once: the prompt names "
                 f"{named} object{'s' if named != 1 else ''} and there {boxes}. Name one object per box."]
+
+    def _decomposed_notices(self, request: JobRequest, phrases: list[str], layers: list[np.ndarray]) -> list[str]:
+        """After a picture is decomposed: boxes that held nothing but the background (their layers empty, and
+        named after no object: a spare box was 'Red rectangle 2'), and objects of the prompt no box was drawn
+        for (they stay in the background). Either went without a word. Clears the empty layers' `phrases`."""
+        empty = [i for i in request.generated_indices if i > 0 and (layers[i][..., 3] > 127).mean() < EMPTY_SHARE]
+        for i in empty:
+            phrases[i] = ""
+        out = [empty_part_notice(i) for i in empty]
+        planner = self.model.planner
+        if planner is not None and request.prompt.strip():
+            with autocast_for(self.device):
+                objects = planner.phrases(request.prompt, len(request.layers) - 1)[1]
+            shown = {p.strip().lower() for p in phrases[1:] if p}
+            left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
+            if left:
+                one = len(left) == 1
+                which = " and ".join(f"“{short(o)}”" for o in left)
+                out.append(f"{which} got no box, so {'it stays' if one else 'they stay'} part of the background. To "
+                           f"give {'it a layer of its' if one else 'each a layer of its'} own, undo, draw a box over "
+                           f"{'it' if one else 'each'} and import again.")
+        return out
 
     def _prompt_read(self, request: JobRequest) -> str:
         """The prompt as the model reads it: a background regenerated from a hint has the hint in place of the

@@ -204,6 +204,12 @@ class JobResult:
         return doc
 
 
+def empty_part_notice(index: int) -> str:
+    """What a decomposition says of layer `index` when its box held nothing of the picture but the background."""
+    return (f"“Layer {index}” is empty: its box holds nothing of the picture but the background. Move the box onto "
+            f"an object and import again, or delete the layer.")
+
+
 def _numbered_apart(doc: Document, renamed: list[int]) -> None:
     """Names the job gave that another layer has already get a number ('Pink heart', 'Pink heart 2'), bottom to top:
     two layers of 'two pink hearts' were both 'Pink heart' in the Layers panel and the PSD."""
