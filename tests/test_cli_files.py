@@ -87,7 +87,9 @@ def test_generate_directory_of_pngs(tiny_model, tmp_path):
     assert run(*gen_args(tiny_model, out)) == 0
     meta = json.loads((out / "layout.json").read_text(encoding="utf-8"))
     assert meta["canvas"] == [128, 96] and meta["prompt"] == "a red kite ☀"
-    assert [l["file"] for l in meta["layers"]] == ["layers/00.png", "layers/01.png", "layers/02.png"]
+    # named as in the Layers panel, numbered bottom to top
+    assert [l["file"] for l in meta["layers"]] == [f"layers/{i:02d} {l['name']}.png" for i, l in enumerate(meta["layers"])]
+    assert meta["layers"][0]["file"] == "layers/00 Background.png"
     assert [l["box"] for l in meta["layers"]] == [[0, 0, 128, 96], [0, 0, 64, 64], [32, -16, 128, 48]]
     assert [l["seed"] for l in meta["layers"]] == [4, 5, 6]
     # layout.json doubles as a layout file for --layout.
@@ -328,7 +330,8 @@ def test_pngs_never_replace_a_layers_folder_holding_the_users_files(tiny_model, 
     earlier = doc.copy()
     earlier.layers = earlier.layers[:-1]
     commands.write_output(earlier, commands.parse_output(str(out)))  # an earlier export, replaced whole
-    assert sorted(p.name for p in (out / "layers").iterdir()) == [f"{i:02d}.png" for i in range(len(earlier.layers))]
+    assert sorted(p.name for p in (out / "layers").iterdir()) == [f"{i:02d} {layer.name}.png"
+                                                                   for i, layer in enumerate(earlier.layers)]
     assert (out / "notes.txt").read_text() == "keep"
     # numbered files its layout.json does not list are the user's (a folder of frames): kept, and refused
     (out / "layers" / "99.png").write_bytes(b"my frame")
@@ -513,3 +516,19 @@ def test_one_layer_one_step_in_the_summary(tiny_model, tmp_path, capsys):
     assert run("generate", "--prompt", "sky", "--size", "32x32", "--steps", 1, "--model", tiny_model,
                "--out", out) == 0
     assert ": 1 layer on 32 x 32, 1 step," in capsys.readouterr().out
+
+
+def test_layer_files_are_named_after_their_layers_in_names_every_system_can_hold(tmp_path):
+    from layerstudio.io.png import earlier_export, layer_file
+
+    # an export from before layer files had names is still one, replaced by the next
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "layers" / "00.png").write_bytes(b"png")
+    (tmp_path / "layout.json").write_text('{"canvas": [8, 8], "layers": [{"file": "layers/00.png"}]}')
+    assert earlier_export(tmp_path)
+
+    assert layer_file(1, "Red star") == "layers/01 Red star.png"
+    assert layer_file(12, 'a/b\\c: "d"?') == "layers/12 a_b_c_ _d_.png"  # no folders, nothing Windows refuses
+    assert layer_file(3, "Sun.") == "layers/03 Sun.png" and layer_file(3, "...") == "layers/03.png"
+    assert layer_file(4, "Ünïcode ☀") == "layers/04 Ünïcode ☀.png"
+    assert len(layer_file(5, "x" * 500)) == len("layers/05 .png") + 60

@@ -1,5 +1,5 @@
-"""PNG export: composite.png, layers/NN.png (each layer on the full canvas, 00 = background, bottom to
-top) and layout.json (canvas, prompt, and per layer name, box, seed). layout.json is also a valid layout
+"""PNG export: composite.png, layers/NN Name.png (each layer on the full canvas, 00 = background, bottom to
+top, named after the layer so a folder of them reads like the Layers panel) and layout.json (canvas, prompt, and per layer name, box, seed). layout.json is also a valid layout
 file for `layerstudio generate --layout`: it carries "boxes" and "seed" as that format has them."""
 from __future__ import annotations
 
@@ -16,12 +16,23 @@ from ..errors import UserError
 from .atomic import atomic_directory, os_error_message
 
 OWNED = ("composite.png", "layers", "layout.json")
+# what Windows, macOS and Linux file names cannot hold (and '.' or ' ' at the end: Windows drops them)
+_NOT_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+NAME_IN_FILE = 60  # characters of a layer's name its file keeps
+# an export's layer files: layers/NN.png (before names were added), layers/NN Name.png
+_LAYER_FILE = re.compile(r"layers/\d{2,}(?: [^/\\]+)?\.png")
+
+
+def layer_file(index: int, name: str) -> str:
+    """The file of layer `index` named `name` in an export: 'layers/01 Red star.png'."""
+    shown = _NOT_IN_FILE_NAMES.sub("_", name)[:NAME_IN_FILE].rstrip(". ")
+    return f"layers/{index:02d} {shown}.png" if shown.strip(" _") else f"layers/{index:02d}.png"
 
 
 def layout_json(document: Document) -> dict:
     layers = []
     for i, layer in enumerate(document.layers):
-        entry = {"file": f"layers/{i:02d}.png", "name": layer.name, "box": list(layer.box.as_tuple()),
+        entry = {"file": layer_file(i, layer.name), "name": layer.name, "box": list(layer.box.as_tuple()),
                  "seed": layer.seed, "visible": layer.visible, "opacity": layer.opacity}
         if layer.hint:
             entry["hint"] = layer.hint
@@ -74,7 +85,7 @@ def _files_listed(layout: Path) -> set[str] | None:
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(data.get("canvas"), list) or not all(
-            isinstance(f, str) and re.fullmatch(r"layers/\d{2,}\.png", f) for f in files):
+            isinstance(f, str) and _LAYER_FILE.fullmatch(f) for f in files):
         return None
     return files
 
@@ -92,8 +103,8 @@ def export_pngs(document: Document, directory: str | os.PathLike) -> Path:
         with atomic_directory(directory, OWNED) as tmp:
             (tmp / "layers").mkdir()
             _save_png(document.compose(), tmp / "composite.png")
-            for i in range(len(document.layers)):
-                _save_png(document.layer_on_canvas(i), tmp / "layers" / f"{i:02d}.png")
+            for i, layer in enumerate(document.layers):
+                _save_png(document.layer_on_canvas(i), tmp / layer_file(i, layer.name))
             (tmp / "layout.json").write_text(
                 json.dumps(layout_json(document), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:  # named after the folder the user chose, not our temporary one
