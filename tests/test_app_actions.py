@@ -618,7 +618,7 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     # the padding is shared out on both sides, so the picture sits in the middle of the canvas
     assert (layer.pixels[1:31, 4:44] == (200, 30, 40, 255)).all()
     assert layer.pixels[:, :, 3].sum() == 40 * 30 * 255
-    assert w.statusBar().currentMessage() == "Pasted picture"
+    assert w.statusBar().currentMessage() == "Pasted a picture as the locked layer “Pasted picture”"
     # the lock keeps the picture's pixels, not its place: it can be moved, not resized, and not cut
     i = w.controller.selected
     w.controller.set_box(i, layer.box.translated(16, 0))
@@ -629,6 +629,25 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     assert not w.act_cut.isEnabled()
     w.cut_layer()
     assert len(w.document.layers) == before + 1 and "unlock it to cut" in w.statusBar().currentMessage()
+
+    # Another picture is numbered, not a 'copy'; one larger than the canvas is fitted into it, and a resize
+    # after unlocking draws on the pixels kept from it, not on the small ones shown
+    from layerstudio.document.document import resampled
+
+    y, x = np.mgrid[:3 * CANVAS, :6 * CANVAS]
+    big = np.dstack([(x * 7 % 256), (y * 3 % 256), np.full_like(x, 90), np.full_like(x, 255)]).astype(np.uint8)
+    QApplication.clipboard().setImage(QImage(big.tobytes(), 6 * CANVAS, 3 * CANVAS, QImage.Format.Format_RGBA8888))
+    w.act_paste.trigger()
+    i = w.controller.selected
+    layer = w.document.layers[i]
+    assert layer.name == "Pasted picture 2" and layer.box.width == CANVAS and layer.box.height <= CANVAS // 2 + 16
+    assert w.statusBar().currentMessage() == (f"Pasted a picture as the locked layer “Pasted picture 2”, fitted "
+                                              f"into the canvas from {6 * CANVAS} x {3 * CANVAS} px")
+    assert layer.original is not None and layer.original.shape[1] == 2 * CANVAS  # twice what shows, not all
+    w.controller.set_locked(i, False)
+    w.controller.set_box(i, Box(0, 0, 2 * CANVAS, 2 * layer.box.height))
+    assert np.array_equal(w.document.layers[i].pixels, layer.original)
+    assert not np.array_equal(w.document.layers[i].pixels, resampled(layer.pixels, 2 * CANVAS, 2 * layer.box.height))
 
     # Damaged clipboard data and an empty clipboard: a message, and the document as it was.
     names = [l.name for l in w.document.layers]

@@ -375,14 +375,23 @@ def centred_box(width: int, height: int, canvas_width: int, canvas_height: int) 
 
 
 def picture_layer(pixels: np.ndarray, width: int, height: int, name: str, seed: int = 0) -> Layer:
-    """A picture from elsewhere as a locked layer (generating would replace it otherwise), centred on
-    the canvas; its box is grown to the grid with transparent pixels, as drawn boxes are."""
+    """A picture from elsewhere as a locked layer (generating would replace it otherwise), centred on the canvas;
+    its box is grown to the grid with transparent pixels, as drawn boxes are. One larger than the canvas is fitted
+    into it (a 6000 x 4000 photo was a layer 12 canvases wide), with up to twice the pixels it shows kept for a
+    resize to draw on (more would stall each resize: 0.4 s to resample 6000 px)."""
     h, w = pixels.shape[:2]
-    bw, bh = -(-w // GRID) * GRID, -(-h // GRID) * GRID
-    padded = np.zeros((bh, bw, 4), np.uint8)
-    left, top = (bw - w) // 2, (bh - h) // 2
-    padded[top:top + h, left:left + w] = pixels
-    return Layer(centred_box(bw, bh, width, height), padded, name=name, locked=True, seed=seed)
+    scale = min(width / w, height / h, 1.0)
+    shown = max(1, round(w * scale)), max(1, round(h * scale))
+    bw, bh = (-(-side // GRID) * GRID for side in shown)
+    kept = min(2.0 * scale, 1.0) / scale  # the kept pixels per pixel shown
+    source = (max(1, round(w * scale * kept)), max(1, round(h * scale * kept)))
+    padded = np.zeros((max(round(bh * kept), source[1]), max(round(bw * kept), source[0]), 4), np.uint8)
+    top, left = (padded.shape[0] - source[1]) // 2, (padded.shape[1] - source[0]) // 2
+    padded[top:top + source[1], left:left + source[0]] = resampled(pixels, *source)
+    if padded.shape[:2] == (bh, bw):
+        return Layer(centred_box(bw, bh, width, height), padded, name=name, locked=True, seed=seed)
+    return Layer(centred_box(bw, bh, width, height), resampled(padded, bw, bh), name=name, locked=True, seed=seed,
+                 original=padded)
 
 
 def blank_document(width: int, height: int, prompt: str = "", seed: int = 0) -> Document:

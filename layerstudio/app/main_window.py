@@ -3,6 +3,7 @@ file actions, jobs on the engine worker, settings, autosave."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import re
 import time
@@ -641,14 +642,21 @@ class MainWindow(QMainWindow):
                     raise UserError(f"the pasted picture is {image.width()} x {image.height()} px; "
                                     f"a layer is at most {MAX_LAYER_SIDE} px on a side")
                 seed = doc.layers[0].seed + len(doc.layers)
-                layer = picture_layer(from_qimage(image), doc.width, doc.height, PASTED_PICTURE, seed)
+                # another picture is no copy of the first: 'Pasted picture 2'
+                names = {l.name for l in doc.layers}
+                name = next(n for n in itertools.chain([PASTED_PICTURE], (f"{PASTED_PICTURE} {k}" for k in
+                                                                          itertools.count(2))) if n not in names)
+                layer = picture_layer(from_qimage(image), doc.width, doc.height, name, seed)
                 at = self.controller.insert_layer(layer, "Paste Picture")
+                fitted = ("" if layer.box.width >= image.width() and layer.box.height >= image.height() else
+                          f", fitted into the canvas from {image.width()} x {image.height()} px")
+                self.statusBar().showMessage(f"Pasted a picture as the locked layer “{name}”{fitted}", 8000)
+                return
             else:
                 raise UserError("nothing to paste: the clipboard holds no layer and no picture")
         except (UserError, LayoutError) as exc:
             return self._refuse(exc)
-        name = self.document.layers[at].name
-        self.statusBar().showMessage(name if name == PASTED_PICTURE else f"Pasted {name}", 4000)
+        self.statusBar().showMessage(f"Pasted {self.document.layers[at].name}", 4000)
 
     def new_box(self) -> None:
         """A box without the mouse: half the canvas, in the middle, selected; stepped down and right off any box

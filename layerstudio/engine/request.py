@@ -250,7 +250,7 @@ def named_after(layer: Layer, provenance: Provenance | None, index: int) -> str:
 
 
 PASTED_PICTURE = "Pasted picture"  # the app's name for a picture pasted from another app
-_AUTO_NAME = re.compile(rf"Layer \d+|{PASTED_PICTURE}")  # the app's names for a layer that shows nothing said
+_AUTO_NAME = re.compile(rf"Layer \d+|{PASTED_PICTURE}(?: \d+)?")  # the app's names for a layer that shows nothing said
 _COPY = re.compile(r"(?: copy)?(?: \d+)?$")  # what duplicating ('Blue moon copy 2') or numbering ('Pink heart 2') adds
 
 
