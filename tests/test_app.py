@@ -215,6 +215,30 @@ def test_the_notice_follows_each_regenerate(qtbot, tmp_path):
     assert again not in notice.text()
 
 
+def test_what_generate_said_of_a_layer_goes_when_the_layer_is_deleted(qtbot, tmp_path):
+    from layerstudio.engine.pipeline import Pipeline
+    from test_planner import oracle_planner
+
+    prompt = "a red and blue ball and a yellow star on white"
+    engine = Pipeline.from_preset("tiny", seed=0)
+    engine.model.planner = oracle_planner(prompt, ["white", "a red and blue ball", "a yellow star"])
+    w = make_window(qtbot, tmp_path, engine, prompt=prompt)
+    w.canvas.set_tool("box")
+    drag(w.canvas, (5, 6), (60, 50))
+    drag(w.canvas, (70, 20), (120, 90))
+    notice = w.prompt_panel.notice_label
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    said = "“a red and blue ball” is drawn in red"
+    assert said in notice.text()
+    ball = next(i for i, l in enumerate(w.document.layers) if l.provenance.phrase == "a red and blue ball")
+    w.controller.delete_layer(3 - ball, "Delete")  # the star: nothing said of the ball goes
+    assert said in notice.text()
+    w.act_undo.trigger()  # (undo takes a job's notices away; a new job says them again)
+    assert run_job(qtbot, w, w.prompt_panel.generate_button) == "done"
+    w.controller.delete_layer(ball, "Delete")
+    assert "ball" not in notice.text()
+
+
 def test_a_lock_note_from_import_outlives_a_regenerate(qtbot, tmp_path, tiny):
     from PIL import Image
 
@@ -536,6 +560,9 @@ def test_import_image_keeps_the_picture_under_a_locked_layer(qtbot, tmp_path, ti
     # box 3 (unlocked) held nothing and is told of; box 1's layer, locked, is kept and not called empty
     assert "“Layer 3” is empty" in w.prompt_panel.notice_label.text()
     assert "“Layer 1” is empty" not in w.prompt_panel.notice_label.text()
+    w.controller.delete_layer(next(i for i, l in enumerate(doc.layers) if l.name == "Layer 3"), "Delete")
+    assert "“Layer 3” is empty" not in w.prompt_panel.notice_label.text()  # deleted, as it advised
+    w.act_undo.trigger()
     assert w.controller.undo_stack.index() == steps + 1
     w.act_undo.trigger()
     assert len(w.document.layers) == 4 and w.document.layers[1] is locked_box

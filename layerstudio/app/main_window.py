@@ -22,7 +22,7 @@ from .. import DEFAULT_MODEL_DIR, __version__
 from ..document import GRID, Box, Document, LayoutError
 from ..document.layout import MAX_FOREGROUND_BOXES, check_canvas
 from ..engine.config import CONFIG_FILE, ModelConfig
-from ..engine.request import PASTED_PICTURE, JobRequest
+from ..engine.request import PASTED_PICTURE, JobRequest, drawn_from, short
 from ..errors import Cancelled, UserError
 from .canvas import CanvasView, Tool
 from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, centred_box, picture_layer
@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         # replaces what was said of it and nothing else.
         self._design_notices: list[str] = []
         self._layer_notices: dict[int, list[str]] = {}
+        self._design_words: dict[int, set[str]] = {}  # per layer id, the words the design notices may quote it by
 
         self.canvas = CanvasView(self.controller)
         self.setCentralWidget(self.canvas)
@@ -498,7 +499,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ notices under the prompt
     def _clear_notices(self) -> None:
-        self._design_notices, self._layer_notices = [], {}
+        self._design_notices, self._layer_notices, self._design_words = [], {}, {}
         self.prompt_panel.notice_label.hide()
 
     def _show_notices(self) -> None:
@@ -506,26 +507,28 @@ class MainWindow(QMainWindow):
         self.prompt_panel.show_notices(list(dict.fromkeys(shown)))
 
     def _drop_notices_of_deleted_layers(self) -> None:
-        gone = set(self._layer_notices) - set(self.controller.uids)
+        """A deleted layer's notices go with it: a regenerate's, and what Generate or Import said quoting the words
+        it was drawn from or its name ('“a green dragon” names no shape…', '“Layer 3” is empty…') where no layer left
+        is drawn from them."""
+        uids = set(self.controller.uids)
+        gone = set(self._layer_notices) - uids
+        for uid in gone:
+            del self._layer_notices[uid]
+        deleted = set(self._design_words) - uids
+        if deleted:
+            left = set().union(*(_quotable(layer) for layer in self.document.layers))
+            quoted = [f"“{short(w)}”" for uid in deleted for w in self._design_words.pop(uid) - left]
+            kept = [n for n in self._design_notices if not any(q in n.lower() for q in quoted)]
+            gone = gone or kept != self._design_notices
+            self._design_notices = kept
         if gone:
-            for uid in gone:
-                del self._layer_notices[uid]
             self._show_notices()
 
     def _notices_after_regenerate(self, uid: int, before, after, notices: list[str]) -> None:
         """A regenerate's notices replace what an earlier one said of the same layer (none: it is all right now).
         What Generate said of the design stands, except what quotes the words the layer was drawn from when it is
         drawn from other words now (a hint of its own: 'a green heart' for a second 'A yellow sun')."""
-        from ..engine.pipeline import short
-        from ..engine.request import drawn_from
-
-        def words(layer) -> set[str]:
-            prov = layer.provenance
-            if prov is None:
-                return set()
-            return {w.strip().lower() for w in (prov.phrase, drawn_from(prov.phrase, prov.hint)) if w.strip()}
-
-        old, new = words(before), words(after)
+        old, new = _drawn_from_words(before), _drawn_from_words(after)
         if old != new:
             quoted = [f"“{short(w)}”" for w in old - new]
             self._design_notices = [n for n in self._design_notices if not any(q in n.lower() for q in quoted)]
@@ -791,6 +794,8 @@ class MainWindow(QMainWindow):
             notices = [sentence(k) for k in kept] + result.notices
             if redrawn is None:  # the whole design read afresh
                 self._design_notices, self._layer_notices = notices, {}
+                self._design_words = {uid: _quotable(layer) for uid, layer in zip(self.controller.uids,
+                                                                                  self.document.layers)}
             else:  # a layer redrawn: what Generate said of the rest of the design holds
                 self._notices_after_regenerate(uid, before, self.document.layers[self.controller.uids.index(uid)],
                                                notices)
@@ -1401,3 +1406,16 @@ def load_image(path: Path, width: int, height: int):
         canvas.paste(scaled, ((width - size[0]) // 2, (height - size[1]) // 2))
         image = canvas
     return np.asarray(image, dtype=np.uint8).copy()
+
+
+def _drawn_from_words(layer) -> set[str]:
+    """The words a layer was drawn from, as notices quote them (lower case)."""
+    prov = layer.provenance
+    if prov is None:
+        return set()
+    return {w.strip().lower() for w in (prov.phrase, drawn_from(prov.phrase, prov.hint)) if w.strip()}
+
+
+def _quotable(layer) -> set[str]:
+    """What a notice may quote a layer by: the words it was drawn from, and its name."""
+    return _drawn_from_words(layer) | {layer.name.strip().lower()}

@@ -30,7 +30,7 @@ from .patterns import (names_gradient, names_pattern, painted, pattern_colours, 
 from .lettering_cues import DESIGN_NOUNS
 from .planner import palette_said
 from .silhouettes import named_object
-from .request import JobRequest, JobResult, ProgressCallback, drawn_from, empty_part_notice
+from .request import JobRequest, JobResult, ProgressCallback, drawn_from, empty_part_notice, short
 from .text import quoted_ranges
 from .transformer import Conditioning, composite_grid
 from .usual_colours import (background_in_usual_colour, draws_as_background, in_one_colour, object_in_usual_colour,
@@ -58,11 +58,6 @@ def wants_no_background(text: str) -> bool:
     """Whether the words ask for no background at all ('no background, just a red star', 'on a transparent
     background'): the background layer then comes out fully transparent."""
     return _NO_BACKGROUND.search(text) is not None
-
-
-def short(text: str, limit: int = 30) -> str:
-    """`text` cut to `limit` characters with an ellipsis, for a notice."""
-    return text if len(text) <= limit else text[:limit - 3] + "…"
 
 
 def pixel_key(pixels: np.ndarray) -> tuple:

@@ -204,6 +204,11 @@ class JobResult:
         return doc
 
 
+def short(text: str, limit: int = 30) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for a notice."""
+    return text if len(text) <= limit else text[:limit - 3] + "…"
+
+
 def empty_part_notice(index: int) -> str:
     """What a decomposition says of layer `index` when its box held nothing of the picture but the background."""
     return (f"“Layer {index}” is empty: its box holds nothing of the picture but the background. Move the box onto "
