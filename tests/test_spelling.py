@@ -14,8 +14,9 @@ def test_misspelt_thing_and_colour_names_are_read_as_meant():
     assert spelled_right("a magneta flower") == ("a magenta flower", [("magneta", "magenta")])
     # real words, names and words that name nothing drawn stay; so does a four-letter word with a letter changed
     for kept in ("a moose with a handle", "logo for Bella's Bakery", "a cafe menu", "boba tea", "#ffcc00 stars",
-                 "a giraff"):  # (no giraffe is drawn: reading it otherwise would change nothing)
+                 "a unicycel"):  # (no unicycle is drawn: reading it otherwise would change nothing)
         assert spelled_right(kept) == (kept, [])
+    assert spelled_right("a giraff") == ("a giraffe", [("giraff", "giraffe")])  # one is drawn since Twemoji's
     # a background misspelt or shortened is one ('backround' was an object)
     assert spelled_right("an owl, dark purple bg") == ("an owl, dark purple background", [("bg", "background")])
     assert spelled_right("on a light blue backround")[0] == "on a light blue background"
