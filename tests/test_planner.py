@@ -502,6 +502,14 @@ def test_each_box_of_a_counted_object_is_named_after_one_of_them():
     moon = JobResult(hinted, pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
                      ["white", "two pink hearts", "two pink hearts"]).apply_to(named)
     assert [layer.name for layer in moon.layers] == ["Background", "Green moon", "Pink heart 2"]
+    # a layer locked while the job ran is kept as it was, and the names the job gives are numbered apart from its
+    # (an import beside a locked 'Blue square' made a second one, and a 'Red circle 2' with no 'Red circle')
+    squares = replace(named, layers=[named.layers[0], replace(named.layers[1], name="Blue square", locked=True),
+                                     named.layers[2]])
+    dealt = JobResult(JobRequest.generate(squares), pixels, np.zeros((128, 128, 4), np.uint8), "m", 1,
+                      ["white", "a red circle", "a blue square"]).apply_to(squares, kept={1})
+    assert [layer.name for layer in dealt.layers] == ["Background", "Blue square", "Blue square 2"]
+    assert dealt.layers[1].provenance.phrase == "two pink hearts" and np.array_equal(dealt.layers[1].pixels, squares.layers[1].pixels)
 
 
 def test_a_copy_of_a_layer_named_by_the_app_is_renamed_by_what_it_then_shows():

@@ -297,20 +297,23 @@ class DocumentController(QObject):
         elif len(base.layers) != len(req.layers) or any(
                 l.box.snapped() != s.box for l, s in zip(base.layers, req.layers)):
             raise LayoutError("the layout changed while the job ran; the result was not applied")
-        applied = result.apply_to(base)
         generated = set(req.generated_indices)
+        locked = {i for i in generated if i < len(base.layers) and base.layers[i].locked}
+        applied = result.apply_to(base, kept=locked)
         if req.kind == "decompose":  # a locked box keeps its layer: the engine's word that it came out empty is moot
-            moot = {empty_part_notice(i) for i in generated if i < len(base.layers) and base.layers[i].locked}
+            moot = {empty_part_notice(i) for i in locked}
             result.notices = [n for n in result.notices if n not in moot]
         same = len(base.layers) == len(self._uids)
         layers, uids, notes = [], [], []
         for i, new in enumerate(applied.layers):
             # a layer locked while the job ran is kept as it is: that is what the lock promises
             if i < len(base.layers) and (i not in generated or base.layers[i].locked):
-                if req.kind == "decompose" and i in generated and not new.is_empty:
+                new = Layer(req.layers[i].box, result.layers[i], seed=req.layers[i].seed,
+                            provenance=result.provenance(i)) if i in locked else None
+                if req.kind == "decompose" and new is not None and not new.is_empty:
                     # The picture's part in a locked box is the user's content too: dropping it lost it without a
                     # word. It becomes a new layer under the locked one (above, for the background).
-                    part = self._picture_part(new, base.layers[i], i, {l.name for l in base.layers + layers})
+                    part = self._picture_part(new, base.layers[i], i, {l.name for l in applied.layers + layers})
                     at = len(layers) if i > 0 else len(layers) + 1
                     layers.append(base.layers[i])
                     uids.append(self._uids[i] if same else next(_uids))

@@ -6,7 +6,7 @@ import io
 import itertools
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -180,25 +180,31 @@ class JobResult:
     phrases: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # for the user: e.g. the end of a long prompt went unread
 
-    def apply_to(self, document: Document) -> Document:
-        """A copy of `document` with every generated layer replaced; given layers are left bit-identical.
+    def provenance(self, index: int) -> Provenance:
+        spec = self.request.layers[index]
+        phrase = self.phrases[index] if index < len(self.phrases) else ""
+        return Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase, spec.hint)
+
+    def apply_to(self, document: Document, kept: Collection[int] = ()) -> Document:
+        """A copy of `document` with every generated layer replaced but those `kept` (locked while the job ran);
+        given and kept layers are left bit-identical, and names the job gives are numbered apart from theirs.
         For a decomposition the document may be empty: its layers are built from the request."""
         doc = document.copy()
         if self.request.kind == "decompose" and len(doc.layers) != len(self.request.layers):
             doc.layers = [Layer(s.box, name="Background" if i == 0 else f"Layer {i}", seed=s.seed)
                           for i, s in enumerate(self.request.layers)]
-        for i in self.request.generated_indices:
+        replaced = [i for i in self.request.generated_indices if i not in kept]
+        for i in replaced:
             spec, old = self.request.layers[i], doc.layers[i]
-            phrase = self.phrases[i] if i < len(self.phrases) else ""
-            provenance = Provenance(self.model_id, self.request.prompt, spec.seed, self.steps, phrase, spec.hint)
+            provenance = self.provenance(i)
             variations = list(old.variations)
             if self.request.kind == "regenerate" and not old.is_empty and old.box == spec.box:
                 variations = kept_with_variations(old)  # the result being replaced stays one click away
             doc.layers[i] = replace(old, box=spec.box, pixels=self.layers[i].copy(), seed=spec.seed,
                                     name=named_after(old, provenance, i), hint=spec.hint, provenance=provenance,
                                     variations=variations, shown_at=None)
-        renamed = [i for i in self.request.generated_indices if doc.layers[i].name != document.layers[i].name
-                   ] if len(document.layers) == len(doc.layers) else list(self.request.generated_indices)
+        renamed = [i for i in replaced if doc.layers[i].name != document.layers[i].name
+                   ] if len(document.layers) == len(doc.layers) else replaced
         _numbered_apart(doc, renamed)
         doc.model_id = self.model_id or doc.model_id
         return doc
