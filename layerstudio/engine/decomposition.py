@@ -21,14 +21,17 @@ is first read off the picture where it shows (`refit_alpha`), then the colours a
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 from ..document import Box
 from .colours import lab_array, named_colours
 from .glyphs import glyph_for
+from .silhouettes import named_object
 
 NEAR_COLOUR = 20.0  # CIELAB distance: a pixel this near a named colour counts as showing it (which box is which)
 # the object's pixels: wider, as gradient fills shade the colour (32 designs, 25 / 35 / 45: 23.5 / 23.8 / 23.5 dB)
 SHOWN_COLOUR = 35.0
+LIKE_COLOUR = 60.0  # a colour this near the one said is taken for it: 'lime' of a green, 'navy' of a blue
 ROUNDS = 2  # each round spreads what clipping to 0-255 left over; after two, where layers show, the stack is within
 # 50 dB of the picture, and more rounds only trade the layers' own accuracy for decibels nobody can see
 SPREAD_RADII = (64, 16, 4)  # px: from what covers a large object to what follows a gradient closely
@@ -60,8 +63,9 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
 
 def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
     """(wanted boxes, phrases): how well the pixels of each phrase's colours in each box's visible part match the
-    shape or lettering the phrase names, fitted to the box (IoU; 0 for a phrase that names no colour or no
-    shape). Colours alone cannot tell a purple moon's box from a purple circle's."""
+    shape or lettering the phrase names, fitted to the box (IoU; 0 for a phrase that names no shape, or lettering
+    in no colour). Colours alone cannot tell a purple moon's box from a purple circle's. A shape said in no colour
+    is matched, at its size, to what stands apart from a plain ground around the box."""
     height, width = picture.shape[:2]
     out = np.zeros((len(wanted), len(texts)), np.float32)
     named = [lab_array(np.array(named_colours(t), np.float64).reshape(-1, 3)) for t in texts]
@@ -73,16 +77,38 @@ def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], tex
         pixels = np.zeros((box.height, box.width, 4), np.uint8)
         pixels[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
         lab, solid = lab_array(pixels[..., :3]), visible & (pixels[..., 3] > 127)
+        apart = None
         for k, (text, colours) in enumerate(zip(texts, named)):
-            expected = glyph_for(text, box.width, box.height) if len(colours) else None
+            expected = glyph_for(text, box.width, box.height)
             if expected is None:
                 continue
-            # as `seen_coverage` reads the object where the box shows
-            shown = solid & (np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1) < SHOWN_COLOUR)
+            if len(colours):  # as `seen_coverage` reads the object where the box shows
+                shown = solid & (np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1) < SHOWN_COLOUR)
+            elif named_object(text) is not None:  # 'a circle, a square and a triangle': the shape of what stands
+                # apart from the ground, whatever its size in the box (names were swapped)
+                apart = _apart_from_ground(picture, boxes, i) if apart is None else apart
+                if apart is not False and (solid & apart).any():
+                    out[row, k] = _shape_iou(solid & apart, text)
+                continue
+            else:  # lettering said in no colour: its pixels cannot be told from the rest
+                continue
             expected = (expected > 0.5) & visible
             union = (shown | expected).sum()
             out[row, k] = (shown & expected).sum() / union if union else 0.0
     return out
+
+
+def _shape_iou(shown: np.ndarray, text: str) -> float:
+    """IoU of the pixels `shown` with the shape or icon `text` names fitted to their bounds."""
+    ys, xs = np.nonzero(shown)
+    shown = shown[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    expected = glyph_for(text, shown.shape[1], shown.shape[0])
+    ys, xs = np.nonzero(expected > 0.5)
+    if not len(ys):
+        return 0.0
+    cropped = Image.fromarray(((expected > 0.5)[ys.min():ys.max() + 1, xs.min():xs.max() + 1] * 255).astype(np.uint8))
+    expected = np.asarray(cropped.resize((shown.shape[1], shown.shape[0]), Image.BILINEAR)) > 127
+    return float((shown & expected).sum() / max((shown | expected).sum(), 1))
 
 
 def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description: str,
@@ -92,17 +118,94 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
     off the canvas. Just the silhouette when the description names no colour: the picture cannot tell its object
     from the rest."""
     colours = named_colours(description)
-    if not colours:
-        return silhouette
     box, (height, width) = boxes[index], picture.shape[:2]
+    visible = _visible(boxes, index, width, height)
     rows, cols = _crop(box, width, height)
     shown = np.zeros((box.height, box.width, 4), np.uint8)
     shown[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    solid = visible & (shown[..., 3] > 127)
+    hidden_guess = silhouette if silhouette is not None else np.zeros((box.height, box.width), np.float32)
+    coverage = None
+    if colours:
+        lab = lab_array(shown[..., :3])
+        distance = np.linalg.norm(lab[..., None, :] - lab_array(np.array(colours, np.float64)), axis=-1).min(-1)
+        near, like = solid & (distance < SHOWN_COLOUR), solid & (distance < LIKE_COLOUR)
+        if like.sum() >= 0.02 * max(visible.sum(), 1):
+            if near.sum() < 0.5 * like.sum():  # said as 'lime' of a green, 'navy' of a blue: the shade shown
+                shade = np.median(lab[like], axis=0)
+                near = solid & (np.linalg.norm(lab - shade, axis=-1) < SHOWN_COLOUR)
+            coverage = near
+    if coverage is None:
+        # no colour said ('shapes'), or one the box does not show (words dealt to the wrong box, or not of this
+        # picture): what stands apart from a plain ground around the box. Read by the named colour or shape, those
+        # objects were cut apart or left in the background; with no glyph at all, the model reads the picture
+        apart = _apart_from_ground(picture, boxes, index)
+        if apart is not False and (colours or (apart & solid).any()):  # (nothing apart: the box holds ground only)
+            coverage = apart & solid
+        elif colours:
+            return None
+        else:
+            return silhouette
+    return np.where(visible, coverage.astype(np.float32), hidden_guess).astype(np.float32)
+
+
+def shows_named_colour(picture: np.ndarray, boxes: list[Box], index: int, description: str) -> bool | None:
+    """Whether box `index` shows a colour the description names (or one like it: 'lime' of a green); None where
+    the description names no colour."""
+    colours = named_colours(description)
+    if not colours:
+        return None
+    box, (height, width) = boxes[index], picture.shape[:2]
+    visible = _visible(boxes, index, width, height)
+    rows, cols = _crop(box, width, height)
+    shown = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    solid = visible[rows, cols] & (shown[..., 3] > 127)
     distance = np.linalg.norm(lab_array(shown[..., :3])[..., None, :] - lab_array(np.array(colours, np.float64)),
                               axis=-1).min(-1)
-    coverage = ((distance < SHOWN_COLOUR) & (shown[..., 3] > 127)).astype(np.float32)
-    hidden_guess = silhouette if silhouette is not None else np.zeros_like(coverage)
-    return np.where(_visible(boxes, index, width, height), coverage, hidden_guess).astype(np.float32)
+    return bool((solid & (distance < LIKE_COLOUR)).sum() >= 0.02 * max(visible.sum(), 1))
+
+
+def shown_outside_boxes(picture: np.ndarray, boxes: list[Box], description: str) -> bool | None:
+    """Whether the picture shows a colour the description names outside every box (an object left in the
+    background); None where it names no colour."""
+    colours = named_colours(description)
+    if not colours:
+        return None
+    height, width = picture.shape[:2]
+    outside = picture[..., 3] > 127
+    for box in boxes:
+        outside[_on_canvas(box, width, height)] = False
+    if not outside.any():
+        return False
+    distance = np.linalg.norm(lab_array(picture[outside][:, :3])[:, None, :] -
+                              lab_array(np.array(colours, np.float64)), axis=-1).min(-1)
+    return bool((distance < SHOWN_COLOUR).sum() >= max(16, 0.001 * outside.size))
+
+
+RING = 4  # px around a box where the ground it stands on is read
+PLAIN_GROUND = 6.0  # CIELAB: the ring's pixels this near their median colour, mostly, make a plain ground
+
+
+def _apart_from_ground(picture: np.ndarray, boxes: list[Box], index: int) -> np.ndarray | bool:
+    """(h, w) bool of box `index`: its pixels far (NEAR_COLOUR) from the ground around it, read in a ring just
+    outside the box, off the other boxes; False where that ground is not plain (stripes, a photo) or not seen."""
+    box, (height, width) = boxes[index], picture.shape[:2]
+    ring = np.zeros((height, width), bool)
+    ring[max(box.y0 - RING, 0):max(box.y1 + RING, 0), max(box.x0 - RING, 0):max(box.x1 + RING, 0)] = True
+    for other in boxes:
+        ring[_on_canvas(other, width, height)] = False
+    ground = picture[ring & (picture[..., 3] > 127)]
+    if len(ground) < 4 * RING:
+        return False
+    lab = lab_array(ground[:, :3])
+    median = np.median(lab, axis=0)
+    if (np.linalg.norm(lab - median, axis=-1) < PLAIN_GROUND).mean() < 0.8:
+        return False
+    rows, cols = _crop(box, width, height)
+    out = np.zeros((box.height, box.width), bool)
+    inside = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    out[rows, cols] = np.linalg.norm(lab_array(inside[..., :3]) - median, axis=-1) > NEAR_COLOUR
+    return out
 
 
 def _visible(boxes: list[Box], index: int, width: int, height: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from ..errors import Cancelled
 from .colours import PRINTED, colour_only, colour_rgb, colour_spans, flat_colour, lab, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
-from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage
+from .decomposition import as_clear_as, opaque, refit_layers, seen_coverage, shown_outside_boxes, shows_named_colour
 from .device import autocast_for, pick_device
 from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
@@ -491,24 +491,37 @@ class Pipeline:
 
     def _decomposed_notices(self, request: JobRequest, phrases: list[str], layers: list[np.ndarray]) -> list[str]:
         """After a picture is decomposed: boxes that held nothing but the background (their layers empty, and
-        named after no object: a spare box was 'Red rectangle 2'), and objects of the prompt no box was drawn
-        for (they stay in the background). Either went without a word. Clears the empty layers' `phrases`."""
+        named after no object: a spare box was 'Red rectangle 2'), boxes dealt words whose colours they do not
+        show (named after them: a blue square was 'Red circle 2'), and objects of the prompt no box was drawn for
+        that the picture shows (they stay in the background). Each went without a word. Clears the `phrases` of
+        the first two."""
+        boxes = [spec.box for spec in request.layers[1:]]
         empty = [i for i in request.generated_indices if i > 0 and (layers[i][..., 3] > 127).mean() < EMPTY_SHARE]
-        for i in empty:
-            phrases[i] = ""
+        unlike = [i for i in request.generated_indices if i > 0 and i not in empty and phrases[i] and
+                  shows_named_colour(request.composite, boxes, i - 1, phrases[i]) is False]
         out = [empty_part_notice(i) for i in empty]
+        for i in unlike:
+            said = " or ".join(phrases[i][a:b] for a, b, _ in colour_spans(phrases[i], quoted_ranges(phrases[i])))
+            out.append(f"Layer {i}'s box shows nothing {said} as “{short(phrases[i])}” says, so it is named "
+                       f"“Layer {i}”: rename it, or say in the prompt what it shows.")
+        for i in empty + unlike:
+            phrases[i] = ""
         planner = self.model.planner
         if planner is not None and request.prompt.strip():
             with autocast_for(self.device):
                 objects = planner.phrases(request.prompt, len(request.layers) - 1)[1]
             shown = {p.strip().lower() for p in phrases[1:] if p}
             left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
-            if left:
-                one = len(left) == 1
-                which = " and ".join(f"“{short(o)}”" for o in left)
-                out.append(f"{which} got no box, so {'it stays' if one else 'they stay'} part of the background. To "
-                           f"give {'it a layer of its' if one else 'each a layer of its'} own, undo, draw a box over "
-                           f"{'it' if one else 'each'} and import again.")
+            seen = [o for o in left if shown_outside_boxes(request.composite, boxes, o)]
+            maybe = [o for o in left if shown_outside_boxes(request.composite, boxes, o) is None]
+            for which, told in ((seen, "so {it} {stays} part of the background"),
+                                (maybe, "if the picture shows {it}, {it} {stays} part of the background")):
+                if which:
+                    one = len(which) == 1
+                    said = told.format(it="it" if one else "they", stays="stays" if one else "stay")
+                    out.append(f"{' and '.join(f'“{short(o)}”' for o in which)} got no box, {said}. To give "
+                               f"{'it a layer of its' if one else 'each a layer of its'} own, undo, draw a box over "
+                               f"{'it' if one else 'each'} and import again.")
         return out
 
     def _prompt_read(self, request: JobRequest) -> str:
