@@ -269,7 +269,7 @@ def test_a_picture_with_clear_bands_is_read_as_what_they_border_and_its_layers_s
     assert np.array_equal(filled[0, 30, :3], picture[16, 30, :3]) and np.array_equal(filled[63, 30], filled[47, 30])
     pipe = Pipeline.from_preset("tiny", seed=0)
     request = JobRequest.decompose(picture, [Box(16, 16, 48, 48)], "a red square on white", 1, steps=1)
-    assert any(n.startswith("50% of the picture is clear") for n in pipe.run(request).notices)
+    assert any(n.startswith("50% of the picture is clear: bands, as it was fitted") for n in pipe.run(request).notices)
     doc = pipe.decompose(picture, [Box(16, 16, 48, 48)], "a red square on white", seed=1, steps=1)
     for layer in doc.layers:  # clear where the picture is
         top = layer.pixels[:max(0, 16 - layer.box.y0), :, 3]
@@ -356,3 +356,33 @@ def test_what_a_box_shows_is_read_off_the_picture_when_the_words_say_it_otherwis
     picture[disc, :3], picture[56:88, 56:88, :3] = (34, 160, 70), (37, 99, 235)
     fit = shape_evidence(picture, boxes, [0, 1], ["a circle", "a square"])
     assert fit[0, 0] > fit[0, 1] + 0.1 and fit[1, 1] > fit[1, 0] + 0.1
+
+
+def test_the_background_is_as_clear_behind_the_objects_as_the_picture_is_beside_them():
+    from layerstudio.engine.decomposition import clear_behind
+
+    boxes = [Box(0, 0, 64, 64), Box(16, 16, 48, 48)]
+    square = np.zeros((32, 32, 4), np.uint8)
+    square[8:24, 8:24] = (220, 40, 40, 255)
+    background = np.full((64, 64, 4), 255, np.uint8)
+    sticker = np.zeros((64, 64), np.uint8)
+    sticker[24:40, 24:40] = 255  # a red square on nothing
+
+    def behind(alpha):  # (the background already as clear as the picture where it shows: as_clear_as)
+        return clear_behind(boxes, [np.dstack([background[..., :3], alpha]), square], alpha)[..., 3]
+
+    assert (behind(sticker) == 0).all()  # an opaque copy of the square was left there, seen when it was hidden
+    bands = np.zeros((64, 64), np.uint8)
+    bands[16:48] = 255  # a wide picture fitted into a square canvas: behind its objects, opaque
+    assert np.array_equal(behind(bands), bands)
+    half = np.full((64, 64), 128, np.uint8)
+    half[24:40, 24:40] = 255  # on a half-clear ground: half clear behind it too
+    assert (behind(half) == 128).all()
+    # through the pipeline (what the tiny model's layer leaves showing stays in the background), and said so
+    picture = np.zeros((64, 64, 4), np.uint8)
+    picture[24:40, 24:40] = (220, 40, 40, 255)
+    result = Pipeline.from_preset("tiny", seed=0).run(JobRequest.decompose(picture, [Box(16, 16, 48, 48)],
+                                                                           "a red square", 1, steps=1))
+    assert (result.layers[0][picture[..., 3] == 0, 3] == 0).all()
+    assert "94% of the picture is clear: the layers stay clear there, the background behind the objects too." \
+        in result.notices

@@ -268,6 +268,25 @@ def as_clear_as(boxes: list[Box], layers: list[np.ndarray], alpha: np.ndarray, a
     return out
 
 
+def clear_behind(boxes: list[Box], layers: list[np.ndarray], alpha: np.ndarray) -> np.ndarray:
+    """The background (layers[0], canvas-sized, already as clear as the picture's `alpha` where it shows) as clear
+    behind the objects as the picture is beside them, along their rows (then columns): a sticker on a transparent
+    picture left opaque copies of its objects in the background, seen when one was hidden or moved; a picture
+    fitted into a canvas of another shape has clear bands, and the background behind its objects stays opaque."""
+    height, width = alpha.shape
+    through = np.ones((height, width), np.float32)
+    for box, pixels in zip(boxes[1:], layers[1:]):
+        through[_on_canvas(box, width, height)] *= 1.0 - pixels[_crop(box, width, height)][..., 3] / 255.0
+    shows = through > 0.9
+    if shows.all() or not shows.any():
+        return layers[0]
+    beside = _nearest_along(alpha[..., None], shows, 1)
+    beside = _nearest_along(beside, np.broadcast_to(shows.any(1, keepdims=True), shows.shape), 0)[..., 0]
+    out = layers[0].copy()
+    out[..., 3] = np.where(shows, out[..., 3], np.minimum(out[..., 3], beside))
+    return out
+
+
 def refit_layers(boxes: list[Box], layers: list[np.ndarray], picture: np.ndarray,
                  adjustable: list[bool]) -> list[np.ndarray]:
     """Generated layers made to stack into the picture they were decomposed from: alpha read off the picture
