@@ -619,6 +619,11 @@ def test_duplicate_cut_copy_and_paste_layers(qtbot, tmp_path, tiny):
     assert (layer.pixels[1:31, 4:44] == (200, 30, 40, 255)).all()
     assert layer.pixels[:, :, 3].sum() == 40 * 30 * 255
     assert w.statusBar().currentMessage() == "Pasted a picture as the locked layer “Pasted picture”"
+    from layerstudio.app.layers_panel import InfoRole
+
+    model = w.layers_panel.model  # no seed drew it: the panel says it is a picture (it said 'seed 1')
+    info = model.index(len(w.document.layers) - 1 - w.controller.selected).data(InfoRole)
+    assert info == "48×32 · picture"
     # the lock keeps the picture's pixels, not its place: it can be moved, not resized, and not cut
     i = w.controller.selected
     w.controller.set_box(i, layer.box.translated(16, 0))

@@ -320,7 +320,7 @@ def test_pngs_never_replace_a_layers_folder_holding_the_users_files(tiny_model, 
     (out / "layers").mkdir(parents=True)
     (out / "layers" / "mine.png").write_bytes(b"my picture")
     (out / "notes.txt").write_text("keep")
-    with pytest.raises(UserError, match="it holds layers that no export wrote"):
+    with pytest.raises(UserError, match=r"it holds layers \(mine.png\) that no export wrote"):
         commands.write_output(doc, commands.parse_output(str(out)))
     assert (out / "layers" / "mine.png").read_bytes() == b"my picture"
     assert sorted(p.name for p in out.iterdir()) == ["layers", "notes.txt"]

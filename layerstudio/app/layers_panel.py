@@ -75,11 +75,11 @@ class LayersModel(QAbstractListModel):
             return layer.is_empty
         if role == InfoRole:
             b = layer.box
-            state = "empty" if layer.is_empty else f"seed {layer.seed}"
+            state = "empty" if layer.is_empty else origin(layer)
             return f"{b.width}×{b.height} · {state}"
         if role == Qt.ItemDataRole.ToolTipRole:
             b = layer.box
-            text = f"{layer.name}\nbox {b.x0}, {b.y0} – {b.x1}, {b.y1} ({b.width} × {b.height} px)\nseed {layer.seed}"
+            text = f"{layer.name}\nbox {b.x0}, {b.y0} – {b.x1}, {b.y1} ({b.width} × {b.height} px)\n{origin(layer)}"
             if layer.hint:
                 text += f"\nhint: {layer.hint}"
             if layer.provenance and layer.provenance.model_id:
@@ -432,14 +432,14 @@ class LayersPanel(QWidget):
             # Two lines that fit the cell, each elided on its own (wrapping cut the seed short).
             metrics = QFontMetrics(bold if which < 0 else self.variations.font())
             lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
-                     for text in (f"{'● ' if which < 0 else ''}seed {r.seed}", f"#{n} · {detail}".strip(" ·")) if text]
+                     for text in (f"{'● ' if which < 0 else ''}{origin(r)}", f"#{n} · {detail}".strip(" ·")) if text]
             picture = thumbnail(r.pixels, QSize(64, 48))
             shown = QIcon(picture)
             shown.addPixmap(picture, QIcon.Mode.Selected)  # untinted: the one in use looked faded, as if disabled
             item = QListWidgetItem(shown, "\n".join(lines))
             item.setData(Qt.ItemDataRole.UserRole, which)
             tip = [f"Result {n} of {len(layer.variations) + 1}. "
-                   + ("In use" if which < 0 else "Click to use this one") + f": seed {r.seed}"]
+                   + ("In use" if which < 0 else "Click to use this one") + f": {origin(r)}"]
             if r.hint:
                 tip.append(f"hint: {r.hint}")
             if prov is not None and prov.model_id:
@@ -496,3 +496,9 @@ class LayersPanel(QWidget):
                 self.controller.delete_layer(i)
             except LayoutError:
                 pass
+
+
+def origin(layer) -> str:
+    """Where a layer's (or a result's) pixels came from, for the panel: the seed they were drawn with, or a picture
+    from elsewhere (pasted, or a PSD's), which no seed drew."""
+    return f"seed {layer.seed}" if layer.provenance is not None else "picture"

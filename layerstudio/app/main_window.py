@@ -800,8 +800,9 @@ class MainWindow(QMainWindow):
                 self._notices_after_regenerate(uid, before, self.document.layers[self.controller.uids.index(uid)],
                                                notices)
             self._show_notices()
-            note = (f" ({len(result.notices)} notes under the prompt)" if len(result.notices) > 1 else
-                    f" ({result.notices[0]})" if result.notices else "")
+            # the notes themselves are under the prompt: repeated here, a long one ran off the status bar mid-word
+            count = len(result.notices)
+            note = f" ({count} note{'s' if count > 1 else ''} under the prompt)" if count else ""
             # a picture's part moved out of a locked box is named in the status bar too, where the eye is after Import
             note += "".join(f"; {k}" for k in kept)
             self.statusBar().showMessage(f"{label}: done in {self.last_job_seconds:.1f} s{note}",

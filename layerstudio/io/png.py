@@ -63,18 +63,22 @@ def earlier_export(directory: str | os.PathLike) -> bool:
         layers = directory / "layers"
         if listed is not None and (layers.is_symlink() or (layers.exists() and not layers.is_dir())):
             listed = None
-        foreign = [] if listed is None or not layers.exists() else sorted(
-            p.name for p in layers.iterdir() if f"layers/{p.name}" not in listed)
+        foreign = sorted(p.name for p in layers.iterdir() if listed is None or f"layers/{p.name}" not in listed
+                         ) if layers.is_dir() and not layers.is_symlink() else []
     except OSError as exc:
         raise UserError(os_error_message(exc, directory, "export")) from None
     if listed is None:
+        present = [f"{name} ({_some(foreign)})" if name == "layers" and foreign else name for name in present]
         raise UserError(f"cannot export to {directory}: it holds {', '.join(present)} that no export wrote (an "
                         "export writes those names); choose another folder")
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise UserError(f"cannot export to {directory}: its layers folder holds files an export did not write "
-                        f"({shown}), and an export replaces that folder whole; choose another folder")
+                        f"({_some(foreign)}), and an export replaces that folder whole; choose another folder")
     return True
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _files_listed(layout: Path) -> set[str] | None:
