@@ -46,7 +46,8 @@ def test_a_job_reads_misspellings_and_unquoted_lettering_as_meant_and_says_so():
     assert document.layers[1].provenance.prompt == "a purple star on white"
     request = JobRequest.regenerate(document, 1, seed=2, hint="a yelow one")
     result = pipe.run(request)
-    assert result.notices[0] == "Read “purpel” as “purple”, “whte” as “white”, “yelow” as “yellow”."
+    # the prompt's as Generate said them (shown once under the prompt after a regenerate), the hint's apart
+    assert result.notices[:2] == ["Read “purpel” as “purple”, “whte” as “white”.", "Read “yelow” as “yellow” in the hint."]
     assert result.apply_to(document).layers[1].provenance.hint == "a yellow one"
     # a layer's phrase, drawn from the prompt as read, still counts as the prompt's
     document.layers[1].provenance = Provenance("m", "a purple star on white", 1, 1, "a purple star")

@@ -60,17 +60,20 @@ class JobRequest:
     def as_meant(self) -> tuple["JobRequest", list[str]]:
         """This request with its prompt and hints read as meant (`read_as_meant`), and notices saying how."""
         prompt, lettered, misspelt = read_as_meant(self.prompt)
-        layers = []
+        layers, hint_lettered, hint_misspelt = [], [], []
         for spec in self.layers:
             hint, more_lettered, more_misspelt = read_as_meant(spec.hint)
             layers.append(replace(spec, hint=hint))
-            lettered, misspelt = lettered + more_lettered, misspelt + more_misspelt
+            hint_lettered, hint_misspelt = hint_lettered + more_lettered, hint_misspelt + more_misspelt
+        # the prompt's and the hints' apart: what Generate said of the prompt is said the same after a regenerate
+        # (one notice of both said the prompt's twice under it)
         notices = []
-        if lettered:
-            notices.append("Read " + " and ".join(f"“{w}”" for w in dict.fromkeys(lettered)) +
-                           " as words to letter, as if quoted: quote the words you want lettered to choose them.")
-        if misspelt:
-            notices.append("Read " + ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(misspelt)) + ".")
+        for words, wrong, where in ((lettered, misspelt, ""), (hint_lettered, hint_misspelt, " in the hint")):
+            if words:
+                notices.append("Read " + " and ".join(f"“{w}”" for w in dict.fromkeys(words)) + f"{where} as words "
+                               "to letter, as if quoted: quote the words you want lettered to choose them.")
+            if wrong:
+                notices.append("Read " + ", ".join(f"“{a}” as “{b}”" for a, b in dict.fromkeys(wrong)) + f"{where}.")
         return replace(self, prompt=prompt, layers=layers), notices
 
     def validate(self) -> "JobRequest":
