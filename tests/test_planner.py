@@ -294,6 +294,26 @@ def test_a_thing_taken_for_the_background_is_an_object():
     assert tidy_cut(text, [(9, len(text) - 1)], [(0, 5)]) == ([(9, len(text) - 1)], [(0, 5)])
 
 
+def test_a_time_of_day_the_scene_is_at_is_its_background_and_no_object():
+    from layerstudio.engine.planner import tidy_cut
+
+    def cut(text, background, objects):  # (spans as the planner might give them, by their words)
+        spans = lambda words: [(text.index(w), text.index(w) + len(w)) for w in words]
+        got = tidy_cut(text, spans(background), spans(objects))
+        return [text[a:b] for a, b in got[0]], [text[a:b] for a, b in got[1]]
+
+    # run on into the object, or left out of every phrase
+    assert cut("a wolf howling at night.", [], ["a wolf howling at night"]) == (["night"], ["a wolf howling"])
+    assert cut("a lighthouse at sunset.", [], ["a lighthouse"]) == (["sunset"], ["a lighthouse"])
+    # taken for a thing, or said of an object, beside a background said: no object
+    assert cut("a red star at dawn on white.", ["white"], ["a red star", "dawn"]) == (["white"], ["a red star"])
+    assert cut("a fox and a moon at night on navy.", ["navy"], ["a fox", "a moon at night"]) == \
+        (["navy"], ["a fox", "a moon"])
+    # lettered words are no time
+    assert cut("the words 'OPEN at night' in red.", [], ["the words 'OPEN at night' in red"]) == \
+        ([], ["the words 'OPEN at night' in red"])
+
+
 def test_colours_said_with_in_things_held_or_worn_and_possessives_are_cut_as_meant():
     from layerstudio.engine.planner import tidy_cut
 

@@ -781,6 +781,10 @@ def _colours_before_an_effect(text: str, span: tuple[int, int], colour_words) ->
     return colours if _only_colours(text, colours, colour_words) else span
 
 
+_AT_TIME = re.compile(r"\s(?:at|by)\s+((?:the\s+)?(?:night|nighttime|sunset|sunrise|dawn|dusk|twilight|midnight|"
+                      r"daybreak|nightfall))\b", re.IGNORECASE)
+
+
 def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
              ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(background, objects) with what no phrase can be taken off: words between phrases or of the request at a
@@ -877,7 +881,23 @@ def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[i
     owned = [re.search(r"[\w-]+['’]$", text[:a]) if re.match(r"s\b", text[a:b]) else None for a, b in trimmed]
     trimmed = [(m.start(), b) if m else (a, b) for m, (a, b) in zip(owned, trimmed)]
     background, trimmed = _not_asked_for(text, background, trimmed)
-    return _last_fixes(text, background, trimmed, colour_words)
+    return _at_a_time(text, *_last_fixes(text, background, trimmed, colour_words))
+
+
+def _at_a_time(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]
+               ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A time of day the scene is at ('a wolf howling at night', 'a lighthouse at sunset') is its background where
+    no other is said, and no object: the planner ran the object on into it, left it out of every phrase, or took it
+    for a thing ('a red star at dawn on white')."""
+    when = _AT_TIME.search(_blanked(text, (0, len(text)), quoted_ranges(text)))
+    if when is None:
+        return background, objects
+    objects = [span for span in objects if span != when.span(1)]
+    held = [span for span in objects if span[0] <= when.start() < span[1]]
+    if held and held[0][1] > when.end() + 1:  # (said further on: 'at night in a forest' ...)
+        return background, objects
+    objects = [(a, when.start()) if (a, b) in held else (a, b) for a, b in objects]
+    return background or [when.span(1)], objects
 
 
 # Words a background's pattern or gradient is said in, beside its colours ('vertical stripes of navy and white',
