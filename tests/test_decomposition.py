@@ -351,6 +351,12 @@ def test_what_a_box_shows_is_read_off_the_picture_when_the_words_say_it_otherwis
     picture[::4, :, :3] = (120, 60, 160)
     picture[disc, :3] = (34, 160, 70)
     assert seen_coverage(picture, boxes, 0, "a yellow star", silhouette) is None
+    from layerstudio.engine.decomposition import shows_named_colour
+    assert shows_named_colour(picture, boxes, 1, "a yellow star") is False
+    assert shows_named_colour(picture, boxes, 1, "a navy square") is True and shows_named_colour(picture, boxes, 1,
+                                                                                                  "a square") is None
+    # a box the ones above hide cannot tell (held-out designs' hidden objects were named 'Layer N')
+    assert shows_named_colour(picture, [boxes[0], boxes[0]], 0, "a yellow star") is None
     # shapes said without colours are told apart by their shape, whatever their size in the box
     picture[::4, :, :3] = 255
     picture[disc, :3], picture[56:88, 56:88, :3] = (34, 160, 70), (37, 99, 235)

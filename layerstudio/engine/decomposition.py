@@ -154,12 +154,13 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
 
 def shows_named_colour(picture: np.ndarray, boxes: list[Box], index: int, description: str) -> bool | None:
     """Whether box `index` shows a colour the description names (or one like it: 'lime' of a green); None where
-    the description names no colour."""
+    the description names no colour, or boxes above hide most of it (3 of 284 held-out designs' objects, hidden,
+    were named 'Layer N')."""
     colours = named_colours(description)
-    if not colours:
-        return None
     box, (height, width) = boxes[index], picture.shape[:2]
     visible = _visible(boxes, index, width, height)
+    if not colours or visible.sum() < 0.1 * visible.size:
+        return None
     rows, cols = _crop(box, width, height)
     shown = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
     solid = visible[rows, cols] & (shown[..., 3] > 127)
