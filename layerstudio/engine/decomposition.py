@@ -79,19 +79,18 @@ def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], tex
         lab, solid = lab_array(pixels[..., :3]), visible & (pixels[..., 3] > 127)
         apart = None
         for k, (text, colours) in enumerate(zip(texts, named)):
+            if not len(colours):  # 'a circle, a square and a triangle': the shape of what stands apart from the
+                # ground, whatever its size in the box (names were swapped); lettering in no colour cannot be told
+                if named_object(text) is not None:
+                    apart = _apart_from_ground(picture, boxes, i) if apart is None else apart
+                    if apart is not False and (solid & apart).any():
+                        out[row, k] = _shape_iou(solid & apart, text)
+                continue
             expected = glyph_for(text, box.width, box.height)
             if expected is None:
                 continue
-            if len(colours):  # as `seen_coverage` reads the object where the box shows
-                shown = solid & (np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1) < SHOWN_COLOUR)
-            elif named_object(text) is not None:  # 'a circle, a square and a triangle': the shape of what stands
-                # apart from the ground, whatever its size in the box (names were swapped)
-                apart = _apart_from_ground(picture, boxes, i) if apart is None else apart
-                if apart is not False and (solid & apart).any():
-                    out[row, k] = _shape_iou(solid & apart, text)
-                continue
-            else:  # lettering said in no colour: its pixels cannot be told from the rest
-                continue
+            # as `seen_coverage` reads the object where the box shows
+            shown = solid & (np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1) < SHOWN_COLOUR)
             expected = (expected > 0.5) & visible
             union = (shown | expected).sum()
             out[row, k] = (shown & expected).sum() / union if union else 0.0
@@ -115,8 +114,8 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
                   silhouette: np.ndarray | None) -> np.ndarray | None:
     """(h, w) coverage of foreground box `index` (of `boxes`, bottom to top): its pixels near a colour the
     description names where the box shows, and `silhouette` (or nothing) where boxes above it hide it or it runs
-    off the canvas. Just the silhouette when the description names no colour: the picture cannot tell its object
-    from the rest."""
+    off the canvas. Where the description names no colour, or one the box does not show, its pixels apart from a
+    plain ground around the box; failing that, the silhouette (no colour named) or None (no glyph)."""
     colours = named_colours(description)
     box, (height, width) = boxes[index], picture.shape[:2]
     visible = _visible(boxes, index, width, height)
