@@ -521,8 +521,9 @@ class Pipeline:
                 objects = planner.phrases(request.prompt, len(request.layers) - 1)[1]
             shown = {p.strip().lower() for p in phrases[1:] if p}
             left = list(dict.fromkeys(o for o in objects if o.strip().lower() not in shown))
-            seen = [o for o in left if shown_outside_boxes(request.composite, boxes, o)]
-            maybe = [o for o in left if shown_outside_boxes(request.composite, boxes, o) is None]
+            outside = [shown_outside_boxes(request.composite, boxes, o) for o in left]
+            seen = [o for o, there in zip(left, outside) if there]
+            maybe = [o for o, there in zip(left, outside) if there is None]
             for which, told in ((seen, "so {it} {stays} part of the background"),
                                 (maybe, "if the picture shows {it}, {it} {stays} part of the background")):
                 if which:
