@@ -331,6 +331,9 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert without_parts("a red star with a drop shadow") == "a red star with a drop shadow"
     assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
+    # every time of day the planner takes for the background has its colours ('an owl at midnight' was white)
+    from layerstudio.engine.planner import TIMES_OF_DAY
+    assert all(background_in_usual_colour(when, 0) != when for when in TIMES_OF_DAY)
     assert background_in_usual_colour("a red sky", 0) == "a red sky"
     # a brick wall is brick-coloured (it was beige, a wall's), a savanna tan or khaki
     assert {background_in_usual_colour("a brick wall", seed) for seed in range(6)} == \

@@ -381,6 +381,9 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
                                                       "sunflower")] == \
         ["tw-1f98a", "tw-1f992", "tw-1f40b", "tw-1f34c", "tw-1f996", "tw-1fad1", "tw-1f33b"]
     assert named_object("an orange star") == ("shape", "star") and named_object("a coral reef") is None  # colours
+    # one of a pair is named too ('a red glove' was empty), and a musical note is the corpus's music note
+    assert [named_object(f"a {name}")[1] for name in ("glove", "chopstick", "nesting doll", "musical note")] == \
+        ["tw-1f9e4", "tw-1f962", "tw-1fa86", "music"]
     fox, _ = icon_master("tw-1f98a")
     solid = fox > 0.5
     enclosed = ~solid & np.maximum.accumulate(solid, 1) & np.maximum.accumulate(solid[:, ::-1], 1)[:, ::-1] & \

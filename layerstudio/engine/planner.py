@@ -781,8 +781,9 @@ def _colours_before_an_effect(text: str, span: tuple[int, int], colour_words) ->
     return colours if _only_colours(text, colours, colour_words) else span
 
 
-_AT_TIME = re.compile(r"\s(?:at|by)\s+((?:the\s+)?(?:night|nighttime|sunset|sunrise|dawn|dusk|twilight|midnight|"
-                      r"daybreak|nightfall))\b", re.IGNORECASE)
+TIMES_OF_DAY = ("night", "nighttime", "sunset", "sunrise", "dawn", "dusk", "twilight", "midnight", "daybreak",
+                "nightfall")
+_AT_TIME = re.compile(rf"\s(?:at|by)\s+((?:the\s+)?(?:{'|'.join(TIMES_OF_DAY)}))\b", re.IGNORECASE)
 
 
 def tidy_cut(text: str, background: list[tuple[int, int]], objects: list[tuple[int, int]]

@@ -221,6 +221,8 @@ _PLACES = {
     "countryside": ("green",), "ground": ("brown", "green"), "clouds": ("sky blue",), "day": ("sky blue",),
     "morning": ("sky blue", "light yellow"), "sunshine": ("light yellow", "sky blue"), "sunrise": ("orange", "pink"),
     "dawn": ("pink", "orange"), "evening": ("purple", "orange"), "dusk": ("purple", "midnight blue"),
+    "midnight": ("midnight blue", "navy"), "nighttime": ("midnight blue", "navy"), "twilight": ("purple", "navy"),
+    "nightfall": ("navy", "purple"), "daybreak": ("pink", "orange"),
     "rain": ("grey", "slate grey"), "storm": ("dark slate grey", "grey"), "fog": ("light grey", "silver"),
     "underwater": ("blue", "teal"), "backdrop": ("white",), "sunset": ("orange",), "stage": ("black",),
     "dark": ("dark slate grey", "black", "midnight blue"), "light": ("light grey", "beige"),
