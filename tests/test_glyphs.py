@@ -381,6 +381,12 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
                                                       "sunflower")] == \
         ["tw-1f98a", "tw-1f992", "tw-1f40b", "tw-1f34c", "tw-1f996", "tw-1fad1", "tw-1f33b"]
     assert named_object("an orange star") == ("shape", "star") and named_object("a coral reef") is None  # colours
+    # the thing is the name said last, with nothing said of it ('a blueberry muffin' drew blueberries), and names
+    # in phrases that name another thing draw nothing ('a pie chart' drew a pie, 'a coat of arms' a coat)
+    assert [named_object(t)[1] for t in ("a blueberry muffin", "a strawberry cupcake", "a butter knife",
+                                         "a cricket bat")] == ["muffin", "cupcake", "knife", "bat"]
+    assert all(named_object(t) is None for t in ("a pie chart", "a coat of arms", "a sea lion", "a hen party",
+                                                 "milk chocolate", "an ice cap", "Los Angeles", "camping gear"))
     # one of a pair is named too ('a red glove' was empty), and a musical note is the corpus's music note
     assert [named_object(f"a {name}")[1] for name in ("glove", "chopstick", "nesting doll", "musical note")] == \
         ["tw-1f9e4", "tw-1f962", "tw-1fa86", "music"]

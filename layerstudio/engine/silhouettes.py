@@ -513,7 +513,11 @@ def plural_forms(name: str) -> list[str]:
 
 # words that hold a thing's name but name no thing: a baby shower is a party, not a shower head
 _NO_THING = re.compile(r"\b(?:baby|bridal|wedding)\s+showers?\b|\bsuper\s+bowl\b|\bhello,?\s+world\b|\brolling\s+pins?\b|"
-                       r"\bworld'?s\s+(?:best|greatest|okayest)\b|\bbest\s+\w+\s+in\s+the\s+world\b")
+                       r"\bworld'?s\s+(?:best|greatest|okayest)\b|\bbest\s+\w+\s+in\s+the\s+world\b|"
+                       # names in phrases that name another thing (Twemoji's names: 'a pie chart' drew a pie)
+                       r"\bpie\s+charts?\b|\bcoats?\s+of\s+arms\b|\bsea\s+lions?\b|\b(?:hen|stag)\s+(?:party|do|night)\b|"
+                       r"\bmilk\s+chocolate\b|\b(?:ice|knee|polar)\s+caps?\b|\bkneecaps?\b|\btiger\s+lil(?:y|ies)\b|"
+                       r"\blos\s+angeles\b|\b(?:camping|sports?|rain|hiking|fishing|climbing)\s+gear\b")
 
 
 def no_thing_spans(text: str) -> list[tuple[int, int]]:
@@ -540,17 +544,18 @@ _HEAD_END = re.compile(r"\s+(?:with|in|on|at|of|and|saying|holding|wearing|carry
 def named_object(description: str) -> tuple[str, str] | None:
     """("shape", kind) or ("icon", slug) for the known object a layer's description names, else None: the last
     name before what is said of the thing (its head: 'a frog on a lily pad' is a frog, not a lily; 'a heart shaped
-    balloon' a balloon), the longest where several end there; else the longest name anywhere ('a slice of pizza')."""
+    balloon' a balloon, 'a blueberry muffin' a muffin), the longest where several end there; else the longest name
+    anywhere ('a slice of pizza')."""
     text = _names_only(description)
     head = _HEAD_END.search(text)
-    if head is not None and head.start() > 0:
-        patterns = _name_patterns()
-        generic = len(patterns) - len(_GENERIC)  # they come last: 'a cat face emoji' is a cat
-        found = [(k < generic, m.end(), len(m.group()), category, key)
-                 for k, (pattern, category, key) in enumerate(patterns) for m in pattern.finditer(text)
-                 if m.start() < head.start()]  # ('a moon and star' is one icon's name)
-        if found:
-            return max(found)[3:]
+    head_end = head.start() if head is not None and head.start() > 0 else len(text)
+    patterns = _name_patterns()
+    generic = len(patterns) - len(_GENERIC)  # they come last: 'a cat face emoji' is a cat
+    found = [(k < generic, m.end(), len(m.group()), category, key)
+             for k, (pattern, category, key) in enumerate(patterns) for m in pattern.finditer(text)
+             if m.start() < head_end]  # ('a moon and star' is one icon's name)
+    if found:  # (with nothing said of it, the last name too: 'a blueberry muffin' drew blueberries)
+        return max(found)[3:]
     for pattern, category, key in _name_patterns():
         if pattern.search(text):
             return category, key
