@@ -331,6 +331,11 @@ def test_words_naming_no_colour_get_the_things_usual_one_apart_from_the_backgrou
     assert without_parts("a red star with a drop shadow") == "a red star with a drop shadow"
     assert without_parts("the word 'with love' in red") == "the word 'with love' in red"
     assert background_in_usual_colour("the sea", 0) in ("the blue sea", "the teal sea")
+    # a thing said across 'of' or 'and', or after a measure of it, takes its usual colour (they were random)
+    assert object_in_usual_colour("a glass of milk", 0) == "a white glass of milk"
+    assert object_in_usual_colour("a bunch of bananas", 0) == "a bunch of yellow bananas"
+    assert object_in_usual_colour("a pair of jeans", 0) in ("a pair of blue jeans", "a pair of navy jeans")
+    assert object_in_usual_colour("a nut and bolt", 0) in ("a grey nut and bolt", "a silver nut and bolt")
     # every time of day the planner takes for the background has its colours ('an owl at midnight' was white)
     from layerstudio.engine.planner import TIMES_OF_DAY
     assert all(background_in_usual_colour(when, 0) != when for when in TIMES_OF_DAY)

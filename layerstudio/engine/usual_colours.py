@@ -392,6 +392,13 @@ def _colour_place(description: str) -> tuple[int, tuple[str, ...]]:
     # the thing's name ends where its extras begin: 'a circle with a drop shadow', 'a square with a heart on it'
     end = _THING_END.search(description)
     name = description[:end.start() if end else len(description)].rstrip()
+    if end and end.group().strip().lower() in ("of", "and") and not _THINGS.search(name):
+        # a thing said across 'of' or 'and' ('a glass of milk', 'a nut and bolt'), or after a measure of it ('a
+        # pair of jeans', 'a bunch of bananas'): they took a colour at random
+        further = _THING_END.search(description, end.end())
+        whole = description[:further.start() if further else len(description)].rstrip()
+        if _THINGS.search(whole):
+            name = whole
     unknown = no_thing_spans(name)  # before a whole name that holds another's: 'a brown rolling pin', no push pin
     if unknown:
         return unknown[-1][0], ()
