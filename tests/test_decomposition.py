@@ -384,6 +384,12 @@ def test_the_background_is_as_clear_behind_the_objects_as_the_picture_is_beside_
     half = np.full((64, 64), 128, np.uint8)
     half[24:40, 24:40] = 255  # on a half-clear ground: half clear behind it too
     assert (behind(half) == 128).all()
+    # read filled in with a plain ground far from its colours (from the nearest, the square's red ran into it)
+    from layerstudio.engine.decomposition import opaque
+    red = np.zeros((64, 64, 4), np.uint8)
+    red[24:40, 24:40] = (220, 40, 40, 255)
+    ground = opaque(red)[sticker == 0]
+    assert (ground == ground[0]).all() and np.abs(ground[0, :3].astype(int) - (220, 40, 40)).max() > 100
     # through the pipeline (what the tiny model's layer leaves showing stays in the background), and said so
     picture = np.zeros((64, 64, 4), np.uint8)
     picture[24:40, 24:40] = (220, 40, 40, 255)

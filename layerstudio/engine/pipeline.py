@@ -19,8 +19,8 @@ from ..errors import Cancelled
 from .colours import PRINTED, colour_only, colour_rgb, colour_spans, flat_colour, lab, named_colours, snap_to_colour
 from .config import BACKGROUND, COMPOSITE, ModelConfig, preset
 from .counting import count_of, plural
-from .decomposition import (as_clear_as, clear_behind, opaque, refit_layers, seen_coverage, shown_outside_boxes,
-                            shows_named_colour)
+from .decomposition import (as_clear_as, clear_bands, clear_behind, opaque, refit_layers, seen_coverage,
+                            shown_outside_boxes, shows_named_colour)
 from .device import autocast_for, pick_device
 from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
 from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
@@ -214,12 +214,10 @@ class Pipeline:
             clear = alpha == 0
             if clear.mean() > 0.01:
                 # a picture of another shape fitted into the canvas leaves clear bands; a sticker, clear parts
-                rows, cols = (~clear).any(1), (~clear).any(0)
-                bands = (rows.all() or cols.all()) and not clear[rows][:, cols].any()
                 result.notices.append(
                     f"{clear.mean():.0%} of the picture is clear: bands, as it was fitted into a canvas of another "
                     f"shape. The layers stay clear there; a canvas of the picture's shape fills it."
-                    if bands else
+                    if clear_bands(alpha) else
                     f"{clear.mean():.0%} of the picture is clear: the layers stay clear there, the background "
                     f"behind the objects too.")
         result.notices[:0] = read_so
