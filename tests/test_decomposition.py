@@ -347,7 +347,12 @@ def test_what_a_box_shows_is_read_off_the_picture_when_the_words_say_it_otherwis
     assert np.array_equal(seen_coverage(picture, boxes, 1, "a yellow star", silhouette) == 1,
                           np.pad(np.ones((32, 32), bool), ((8, 8), (8, 8))))
     assert np.array_equal(seen_coverage(picture, boxes, 0, "shapes", None) == 1, disc[:48, :48])
-    # ... but on a ground that is not plain, nothing: the model reads the picture itself
+    # ... on a gradient too
+    ramp = picture.copy()
+    ramp[..., :3] = np.linspace(120, 250, 96).astype(np.uint8)[None, :, None]
+    ramp[disc, :3] = (34, 160, 70)
+    assert np.array_equal(seen_coverage(ramp, boxes, 0, "shapes", None) == 1, disc[:48, :48])
+    # ... but on a ground that is neither (stripes), nothing: the model reads the picture itself
     picture[::4, :, :3] = (120, 60, 160)
     picture[disc, :3] = (34, 160, 70)
     assert seen_coverage(picture, boxes, 0, "a yellow star", silhouette) is None

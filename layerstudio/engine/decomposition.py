@@ -187,28 +187,34 @@ def shown_outside_boxes(picture: np.ndarray, boxes: list[Box], description: str)
 
 
 RING = 4  # px around a box where the ground it stands on is read
-PLAIN_GROUND = 6.0  # CIELAB: the ring's pixels this near their median colour, mostly, make a plain ground
+PLAIN_GROUND = 6.0  # CIELAB: the ring's pixels this near a plane through their colours, mostly, make a plain ground
 
 
 def _apart_from_ground(picture: np.ndarray, boxes: list[Box], index: int) -> np.ndarray | bool:
     """(h, w) bool of box `index`: its pixels far (NEAR_COLOUR) from the ground around it, read in a ring just
-    outside the box, off the other boxes; False where that ground is not plain (stripes, a photo) or not seen."""
+    outside the box, off the other boxes, as plain or a linear gradient; False where that ground is neither
+    (stripes, a photo) or not seen."""
     box, (height, width) = boxes[index], picture.shape[:2]
     ring = np.zeros((height, width), bool)
     ring[max(box.y0 - RING, 0):max(box.y1 + RING, 0), max(box.x0 - RING, 0):max(box.x1 + RING, 0)] = True
     for other in boxes:
         ring[_on_canvas(other, width, height)] = False
-    ground = picture[ring & (picture[..., 3] > 127)]
-    if len(ground) < 4 * RING:
+    ys, xs = np.nonzero(ring & (picture[..., 3] > 127))
+    if len(ys) < 4 * RING:
         return False
-    lab = lab_array(ground[:, :3])
-    median = np.median(lab, axis=0)
-    if (np.linalg.norm(lab - median, axis=-1) < PLAIN_GROUND).mean() < 0.8:
+    # the ground as a plane through the ring's colours: a plain one, or a linear gradient (on a gradient, objects
+    # named by no colour the box shows were cut apart and left ghosts)
+    lab = lab_array(picture[ys, xs, :3])
+    plane = np.linalg.lstsq(np.stack([np.ones(len(ys)), ys / height, xs / width], 1), lab, rcond=None)[0]
+    ring_ground = np.stack([np.ones(len(ys)), ys / height, xs / width], 1) @ plane
+    if (np.linalg.norm(lab - ring_ground, axis=-1) < PLAIN_GROUND).mean() < 0.8:
         return False
     rows, cols = _crop(box, width, height)
     out = np.zeros((box.height, box.width), bool)
     inside = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-    out[rows, cols] = np.linalg.norm(lab_array(inside[..., :3]) - median, axis=-1) > NEAR_COLOUR
+    gy, gx = np.mgrid[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    ground = np.stack([np.ones_like(gy), gy / height, gx / width], -1) @ plane
+    out[rows, cols] = np.linalg.norm(lab_array(inside[..., :3]) - ground, axis=-1) > NEAR_COLOUR
     return out
 
 
