@@ -352,10 +352,19 @@ def test_what_a_box_shows_is_read_off_the_picture_when_the_words_say_it_otherwis
     ramp[..., :3] = np.linspace(120, 250, 96).astype(np.uint8)[None, :, None]
     ramp[disc, :3] = (34, 160, 70)
     assert np.array_equal(seen_coverage(ramp, boxes, 0, "shapes", None) == 1, disc[:48, :48])
-    # ... but on a ground that is neither (stripes), nothing: the model reads the picture itself
-    picture[::4, :, :3] = (120, 60, 160)
-    picture[disc, :3] = (34, 160, 70)
-    assert seen_coverage(picture, boxes, 0, "a yellow star", silhouette) is None
+    # ... on a ground of two colours (stripes), less the blend along their edges
+    striped = picture.copy()
+    striped[::4, :, :3] = (120, 60, 160)
+    striped[disc, :3] = (34, 160, 70)
+    found = seen_coverage(striped, boxes, 0, "a yellow star", silhouette) == 1
+    assert (found & disc[:48, :48]).sum() > 0.9 * disc.sum() and (found & ~disc[:48, :48]).sum() < 0.05 * disc.sum()
+    # ... but on a ground of many colours (blue and purple noise), nothing: the model reads the picture itself
+    noisy, rng = picture.copy(), np.random.default_rng(0)
+    noisy[..., 0], noisy[..., 1], noisy[..., 2] = (rng.integers(lo, hi, (96, 96)) for lo, hi in ((0, 120), (0, 120),
+                                                                                                 (100, 256)))
+    noisy[disc, :3] = (34, 160, 70)
+    assert seen_coverage(noisy, boxes, 0, "a yellow star", silhouette) is None
+    picture = striped
     from layerstudio.engine.decomposition import shows_named_colour
     assert shows_named_colour(picture, boxes, 1, "a yellow star") is False
     assert shows_named_colour(picture, boxes, 1, "a navy square") is True and shows_named_colour(picture, boxes, 1,

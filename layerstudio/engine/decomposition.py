@@ -21,7 +21,7 @@ is first read off the picture where it shows (`refit_alpha`), then the colours a
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from ..document import Box
 from .colours import lab_array, named_colours
@@ -207,15 +207,35 @@ def _apart_from_ground(picture: np.ndarray, boxes: list[Box], index: int) -> np.
     lab = lab_array(picture[ys, xs, :3])
     plane = np.linalg.lstsq(np.stack([np.ones(len(ys)), ys / height, xs / width], 1), lab, rcond=None)[0]
     ring_ground = np.stack([np.ones(len(ys)), ys / height, xs / width], 1) @ plane
-    if (np.linalg.norm(lab - ring_ground, axis=-1) < PLAIN_GROUND).mean() < 0.8:
-        return False
     rows, cols = _crop(box, width, height)
     out = np.zeros((box.height, box.width), bool)
-    inside = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-    gy, gx = np.mgrid[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-    ground = np.stack([np.ones_like(gy), gy / height, gx / width], -1) @ plane
-    out[rows, cols] = np.linalg.norm(lab_array(inside[..., :3]) - ground, axis=-1) > NEAR_COLOUR
+    inside = lab_array(picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop, :3])
+    if (np.linalg.norm(lab - ring_ground, axis=-1) < PLAIN_GROUND).mean() >= 0.8:
+        gy, gx = np.mgrid[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+        ground = np.stack([np.ones_like(gy), gy / height, gx / width], -1) @ plane
+        out[rows, cols] = np.linalg.norm(inside - ground, axis=-1) > NEAR_COLOUR
+        return out
+    # a ground of two colours (stripes, dots, checks): what is far from both, less the blend along their edges
+    pair = _two_colours(lab)
+    if pair is None:
+        return False
+    apart = np.linalg.norm(inside[..., None, :] - pair, axis=-1).min(-1) > NEAR_COLOUR
+    image = Image.fromarray(apart.astype(np.uint8) * 255)
+    out[rows, cols] = np.asarray(image.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))) > 127
     return out
+
+
+def _two_colours(lab: np.ndarray) -> np.ndarray | None:
+    """(2, 3): two colours that all but the blends between them of `lab` (n, 3) lie near (a pattern's ground), or
+    None."""
+    centres = lab[[np.argmin(lab[:, 0]), np.argmax(lab[:, 0])]].astype(np.float64)  # darkest and lightest
+    for _ in range(8):
+        nearest = np.linalg.norm(lab[:, None] - centres, axis=-1).argmin(1)
+        if not (nearest == 0).any() or not (nearest == 1).any():
+            return None
+        centres = np.stack([lab[nearest == k].mean(0) for k in (0, 1)])
+    near = np.linalg.norm(lab[:, None] - centres, axis=-1).min(1) < 2 * PLAIN_GROUND
+    return centres if near.mean() >= 0.75 and np.linalg.norm(centres[0] - centres[1]) > NEAR_COLOUR else None
 
 
 def _visible(boxes: list[Box], index: int, width: int, height: int) -> np.ndarray:
