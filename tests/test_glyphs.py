@@ -387,6 +387,9 @@ def test_icons_the_corpus_never_drew_still_give_their_silhouette():
                                          "a cricket bat")] == ["muffin", "cupcake", "knife", "bat"]
     assert all(named_object(t) is None for t in ("a pie chart", "a coat of arms", "a sea lion", "a hen party",
                                                  "milk chocolate", "an ice cap", "Los Angeles", "camping gear"))
+    # confetti, which no icon set has, is our own drawing of scattered pieces
+    confetti = glyph_for("white confetti", 96, 96) > 0.5
+    assert named_object("white confetti") == ("icon", "ls-confetti") and 0.15 < confetti.mean() < 0.6
     # one of a pair is named too ('a red glove' was empty), and a musical note is the corpus's music note
     assert [named_object(f"a {name}")[1] for name in ("glove", "chopstick", "nesting doll", "musical note")] == \
         ["tw-1f9e4", "tw-1f962", "tw-1fa86", "music"]

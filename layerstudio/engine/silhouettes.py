@@ -229,9 +229,10 @@ _ICON_MASTER = 256  # px: icons are rasterised once at this size, then resampled
 # More of the same icon set for the engine alone: the model, never trained on them, draws most of them from their
 # silhouette (a layer whose words name no object it knows came out empty); Font Awesome's (CC BY 4.0) for things that
 # set has no icon of ('a frog', 'a rainbow'), and Twemoji's (CC BY 4.0) for the animals, fruit and things neither has
-# ('a fox', 'a whale', 'a banana': 80 of 220 everyday nouns named nothing the engine knew)
+# ('a fox', 'a whale', 'a banana': 80 of 220 everyday nouns named nothing the engine knew); and our own drawings of
+# what no set has (confetti)
 UNTRAINED_ICON_FILES = (RESOURCES / "silhouettes" / "icons.json", RESOURCES / "silhouettes" / "fontawesome.json",
-                        RESOURCES / "silhouettes" / "twemoji.json")
+                        RESOURCES / "silhouettes" / "twemoji.json", RESOURCES / "silhouettes" / "drawn.json")
 
 
 def _read_icons(path) -> list[dict]:

@@ -205,6 +205,7 @@ _USUAL = {
     "placard": ("tan", "white"), "hamsa": ("blue", "gold"), "nazar amulet": ("blue", "navy"),
     "sewing needle": ("silver", "grey"), "shopping trolley": ("silver", "grey"), "drop of blood": ("crimson", "red"),
     "crutch": ("grey", "silver"),
+    "confetti": ("hot pink", "gold", "teal"),  # (resources/silhouettes/drawn.json)
 }
 # backgrounds named as places -> their usual colours
 _PLACES = {
