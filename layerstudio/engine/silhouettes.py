@@ -241,7 +241,7 @@ def _read_icons(path) -> list[dict]:
     try:
         icons = json.loads(path.read_text(encoding="utf-8"))["icons"]
         return [{"slug": i["slug"], "name": i["name"], "path": i["path"] if isinstance(i["path"], str) else
-                 tuple((op, d) for op, d in i["path"] if op in "+-" and isinstance(d, str)),
+                 tuple((op, d) for op, d in i["path"] if op in ("+", "-") and isinstance(d, str)),
                  "view": float(i.get("view", 24))} for i in icons]
     except (OSError, ValueError, KeyError, TypeError):
         return []

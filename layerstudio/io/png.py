@@ -1,5 +1,6 @@
 """PNG export: composite.png, layers/NN Name.png (each layer on the full canvas, 00 = background, bottom to
-top, named after the layer so a folder of them reads like the Layers panel) and layout.json (canvas, prompt, and per layer name, box, seed). layout.json is also a valid layout
+top, named after the layer so a folder of them reads like the Layers panel) and layout.json (canvas, prompt,
+and per layer name, box, seed). layout.json is also a valid layout
 file for `layerstudio generate --layout`: it carries "boxes" and "seed" as that format has them."""
 from __future__ import annotations
 
