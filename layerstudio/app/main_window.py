@@ -28,7 +28,7 @@ from .canvas import CanvasView, Tool
 from .controller import JOB_RUNNING_UNDO, DocumentController, blank_document, centred_box, picture_layer
 from .dialogs import FALLBACK_PRESETS, NewDocumentDialog
 from .icons import app_icon, icon
-from .layers_panel import LayersPanel
+from .layers_panel import LayersPanel, origin
 from .prompt_panel import PromptPanel
 from .qtimage import from_qimage, to_pixmap, to_qimage
 from .worker import EngineWorker, event_loop
@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
             p.selection_label.setText("Select a layer to regenerate it alone.")
         else:
             empty = "not drawn yet" if c.selected == 0 else "empty box"
-            state = "locked: pixels kept" if layer.locked else (empty if layer.is_empty else f"seed {layer.seed}")
+            state = "locked: pixels kept" if layer.locked else (empty if layer.is_empty else origin(layer))
             p.selection_label.setText(f"{layer.name} — {state}")
         self.act_lock.setText("Un&lock Layer" if layer is not None and layer.locked else "&Lock Layer")
         self.act_visible.setText("&Hide Layer" if layer is None or layer.visible else "&Show Layer")
