@@ -50,7 +50,7 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
         if not on_canvas.size:
             continue
         visible = _visible(boxes, i, width, height)[rows, cols]
-        region = (visible if visible.sum() >= 0.1 * visible.size else True) & (on_canvas[..., 3] > 127)
+        region = (True if _mostly_hidden(visible) else visible) & (on_canvas[..., 3] > 127)
         if not region.any():
             continue
         shown = lab_array(on_canvas[..., :3][region])
@@ -70,13 +70,10 @@ def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], tex
     out = np.zeros((len(wanted), len(texts)), np.float32)
     named = [lab_array(np.array(named_colours(t), np.float64).reshape(-1, 3)) for t in texts]
     for row, i in enumerate(wanted):
-        box, visible = boxes[i], _visible(boxes, i, width, height)
-        if visible.sum() < 0.1 * visible.size:
+        box, (pixels, visible, solid) = boxes[i], _read_box(picture, boxes, i)
+        if _mostly_hidden(visible):
             continue
-        rows, cols = _crop(box, width, height)
-        pixels = np.zeros((box.height, box.width, 4), np.uint8)
-        pixels[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-        lab, solid = lab_array(pixels[..., :3]), visible & (pixels[..., 3] > 127)
+        lab = lab_array(pixels[..., :3])
         apart = None
         for k, (text, colours) in enumerate(zip(texts, named)):
             if not len(colours):  # 'a circle, a square and a triangle': the shape of what stands apart from the
@@ -117,12 +114,7 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
     off the canvas. Where the description names no colour, or one the box does not show, its pixels apart from a
     plain ground around the box; failing that, the silhouette (no colour named) or None (no glyph)."""
     colours = named_colours(description)
-    box, (height, width) = boxes[index], picture.shape[:2]
-    visible = _visible(boxes, index, width, height)
-    rows, cols = _crop(box, width, height)
-    shown = np.zeros((box.height, box.width, 4), np.uint8)
-    shown[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-    solid = visible & (shown[..., 3] > 127)
+    box, (shown, visible, solid) = boxes[index], _read_box(picture, boxes, index)
     hidden_guess = silhouette if silhouette is not None else np.zeros((box.height, box.width), np.float32)
     coverage = None
     if colours:
@@ -130,7 +122,7 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
         distance = np.linalg.norm(lab[..., None, :] - lab_array(np.array(colours, np.float64)), axis=-1).min(-1)
         near, like = solid & (distance < SHOWN_COLOUR), solid & (distance < LIKE_COLOUR)
         # (a box the ones above mostly hide cannot tell: its silhouette stands in, as for a held-out design's bell)
-        if visible.sum() < 0.1 * visible.size or like.sum() >= 0.02 * visible.sum():
+        if _mostly_hidden(visible) or _like_enough(like, visible):
             # said as 'navy' of a blue: the shade shown. (Only where the colour said shows hardly at all: taken
             # wherever it covered under half, shaded objects, glows and grounds of a like colour joined theirs, and
             # held-out designs' decomposed layers fell 31.7 -> 29.8 dB)
@@ -157,16 +149,33 @@ def shows_named_colour(picture: np.ndarray, boxes: list[Box], index: int, descri
     the description names no colour, or boxes above hide most of it (3 of 284 held-out designs' objects, hidden,
     were named 'Layer N')."""
     colours = named_colours(description)
-    box, (height, width) = boxes[index], picture.shape[:2]
-    visible = _visible(boxes, index, width, height)
-    if not colours or visible.sum() < 0.1 * visible.size:
+    shown, visible, solid = _read_box(picture, boxes, index)
+    if not colours or _mostly_hidden(visible):
         return None
-    rows, cols = _crop(box, width, height)
-    shown = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
-    solid = visible[rows, cols] & (shown[..., 3] > 127)
     distance = np.linalg.norm(lab_array(shown[..., :3])[..., None, :] - lab_array(np.array(colours, np.float64)),
                               axis=-1).min(-1)
-    return bool((solid & (distance < LIKE_COLOUR)).sum() >= 0.02 * max(visible.sum(), 1))
+    return _like_enough(solid & (distance < LIKE_COLOUR), visible)
+
+
+def _read_box(picture: np.ndarray, boxes: list[Box], index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Box `index`'s pixels (box-sized, clear where it runs off the canvas), where it shows (on the canvas, under
+    no box above it), and where it shows solid."""
+    box, (height, width) = boxes[index], picture.shape[:2]
+    rows, cols = _crop(box, width, height)
+    pixels = np.zeros((box.height, box.width, 4), np.uint8)
+    pixels[rows, cols] = picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop]
+    visible = _visible(boxes, index, width, height)
+    return pixels, visible, visible & (pixels[..., 3] > 127)
+
+
+def _mostly_hidden(visible: np.ndarray) -> bool:
+    """Whether the boxes above hide so much of a box that what it shows cannot tell what it holds."""
+    return visible.sum() < 0.1 * visible.size
+
+
+def _like_enough(like: np.ndarray, visible: np.ndarray) -> bool:
+    """Whether a box's pixels of a colour like the one said (`like`) are enough of what it shows to be its object's."""
+    return bool(like.sum() >= 0.02 * visible.sum())
 
 
 def shown_outside_boxes(picture: np.ndarray, boxes: list[Box], description: str) -> bool | None:
