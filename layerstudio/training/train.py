@@ -383,9 +383,6 @@ class Trainer:
             self.initial_encoder = copy.deepcopy(self.model.autoencoder.encoder).requires_grad_(False)
             if ckpt is not None:  # the anchor is the encoder the run started from, not the one it resumes with
                 self.initial_encoder.load_state_dict(ckpt["initial_encoder"])
-        if self.distributed:
-            for tensor in self.model.state_dict().values():
-                dist.broadcast(tensor, 0)
         torch.manual_seed(args.seed * 1009 + self.rank)
         self.ae_steps = setting("ae_steps", {"tiny": 2, "default": 1500}.get(self.cfg.name, 20000))
         self.dit_steps = setting("steps", 4000)
@@ -403,6 +400,10 @@ class Trainer:
             self.colour_probe.load_state_dict(ckpt["colour_probe"])
         elif self.init_dir and (self.init_dir / PROBE_FILE).is_file():
             self.init_report["probe"] = init_from(self.colour_probe, self.init_dir / PROBE_FILE)
+        if self.distributed:  # every rank starts from rank 0's weights (the probe was drawn from each rank's seed)
+            for module in (self.model, self.colour_probe):
+                for tensor in module.state_dict().values():
+                    dist.broadcast(tensor, 0)
         self.optim = self._make_optimizer()
         if ckpt is not None and ckpt.get("optim") is not None:
             self.optim.load_state_dict(ckpt["optim"])
@@ -504,7 +505,14 @@ class Trainer:
 
     def _all_reduce_grads(self, params):
         """Data parallel: average gradients over ranks in one flat buffer. Phases train different parts with
-        parameters that may get no gradient in a step, which a single fixed DDP wrapper does not handle."""
+        parameters that may get no gradient in a step, which a single fixed DDP wrapper does not handle; and a rank
+        may draw a step that reaches a parameter (a glyph, a hint) another's does not: that one adds zeros (each
+        rank sending only its own gradients made buffers of different sizes, and gloo aborted)."""
+        reached = torch.tensor([p.grad is not None for p in params], dtype=torch.float32, device=self.device)
+        dist.all_reduce(reached, op=dist.ReduceOp.MAX)
+        for p, anywhere in zip(params, reached.tolist()):
+            if anywhere and p.grad is None:
+                p.grad = torch.zeros_like(p)
         grads = [p.grad for p in params if p.grad is not None]
         flat = torch.cat([g.flatten() for g in grads])
         dist.all_reduce(flat)
@@ -722,6 +730,25 @@ class Trainer:
             for t in (ae.latent_shift, ae.latent_scale, ae.preview.weight, ae.preview.bias):
                 dist.broadcast(t, 0)
 
+    def _agreed(self, *values: float) -> list[float]:
+        """Rank 0's values of what every rank must share: by its own clock one rank could stop a step before the
+        others (which then wait forever on its gradients), or set another learning rate."""
+        if not self.distributed:
+            return list(values)
+        shared = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
+        dist.broadcast(shared, 0)
+        return shared.tolist()
+
+    def _check_ranks_agree(self) -> None:
+        """The ranks' weights must be one model: a weight set apart on one rank would never be averaged back."""
+        flat = torch.cat([t.detach().double().flatten() for module in (self.model, self.colour_probe)
+                          for t in module.state_dict().values() if t.is_floating_point()])
+        mix = torch.cos(torch.arange(flat.numel(), device=flat.device, dtype=torch.float64))
+        spread = torch.stack([(flat * mix).sum(), -(flat * mix).sum()])
+        dist.all_reduce(spread, op=dist.ReduceOp.MAX)
+        if float(spread[0] + spread[1]) > 1e-6 * max(1.0, abs(float(spread[0]))):
+            raise RuntimeError("the ranks' weights differ: data-parallel training went out of step")
+
     def log(self, record: dict):
         if not self.main:
             return
@@ -731,6 +758,11 @@ class Trainer:
         print(json.dumps(record), flush=True)
 
     def checkpoint(self):
+        if self.distributed:
+            self._check_ranks_agree()
+        self._write_checkpoint()
+
+    def _write_checkpoint(self):
         if not self.main:
             return
         tmp = self.out / (CHECKPOINT + ".tmp")
@@ -829,15 +861,17 @@ class Trainer:
                         self._start_planner()
                         continue
                     break
-                if deadline and time.time() > deadline and phase != "planner":
+                step = self.state.get(key, 0)
+                time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
+                                 if deadline and phase == "dit" else 0.0)
+                out_of_time = bool(deadline and time.time() > deadline and phase != "planner")
+                out_of_time, time_fraction = self._agreed(out_of_time, time_fraction)
+                if out_of_time:
                     self.log({"stopped": "time limit", **self.state})
                     if phase == "dit":  # the planner's few minutes still run: without it layers stay anonymous
                         self._start_planner()
                         continue
                     break
-                step = self.state.get(key, 0)
-                time_fraction = ((time.time() - phase_start) / (deadline - phase_start)
-                                 if deadline and phase == "dit" else 0.0)
                 lr = lr_at(step, total, self._base_lr(), time_fraction)
                 for optim in (self.optim, self.decoder_optim):
                     for group in optim.param_groups if optim else []:
@@ -878,7 +912,7 @@ class Trainer:
                 print(f"interrupted: saving the checkpoint (phase {self.state['phase']}, step "
                       f"{self.state.get(self.state['phase'] + '_step', 0)}) in {self.out}; add --resume to go on",
                       file=sys.stderr, flush=True)
-                self.checkpoint()
+                self._write_checkpoint()  # no check with the other ranks: they may have stopped already
             raise
         self.checkpoint()
         if self.main:
