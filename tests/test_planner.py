@@ -1084,11 +1084,15 @@ def test_a_hint_asking_only_for_another_colour_recolours_the_layers_own_object()
     assert not colour_only("bigger") and not colour_only("'GREEN'")
     assert recoloured("a red and white flag", "blue") == "a blue flag"
     assert recoloured("an orange fish", "pink") == "a pink fish" and recoloured("a sun", "green") == "a green sun"
-    from layerstudio.engine.request import drawn_from
+    from layerstudio.engine.request import drawn_from, layer_name
 
     # a background the prompt names nothing of, hinted 'make it pink', is drawn as 'pink': plain, so snapped flat
     assert drawn_from("", "make it pink") == "pink" and drawn_from("a sun", "make it green") == "a green sun"
     assert recoloured("the word 'SALE' in red", "make it navy") == "the word 'SALE' in navy"
+    # one layer of a counted object shows one of them
+    assert drawn_from("three balloons", "purple") == "purple balloon"
+    assert drawn_from("two balloons, red and yellow", "make it navy") == "navy balloon"
+    assert layer_name(drawn_from("some red stars", "gold")) == "Gold star"
     prompt = "a yellow sun on navy"
     pipe = Pipeline.from_preset("tiny", seed=0)
     pipe.model.planner = oracle_planner(prompt, ["navy", "a yellow sun"])

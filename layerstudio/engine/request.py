@@ -324,8 +324,11 @@ def _shortened(name: str, limit: int) -> str:
 def drawn_from(phrase: str, hint: str) -> str:
     """What a layer is drawn from: its phrase, in the colours of a hint that asks only for colours ('a yellow sun'
     + 'green': 'a green sun'; with no phrase, the colours alone: 'make it pink' draws 'pink'); else its hint, else
-    its phrase."""
+    its phrase. A layer of several ('three balloons') shows one of them: 'green' draws a 'green balloon' (not
+    a 'green three balloons', named 'Green three balloon')."""
     if hint and colour_only(hint):
+        if count_of(phrase) > 1 or plural(phrase):
+            phrase = one_of(_without_colour_list(phrase))
         return recoloured(phrase, hint) if phrase else recoloured("", hint).strip()
     return hint or phrase
 
