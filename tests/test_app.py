@@ -172,6 +172,8 @@ def test_regenerating_a_layer_keeps_what_generate_said_of_the_design(qtbot, tmp_
     w.controller.select(1)
     assert run_job(qtbot, w, w.prompt_panel.regenerate_button) == "done"
     assert notice.isVisible() and "got no box" in notice.text()  # it gave them none; the design says so still
+    shown = len(notice.text().split("\n"))  # the status bar counts every note shown, not the regenerate's own
+    assert f"({shown} note{'s' if shown > 1 else ''} under the prompt)" in w.statusBar().currentMessage()
 
 
 def test_the_notice_follows_each_regenerate(qtbot, tmp_path):

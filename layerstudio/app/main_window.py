@@ -502,9 +502,11 @@ class MainWindow(QMainWindow):
         self._design_notices, self._layer_notices, self._design_words = [], {}, {}
         self.prompt_panel.notice_label.hide()
 
-    def _show_notices(self) -> None:
-        shown = self._design_notices + [n for ns in self._layer_notices.values() for n in ns]
-        self.prompt_panel.show_notices(list(dict.fromkeys(shown)))
+    def _show_notices(self) -> int:
+        """Shows the notices under the prompt; how many."""
+        shown = list(dict.fromkeys(self._design_notices + [n for ns in self._layer_notices.values() for n in ns]))
+        self.prompt_panel.show_notices(shown)
+        return len(shown)
 
     def _drop_notices_of_deleted_layers(self) -> None:
         """A deleted layer's notices go with it: a regenerate's, and what Generate or Import said quoting the words
@@ -799,9 +801,9 @@ class MainWindow(QMainWindow):
             else:  # a layer redrawn: what Generate said of the rest of the design holds
                 self._notices_after_regenerate(uid, before, self.document.layers[self.controller.uids.index(uid)],
                                                notices)
-            self._show_notices()
-            # the notes themselves are under the prompt: repeated here, a long one ran off the status bar mid-word
-            count = len(result.notices)
+            # the notes themselves are under the prompt: repeated here, a long one ran off the status bar mid-word;
+            # all of them are counted (after a regenerate, counting its own said '1 note' under three)
+            count = self._show_notices()
             note = f" ({count} note{'s' if count > 1 else ''} under the prompt)" if count else ""
             # a picture's part moved out of a locked box is named in the status bar too, where the eye is after Import
             note += "".join(f"; {k}" for k in kept)
