@@ -5,12 +5,13 @@ import torch
 
 from layerstudio.document import Box, Document, Layout
 from layerstudio.engine.config import BACKGROUND, preset
-from layerstudio.engine.glyphs import drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens, letterable
+from layerstudio.engine.glyphs import (MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, glyph_kind, glyph_tokens,
+                                       letterable)
 from layerstudio.engine.model import LayerModel
 from layerstudio.engine.packing import LayerSlot, pack
 from layerstudio.engine.patterns import pattern_colours, pattern_for, pattern_sketch
 from layerstudio.engine.pipeline import Pipeline
-from layerstudio.engine.request import JobRequest
+from layerstudio.engine.request import JobRequest, short
 from layerstudio.engine.silhouettes import facing, named_object, pointing
 from layerstudio.training.corpus import make_design
 
@@ -421,6 +422,17 @@ def test_a_layer_naming_nothing_the_model_can_draw_is_reported():
     assert notices == ["The font has no “é”: “Café” is lettered “Cafe”.", "The font has no “❤”: “I ❤ NY” is lettered “I NY”."]
     document.layers[2].hint = "'❤❤'"
     assert "none of the characters of “❤❤”" in pipe.run(JobRequest.generate(document, 1, None)).notices[1]
+    # lettering past what a layer letters is cut after a whole word, and said so (a quote post lost its end unsaid)
+    quote = ("The best time to plant a tree was 20 years ago. The second best time is now. Plant it today, water it "
+             "tomorrow, and sit in its shade.")
+    assert len(quote) > MAX_GLYPH_CHARS
+    lettered = drawn_text(f"the words '{quote}' in white")
+    assert quote.startswith(lettered) and quote[len(lettered)] == " " and len(lettered) > MAX_GLYPH_CHARS - 12
+    document = Document.from_layout(Layout(128, 128, "", [Box(0, 0, 128, 128)], seed=1))
+    document.layers[0].hint, document.layers[1].hint = "green", f"the words '{quote}' in white"
+    notices = pipe.run(JobRequest.generate(document, 1, None)).notices  # (the tiny text encoder reads less, and says so)
+    assert f"A layer letters at most {MAX_GLYPH_CHARS} characters: of “{short(quote)}” ({len(quote)}) it letters up to " \
+           f"“…{lettered[-24:]}”. Put the rest in quotes of its own for another box." in notices
 
 
 def test_lettering_the_font_lacks_keeps_what_it_has():

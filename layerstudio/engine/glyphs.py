@@ -23,7 +23,9 @@ from PIL import Image, ImageDraw, ImageFont
 from .silhouettes import SHAPES, facing, fit_coverage, icon_master, named_object, silhouette
 from .text import quoted_ranges
 
-MAX_GLYPH_CHARS = 64  # a layer's lettering, not a paragraph: longer text is cut (the master grows with it)
+# a layer's lettering, not a paragraph: longer text is cut, with a notice (the master grows with it); a quote post's
+# 100 characters letter legibly in four lines of a 224 px box
+MAX_GLYPH_CHARS = 120
 # Room left for a drop shadow or a glow beyond the letters (left, top, right, bottom), as shares of the letters'
 # smaller side: fitted to where the corpus puts the letters of such layers (training/corpus.py `_effects`, `_fill`;
 # shadows fall below).
@@ -86,15 +88,28 @@ def letterable(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def drawn_text(description: str) -> str:
-    """The lettering a layer's description asks for: its quoted text ("the word 'SALE' in red" -> 'SALE'), several
-    quotes joined by a space; '' when it quotes nothing."""
+def quoted_text(description: str) -> str:
+    """A description's quoted text ("the word 'SALE' in red" -> 'SALE'), several quotes joined by a space; '' when it
+    quotes nothing."""
     pieces = []
     for start, end in quoted_ranges(description):
         piece = " ".join(description[start + 1:end - 1].split())
         if piece:
             pieces.append(piece)
-    return " ".join(pieces)[:MAX_GLYPH_CHARS]
+    return " ".join(pieces)
+
+
+def drawn_text(description: str) -> str:
+    """The lettering a layer's description asks for: its `quoted_text`, `within_lettering_limit`."""
+    return within_lettering_limit(quoted_text(description))
+
+
+def within_lettering_limit(text: str) -> str:
+    """`text` up to the last whole word within MAX_GLYPH_CHARS (a word longer than that cut)."""
+    if len(text) <= MAX_GLYPH_CHARS:
+        return text
+    head = text[:MAX_GLYPH_CHARS + 1]
+    return head.rsplit(" ", 1)[0] if " " in head else text[:MAX_GLYPH_CHARS]
 
 
 def fitted_rect(aspect: float, w: int, h: int, pad=NO_PAD) -> tuple[float, float, float, float]:

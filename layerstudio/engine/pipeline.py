@@ -23,7 +23,8 @@ from .decomposition import (as_clear_as, clear_bands, clear_behind, opaque, refi
                             shown_outside_boxes, shows_named_colour)
 from .device import autocast_for, pick_device
 from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
-from .glyphs import drawable, drawn_text, glyph_for, letterable, lettering_height
+from .glyphs import (MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, letterable, lettering_height, quoted_text,
+                     within_lettering_limit)
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import (names_gradient, names_pattern, painted, pattern_colours, pattern_for, pattern_sketch,
@@ -436,6 +437,11 @@ class Pipeline:
             out.append(f"{which} name{'s' if len(shapeless) == 1 else ''} no shape or icon this model knows: "
                        f"{'that layer' if len(shapeless) == 1 else 'those layers'} may come out empty. Name one it "
                        f"knows (a star, an owl, a dolphin…), or put words in quotes to letter them.")
+        for said in dict.fromkeys(quoted_text(d) for d, _ in layers):  # a quote post's last words were cut silently
+            if len(said) > MAX_GLYPH_CHARS:
+                out.append(f"A layer letters at most {MAX_GLYPH_CHARS} characters: of “{short(said)}” "
+                           f"({len(said)}) it letters up to “…{within_lettering_limit(said)[-24:]}”. Put the rest in quotes "
+                           f"of its own for another box.")
         for d, slot in layers:  # lettering squeezed below a readable height ('a 37-letter word in 96 x 48 px')
             tall = lettering_height(d, slot.box.width, slot.box.height)
             if tall is not None and tall < LEGIBLE_PX:
