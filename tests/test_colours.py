@@ -543,3 +543,39 @@ def test_a_generated_stripes_or_dots_background_is_painted_exactly_in_its_two_co
     coverage = pattern_for("orange polka dots on navy", 96, 64, 7)
     assert 0.05 < coverage.mean() < 0.6
     assert np.array_equal(doc.layers[0].pixels, painted(coverage, colour_names()["navy"], BASE_COLOURS["orange"]))
+
+
+def test_a_flat_colour_said_with_a_mood_is_that_colour_softened_or_muted_and_a_background_so_said_is_plain():
+    from layerstudio.engine.colours import flat_colour, lab
+
+    names = colour_names()
+    assert "soft pink" not in names  # the corpus writes 'a soft teal gradient' of teal: the model reads the name
+    pink, soft, muted = (lab(flat_colour(f"a {mood}pink background", background=True)) for mood in ("", "soft ", "muted "))
+    chroma = lambda c: (c[1] ** 2 + c[2] ** 2) ** 0.5  # noqa: E731
+    assert soft[0] > pink[0] + 5 and chroma(soft) < chroma(pink) * 0.7  # lighter and calmer: not hot pink
+    assert abs(muted[0] - pink[0]) < 3 and chroma(muted) < chroma(pink) * 0.6
+    assert flat_colour("a soft pink star") == flat_colour("a soft pink background", background=True)
+    # a background said with a mood is one flat colour (the model painted 'a soft lavender background' blotchy)
+    assert flat_colour("a warm beige background", background=True) == names["beige"]
+    assert flat_colour("a soft sky with clouds", background=True) is None
+    assert flat_colour("a soft teal gradient", background=True) is None
+
+
+def test_a_layer_snapped_flat_takes_the_mood_said_of_its_colour(monkeypatch):
+    import layerstudio.engine.pipeline as pipeline_module
+    from layerstudio.document import Box, Layout
+    from layerstudio.engine.colours import flat_colour
+    from layerstudio.engine.pipeline import Pipeline
+
+    def snapped_flat(pixels, colour, flat):  # as if the model drew near the colour named: the snap takes
+        out = pixels.copy()
+        out[..., :3] = colour
+        return out
+
+    monkeypatch.setattr(pipeline_module, "snap_to_colour", snapped_flat)
+    pipe = Pipeline.from_preset("tiny", seed=0)
+    doc = pipe.generate(Layout(64, 64, "", [Box(0, 0, 32, 32)], seed=1), steps=1)
+    for hint in ("a soft pink background", "a muted teal background", "pink"):
+        redrawn = pipe.regenerate(doc, 0, seed=2, hint=hint, steps=1).layers[0].pixels
+        assert (redrawn[..., :3] == flat_colour(hint, background=True)).all()
+    assert flat_colour("a soft pink background", background=True) != colour_names()["pink"]

@@ -79,6 +79,19 @@ def colour_names() -> dict[str, tuple[int, int, int]]:
 
 
 _SHADES = (("dark", 0, 0.35), ("deep", 0, 0.25), ("light", 255, 0.4), ("pale", 255, 0.55))
+# A mood said of a flat colour: (lightness it moves half way up to, share of its chroma kept). Not colour names: the
+# corpus writes 'a soft teal gradient' of teal itself, so the model reads 'soft pink' as pink (it drew hot pink)
+MOODS = {"soft": (92.0, 0.6), "muted": (0.0, 0.5)}
+
+
+def in_mood(rgb: tuple[int, int, int], mood: str) -> tuple[int, int, int]:
+    """`rgb` as MOODS toned it ('soft': lighter and calmer, 'muted': greyer); as it is for any other word."""
+    if mood not in MOODS:
+        return rgb
+    to_lightness, chroma = MOODS[mood]
+    lightness, a, b = lab(rgb)
+    toned = (lightness + max(0.0, to_lightness - lightness) * 0.5, a * chroma, b * chroma)
+    return tuple(int(round(c)) for c in rgb_from_lab(np.array(toned)))
 
 
 @lru_cache(maxsize=1)
@@ -200,7 +213,10 @@ def snap_to_colour(pixels: np.ndarray, colour: tuple[int, int, int], flat: bool 
 
 # Words a background may say beside its colour and still ask for nothing but that colour
 _PLAIN_WORDS = {"a", "an", "the", "plain", "solid", "flat", "background", "backdrop", "canvas", "colour", "color",
-                "on", "in", "all", "over", "of"}
+                "on", "in", "all", "over", "of",
+                # how a colour feels, not more of them: 'a soft lavender background' was painted blotchy and gridded
+                "soft", "warm", "cool", "muted", "calm", "gentle", "subtle", "simple", "clean", "smooth", "nice",
+                "lovely", "pretty", "beautiful", "elegant", "minimal", "cosy", "cozy", "fresh"}
 
 
 # Words that ask for more than one flat colour in an object: effects, shading, patterns
@@ -226,9 +242,10 @@ def flat_colour(description: str, background: bool = False) -> tuple[int, int, i
     for a, b in quoted + [spans[0][:2]]:  # lettering says what to write, not how
         blanked[a:b] = " " * (b - a)
     words = set(re.findall(r"[\w'-]+", "".join(blanked)))
-    if background:
-        return spans[0][2] if words <= _PLAIN_WORDS else None
-    return spans[0][2] if not words & _NOT_FLAT else None
+    if background and not words <= _PLAIN_WORDS or not background and words & _NOT_FLAT:
+        return None
+    said_before = re.search(r"([a-z]+)\s+$", description[:spans[0][0]].lower())
+    return in_mood(spans[0][2], said_before.group(1)) if said_before else spans[0][2]
 
 
 SNAP_LIMIT = 40.0  # delta E: farther than this, the layer shows another colour than the one named

@@ -375,8 +375,11 @@ class Pipeline:
                         layers[0] = smooth_gradient(layers[0], drawn[0], spec.seed, wanted)  # the model's were blotchy
                 if len(wanted) == 1:
                     # an object with a shadow is flat too: the shadow is drawn apart (with_shadow)
-                    flat = flat_colour(drawn[i] if i == 0 else without_shadow(drawn[i]), background=i == 0) is not None
-                    layers[i] = snap_to_colour(layers[i], wanted[0], flat)
+                    flat = flat_colour(drawn[i] if i == 0 else without_shadow(drawn[i]), background=i == 0)
+                    snapped = snap_to_colour(layers[i], wanted[0], flat is not None)
+                    if flat is not None and snapped is not layers[i]:  # in a mood said of it: 'a soft pink' is calmer
+                        snapped[..., :3] = PRINTED.get(flat, flat)
+                    layers[i] = snapped
                 if i > 0:  # the drop shadow asked for, drawn as the corpus draws it: the model's was faint
                     layers[i] = without_faint_alpha(with_shadow(layers[i], drawn[i], spec.seed))
         else:
