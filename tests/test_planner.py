@@ -952,7 +952,9 @@ def test_parts_said_with_an_object_join_it_when_there_are_too_few_boxes_for_them
     def cut(boxes):
         return [text[a:b] for a, b in join_parts(text, objects, boxes)]
 
-    assert cut(5) == cut(4) == ["a house", "a red roof", "a chimney", "a tree with a glow", "a dog"]  # no box left empty
+    assert cut(5) == ["a house", "a red roof", "a chimney", "a tree with a glow", "a dog"]
+    # as many parts as leave no box empty, the first first (with 4 boxes the chimney had none, or the dog)
+    assert cut(4) == ["a house with a red roof", "a chimney", "a tree with a glow", "a dog"]
     joined = ["a house with a red roof and a chimney", "a tree with a glow", "a dog"]
     assert cut(3) == cut(2) == cut(1) == joined
 
@@ -990,6 +992,16 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
                ["a logo for my dentist office", "a white tooth"]) == (["blue"], ["a white tooth"])
     assert cut("a Christmas card with a snowman on red.", ["red"], ["a Christmas card with a snowman"]) == \
         (["red"], ["a snowman"])
+    # whose the design is, before what it shows: no object (a shop icon had taken the cup's box)
+    assert cut("a coffee shop logo with a brown cup and the word 'BREW'.", ["a coffee shop logo"],
+               ["a brown cup", "the word 'BREW'"]) == ([], ["a brown cup", "the word 'BREW'"])
+    assert cut("a t-shirt print with 'I NY' in black and a red apple on white.", ["white"],
+               ["a t-shirt", "'I NY' in black", "a red apple"]) == (["white"], ["'I NY' in black", "a red apple"])
+    assert cut("a green leaf logo for a brand.", [], ["a green leaf logo"]) == ([], ["a green leaf logo"])
+    # a known thing listed after a comma without an article is an object of its own
+    assert cut("a black microphone, headphones and a star on white.", ["white"],
+               ["a black microphone, headphones", "a star"]) == (["white"], ["a black microphone", "headphones", "a star"])
+    assert cut("a red star, glowing, on navy.", ["navy"], ["a red star, glowing"]) == (["navy"], ["a red star, glowing"])
     assert cut("'Hi Mia' in gold, three balloons and a cake on pink.", ["pink"],
                ["'Hi Mia' in gold, three balloons", "a cake"]) == (["pink"], ["'Hi Mia' in gold", "three balloons", "a cake"])
     # known things said with 'with', lettering with 'saying': objects of their own (join_parts joins them for few

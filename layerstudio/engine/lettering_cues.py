@@ -19,7 +19,7 @@ _ENDS = {"in", "on", "with", "and", "above", "below", "over", "under", "next", "
 DESIGN_NOUNS = {"poster", "flyer", "card", "banner", "post", "cover", "invitation", "invite", "advert", "ad",
                 "thumbnail", "wallpaper", "logo", "sticker", "header", "menu", "postcard", "brochure", "leaflet",
                 "design", "graphic", "illustration", "template", "mockup", "story", "announcement", "sign",
-                "drawing", "monogram"}
+                "drawing", "monogram", "print"}
 # ... and what words are lettered on ('Reading Corner sign', 'a SALE tag')
 _DESIGN = DESIGN_NOUNS | {"label", "badge", "tag", "button", "stamp", "shirt", "t-shirt", "mug", "title", "headline",
                           "icon", "crest", "emblem"}

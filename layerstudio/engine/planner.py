@@ -424,8 +424,10 @@ _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 
 def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tuple[int, int]]:
     """Objects said as parts of the one before ('a house with a red roof and a chimney', 'a dog playing with a
-    ball') joined to it, a whole group at a time and the largest first, while more objects than `boxes` remain and
-    the join leaves no box without one: one box for that prompt shows the house, three boxes show its parts."""
+    ball') joined to it, the largest group first, while more objects than `boxes` remain: as many of a group's parts
+    as leave no box without an object, the first first. One box for that prompt shows the house, two the house with
+    its roof and the chimney, three the house and its parts apart ('a snowman with a hat and the word 'BRRR'' in two
+    boxes left the words out while the group joined whole or not at all)."""
     groups, i = [], 0
     while i < len(objects):
         j = i
@@ -436,13 +438,17 @@ def join_parts(text: str, objects: list[tuple[int, int]], boxes: int) -> list[tu
         groups.append((i, j))
         i = j + 1
     count = len(objects)
-    joined = set()
+    joined = {}  # a group's first object -> the last part joined to it
     for i, j in sorted(groups, key=lambda g: g[0] - g[1]):
-        if j > i and count > boxes and count - (j - i) >= boxes:
-            joined.add(i)
-            count -= j - i
-    return [(objects[i][0], objects[j][1]) if i in joined else objects[k]
-            for i, j in groups for k in ([i] if i in joined else range(i, j + 1))]
+        parts = min(j - i, count - boxes)
+        if parts > 0:
+            joined[i] = i + parts
+            count -= parts
+    out = []
+    for i, j in groups:
+        last = joined.get(i, i)
+        out += [(objects[i][0], objects[last][1])] + objects[last + 1:j + 1]
+    return out
 
 
 def best_match(fit: np.ndarray, *tiers: set[int], spare: set[int] | None = None) -> dict[int, int]:
@@ -1153,7 +1159,9 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
             background = [(start, b)] + background[1:]
     if background and named_object(text[background[-1][0]:background[-1][1]]) and \
             not draws_as_background(text[background[-1][0]:background[-1][1]]):  # 'a bee on a sunflower'
-        objects, background = sorted(objects + background[-1:]), background[:-1]
+        thing, background = background[-1], background[:-1]
+        if not _design_name(text, thing, objects):  # ('a coffee shop logo with a brown cup' names the design)
+            objects = sorted(objects + [thing])
         if not background:  # a thing taken for the background ('a christmas tree'): a place said as a thing is it
             background, objects = _place_said_as_a_thing(text, objects)
     out = []
@@ -1226,9 +1234,13 @@ def _blanked(text: str, span: tuple[int, int], ranges) -> str:
 
 
 def _listed(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
-    """The span cut at commas outside quotes that a count or an article follows ("'Hi' in gold, three balloons")."""
-    cuts = [m for m in re.finditer(r"\s*,\s*(?=(?:a|an|the|%s|\d+)\s)" % "|".join(COUNTS), text[span[0]:span[1]],
-                                   re.IGNORECASE) if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)]
+    """The span cut at commas outside quotes that a count, an article or a known thing's name follows ("'Hi' in
+    gold, three balloons", 'a black microphone, headphones': one layer, drawn twice, had been both)."""
+    named = {a for a, _ in name_spans(text)}
+    cuts = [m for m in re.finditer(r"\s*,\s*(?=(?:a|an|the|%s|\d+)\s|\w)" % "|".join(COUNTS), text[span[0]:span[1]],
+                                   re.IGNORECASE) if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)
+            and (re.match(r"(?:a|an|the|%s|\d+)\s" % "|".join(COUNTS), text[span[0] + m.end():], re.IGNORECASE)
+                 or span[0] + m.end() in named)]
     pieces, start = [], span[0]
     for m in cuts:
         pieces.append((start, span[0] + m.start()))
@@ -1324,6 +1336,12 @@ def _referred_to(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     return None
 
 
+# whose a design is, not what it shows ('a pet store logo')
+BUSINESSES = {"shop", "store", "cafe", "café", "restaurant", "bakery", "company", "brand", "studio", "business", "bar",
+              "pub", "hotel", "salon", "gym", "agency", "startup", "firm", "clinic", "boutique", "market", "club",
+              "team", "band", "podcast", "channel", "school", "shirt", "t-shirt", "tshirt", "mug", "tote"}
+
+
 def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]]) -> bool:
     """Whether an object piece names the design or what it is for, not a thing in it: a design noun followed by
     'for', 'with', a colon or a stop, before other objects ('Merry Christmas card with a green tree, ...'), or the
@@ -1335,7 +1353,8 @@ def _design_name(text: str, span: tuple[int, int], objects: list[tuple[int, int]
     if words and words[-1] in DESIGN_NOUNS:
         shown = re.findall(r"[\w'-]+", _blanked(text, span, quoted_ranges(text)).lower())
         shown = shown[:-1] if shown and shown[-1] in DESIGN_NOUNS else shown
-        return not (shown and named_object(shown[-1]))  # 'a green leaf logo for a brand': the logo is a leaf
+        # 'a green leaf logo for a brand': the logo is a leaf; 'a coffee shop logo with a brown cup': a shop's logo
+        return not (shown and named_object(shown[-1]) and shown[-1] not in BUSINESSES)
     purpose = re.search(r"\b([\w'-]+)\s+for\s+(?:(?:a|an|the)\s+)?$", text[:span[0]], re.IGNORECASE)
     shows = re.search(r"\bwith\s+(.*)$", text[span[0]:span[1]], re.IGNORECASE)  # 'for a weather app with a sun'
     return purpose is not None and purpose.group(1).lower() in DESIGN_NOUNS and not (shows and named_object(shows.group(1)))
