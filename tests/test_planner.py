@@ -1002,6 +1002,12 @@ def test_what_a_design_is_for_or_how_its_colours_vary_names_no_object_and_what_i
     assert cut("a black microphone, headphones and a star on white.", ["white"],
                ["a black microphone, headphones", "a star"]) == (["white"], ["a black microphone", "headphones", "a star"])
     assert cut("a red star, glowing, on navy.", ["navy"], ["a red star, glowing"]) == (["navy"], ["a red star, glowing"])
+    # a pattern's colours said after a thing's comma are the pattern's ('... and red stripes' had taken black)
+    assert cut("a shopping bag and a price tag, white and red stripes background.", ["red stripes background"],
+               ["a shopping bag", "a price tag, white"]) == (["white and red stripes background"],
+                                                              ["a shopping bag", "a price tag"])
+    assert cut("a heart, rose gold and a star on white.", ["white"], ["a heart, rose gold", "a star"]) == \
+        (["white"], ["a heart, rose gold", "a star"])
     assert cut("'Hi Mia' in gold, three balloons and a cake on pink.", ["pink"],
                ["'Hi Mia' in gold, three balloons", "a cake"]) == (["pink"], ["'Hi Mia' in gold", "three balloons", "a cake"])
     # known things said with 'with', lettering with 'saying': objects of their own (join_parts joins them for few

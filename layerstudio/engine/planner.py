@@ -1157,6 +1157,16 @@ def _last_fixes(text: str, background: list[tuple[int, int]], objects: list[tupl
                                            _colour_list(text, (c[0], first), colour_words)), None)
         if start is not None and not any(o[0] < a and start < o[1] for o in objects + background[1:]):
             background = [(start, b)] + background[1:]
+    if background:  # 'a price tag, white and red stripes background': a pattern's first colour cut onto the thing
+        a, b = background[0]
+        before = max((o for o in objects if o[1] <= a), default=None, key=lambda o: o[1])
+        said = [c for c in colour_words if a <= c[0] < b]
+        tail = before and next((c for c in colour_words if c[1] == before[1] and before[0] < c[0]), None)
+        comma = tail and re.search(r"\s*,\s*$", text[before[0]:tail[0]])
+        if comma and len(said) == 1 and names_pattern(text[a:b]) and \
+                re.fullmatch(r"\s+(?:and|&)\s+", text[before[1]:a], re.IGNORECASE):
+            objects = [(before[0], before[0] + comma.start()) if o == before else o for o in objects]
+            background = [(tail[0], b)] + background[1:]
     if background and named_object(text[background[-1][0]:background[-1][1]]) and \
             not draws_as_background(text[background[-1][0]:background[-1][1]]):  # 'a bee on a sunflower'
         thing, background = background[-1], background[:-1]
