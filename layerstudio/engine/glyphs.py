@@ -26,6 +26,7 @@ from .text import quoted_ranges
 # a layer's lettering, not a paragraph: longer text is cut, with a notice (the master grows with it); a quote post's
 # 100 characters letter legibly in four lines of a 224 px box
 MAX_GLYPH_CHARS = 120
+LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
 # Room left for a drop shadow or a glow beyond the letters (left, top, right, bottom), as shares of the letters'
 # smaller side: fitted to where the corpus puts the letters of such layers (training/corpus.py `_effects`, `_fill`;
 # shadows fall below).

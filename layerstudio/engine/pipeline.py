@@ -23,7 +23,7 @@ from .decomposition import (as_clear_as, clear_bands, clear_behind, opaque, refi
                             shown_outside_boxes, shows_named_colour)
 from .device import autocast_for, pick_device
 from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
-from .glyphs import (MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, letterable, lettering_height, quoted_text,
+from .glyphs import (LEGIBLE_PX, MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, letterable, lettering_height, quoted_text,
                      within_lettering_limit)
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
@@ -49,7 +49,6 @@ EMPTY_SHARE = 0.005  # a decomposed layer solid over less of its box than this h
 UNNAMED_BACKGROUND = "a plain white background"
 # ... unless an object is asked in white or near it ('a white bunny'): it would not show
 UNNAMED_UNDER_PALE = "a plain dark slate grey background"
-LEGIBLE_PX = 12  # letters lower than this come out a smudge: the model works in 16 px cells
 
 
 _NO_BACKGROUND = re.compile(r"\b(?:no|without(?:\s+an?)?|transparent|see[- ]through|clear)\s+(?:background|backdrop)\b"
