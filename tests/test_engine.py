@@ -752,3 +752,21 @@ def test_generated_layers_hold_no_faint_alpha_noise(pipe, monkeypatch):
         assert not layer.pixels[alpha == 0].any()  # clear pixels are clear in colour too
         assert alpha.max() > FAINT_ALPHA  # only the faint ones went
     assert (doc.layers[0].pixels[..., 3] == 255).all()
+
+
+def test_specks_apart_from_what_the_glyph_asked_for_are_cleared_and_a_glow_around_it_stays():
+    from layerstudio.engine.pipeline import without_specks
+
+    yy, xx = np.mgrid[:64, :96]
+    disc = ((yy - 32) ** 2 + (xx - 32) ** 2 < 15 ** 2).astype(np.float32)  # the silhouette asked for
+    pixels = np.zeros((64, 96, 4), np.uint8)
+    pixels[..., :3] = 200
+    glow = (yy - 32) ** 2 + (xx - 32) ** 2 < 20 ** 2
+    pixels[glow, 3] = 40  # a faint glow around the object, beyond its silhouette
+    pixels[disc > 0, 3] = 255
+    pixels[30:34, 80:82, 3] = 180  # a speck a box's width away
+    clean = without_specks(pixels, disc)
+    assert (clean[30:34, 80:82] == 0).all() and np.array_equal(clean[:, :70], pixels[:, :70])
+    assert without_specks(pixels, None) is pixels  # nothing asked for: nothing to tell a speck by
+    pixels[10:50, 70:90, 3] = 255  # more than a speck: something drawn beside it stays
+    assert without_specks(pixels, disc) is pixels

@@ -23,8 +23,8 @@ from .decomposition import (as_clear_as, clear_bands, clear_behind, opaque, refi
                             shown_outside_boxes, shows_named_colour)
 from .device import autocast_for, pick_device
 from .effects import EFFECT_SAID, EFFECT_WORDS, effect_for_all, glow_as_learnt, with_shadow, without_shadow
-from .glyphs import (LEGIBLE_PX, MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, letterable, lettering_height, quoted_text,
-                     within_lettering_limit)
+from .glyphs import (LEGIBLE_PX, MAX_GLYPH_CHARS, drawable, drawn_text, glyph_for, letterable, lettering_height,
+                     quoted_text, within_lettering_limit)
 from .model import LayerModel
 from .packing import LayerSlot, pack, patchify, unpack
 from .patterns import (names_gradient, names_pattern, painted, pattern_colours, pattern_for, pattern_sketch,
@@ -123,6 +123,43 @@ def without_faint_alpha(pixels: np.ndarray) -> np.ndarray:
     """An RGBA layer with alpha below FAINT_ALPHA made fully clear."""
     out = pixels.copy()
     out[out[..., 3] < FAINT_ALPHA] = 0
+    return out
+
+
+# Marks apart from a layer's glyph up to this share of its alpha are specks: the model strewed a few beside its object
+# (review 33a: dashes beside waves, dots beside a croissant, a smear under a lighthouse); more is something it drew.
+SPECK_SHARE = 0.03
+
+
+def without_specks(pixels: np.ndarray, glyph: np.ndarray | None) -> np.ndarray:
+    """A generated layer without the small marks that touch nothing of what its glyph asked for (the silhouette or
+    lettering it was drawn from, reached through the layer's own alpha: a glow around it stays)."""
+    if glyph is None:
+        return pixels
+    solid = pixels[..., 3] > 0
+    reached = solid & _grown(glyph > 0.1, 2)
+    while True:
+        grown = _grown(reached, 1) & solid
+        if (grown == reached).all():
+            break
+        reached = grown
+    stray = solid & ~reached
+    alpha = pixels[..., 3].astype(np.float64)
+    if not stray.any() or alpha[stray].sum() > SPECK_SHARE * alpha.sum():
+        return pixels
+    out = pixels.copy()
+    out[stray] = 0
+    return out
+
+
+def _grown(mask: np.ndarray, by: int) -> np.ndarray:
+    """`mask` grown by `by` px (a square's reach)."""
+    padded = np.pad(mask, by)
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    for dy in range(2 * by + 1):
+        for dx in range(2 * by + 1):
+            out |= padded[dy:dy + h, dx:dx + w]
     return out
 
 
@@ -357,6 +394,7 @@ class Pipeline:
         if clear:  # 'no background', 'on a transparent background': the objects alone, as a sticker or a logo
             layers[0] = np.zeros_like(layers[0])
         if request.composite is None:
+            glyphs = {i: slot.glyph.numpy() for i, slot in zip(gen_index, gen_slots) if slot.glyph is not None}
             for i in gen_index:
                 wanted = [PRINTED.get(c, c) for c in named_colours(drawn[i])]
                 spec = request.layers[i]
@@ -380,7 +418,8 @@ class Pipeline:
                         snapped[..., :3] = PRINTED.get(flat, flat)
                     layers[i] = snapped
                 if i > 0:  # the drop shadow asked for, drawn as the corpus draws it: the model's was faint
-                    layers[i] = without_faint_alpha(with_shadow(layers[i], drawn[i], spec.seed))
+                    layers[i] = without_faint_alpha(with_shadow(without_specks(layers[i], glyphs.get(i)), drawn[i],
+                                                                spec.seed))
         else:
             layers = refit_layers([spec.box for spec in request.layers], layers, request.composite,
                                   [spec.generated for spec in request.layers])
