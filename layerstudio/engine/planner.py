@@ -1251,8 +1251,8 @@ def _listed(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
     """The span cut at commas outside quotes that a count, an article or a known thing's name follows ("'Hi' in
     gold, three balloons", 'a black microphone, headphones': one layer, drawn twice, had been both)."""
     named = {a for a, _ in name_spans(text)}
-    cuts = [m for m in re.finditer(r"\s*,\s*(?=(?:a|an|the|%s|\d+)\s|\w)" % "|".join(COUNTS), text[span[0]:span[1]],
-                                   re.IGNORECASE) if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)
+    cuts = [m for m in re.finditer(r"\s*,\s*(?=\w)", text[span[0]:span[1]])
+            if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)
             and (re.match(r"(?:a|an|the|%s|\d+)\s" % "|".join(COUNTS), text[span[0] + m.end():], re.IGNORECASE)
                  or span[0] + m.end() in named)]
     pieces, start = [], span[0]
