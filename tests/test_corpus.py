@@ -254,6 +254,36 @@ def test_psd_dataset_scales_large_documents_and_names_problems(tmp_path):
         read_psd_design(tmp_path / "bad.psd")
 
 
+
+def test_psds_that_cannot_be_trained_on_are_skipped_before_training_with_the_reason(tmp_path):
+    from psd_tools import PSDImage
+
+    from layerstudio.training.psd_dataset import check_folder
+
+    PSDImage.new("RGB", (64, 48), color=(10, 10, 200)).save(tmp_path / "flat.psd")  # a flattened image: no layers
+    dots = [(f"dot {i}", _blob(4, 4, (200, 0, 0)), i % 60, i // 60 * 8) for i in range(52)]
+    _write_psd(tmp_path / "many.psd", (64, 64), dots)
+    _write_psd(tmp_path / "ok.psd", (64, 48), [("red star", _blob(16, 16, (200, 0, 0)), 8, 8)])
+    with pytest.warns(UserWarning):
+        ds = PsdFolderDataset(tmp_path)
+    reasons = dict((p.name, r) for p, r in ds.skipped)
+    assert [p.name for p in ds.paths] == ["ok.psd"] and ds.sizes == [(64, 48)]
+    assert "no visible layers" in reasons["flat.psd"] and "52 visible layers" in reasons["many.psd"]
+    (tmp_path / "ok.psd").unlink()
+    with pytest.raises(UserError, match="none of its 2 PSD files can be trained on"):
+        check_folder(tmp_path)
+    with pytest.raises(UserError, match="give the folder that holds"):
+        check_folder(tmp_path / "flat.psd")
+    with pytest.raises(UserError, match="no such folder"):
+        check_folder(tmp_path / "elsewhere")
+
+
+def test_a_caption_file_in_an_older_windows_encoding_is_read(tmp_path):
+    _write_psd(tmp_path / "a.psd", (64, 48), [("cup", _blob(16, 16, (120, 60, 0)), 8, 8)])
+    (tmp_path / "a.txt").write_bytes("a brown cup for the caf\xe9".encode("latin-1"))
+    assert read_psd_design(tmp_path / "a.psd").caption == "a brown cup for the caf\xe9"
+
+
 def test_corpus_designs_round_trip_through_psd_export(tmp_path):
     from layerstudio.io.psd import export_psd
 

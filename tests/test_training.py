@@ -4,12 +4,15 @@ import subprocess
 import sys
 import warnings
 from argparse import Namespace
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from layerstudio.engine.config import preset
 from layerstudio.engine.pipeline import Pipeline
+from layerstudio.errors import UserError
 from layerstudio.training.evaluate import colour_matches, evaluate, psnr
 from layerstudio.training.train import Trainer, lr_at, recolour
 
@@ -157,9 +160,10 @@ def test_recolour_maps_every_layer_of_a_design_alike_and_keeps_alpha():
 
 
 def test_init_from_a_folder_without_weights_is_a_clear_error(tmp_path):
-    from layerstudio.errors import UserError
-
-    with pytest.raises(UserError, match="no model.safetensors"):
+    with pytest.raises(UserError, match=r"no model.safetensors there \(give a model directory\)"):
+        Trainer(train_args(tmp_path / "run", init=str(tmp_path)))
+    Pipeline.from_preset("tiny", seed=5).save(tmp_path / "model")  # a run's folder, its model inside
+    with pytest.raises(UserError, match=f"a run's is {tmp_path / 'model'}"):
         Trainer(train_args(tmp_path / "run", init=str(tmp_path)))
 
 
@@ -183,8 +187,8 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("files, message", [
     ({}, "no PSD files in it"),
-    ({"a.psd": b"8BPS broken"}, "its one PSD file cannot be read (a.psd: "),
-    ({"a.psd": b"", "sub/b.PSD": b"GIF89a"}, "none of its 2 PSD files can be read (the first: a.psd: "),
+    ({"a.psd": b"8BPS broken"}, "its one PSD file cannot be trained on (a.psd: "),
+    ({"a.psd": b"", "sub/b.PSD": b"GIF89a"}, "none of its 2 PSD files can be trained on (the first: a.psd: "),
 ])
 def test_train_on_a_folder_without_readable_psds_fails_with_one_line_before_anything_starts(
         tmp_path, capsys, files, message):
@@ -258,6 +262,58 @@ def test_a_run_resumes_on_its_own_data_and_is_never_overwritten(tmp_path, capsys
     assert f"trains on {data.resolve()}" in capsys.readouterr().err
     assert main(["train", "--resume", "--steps", "2", *common]) == 0
     assert "this run has finished (2 transformer steps)" in capsys.readouterr().out
+    # its folder moved: resumed with --data at the new place (told the old one is gone), not refused
+    data.rename(tmp_path / "moved")
+    assert main(["train", "--resume", "--steps", "3", *common]) == 2
+    assert "is no longer there: give the folder's new place with --data" in capsys.readouterr().err
+    assert main(["train", "--resume", "--data", str(tmp_path / "moved"), "--steps", "3", *common]) == 0
+    assert main(["train", "--resume", "--init", str(out / "model"), "--steps", "4", *common]) == 2
+    assert "--init starts a new run" in capsys.readouterr().err
+
+
+def test_a_fine_tune_on_psds_reads_their_words_at_their_scale_and_goes_on_past_a_file_it_cannot_decode(
+        tmp_path, capsys, monkeypatch):
+    from layerstudio.cli import main
+    from layerstudio.document import Box, Document, Layer
+    from layerstudio.io.psd import export_psd
+    from layerstudio.training import psd_dataset
+
+    base = tmp_path / "base"
+    assert Trainer(train_args(base, steps=1, ae_steps=1, planner_steps=1)).run() == 0
+    data = tmp_path / "psds"
+    data.mkdir()
+    shape = np.zeros((160, 160, 4), np.uint8)
+    shape[40:120, 40:120] = (20, 20, 220, 255)
+    for k in range(3):  # 640 px documents: past the tiny model's canvases
+        white = np.full((640, 640, 4), 255, np.uint8)
+        export_psd(Document(640, 640, "", [Layer(Box(0, 0, 640, 640), white, name="Hintergrund"),
+                                           Layer(Box(160 * k, 160, 160 * k + 160, 320), shape, name="blaues Rechteck")]),
+                   data / f"{k}.psd")
+    sizes = []
+    real = psd_dataset.read_psd_design
+
+    def read(path, *args, **kwargs):
+        if Path(path).name == "1.psd":
+            raise UserError("cannot decode the layers of 1.psd (ValueError: damaged)")
+        design = real(path, *args, **kwargs)
+        sizes.append((design.document.width, design.document.height))
+        return design
+
+    out = tmp_path / "tuned"
+    assert main(["train", "--init", str(base / "model"), "--data", str(data), "--out", str(out), "--device", "cpu",
+                 "--ae-steps", "0", "--steps", "2", "--planner-steps", "1", "--batch", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "3 of them larger than" in err
+    monkeypatch.setattr(psd_dataset, "read_psd_design", read)
+    assert main(["train", "--resume", "--out", str(out), "--steps", "6", "--device", "cpu"]) == 0
+    assert f"skipping {data.resolve() / '1.psd'}: cannot decode" in capsys.readouterr().err
+    largest = max(max(c) for c in preset("tiny").canvas_presets)
+    assert sizes and all(max(size) <= largest for size in sizes)  # scaled to the model's canvases
+    tuned = Pipeline.load(out / "model")
+    assert {"hintergrund", "blaues", "rechteck"} <= set(tuned.config.text.spelled)
+    # learnt letter by letter, so read when generating (left out as never learnt, the layers were drawn from nothing)
+    assert tuned.model.text.tokenizer.learnt_only("a blaues Rechteck") == "a blaues Rechteck"
+    assert Pipeline.load(base / "model").model.text.tokenizer.learnt_only("a blaues Rechteck").strip() == "a"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -893,19 +949,27 @@ def test_a_read_only_out_is_a_clear_error(tmp_path, capsys, monkeypatch):
     assert f"cannot write to {tmp_path}: permission denied" in capsys.readouterr().err
 
 
-def test_ctrl_c_saves_the_steps_made_since_the_last_checkpoint(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("stop", ["ctrl-c", "SIGTERM"])
+def test_ctrl_c_saves_the_steps_made_since_the_last_checkpoint(tmp_path, capsys, monkeypatch, stop):
+    """A run stopped by Ctrl-C, or by SIGTERM (a job manager, `timeout`: those steps were lost), keeps its steps."""
+    import signal
+
     from layerstudio.cli import main
 
     real = Trainer.dit_loss
 
     def interrupted_at_step_2(self, samples, rng):
         if self.state["dit_step"] == 2:
-            raise KeyboardInterrupt
+            if stop == "ctrl-c":
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGTERM)
         return real(self, samples, rng)
 
     monkeypatch.setattr(Trainer, "dit_loss", interrupted_at_step_2)
     out = tmp_path / "run"
+    handler = signal.getsignal(signal.SIGTERM)
     assert main(["train", "--preset", "tiny", "--out", str(out), "--device", "cpu", "--ae-steps", "1",
                  "--steps", "5", "--checkpoint-every", "100"]) == 130
     assert "interrupted: saving the checkpoint (phase dit, step 2)" in capsys.readouterr().err
     assert torch.load(out / "checkpoint.pt", weights_only=False)["state"]["dit_step"] == 2
+    assert signal.getsignal(signal.SIGTERM) == handler  # as it was, after the run

@@ -46,6 +46,9 @@ class TextConfig:
     heads: int = 4
     max_tokens: int = 96  # a 6-object caption with quoted words runs to ~80
     vocab: list[str] = field(default_factory=list)
+    # words of the training captions outside `vocab` (a fine-tune on your PSDs: 'headline', 'Rechteck'): learnt
+    # letter by letter, so read so when generating too, not left out as words the model never saw
+    spelled: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -53,8 +53,9 @@ def with_article(text: str) -> str:
 
 
 class Tokenizer:
-    def __init__(self, vocab: list[str]):
+    def __init__(self, vocab: list[str], spelled: list[str] = ()):
         self.words = list(vocab)
+        self.spelled = LEARNT_SPELLED | {w.lower() for w in spelled}  # words learnt letter by letter
         self.itos = SPECIALS + [f"#{c}" for c in CHARS] + self.words
         self.stoi = {s: i for i, s in enumerate(self.itos)}
 
@@ -108,7 +109,7 @@ class Tokenizer:
         kept = [(a, b) for a, b, _ in colour_spans(text)] + untrained_spans(text)
         out, pos = [], 0
         for a, b in self.unknown_words(text):
-            if text[a:b].lower() in LEARNT_SPELLED or any(s < b and a < e for s, e in kept):
+            if text[a:b].lower() in self.spelled or any(s < b and a < e for s, e in kept):
                 continue
             before = text[pos:a]
             after = re.match(r",?\s*", text[b:]).end()
@@ -218,7 +219,7 @@ class SmallTextEncoder(nn.Module):
     def __init__(self, cfg: TextConfig):
         super().__init__()
         self.cfg = cfg
-        self.tokenizer = Tokenizer(cfg.vocab)
+        self.tokenizer = Tokenizer(cfg.vocab, cfg.spelled)
         self.embed = nn.Embedding(self.tokenizer.size, cfg.width)
         self.colour_in = colour_input(cfg.width)
         self.pos = nn.Parameter(torch.zeros(cfg.max_tokens, cfg.width))

@@ -45,13 +45,15 @@ class PsdFolderDataset:
         self.max_layers = max_layers
         self.skipped: list[tuple[Path, str]] = []
         self.paths: list[Path] = []
+        self.sizes: list[tuple[int, int]] = []  # each file's canvas, before scaling
         for path in psd_files(self.folder):
             try:
-                _open(path)
+                psd = _usable(path, max_layers)
             except UserError as exc:
                 self._skip(path, str(exc))
                 continue
             self.paths.append(path)
+            self.sizes.append((psd.width, psd.height))
 
     def _skip(self, path: Path, reason: str) -> None:
         self.skipped.append((path, reason))
@@ -82,21 +84,25 @@ def check_folder(folder: str | Path) -> None:
     """UserError unless `folder` holds a readable PSD. Run in the main process before training starts: a data
     worker's error reaches the user wrapped in the worker's traceback. Stops at the first readable file."""
     folder = Path(folder)
+    if folder.is_file():
+        raise UserError(f"--data {folder}: a file; give the folder that holds the PSD files"
+                        if folder.suffix.lower() in (".psd", ".psb") else
+                        f"--data must be 'corpus' or a folder of PSD files; {folder} is a file")
     if not folder.is_dir():
-        raise UserError(f"--data must be 'corpus' or a folder of PSD files; {folder} is neither")
+        raise UserError(f"--data {folder}: no such folder (give 'corpus' or a folder of PSD files)")
     paths = psd_files(folder)
     if not paths:
         raise UserError(f"--data {folder}: no PSD files in it (looked for .psd and .psb, in subfolders too)")
     reasons = []
     for path in paths:
         try:
-            _open(path)
+            _usable(path)
             return
         except UserError as exc:
             reasons.append(f"{path.name}: {' '.join(str(exc).split())}")
     if len(paths) == 1:
-        raise UserError(f"--data {folder}: its one PSD file cannot be read ({reasons[0]})")
-    raise UserError(f"--data {folder}: none of its {len(paths)} PSD files can be read (the first: {reasons[0]})")
+        raise UserError(f"--data {folder}: its one PSD file cannot be trained on ({reasons[0]})")
+    raise UserError(f"--data {folder}: none of its {len(paths)} PSD files can be trained on (the first: {reasons[0]})")
 
 
 def _open(path: Path):
@@ -108,6 +114,20 @@ def _open(path: Path):
         raise UserError(f"not a readable PSD ({type(exc).__name__}: {exc})") from None
     if psd.width <= 0 or psd.height <= 0:
         raise UserError(f"empty canvas {psd.width} x {psd.height}")
+    return psd
+
+
+def _usable(path: Path, max_layers: int = MAX_FOREGROUND_BOXES):
+    """The opened PSD, or UserError where its layer records alone say it cannot be trained on (checked before
+    training: found while decoding in a data worker, a 51-layer file stopped the run hours in)."""
+    psd = _open(path)
+    layers = sum(1 for layer in psd.descendants()
+                 if not layer.is_group() and layer.is_visible() and layer.has_pixels())
+    if layers == 0:  # Photoshop saves a flattened image with no layer records: the composite alone
+        raise UserError("no visible layers with pixels (a flattened PSD keeps only the composite: save it with "
+                        "its layers)")
+    if layers > max_layers + 1:
+        raise UserError(f"{layers} visible layers; training takes at most {max_layers} besides the background")
     return psd
 
 
@@ -194,8 +214,7 @@ def read_psd_design(path: str | Path, canvas_multiple: int = GRID, max_side: int
     src_w, src_h = round(psd.width * scale), round(psd.height * scale)
     width, height = _round_side(src_w, canvas_multiple), _round_side(src_h, canvas_multiple)
     if max(width, height) > MAX_CANVAS_SIDE:
-        raise UserError(f"canvas {psd.width} x {psd.height} is larger than {MAX_CANVAS_SIDE} px a side "
-                        f"(pass max_side to scale it down)")
+        raise UserError(f"canvas {psd.width} x {psd.height} is larger than {MAX_CANVAS_SIDE} px a side")
     canvas = Box(0, 0, width, height)
 
     items = []  # (name, rgba, left, top), bottom to top
@@ -250,10 +269,15 @@ def read_psd_design(path: str | Path, canvas_multiple: int = GRID, max_side: int
     caption = ""
     if sidecar.is_file():
         try:
-            # utf-8-sig: Notepad's BOM is not whitespace to split(), it would start the caption
-            caption = " ".join(sidecar.read_text(encoding="utf-8-sig").split())
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = sidecar.read_bytes()
+        except OSError as exc:
             warnings.warn(f"ignoring caption file {sidecar}: {exc}", stacklevel=2)
+            raw = b""
+        try:  # utf-8-sig: Notepad's BOM is not whitespace to split(), it would start the caption
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # an older editor's Windows encoding ('café' in Latin-1 was ignored)
+            text = raw.decode("cp1252", errors="replace")
+        caption = " ".join(text.split())
     if not caption:  # a PSD this app exported keeps its prompt: it names what the layer names may not
         caption = " ".join(stored_prompt(psd).split())
     if not caption:

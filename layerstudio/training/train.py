@@ -9,9 +9,12 @@ import json
 import math
 import os
 import random
+import signal
 import sys
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,22 +133,30 @@ class DesignStream(torch.utils.data.IterableDataset):
                                             named_colours=NAMED_COLOUR_RATE))
                 n += 1
         else:
-            designs = open_psd_folder(self.data)
-            if len(designs) == 0:
-                raise UserError(f"no readable PSD files in {self.data}")
+            # scaled to the model's canvases: a 1000 px document made each step 5x slower, at a size it never drew
+            designs = open_psd_folder(self.data, max_side=max(max(c) for c in self.canvases))
             rng = random.Random(self.seed + self.rank * 101 + worker)
             while True:
-                yield to_sample(designs[rng.randrange(len(designs))])
+                if len(designs) == 0:
+                    raise UserError(f"no readable PSD files in {self.data}")
+                index = rng.randrange(len(designs))
+                try:
+                    design = designs[index]
+                except UserError as exc:  # damaged pixels show only when decoded: that file is left out, not the run
+                    print(f"skipping {designs.paths[index]}: {exc}", file=sys.stderr, flush=True)
+                    del designs.paths[index]
+                    continue
+                yield to_sample(design)
 
 
-def open_psd_folder(folder: str):
+def open_psd_folder(folder: str, max_side: int | None = None):
     """The folder's designs, quietly: the trainer names the skipped files once (every data stream and worker
     opens the folder, and each repeated the warnings)."""
     from .psd_dataset import PsdFolderDataset
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return PsdFolderDataset(folder)
+        return PsdFolderDataset(folder, max_side=max_side)
 
 
 def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int = 1):
@@ -166,6 +177,10 @@ def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int 
 
 def build_vocab(data, seed: int, designs: int = 1500) -> list[str]:
     """From 'corpus' (that many of its designs) or an opened PSD folder (all of it)."""
+    return Tokenizer.build_vocab(_captions(data, seed, designs))
+
+
+def _captions(data, seed: int, designs: int = 1500) -> list[str]:
     captions = []
     if data == "corpus":
         from .corpus import make_design
@@ -174,10 +189,15 @@ def build_vocab(data, seed: int, designs: int = 1500) -> list[str]:
             d = make_design(seed * 7_919 + i)
             captions += [d.caption, *d.layer_captions]
     else:
-        ds = data
-        for i in range(len(ds)):
-            captions += [ds[i].caption, *ds[i].layer_captions]
-    return Tokenizer.build_vocab(captions)
+        for design in data:  # (a file that fails to decode is skipped, with a warning)
+            captions += [design.caption, *design.layer_captions]
+    return captions
+
+
+def spelled_words(psd_designs, vocab: list[str]) -> list[str]:
+    """The words of a PSD folder's captions outside `vocab`, which the text encoder learns letter by letter."""
+    known = Tokenizer(vocab)
+    return sorted({text[a:b].lower() for text in _captions(psd_designs, 0) for a, b in known.unknown_words(text)})
 
 
 def init_from(model: torch.nn.Module, weights: Path) -> dict:
@@ -321,8 +341,13 @@ class Trainer:
         self.state = {"phase": "ae", "ae_step": 0, "dit_step": 0, "planner_step": 0, "planner_ready": False,
                       "anchored": self.init_dir is not None}
         self.init_report: dict = {}
+        if getattr(args, "init", None) and args.resume:
+            raise UserError("--init starts a new run from a model's weights; --resume goes on with the run's own: "
+                            "give one of them")
         if self.init_dir and not (self.init_dir / WEIGHTS_FILE).is_file():
-            raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory)")
+            inside = self.init_dir / "model"
+            raise UserError(f"--init {self.init_dir}: no {WEIGHTS_FILE} there (give a model directory"
+                            + (f": a run's is {inside})" if (inside / WEIGHTS_FILE).is_file() else ")"))
         ckpt_path = self.out / CHECKPOINT
         ckpt = None
         if args.resume:
@@ -343,9 +368,13 @@ class Trainer:
             self.state = ckpt["state"]
             # A run goes on with its own data (runs from before it was recorded: the corpus, or as told).
             recorded = ckpt.get("data")
+            moved = recorded not in (None, "corpus") and not Path(recorded).is_dir()
+            if moved and args.data is None:
+                raise UserError(f"the run in {self.out} trains on {recorded}, which is no longer there: give the "
+                                f"folder's new place with --data")
             if args.data is None:
                 args.data = recorded or "corpus"
-            elif recorded is not None and data_source(args.data) != recorded:
+            elif recorded is not None and data_source(args.data) != recorded and not moved:
                 raise UserError(f"--data {args.data}: the run in {self.out} trains on {recorded}; resume it without "
                                 f"--data, or start a new run from its model with --init {self.out / 'model'}")
             self._use_data()
@@ -361,6 +390,14 @@ class Trainer:
                 self.cfg = preset(args.preset or "default")
                 self.cfg.text.vocab = build_vocab("corpus" if self.psd_designs is None else self.psd_designs, args.seed,
                                                   100 if self.cfg.name == "tiny" else 1500)
+        if ckpt is None and self.psd_designs is not None:
+            self.cfg.text.spelled = spelled_words(self.psd_designs, self.cfg.text.vocab)
+        if self.psd_designs is not None and self.main:
+            largest = max(max(size) for size in self.cfg.canvas_presets)
+            larger = sum(max(size) > largest for size in self.psd_designs.sizes)
+            if larger:
+                print(f"{larger} of them larger than {largest} px a side, the model's largest canvas: scaled down "
+                      f"to it", file=sys.stderr, flush=True)
         torch.manual_seed(args.seed)  # the same initial weights on every rank
         self.model = LayerModel(self.cfg).to(self.device)
         if ckpt is not None:
@@ -918,7 +955,8 @@ class Trainer:
         if self.main:
             print(f"model saved in {self.out / 'model'} (use it with --model {self.out / 'model'})",
                   file=sys.stderr, flush=True)
-        if self.distributed:
+        if self.distributed:  # together: a rank leaving while rank 0 still wrote the model aborted in gloo
+            dist.barrier()
             dist.destroy_process_group()
         return 0
 
@@ -944,6 +982,26 @@ def check_train_options(args) -> None:
         raise UserError(f"--time-limit {args.time_limit}: must be a positive number of minutes")
 
 
+@contextmanager
+def terminate_as_interrupt():
+    """SIGTERM (a job manager, `timeout`, a closed terminal's SIGHUP) stops a run as Ctrl-C does, keeping the steps made
+    since the last checkpoint: they were lost, and the model folder still held the weights the run began with."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    before = {stop: signal.signal(stop, interrupt) for stop in stops}
+    try:
+        yield
+    finally:
+        for stop, handler in before.items():
+            signal.signal(stop, handler)
+
+
 def run_train(args) -> int:
     check_train_options(args)
     out = Path(args.out)
@@ -958,7 +1016,8 @@ def run_train(args) -> int:
     made = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
     try:
         try:
-            return Trainer(args).run()
+            with terminate_as_interrupt():
+                return Trainer(args).run()
         except OSError as exc:  # a full or read-only disk; the last whole checkpoint is kept
             from ..io.atomic import os_error_message
 
