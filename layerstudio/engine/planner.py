@@ -58,8 +58,9 @@ _SMALL = re.compile(r"\b(?:small|smaller|smallest|tiny|little|mini|miniature|tee
 def fit_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
     """(boxes, phrases): how well each phrase's glyph fills each box, as the log of its share of the box against its
     best box's (0 for its best; 0 throughout for a phrase with no glyph): long lettering goes to the wide box, a
-    heart to the square one. Lettering weighs how tall its letters come out too, less again where too low to read:
-    by its share alone, 'Merry Christmas' went to a 48 px square (9 px letters) beside a free 224 x 48 strip (30 px)."""
+    heart to the square one; lettering much less where its letters come out too low to read: by its share alone,
+    'Merry Christmas' went to a 48 px square (9 px letters) beside a free 224 x 48 strip (27 px). (Weighing their
+    height between legible boxes too dealt 2 of the 72 held-out designs' 284 layers away from their own box.)"""
     from .glyphs import LEGIBLE_PX, drawn_text, glyph_for, lettering_height  # glyphs reads the font
 
     out = np.zeros((len(boxes), len(texts)), np.float32)
@@ -70,7 +71,7 @@ def fit_evidence(boxes: list[Box], texts: list[str]) -> np.ndarray:
         share = np.log(np.array([f.mean() for f in fills], np.float32) + 0.02)
         if drawn_text(phrase):
             tall = np.array([lettering_height(phrase, box.width, box.height) for box in boxes], np.float32)
-            share += np.log(tall) - 2.0 * (tall < LEGIBLE_PX)
+            share -= 2.0 * (tall < LEGIBLE_PX)
         out[:, k] = share - share.max()
     return out
 
