@@ -144,7 +144,7 @@ class DesignStream(torch.utils.data.IterableDataset):
                     design = designs[index]
                 except UserError as exc:  # damaged pixels show only when decoded: that file is left out, not the run
                     print(f"skipping {designs.paths[index]}: {exc}", file=sys.stderr, flush=True)
-                    del designs.paths[index]
+                    del designs.paths[index], designs.sizes[index]
                     continue
                 yield to_sample(design)
 
@@ -385,13 +385,14 @@ class Trainer:
                 # fresh); its token table must keep meaning the same words.
                 init_cfg = ModelConfig.load(self.init_dir / CONFIG_FILE)
                 self.cfg = preset(args.preset) if args.preset else init_cfg
-                self.cfg.text.vocab = init_cfg.text.vocab
+                self.cfg.text.vocab, self.cfg.text.spelled = init_cfg.text.vocab, init_cfg.text.spelled
             else:
                 self.cfg = preset(args.preset or "default")
                 self.cfg.text.vocab = build_vocab("corpus" if self.psd_designs is None else self.psd_designs, args.seed,
                                                   100 if self.cfg.name == "tiny" else 1500)
-        if ckpt is None and self.psd_designs is not None:
-            self.cfg.text.spelled = spelled_words(self.psd_designs, self.cfg.text.vocab)
+        if ckpt is None and self.psd_designs is not None:  # (and what the init model learnt spelled still)
+            self.cfg.text.spelled = sorted(set(self.cfg.text.spelled) | set(spelled_words(self.psd_designs,
+                                                                                          self.cfg.text.vocab)))
         if self.psd_designs is not None and self.main:
             largest = max(max(size) for size in self.cfg.canvas_presets)
             larger = sum(max(size) > largest for size in self.psd_designs.sizes)
