@@ -342,9 +342,11 @@ def test_train_out_below_a_file_is_a_clear_error(tmp_path, capsys):
     assert "afile exists and is not a directory" in capsys.readouterr().err
 
 
-def test_eval_runs_on_tiny(tmp_path):
+def test_eval_runs_on_tiny(tmp_path, capsys):
     pipe = Pipeline.from_preset("tiny")
     report = evaluate(pipe, count=2, seed=10_000_000, steps=1, sheet=str(tmp_path / "sheet.png"))
+    said = capsys.readouterr()  # where it is, on stderr (stdout holds the JSON report)
+    assert "eval: held-out design 1 of 2" in said.err and "eval: the fixed checks" in said.err and not said.out
     for key in ("alpha_inside_boxes", "empty_layer_rate", "colour_adherence", "autoencoder_psnr_db",
                 "autoencoder_alpha_iou", "autoencoder_psnr_recoloured_db", "decomposition_psnr_db",
                 "true_object_shape_iou", "true_text_alpha_iou"):

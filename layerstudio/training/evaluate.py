@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import random
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -398,6 +399,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
     gradient_psnr = []  # gradients between two colours: against the one the engine asked for
     results = []
     for k, design in enumerate(designs):
+        if k % 8 == 0:  # minutes pass on a CPU: say where it is (a user's eval printed nothing for 10)
+            print(f"eval: held-out design {k + 1} of {count}", file=sys.stderr, flush=True)
         doc = design.document
         layout = Layout(doc.width, doc.height, design.caption, [l.box for l in doc.layers[1:]], seed=k)
         generated = pipe.generate(layout, steps=steps)
@@ -494,6 +497,8 @@ def evaluate(pipe: Pipeline, count: int, seed: int, steps: int | None = None, sh
         "decomposed_layers_with_their_true_object": round(dec_own_phrase / max(fg_layers, 1), 4),
         "steps": steps or pipe.config.default_steps,
     }
+    print("eval: the fixed checks (simple prompts, named colours, untrained icons, reworded prompts)", file=sys.stderr,
+          flush=True)
     report["simple_background_colour"], report["simple_object_colour"] = (round(v, 4) for v in simple_colours(pipe))
     report["style_prompts_dealt_nothing"] = style_prompts_dealt_nothing(pipe)
     report["named_colour_delta_e"] = named_colour_errors(pipe)
