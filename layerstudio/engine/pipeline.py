@@ -127,7 +127,7 @@ def without_faint_alpha(pixels: np.ndarray) -> np.ndarray:
 
 
 # Marks apart from a layer's glyph up to this share of its alpha are specks: the model strewed a few beside its object
-# (review 33a: dashes beside waves, dots beside a croissant, a smear under a lighthouse); more is something it drew.
+# (review 33a: dashes beside waves, dots beside a croissant, a smear under a balloon); more is something it drew.
 SPECK_SHARE = 0.03
 
 
