@@ -175,12 +175,9 @@ def batches(data: str, seed: int, rank: int, batch: int, canvases, workers: int 
         yield [next(it) for _ in range(batch)]
 
 
-def build_vocab(data, seed: int, designs: int = 1500) -> list[str]:
-    """From 'corpus' (that many of its designs) or an opened PSD folder (all of it)."""
-    return Tokenizer.build_vocab(_captions(data, seed, designs))
-
-
-def _captions(data, seed: int, designs: int = 1500) -> list[str]:
+def captions_of(data, seed: int, designs: int = 1500) -> list[str]:
+    """The captions and layer captions of 'corpus' (that many of its designs) or of an opened PSD folder (all of it;
+    a file that fails to decode is skipped, with a warning)."""
     captions = []
     if data == "corpus":
         from .corpus import make_design
@@ -189,15 +186,15 @@ def _captions(data, seed: int, designs: int = 1500) -> list[str]:
             d = make_design(seed * 7_919 + i)
             captions += [d.caption, *d.layer_captions]
     else:
-        for design in data:  # (a file that fails to decode is skipped, with a warning)
+        for design in data:
             captions += [design.caption, *design.layer_captions]
     return captions
 
 
-def spelled_words(psd_designs, vocab: list[str]) -> list[str]:
-    """The words of a PSD folder's captions outside `vocab`, which the text encoder learns letter by letter."""
+def spelled_words(captions: list[str], vocab: list[str]) -> list[str]:
+    """The words of `captions` outside `vocab`, which the text encoder learns letter by letter."""
     known = Tokenizer(vocab)
-    return sorted({text[a:b].lower() for text in _captions(psd_designs, 0) for a, b in known.unknown_words(text)})
+    return sorted({text[a:b].lower() for text in captions for a, b in known.unknown_words(text)})
 
 
 def init_from(model: torch.nn.Module, weights: Path) -> dict:
@@ -380,6 +377,8 @@ class Trainer:
             self._use_data()
         else:
             self._use_data()
+            # a PSD folder's captions, read once: every file is decoded for them
+            psd_captions = captions_of(self.psd_designs, args.seed) if self.psd_designs is not None else None
             if self.init_dir:
                 # The init model's architecture unless a preset is named (a newer preset may add parts, which start
                 # fresh); its token table must keep meaning the same words.
@@ -388,11 +387,12 @@ class Trainer:
                 self.cfg.text.vocab, self.cfg.text.spelled = init_cfg.text.vocab, init_cfg.text.spelled
             else:
                 self.cfg = preset(args.preset or "default")
-                self.cfg.text.vocab = build_vocab("corpus" if self.psd_designs is None else self.psd_designs, args.seed,
-                                                  100 if self.cfg.name == "tiny" else 1500)
-        if ckpt is None and self.psd_designs is not None:  # (and what the init model learnt spelled still)
-            self.cfg.text.spelled = sorted(set(self.cfg.text.spelled) | set(spelled_words(self.psd_designs,
-                                                                                          self.cfg.text.vocab)))
+                self.cfg.text.vocab = Tokenizer.build_vocab(
+                    psd_captions if psd_captions is not None else
+                    captions_of("corpus", args.seed, 100 if self.cfg.name == "tiny" else 1500))
+            if psd_captions is not None:  # (and what the init model learnt spelled still)
+                self.cfg.text.spelled = sorted(set(self.cfg.text.spelled) |
+                                               set(spelled_words(psd_captions, self.cfg.text.vocab)))
         if self.psd_designs is not None and self.main:
             largest = max(max(size) for size in self.cfg.canvas_presets)
             larger = sum(max(size) > largest for size in self.psd_designs.sizes)
