@@ -1251,11 +1251,12 @@ def _blanked(text: str, span: tuple[int, int], ranges) -> str:
 def _listed(text: str, span: tuple[int, int], quoted) -> list[tuple[int, int]]:
     """The span cut at commas outside quotes that a count, an article or a known thing's name follows ("'Hi' in
     gold, three balloons", 'a black microphone, headphones': one layer, drawn twice, had been both)."""
-    named = {a for a, _ in name_spans(text)}
-    cuts = [m for m in re.finditer(r"\s*,\s*(?=\w)", text[span[0]:span[1]])
-            if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)
-            and (re.match(r"(?:a|an|the|%s|\d+)\s" % "|".join(COUNTS), text[span[0] + m.end():], re.IGNORECASE)
-                 or span[0] + m.end() in named)]
+    commas = [m for m in re.finditer(r"\s*,\s*(?=\w)", text[span[0]:span[1]])
+              if not any(q0 <= span[0] + m.start() < q1 for q0, q1 in quoted)]
+    named = {a for a, _ in name_spans(text)} if commas else set()  # (looked for only where a comma is)
+    cuts = [m for m in commas
+            if re.match(r"(?:a|an|the|%s|\d+)\s" % "|".join(COUNTS), text[span[0] + m.end():], re.IGNORECASE)
+            or span[0] + m.end() in named]
     pieces, start = [], span[0]
     for m in cuts:
         pieces.append((start, span[0] + m.start()))
