@@ -37,11 +37,21 @@ ROUNDS = 2  # each round spreads what clipping to 0-255 left over; after two, wh
 SPREAD_RADII = (64, 16, 4)  # px: from what covers a large object to what follows a gradient closely
 
 
+def _nearest(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """CIELAB distance of each colour of `lab` (..., 3) to the nearest of `colours` (k, 3, CIELAB)."""
+    return np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1)
+
+
+def _named_lab(description: str) -> np.ndarray:
+    """(k, 3) CIELAB of the colours a description names (k = 0 where it names none)."""
+    return lab_array(np.array(named_colours(description), np.float64).reshape(-1, 3))
+
+
 def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], texts: list[str]) -> np.ndarray:
     """(wanted boxes, phrases): the share of each box's visible pixels near a colour the phrase names (0 for a
     phrase that names none). Visible: not under a box stacked above it, unless that hides most of it."""
     height, width = picture.shape[:2]
-    named = [lab_array(np.array(named_colours(t), np.float64).reshape(-1, 3)) for t in texts]
+    named = [_named_lab(t) for t in texts]
     out = np.zeros((len(wanted), len(texts)), np.float32)
     for row, i in enumerate(wanted):
         box = boxes[i]
@@ -56,7 +66,7 @@ def colour_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], te
         shown = lab_array(on_canvas[..., :3][region])
         for k, colours in enumerate(named):
             if len(colours):
-                near = np.linalg.norm(shown[:, None] - colours[None], axis=-1).min(-1) < NEAR_COLOUR
+                near = _nearest(shown, colours) < NEAR_COLOUR
                 out[row, k] = near.mean()
     return out
 
@@ -68,7 +78,7 @@ def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], tex
     is matched, at its size, to what stands apart from a plain ground around the box."""
     height, width = picture.shape[:2]
     out = np.zeros((len(wanted), len(texts)), np.float32)
-    named = [lab_array(np.array(named_colours(t), np.float64).reshape(-1, 3)) for t in texts]
+    named = [_named_lab(t) for t in texts]
     for row, i in enumerate(wanted):
         box, (pixels, visible, solid) = boxes[i], _read_box(picture, boxes, i)
         if _mostly_hidden(visible):
@@ -87,7 +97,7 @@ def shape_evidence(picture: np.ndarray, boxes: list[Box], wanted: list[int], tex
             if expected is None:
                 continue
             # as `seen_coverage` reads the object where the box shows
-            shown = solid & (np.linalg.norm(lab[..., None, :] - colours, axis=-1).min(-1) < SHOWN_COLOUR)
+            shown = solid & (_nearest(lab, colours) < SHOWN_COLOUR)
             expected = (expected > 0.5) & visible
             union = (shown | expected).sum()
             out[row, k] = (shown & expected).sum() / union if union else 0.0
@@ -113,13 +123,13 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
     description names where the box shows, and `silhouette` (or nothing) where boxes above it hide it or it runs
     off the canvas. Where the description names no colour, or one the box does not show, its pixels apart from a
     plain ground around the box; failing that, the silhouette (no colour named) or None (no glyph)."""
-    colours = named_colours(description)
+    colours = _named_lab(description)
     box, (shown, visible, solid) = boxes[index], _read_box(picture, boxes, index)
     hidden_guess = silhouette if silhouette is not None else np.zeros((box.height, box.width), np.float32)
     coverage = None
-    if colours:
+    if len(colours):
         lab = lab_array(shown[..., :3])
-        distance = np.linalg.norm(lab[..., None, :] - lab_array(np.array(colours, np.float64)), axis=-1).min(-1)
+        distance = _nearest(lab, colours)
         near, like = solid & (distance < SHOWN_COLOUR), solid & (distance < LIKE_COLOUR)
         # (a box the ones above mostly hide cannot tell: its silhouette stands in, as for a held-out design's bell)
         if _mostly_hidden(visible) or _like_enough(like, visible):
@@ -135,9 +145,9 @@ def seen_coverage(picture: np.ndarray, boxes: list[Box], index: int, description
         # picture): what stands apart from a plain ground around the box. Read by the named colour or shape, those
         # objects were cut apart or left in the background; with no glyph at all, the model reads the picture
         apart = _apart_from_ground(picture, boxes, index)
-        if apart is not False and (colours or (apart & solid).any()):  # (nothing apart: the box holds ground only)
+        if apart is not False and (len(colours) or (apart & solid).any()):  # (nothing apart: the box holds ground only)
             coverage = apart & solid
-        elif colours:
+        elif len(colours):
             return None
         else:
             return silhouette
@@ -148,13 +158,11 @@ def shows_named_colour(picture: np.ndarray, boxes: list[Box], index: int, descri
     """Whether box `index` shows a colour the description names (or one like it: 'lime' of a green); None where
     the description names no colour, or boxes above hide most of it (3 of 284 held-out designs' objects, hidden,
     were named 'Layer N')."""
-    colours = named_colours(description)
+    colours = _named_lab(description)
     shown, visible, solid = _read_box(picture, boxes, index)
-    if not colours or _mostly_hidden(visible):
+    if not len(colours) or _mostly_hidden(visible):
         return None
-    distance = np.linalg.norm(lab_array(shown[..., :3])[..., None, :] - lab_array(np.array(colours, np.float64)),
-                              axis=-1).min(-1)
-    return _like_enough(solid & (distance < LIKE_COLOUR), visible)
+    return _like_enough(solid & (_nearest(lab_array(shown[..., :3]), colours) < LIKE_COLOUR), visible)
 
 
 def _read_box(picture: np.ndarray, boxes: list[Box], index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,8 +189,8 @@ def _like_enough(like: np.ndarray, visible: np.ndarray) -> bool:
 def shown_outside_boxes(picture: np.ndarray, boxes: list[Box], description: str) -> bool | None:
     """Whether the picture shows a colour the description names outside every box (an object left in the
     background); None where it names no colour."""
-    colours = named_colours(description)
-    if not colours:
+    colours = _named_lab(description)
+    if not len(colours):
         return None
     height, width = picture.shape[:2]
     outside = picture[..., 3] > 127
@@ -190,8 +198,7 @@ def shown_outside_boxes(picture: np.ndarray, boxes: list[Box], description: str)
         outside[_on_canvas(box, width, height)] = False
     if not outside.any():
         return False
-    distance = np.linalg.norm(lab_array(picture[outside][:, :3])[:, None, :] -
-                              lab_array(np.array(colours, np.float64)), axis=-1).min(-1)
+    distance = _nearest(lab_array(picture[outside][:, :3]), colours)
     return bool((distance < SHOWN_COLOUR).sum() >= max(16, 0.001 * outside.size))
 
 
@@ -214,8 +221,9 @@ def _apart_from_ground(picture: np.ndarray, boxes: list[Box], index: int) -> np.
     # the ground as a plane through the ring's colours: a plain one, or a linear gradient (on a gradient, objects
     # named by no colour the box shows were cut apart and left ghosts)
     lab = lab_array(picture[ys, xs, :3])
-    plane = np.linalg.lstsq(np.stack([np.ones(len(ys)), ys / height, xs / width], 1), lab, rcond=None)[0]
-    ring_ground = np.stack([np.ones(len(ys)), ys / height, xs / width], 1) @ plane
+    design = np.stack([np.ones(len(ys)), ys / height, xs / width], 1)
+    plane = np.linalg.lstsq(design, lab, rcond=None)[0]
+    ring_ground = design @ plane
     rows, cols = _crop(box, width, height)
     out = np.zeros((box.height, box.width), bool)
     inside = lab_array(picture[box.y0 + rows.start:box.y0 + rows.stop, box.x0 + cols.start:box.x0 + cols.stop, :3])
@@ -228,7 +236,7 @@ def _apart_from_ground(picture: np.ndarray, boxes: list[Box], index: int) -> np.
     pair = _two_colours(lab)
     if pair is None:
         return False
-    apart = np.linalg.norm(inside[..., None, :] - pair, axis=-1).min(-1) > NEAR_COLOUR
+    apart = _nearest(inside, pair) > NEAR_COLOUR
     image = Image.fromarray(apart.astype(np.uint8) * 255)
     out[rows, cols] = np.asarray(image.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))) > 127
     return out
